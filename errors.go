@@ -1,0 +1,42 @@
+package wsgate
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrorCode is the machine-readable code of an error reply on /ws
+// ({"id":1,"error":{"code":"not_found","message":"…"}}).
+type ErrorCode string
+
+// The error codes of the wire contract. Clients branch on these; the
+// message next to them is for people.
+const (
+	CodeBadRequest  ErrorCode = "bad_request"  // the request is malformed or its arguments are wrong
+	CodeNotFound    ErrorCode = "not_found"    // no such method
+	CodeForbidden   ErrorCode = "forbidden"    // not allowed for this connection
+	CodeTooLarge    ErrorCode = "too_large"    // a payload is over a configured size limit
+	CodeRateLimited ErrorCode = "rate_limited" // too many requests; try again later
+	CodeUnavailable ErrorCode = "unavailable"  // the backend is down or overloaded
+	CodeTimeout     ErrorCode = "timeout"      // the backend did not answer in time
+	CodeInternal    ErrorCode = "internal"     // a bug or an unexpected failure on the server
+)
+
+// Error is an error with a wire code. A CallFunc returns one to choose the
+// code the client sees; any other error is reported as CodeInternal (or
+// CodeTimeout when it wraps context.DeadlineExceeded) with a generic message.
+type Error struct {
+	Code    ErrorCode
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("wsgate: %s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code ErrorCode, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrServerClosed is returned by Publish and Shutdown after the Server has
+// been shut down or closed.
+var ErrServerClosed = errors.New("wsgate: server closed")
