@@ -1,0 +1,42 @@
+// Package envelope reads and writes the JSON messages exchanged on /ws.
+//
+// A client sends one request per text frame:
+//
+//	{"id":1,"call":"market.history","args":{"symbol":"ACME"}}
+//	{"id":2,"sub":"ticks"}
+//	{"id":5,"sub":"ticks","since":{"seq":41,"epoch":"e1"}}
+//	{"id":3,"pub":"chat","data":{"text":"hi"}}
+//	{"id":4,"unsub":"ticks"}
+//
+// and the server answers with a result or an error carrying the same id, or
+// pushes a publication:
+//
+//	{"id":1,"result":{}}
+//	{"id":1,"error":{"code":"not_found","message":"no such method"}}
+//	{"ch":"ticks","seq":42,"data":{}}
+//
+// Parse enforces these rules, and answers anything else with an *Error whose
+// Code is "bad_request":
+//
+//   - The message is exactly one JSON object; whitespace may surround it,
+//     nothing else may follow it.
+//   - Field names match exactly (case-sensitive, after JSON unescaping). A
+//     field given twice is rejected. Unknown fields are ignored.
+//   - "id" is optional. When present it is a JSON number or string of at
+//     most MaxIDLen bytes as written, and it is echoed back byte for byte.
+//   - Exactly one of "call", "sub", "unsub" and "pub" is present, and its
+//     value is a string that ValidName accepts.
+//   - "args" belongs to call, "data" to pub (where it is required) and
+//     "since" to sub; each is rejected next to another kind. An "args" or
+//     "since" of null counts as absent.
+//   - "since" is an object with "seq", an unsigned 64-bit integer, and an
+//     optional "epoch" string, which may be empty.
+//
+// Parse does not check UTF-8: RFC 6455 requires text frames to be valid
+// UTF-8, and the connection layer rejects frames that are not before a
+// message reaches this package.
+//
+// The Append functions write replies and publications by hand, without
+// reflection and without allocating when dst has room. All functions in this
+// package are safe for concurrent use.
+package envelope
