@@ -1,0 +1,61 @@
+package engine
+
+import "time"
+
+// Options tune every connection an Engine serves. The zero value is
+// ready to use; each field documents its default.
+type Options struct {
+	// MaxMessageSize limits one incoming message, in bytes; a larger one is
+	// closed with 1009. Zero means 1 MiB; negative means no limit.
+	MaxMessageSize int64
+	// MaxQueuedBytes limits the bytes waiting to be written to one
+	// connection. A connection that falls further behind is a slow
+	// consumer: its queue is dropped and it is closed with 1008. Zero
+	// means 1 MiB. Control frames do not count.
+	MaxQueuedBytes int
+	// PingInterval is how long a connection may stay silent before the
+	// server sends a ping. Zero means 25s.
+	PingInterval time.Duration
+	// IdleTimeout closes (1001) a connection that has sent nothing, not
+	// even a pong, for this long. Zero means 60s. It is raised to at
+	// least PingInterval plus one second.
+	IdleTimeout time.Duration
+	// CloseTimeout is how long the closing handshake may take: after
+	// sending a Close frame the server waits this long for the peer's
+	// Close before it drops the TCP connection. Zero means 5s.
+	CloseTimeout time.Duration
+	// WriteTimeout limits one socket write; a peer that does not read for
+	// this long is dropped. Zero means 10s.
+	WriteTimeout time.Duration
+	// ReadBufferSize is the size of the buffer each connection reads into,
+	// in bytes. Zero means 4 KiB.
+	ReadBufferSize int
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxMessageSize == 0 {
+		o.MaxMessageSize = 1 << 20
+	}
+	if o.MaxQueuedBytes <= 0 {
+		o.MaxQueuedBytes = 1 << 20
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = 25 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 60 * time.Second
+	}
+	if o.IdleTimeout < o.PingInterval+time.Second {
+		o.IdleTimeout = o.PingInterval + time.Second
+	}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = 5 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.ReadBufferSize <= 0 {
+		o.ReadBufferSize = 4 << 10
+	}
+	return o
+}
