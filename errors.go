@@ -26,8 +26,8 @@ const (
 // code the client sees; any other error is reported as CodeInternal (or
 // CodeTimeout when it wraps context.DeadlineExceeded) with a generic message.
 type Error struct {
-	Code    ErrorCode
-	Message string
+	Code    ErrorCode `json:"code"`
+	Message string    `json:"message"`
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("wsgate: %s: %s", e.Code, e.Message) }

@@ -3,37 +3,275 @@ package wsgate
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/wsgate/wsgate/internal/engine"
+	"github.com/wsgate/wsgate/internal/envelope"
+	"github.com/wsgate/wsgate/internal/hub"
+	"github.com/wsgate/wsgate/ws"
 )
 
-// CallFunc answers a call of one method. args is the request's "args" value
-// (nil when absent). The result is marshalled to JSON (a json.RawMessage is
-// sent as it is). ctx is cancelled when the call times out, the connection
-// closes or the server shuts down.
+// Subprotocol is the WebSocket subprotocol of /ws. Clients may offer it;
+// the server selects it when offered and does not require it.
+const Subprotocol = "wsgate.v1"
+
+// CallFunc answers a call of one method. args is the request's "args"
+// value (nil when absent). The result is marshalled to JSON; a
+// json.RawMessage is sent as it is. ctx is cancelled when the call times
+// out, its connection closes or the server shuts down. Return an *Error
+// to choose the code the client sees.
 type CallFunc func(ctx context.Context, args json.RawMessage) (any, error)
 
-// Server is a WebSocket server. It is safe for concurrent use.
+// Server is a WebSocket server: /ws with the JSON envelope (calls,
+// subscriptions, publications), /echo, and health endpoints. All methods
+// are safe for concurrent use.
 type Server struct {
-	handlers map[string]CallFunc
+	cfg    Config
+	log    *slog.Logger
+	broker Broker
+	owns   bool // the broker was made by New and is closed by Shutdown
+	hub    *hub.Hub
+	engine *engine.Engine
+	wsUp   ws.Upgrader // for /ws
+	echoUp ws.Upgrader // for /echo
+
+	// baseCtx is the parent of every call's context; cancelled by Close
+	// or by Shutdown when its deadline passes.
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+	calls      sync.WaitGroup // running calls
+	callGate   sync.RWMutex   // read-held by startCall, write-held while Shutdown sets stopping
+	stopping   atomic.Bool    // Shutdown or Close began: no new connections or calls
+
+	handlersMu sync.RWMutex
+	handlers   map[string]CallFunc
+
+	subsMu sync.Mutex // guards subs; held while a broker subscription starts or ends
+	subs   map[string]*brokerSub
+}
+
+// brokerSub is this node's broker subscription to one channel, shared by
+// every local subscriber of that channel.
+type brokerSub struct {
+	refs   int
+	cancel func()
 }
 
 // New returns a Server configured by cfg.
-func New(cfg Config) (*Server, error) { return &Server{handlers: map[string]CallFunc{}}, nil }
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		broker:   cfg.Broker,
+		hub:      hub.New(),
+		handlers: make(map[string]CallFunc),
+		subs:     make(map[string]*brokerSub),
+	}
+	if s.broker == nil {
+		s.broker = NewMemoryBroker(0)
+		s.owns = true
+	}
+	checkOrigin, err := originChecker(cfg.AllowedOrigins)
+	if err != nil {
+		return nil, err
+	}
+	s.wsUp = ws.Upgrader{Subprotocols: []string{Subprotocol}, CheckOrigin: checkOrigin}
+	s.echoUp = ws.Upgrader{CheckOrigin: checkOrigin}
+	s.engine = engine.New(engine.Options{
+		MaxMessageSize: cfg.MaxMessageSize,
+		MaxQueuedBytes: cfg.MaxQueuedBytes,
+		PingInterval:   cfg.PingInterval,
+		IdleTimeout:    cfg.IdleTimeout,
+		CloseTimeout:   cfg.CloseTimeout,
+		WriteTimeout:   cfg.WriteTimeout,
+	})
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	return s, nil
+}
 
-// Handle registers fn as the handler of method.
-func (s *Server) Handle(method string, fn CallFunc) { s.handlers[method] = fn }
+// originChecker returns the Origin policy for the handshake, or nil for
+// "every origin".
+func originChecker(allowed []string) (func(*http.Request) bool, error) {
+	if len(allowed) == 0 {
+		return nil, nil
+	}
+	set := make(map[string]bool, len(allowed))
+	for _, o := range allowed {
+		o = strings.TrimSpace(o)
+		if o == "*" {
+			return nil, nil
+		}
+		if o == "" || !strings.Contains(o, "://") {
+			return nil, fmt.Errorf("wsgate: allowed origin %q: want scheme://host[:port] or *", o)
+		}
+		set[strings.ToLower(strings.TrimSuffix(o, "/"))] = true
+	}
+	return func(r *http.Request) bool {
+		origin := r.Header.Get("Origin")
+		return origin == "" || set[strings.ToLower(origin)]
+	}, nil
+}
 
-// Publish sends data, marshalled to JSON, to every subscriber of channel.
+// Handle registers fn as the handler of method, replacing any earlier
+// one. Method names are 1 to 128 bytes of [A-Za-z0-9._:/-], not starting
+// with '/'; Handle panics on an invalid name, as http.ServeMux does on an
+// invalid pattern, since that is a programming error.
+func (s *Server) Handle(method string, fn CallFunc) {
+	if !envelope.ValidName(method) {
+		panic(fmt.Sprintf("wsgate: Handle: invalid method name %q", method))
+	}
+	if fn == nil {
+		panic("wsgate: Handle: nil CallFunc")
+	}
+	s.handlersMu.Lock()
+	s.handlers[method] = fn
+	s.handlersMu.Unlock()
+}
+
+func (s *Server) handler(method string) CallFunc {
+	s.handlersMu.RLock()
+	defer s.handlersMu.RUnlock()
+	return s.handlers[method]
+}
+
+// Publish sends data to every subscriber of channel, on every node of the
+// cluster. data is marshalled to JSON; a json.RawMessage or []byte must
+// already be valid JSON. It returns the publication with its Seq.
 func (s *Server) Publish(ctx context.Context, channel string, data any) (Publication, error) {
-	return Publication{}, nil
+	if s.stopping.Load() {
+		return Publication{}, ErrServerClosed
+	}
+	if !envelope.ValidName(channel) {
+		return Publication{}, Errorf(CodeBadRequest, "invalid channel name %q", channel)
+	}
+	raw, err := marshalJSON(data)
+	if err != nil {
+		return Publication{}, fmt.Errorf("wsgate: publish to %q: %w", channel, err)
+	}
+	return s.broker.Publish(ctx, channel, raw)
 }
 
-// Publication is one message on a channel.
-type Publication struct {
-	Channel string
-	Seq     uint64
-	Epoch   string
-	Data    json.RawMessage
+// marshalJSON encodes v, passing valid raw JSON through unchanged; a nil
+// json.RawMessage or []byte is null.
+func marshalJSON(v any) (json.RawMessage, error) {
+	var raw []byte
+	switch v := v.(type) {
+	case json.RawMessage:
+		raw = v
+	case []byte:
+		raw = v
+	default:
+		return json.Marshal(v)
+	}
+	if raw == nil {
+		return json.RawMessage("null"), nil
+	}
+	if !json.Valid(raw) {
+		return nil, errors.New("raw data is not valid JSON")
+	}
+	return raw, nil
 }
 
-// Config configures a Server. The zero value is ready to use.
-type Config struct{}
+// deliver hands a publication from the broker to this node's subscribers.
+func (s *Server) deliver(p Publication) {
+	s.hub.Publish(p.Channel, hub.Publication{Seq: p.Seq, Epoch: p.Epoch, Data: p.Data})
+}
+
+// retainChannel makes sure this node receives channel's publications.
+func (s *Server) retainChannel(channel string) error {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	if bs := s.subs[channel]; bs != nil {
+		bs.refs++
+		return nil
+	}
+	cancel, err := s.broker.Subscribe(channel, s.deliver)
+	if err != nil {
+		return fmt.Errorf("wsgate: subscribe to %q: %w", channel, err)
+	}
+	s.subs[channel] = &brokerSub{refs: 1, cancel: cancel}
+	return nil
+}
+
+// releaseChannel undoes one retainChannel.
+func (s *Server) releaseChannel(channel string) {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	bs := s.subs[channel]
+	if bs == nil {
+		return
+	}
+	if bs.refs--; bs.refs == 0 {
+		bs.cancel()
+		delete(s.subs, channel)
+	}
+}
+
+// Shutdown stops the server gracefully: new connections and new calls are
+// refused, running calls may finish and send their replies, then every
+// connection gets a Close frame with 1001 (going away) and Shutdown waits
+// for them to end. When ctx ends first, the rest is cut short and ctx's
+// error returned. Shutdown does not stop an http.Server the Server is
+// mounted on; shut that down too.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	callsDone := make(chan struct{})
+	go func() {
+		s.calls.Wait()
+		close(callsDone)
+	}()
+	var err error
+	select {
+	case <-callsDone:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.cancelBase()
+		<-callsDone
+	}
+	if e := s.engine.Shutdown(ctx, ws.StatusGoingAway, "server shutting down"); err == nil {
+		err = e
+	}
+	s.cancelBase()
+	s.closeBroker()
+	return err
+}
+
+// Close stops the server at once: calls are cancelled and connections
+// dropped without a closing handshake.
+func (s *Server) Close() error {
+	s.stop()
+	s.cancelBase()
+	s.engine.Close()
+	s.calls.Wait()
+	s.closeBroker()
+	return nil
+}
+
+// stop refuses new connections and calls from now on.
+func (s *Server) stop() {
+	s.callGate.Lock()
+	s.stopping.Store(true)
+	s.callGate.Unlock()
+}
+
+func (s *Server) closeBroker() {
+	s.subsMu.Lock()
+	for ch, bs := range s.subs {
+		bs.cancel()
+		delete(s.subs, ch)
+	}
+	s.subsMu.Unlock()
+	if s.owns {
+		s.broker.Close()
+	}
+}
+
+// Conns reports how many WebSocket connections the server holds.
+func (s *Server) Conns() int { return s.engine.Len() }

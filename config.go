@@ -1,0 +1,87 @@
+package wsgate
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Config configures a Server. The zero value is ready to use; each field
+// says what its zero value means. New never modifies the caller's Config.
+type Config struct {
+	// MaxMessageSize limits one incoming WebSocket message, in bytes. A
+	// larger message closes the connection with 1009 (RFC 6455). Zero
+	// means 1 MiB; negative means no limit.
+	MaxMessageSize int64
+	// MaxPublishSize limits the "data" of a client's pub, in bytes. A
+	// larger one is answered with too_large; the connection stays. Zero
+	// means 64 KiB.
+	MaxPublishSize int
+	// MaxQueuedBytes limits the bytes waiting to be sent to one
+	// connection. A connection that falls further behind is closed with
+	// 1008 and its client can resume from its last seq. Zero means 1 MiB.
+	MaxQueuedBytes int
+	// MaxCallsPerConn limits the calls one connection may have running.
+	// Further requests wait (the connection is not read meanwhile). Zero
+	// means 16.
+	MaxCallsPerConn int
+	// CallTimeout bounds one call; the client gets a timeout error after
+	// it. Zero means 10s.
+	CallTimeout time.Duration
+	// PingInterval is how long a connection may be silent before the
+	// server pings it. Zero means 25s.
+	PingInterval time.Duration
+	// IdleTimeout closes (1001) a connection silent for this long, even
+	// to pings. Zero means 60s.
+	IdleTimeout time.Duration
+	// CloseTimeout bounds the closing handshake. Zero means 5s.
+	CloseTimeout time.Duration
+	// WriteTimeout bounds one socket write. Zero means 10s.
+	WriteTimeout time.Duration
+	// AllowedOrigins lists the Origin header values ("https://app.example.com")
+	// allowed to open a WebSocket, compared without regard to case; "*"
+	// allows all. Empty allows all. Requests without an Origin header
+	// (non-browser clients) are always allowed.
+	AllowedOrigins []string
+	// APIKey turns on POST /api/publish for requests that carry
+	// "Authorization: Bearer <APIKey>". Empty leaves /api/* off.
+	APIKey string
+	// Files serves every path the Server does not own (static files, a
+	// page). Nil answers those paths with 404.
+	Files http.Handler
+	// DisableEcho turns off the /echo endpoint.
+	DisableEcho bool
+	// Broker carries publications between nodes. Nil means an in-memory
+	// broker owned by the Server (a single node).
+	Broker Broker
+	// CanPublish decides whether a client may pub on a channel; a non-nil
+	// error is sent as the reply (an *Error keeps its code, anything else
+	// becomes forbidden). Nil lets clients publish on every channel.
+	// Server.Publish is not subject to it.
+	CanPublish func(ctx context.Context, channel string) error
+	// Logger receives the server's logs. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = 1 << 20
+	}
+	if c.MaxPublishSize <= 0 {
+		c.MaxPublishSize = 64 << 10
+	}
+	if c.MaxQueuedBytes <= 0 {
+		c.MaxQueuedBytes = 1 << 20
+	}
+	if c.MaxCallsPerConn <= 0 {
+		c.MaxCallsPerConn = 16
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

@@ -1,0 +1,84 @@
+package wsgate
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/wsgate/wsgate/internal/engine"
+	"github.com/wsgate/wsgate/ws"
+)
+
+// Handler returns the server's HTTP endpoints: /ws, /echo (unless
+// Config.DisableEcho), /api/publish (when Config.APIKey is set), /healthz,
+// /readyz, and Config.Files for every other path. Mount it on an
+// http.ServeMux beside your own handlers, or serve it directly.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/ws", s.WebSocketHandler())
+	if !s.cfg.DisableEcho {
+		mux.Handle("/echo", s.EchoHandler())
+	}
+	if s.cfg.APIKey != "" {
+		mux.HandleFunc("/api/publish", s.apiPublish)
+	}
+	if s.cfg.Files != nil {
+		mux.Handle("/", s.cfg.Files)
+	}
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if s.stopping.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	return mux
+}
+
+// WebSocketHandler returns the /ws endpoint alone: the JSON envelope of
+// calls, subscriptions and publications.
+func (s *Server) WebSocketHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, &s.wsUp, func() engine.Handler { return newSession(s) })
+	})
+}
+
+// EchoHandler returns the /echo endpoint alone: every message comes back
+// unchanged, text as text and binary as binary.
+func (s *Server) EchoHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, &s.echoUp, func() engine.Handler { return echoHandler{} })
+	})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, newHandler func() engine.Handler) {
+	if s.stopping.Load() {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	nc, br, _, err := up.Upgrade(w, r)
+	if err != nil {
+		var he *ws.HandshakeError
+		if !errors.As(err, &he) {
+			s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
+		}
+		return
+	}
+	s.engine.Serve(nc, br, newHandler())
+}
+
+// echoHandler sends every message back as it came.
+type echoHandler struct{}
+
+func (echoHandler) OnOpen(*engine.Conn) {}
+
+func (echoHandler) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
+	c.WriteMessage(op, payload)
+}
+
+func (echoHandler) OnClose(*engine.Conn, error) {}

@@ -1,0 +1,281 @@
+package wsgate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/wsgate/wsgate/internal/engine"
+	"github.com/wsgate/wsgate/internal/envelope"
+	"github.com/wsgate/wsgate/internal/frame"
+	"github.com/wsgate/wsgate/internal/hub"
+	"github.com/wsgate/wsgate/ws"
+)
+
+// session is one /ws connection: it decodes the JSON envelope and runs
+// calls, subscriptions and publications. The engine calls OnOpen,
+// OnMessage and OnClose from one goroutine, which alone touches subs;
+// calls run on goroutines of their own, counted in Server.calls.
+type session struct {
+	s     *Server
+	c     *engine.Conn
+	slots chan struct{}       // one token per running call
+	subs  map[string]struct{} // channels this connection subscribed to
+}
+
+func newSession(s *Server) *session {
+	return &session{
+		s:     s,
+		slots: make(chan struct{}, s.cfg.MaxCallsPerConn),
+		subs:  make(map[string]struct{}),
+	}
+}
+
+func (ss *session) OnOpen(c *engine.Conn) { ss.c = c }
+
+func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
+	if op != ws.OpText {
+		ss.replyError(nil, CodeBadRequest, "messages on /ws are JSON in text frames")
+		return
+	}
+	req, err := envelope.Parse(payload)
+	if err != nil {
+		msg := err.Error()
+		var ee *envelope.Error
+		if errors.As(err, &ee) {
+			msg = ee.Message
+		}
+		ss.replyError(req.ID, CodeBadRequest, msg)
+		return
+	}
+	switch req.Kind {
+	case envelope.KindCall:
+		ss.call(req)
+	case envelope.KindSub:
+		ss.subscribe(req)
+	case envelope.KindUnsub:
+		ss.unsubscribe(req)
+	case envelope.KindPub:
+		ss.publish(req)
+	}
+}
+
+func (ss *session) OnClose(c *engine.Conn, err error) {
+	ss.s.hub.UnsubscribeAll(ss)
+	for ch := range ss.subs {
+		ss.s.releaseChannel(ch)
+	}
+	clear(ss.subs)
+}
+
+// Send implements hub.Subscriber: publications share one prepared frame.
+func (ss *session) Send(f *frame.Prepared) { ss.c.WriteFrame(f) }
+
+func (ss *session) reply(id, result json.RawMessage) {
+	ss.c.WriteMessage(ws.OpText, envelope.AppendResult(nil, id, result))
+}
+
+func (ss *session) replyError(id json.RawMessage, code ErrorCode, message string) {
+	ss.c.WriteMessage(ws.OpText, envelope.AppendError(nil, id, string(code), message))
+}
+
+func (ss *session) replyErr(id json.RawMessage, err error) {
+	code, msg := ss.s.errorReply(err)
+	ss.replyError(id, code, msg)
+}
+
+// call starts a call on its own goroutine. When the connection already
+// has MaxCallsPerConn calls running it waits for a slot, which stops
+// reading this connection meanwhile.
+func (ss *session) call(req envelope.Request) {
+	fn := ss.s.handler(req.Method)
+	if fn == nil {
+		ss.replyError(req.ID, CodeNotFound, fmt.Sprintf("no method %q", req.Method))
+		return
+	}
+	select {
+	case ss.slots <- struct{}{}:
+	case <-ss.c.Context().Done():
+		return
+	}
+	if !ss.s.startCall() {
+		<-ss.slots
+		ss.replyError(req.ID, CodeUnavailable, "server shutting down")
+		return
+	}
+	// The payload buffer is reused once OnMessage returns.
+	id, args := bytes.Clone(req.ID), bytes.Clone(req.Args)
+	go ss.runCall(req.Method, fn, id, args)
+}
+
+func (ss *session) runCall(method string, fn CallFunc, id, args json.RawMessage) {
+	defer func() {
+		<-ss.slots
+		ss.s.calls.Done()
+	}()
+	ctx, cancel := context.WithTimeout(ss.c.Context(), ss.s.cfg.CallTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ss.s.baseCtx, cancel)
+	defer stop()
+
+	result, err := ss.s.invoke(ctx, method, fn, args)
+	if err != nil {
+		ss.replyErr(id, err)
+		return
+	}
+	ss.reply(id, result)
+}
+
+// invoke runs fn and encodes its result; a panic becomes an internal error.
+func (s *Server) invoke(ctx context.Context, method string, fn CallFunc, args json.RawMessage) (result json.RawMessage, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("call handler panicked", "method", method, "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("wsgate: call %s panicked: %v", method, p)
+		}
+	}()
+	v, err := fn(ctx, args)
+	if err != nil {
+		if ctx.Err() != nil && !isWireError(err) {
+			err = fmt.Errorf("wsgate: call %s: %w (%w)", method, err, context.Cause(ctx))
+		}
+		return nil, err
+	}
+	result, err = marshalJSON(v)
+	if err != nil {
+		return nil, fmt.Errorf("wsgate: call %s: encode result: %w", method, err)
+	}
+	return result, nil
+}
+
+func isWireError(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+// errorReply maps an error to the code and message a client sees. Only an
+// *Error's message reaches the client; others are logged.
+func (s *Server) errorReply(err error) (ErrorCode, string) {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e.Code, e.Message
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeTimeout, "call timed out"
+	case errors.Is(err, context.Canceled), errors.Is(err, ErrServerClosed):
+		return CodeUnavailable, "call cancelled"
+	}
+	s.log.Error("call failed", "err", err)
+	return CodeInternal, "internal error"
+}
+
+// startCall counts a call unless the server is stopping. The lock makes
+// every calls.Add happen before Shutdown's calls.Wait begins.
+func (s *Server) startCall() bool {
+	s.callGate.RLock()
+	defer s.callGate.RUnlock()
+	if s.stopping.Load() {
+		return false
+	}
+	s.calls.Add(1)
+	return true
+}
+
+func (ss *session) subscribe(req envelope.Request) {
+	ch := req.Channel
+	if _, ok := ss.subs[ch]; ok {
+		h, err := ss.s.broker.History(ss.c.Context(), ch, nil)
+		if err != nil {
+			ss.replyErr(req.ID, unavailable(err))
+			return
+		}
+		ss.reply(req.ID, positionJSON(h, false, false))
+		return
+	}
+	if err := ss.s.retainChannel(ch); err != nil {
+		ss.replyErr(req.ID, unavailable(err))
+		return
+	}
+	var since *Position
+	if req.Since != nil {
+		since = &Position{Seq: req.Since.Seq, Epoch: req.Since.Epoch}
+	}
+	var herr error
+	ss.s.hub.Subscribe(ch, ss, func() []hub.Publication {
+		// Called with the channel held: the reply and the missed
+		// publications go out before any live one.
+		h, err := ss.s.broker.History(ss.c.Context(), ch, since)
+		if err != nil {
+			herr = err
+			return nil
+		}
+		ss.reply(req.ID, positionJSON(h, since != nil, h.Recovered))
+		missed := make([]hub.Publication, len(h.Missed))
+		for i, p := range h.Missed {
+			missed[i] = hub.Publication{Seq: p.Seq, Epoch: p.Epoch, Data: p.Data}
+		}
+		return missed
+	})
+	if herr != nil {
+		ss.s.hub.Unsubscribe(ch, ss)
+		ss.s.releaseChannel(ch)
+		ss.replyErr(req.ID, unavailable(herr))
+		return
+	}
+	ss.subs[ch] = struct{}{}
+}
+
+// positionJSON encodes a sub's result: {"seq":41,"epoch":"…"}, plus
+// "recovered" when the client asked to resume.
+func positionJSON(h History, resumed, recovered bool) json.RawMessage {
+	type result struct {
+		Seq       uint64 `json:"seq"`
+		Epoch     string `json:"epoch"`
+		Recovered *bool  `json:"recovered,omitempty"`
+	}
+	r := result{Seq: h.Position.Seq, Epoch: h.Position.Epoch}
+	if resumed {
+		r.Recovered = &recovered
+	}
+	b, _ := json.Marshal(r)
+	return b
+}
+
+func unavailable(err error) error {
+	return &Error{Code: CodeUnavailable, Message: err.Error()}
+}
+
+func (ss *session) unsubscribe(req envelope.Request) {
+	if _, ok := ss.subs[req.Channel]; ok {
+		ss.s.hub.Unsubscribe(req.Channel, ss)
+		ss.s.releaseChannel(req.Channel)
+		delete(ss.subs, req.Channel)
+	}
+	ss.reply(req.ID, nil)
+}
+
+func (ss *session) publish(req envelope.Request) {
+	if len(req.Data) > ss.s.cfg.MaxPublishSize {
+		ss.replyError(req.ID, CodeTooLarge, fmt.Sprintf("data is %d bytes; the limit is %d", len(req.Data), ss.s.cfg.MaxPublishSize))
+		return
+	}
+	if can := ss.s.cfg.CanPublish; can != nil {
+		if err := can(ss.c.Context(), req.Channel); err != nil {
+			if !isWireError(err) {
+				err = &Error{Code: CodeForbidden, Message: err.Error()}
+			}
+			ss.replyErr(req.ID, err)
+			return
+		}
+	}
+	// The broker keeps data for resuming clients; the payload buffer is reused.
+	p, err := ss.s.Publish(ss.c.Context(), req.Channel, json.RawMessage(bytes.Clone(req.Data)))
+	if err != nil {
+		ss.replyErr(req.ID, unavailable(err))
+		return
+	}
+	ss.reply(req.ID, fmt.Appendf(nil, `{"seq":%d}`, p.Seq))
+}
