@@ -40,12 +40,25 @@ var ErrBadHandshake = errors.New("ws: bad handshake")
 // headers) and what was wrong.
 type HandshakeError struct {
 	Status int    // HTTP status code
-	Reason string // short, lowercase, safe to send to the client
+	Reason string // short, safe to send to the client
+	Err    error  // the underlying cause, if any; not sent to the client
 }
 
-// Error returns "ws: handshake: reason".
-func (e *HandshakeError) Error() string { return "ws: handshake: " + e.Reason }
+// Error returns "ws: handshake: reason", followed by ": cause" when Err is
+// set.
+func (e *HandshakeError) Error() string {
+	if e.Err != nil {
+		return "ws: handshake: " + e.Reason + ": " + e.Err.Error()
+	}
+	return "ws: handshake: " + e.Reason
+}
 
-// Unwrap returns ErrBadHandshake, so errors.Is(err, ErrBadHandshake)
-// holds for every *HandshakeError.
-func (e *HandshakeError) Unwrap() error { return ErrBadHandshake }
+// Unwrap returns ErrBadHandshake and Err, so errors.Is(err,
+// ErrBadHandshake) holds for every *HandshakeError and the cause can be
+// matched too.
+func (e *HandshakeError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrBadHandshake, e.Err}
+	}
+	return []error{ErrBadHandshake}
+}
