@@ -34,7 +34,9 @@
 //
 // Parse does not check UTF-8: RFC 6455 requires text frames to be valid
 // UTF-8, and the connection layer rejects frames that are not before a
-// message reaches this package.
+// message reaches this package. Strings Parse decodes (names, the epoch)
+// are valid UTF-8 all the same: invalid bytes become U+FFFD, as with
+// encoding/json. Raw values (id, args, data) are passed through unchanged.
 //
 // The Append functions write replies and publications by hand, without
 // reflection and without allocating when dst has room. All functions in this

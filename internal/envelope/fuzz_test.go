@@ -68,7 +68,8 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%s) (rebuilt from %q): %v", again, b, err)
 		}
 		if !reflect.DeepEqual(req, req2) {
-			t.Fatalf("round trip of %q through %s:\n got %+v\nwant %+v", b, again, req2, req)
+			t.Fatalf("round trip of %q through %s:\n got %+v since %+v\nwant %+v since %+v",
+				b, again, req2, req2.Since, req, req.Since)
 		}
 	})
 }

@@ -52,6 +52,8 @@ func TestParse(t *testing.T) {
 			Request{Kind: KindSub, Channel: "t"}},
 		{"case-sensitive names", `{"Call":"x","SUB":"y","sub":"t","ID":9}`,
 			Request{Kind: KindSub, Channel: "t"}},
+		{"invalid UTF-8 in epoch replaced", "{\"sub\":\"t\",\"since\":{\"seq\":1,\"epoch\":\"a\xffb\"}}",
+			Request{Kind: KindSub, Channel: "t", Since: &Position{Seq: 1, Epoch: "a\ufffdb"}}},
 		{"escaped key and name", `{"\u0073ub":"t\u002fx"}`, Request{Kind: KindSub, Channel: "t/x"}},
 		{"name charset", `{"call":"a-b_c.d:e/F9"}`, Request{Kind: KindCall, Method: "a-b_c.d:e/F9"}},
 		{"strings with braces", `{"x":"}{\\\"][","call":"m","args":{"a":"}"}}`,

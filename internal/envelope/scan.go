@@ -3,6 +3,7 @@ package envelope
 import (
 	"bytes"
 	"encoding/json"
+	"unicode/utf8"
 )
 
 // scanner walks the members of a JSON object that json.Valid has already
@@ -141,11 +142,12 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 
 func isDelim(c byte) bool { return c == ',' || c == '}' || c == ']' || isSpace(c) }
 
-// unquote returns the contents of the valid JSON string raw. It allocates
-// only when raw holds escapes.
+// unquote returns the contents of the valid JSON string raw, with invalid
+// UTF-8 replaced by U+FFFD as encoding/json does. It allocates only when raw
+// holds escapes or invalid UTF-8.
 func unquote(raw []byte) []byte {
 	in := raw[1 : len(raw)-1]
-	if bytes.IndexByte(in, '\\') < 0 {
+	if bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
 		return in
 	}
 	var s string
