@@ -18,7 +18,7 @@ type Options struct {
 	PingInterval time.Duration
 	// IdleTimeout closes (1001) a connection that has sent nothing, not
 	// even a pong, for this long. Zero means 60s. It is raised to at
-	// least PingInterval plus one second.
+	// least twice PingInterval, so a live peer always has a ping to answer.
 	IdleTimeout time.Duration
 	// CloseTimeout is how long the closing handshake may take: after
 	// sending a Close frame the server waits this long for the peer's
@@ -45,8 +45,8 @@ func (o Options) withDefaults() Options {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 60 * time.Second
 	}
-	if o.IdleTimeout < o.PingInterval+time.Second {
-		o.IdleTimeout = o.PingInterval + time.Second
+	if o.IdleTimeout < 2*o.PingInterval {
+		o.IdleTimeout = 2 * o.PingInterval
 	}
 	if o.CloseTimeout <= 0 {
 		o.CloseTimeout = 5 * time.Second

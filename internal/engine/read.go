@@ -41,7 +41,10 @@ func (c *Conn) readLoop() {
 			break
 		}
 	}
-	c.finish()
+	// After the peer's Close, let the writer send our answer; otherwise
+	// (an error, or no answer to our Close in time) there is no one to
+	// wait for.
+	c.finish(rs.done)
 }
 
 // readState is the read side's bookkeeping; only readLoop touches it.
@@ -150,14 +153,12 @@ func (c *Conn) closing() bool {
 	return c.closeSent
 }
 
-// finish ends the connection after the read side stopped: it lets the
-// writer send a pending Close frame (bounded by WriteTimeout), drops the
-// TCP connection and reports to the Handler.
-func (c *Conn) finish() {
-	c.mu.Lock()
-	wait := c.closeSent && !c.aborted
-	c.mu.Unlock()
-	if wait {
+// finish ends the connection after the read side stopped: when
+// flushWrites is set it lets the writer send what is queued and our Close
+// frame (bounded by WriteTimeout), then it drops the TCP connection and
+// reports to the Handler.
+func (c *Conn) finish(flushWrites bool) {
+	if flushWrites {
 		<-c.writerDone
 	}
 	c.abort(ErrClosed)
