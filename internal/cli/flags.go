@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// options are the command line's settings, after flags and environment.
+type options struct {
+	listen         string
+	echo           bool
+	maxMessageSize int64
+	allowedOrigins string
+	apiKey         string
+	static         string
+	logLevel       string
+	shutdownGrace  time.Duration
+}
+
+// envName is the environment twin of a flag: --max-message-size is
+// WSGATE_MAX_MESSAGE_SIZE.
+func envName(flagName string) string {
+	return "WSGATE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags reads args, with defaults taken from the environment where a
+// twin is set. A flag given on the command line wins over its twin.
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("wsgate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.listen, "listen", ":8080", "listen address")
+	fs.BoolVar(&o.echo, "echo", true, "serve /echo, a WebSocket that echoes every message (for conformance suites and benchmarks)")
+	fs.Int64Var(&o.maxMessageSize, "max-message-size", 1<<20, "largest incoming message in bytes; larger ones close the connection with 1009")
+	fs.StringVar(&o.allowedOrigins, "allowed-origins", "", "comma-separated Origin allowlist for the WebSocket handshake (empty: any origin)")
+	fs.StringVar(&o.apiKey, "api-key", "", "key required on /api/* as 'Authorization: Bearer KEY' (empty: /api/* is off)")
+	fs.StringVar(&o.static, "static", "", "serve the files of this directory at / instead of the demo page")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: wsgate [flags]\n\nServes /ws, /echo, /api/publish, /healthz, /readyz and static files on one listener.\nEvery flag has an environment twin: --max-message-size is WSGATE_MAX_MESSAGE_SIZE.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("cli: %s=%q: %w", envName(f.Name), v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return o, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("cli: unexpected argument %q (see wsgate --help)", fs.Arg(0))
+	}
+	return o, nil
+}
+
+func (o options) level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return 0, fmt.Errorf("cli: --log-level %q: want debug, info, warn or error", o.logLevel)
+	}
+	return l, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}

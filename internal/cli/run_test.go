@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestFlagsAndEnvironment(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"WSGATE_MAX_MESSAGE_SIZE": "2048", "WSGATE_LISTEN": ":9999"}
+	o, err := parseFlags([]string{"--listen", "127.0.0.1:0", "--echo=false"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.listen != "127.0.0.1:0" {
+		t.Errorf("listen = %q: the flag must win over WSGATE_LISTEN", o.listen)
+	}
+	if o.maxMessageSize != 2048 {
+		t.Errorf("max message size = %d, want 2048 from WSGATE_MAX_MESSAGE_SIZE", o.maxMessageSize)
+	}
+	if o.echo {
+		t.Error("--echo=false ignored")
+	}
+	if _, err := parseFlags(nil, func(k string) string {
+		if k == "WSGATE_ECHO" {
+			return "maybe"
+		}
+		return ""
+	}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "WSGATE_ECHO") {
+		t.Errorf("bad environment value: err = %v, want one naming WSGATE_ECHO", err)
+	}
+	if _, err := parseFlags([]string{"extra"}, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
+		t.Error("a stray argument was accepted")
+	}
+	if envName("max-message-size") != "WSGATE_MAX_MESSAGE_SIZE" {
+		t.Error(envName("max-message-size"))
+	}
+}
+
+func TestRunServesDemoAndShutsDown(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--shutdown-grace", "5s"}, func(string) string { return "" }, logs, ready)
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("Run: %v\n%s", err, logs)
+	}
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr.String()+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	c.WriteMessage(websocket.TextMessage, []byte(`{"id":1,"sub":"ticks"}`))
+	c.WriteMessage(websocket.TextMessage, []byte(`{"id":2,"pub":"ticks","data":{"symbol":"FAKE"}}`))
+	c.WriteMessage(websocket.TextMessage, []byte(`{"id":3,"call":"market.history","args":{"symbol":"ACME","points":50}}`))
+	var sawTick, sawForbidden, sawHistory bool
+	for !(sawTick && sawForbidden && sawHistory) {
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("read: %v (tick %v, forbidden %v, history %v)", err, sawTick, sawForbidden, sawHistory)
+		}
+		var m struct {
+			ID     int             `json:"id"`
+			Ch     string          `json:"ch"`
+			Result json.RawMessage `json:"result"`
+			Error  *struct{ Code string }
+		}
+		json.Unmarshal(b, &m)
+		switch {
+		case m.Ch == "ticks":
+			sawTick = true
+		case m.ID == 2:
+			sawForbidden = m.Error != nil && m.Error.Code == "forbidden"
+			if !sawForbidden {
+				t.Fatalf("client pub on ticks: %s, want forbidden", b)
+			}
+		case m.ID == 3:
+			sawHistory = strings.Contains(string(m.Result), `"symbol":"ACME"`)
+			if !sawHistory {
+				t.Fatalf("market.history: %s", b)
+			}
+		}
+	}
+	// Keep reading, as a live client does, so the closing handshake completes.
+	closed := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				closed <- err
+				return
+			}
+		}
+	}()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after cancel: %v", err)
+	}
+	err = <-closed
+	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.CloseGoingAway {
+		t.Errorf("after shutdown: %v, want close 1001", err)
+	}
+	if !strings.Contains(logs.String(), "wsgate stopped") {
+		t.Errorf("logs lack the stop line:\n%s", logs)
+	}
+}
