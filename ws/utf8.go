@@ -1,9 +1,6 @@
 package ws
 
-import (
-	"encoding/binary"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // utf8State is the state of UTF8Validator's DFA: what the bytes after a
 // partial code point may be (Unicode 15, table 3-7).
@@ -78,9 +75,6 @@ type UTF8Validator struct {
 	state utf8State
 }
 
-// asciiMask has the top bit of each of 8 bytes set.
-const asciiMask = 0x8080808080808080
-
 // Write feeds p to the validator and reports whether the stream so far is
 // still a prefix of valid UTF-8. Once it has returned false it returns false
 // until Reset. p is only read.
@@ -99,36 +93,29 @@ func (v *UTF8Validator) Write(p []byte) bool {
 			return false
 		}
 	}
-	for i < len(p) {
-		// ASCII runs, 8 bytes at a time.
-		for i+8 <= len(p) && binary.LittleEndian.Uint64(p[i:])&asciiMask == 0 {
-			i += 8
-		}
-		if i == len(p) {
+	// Between code points: split off a code point left incomplete at the
+	// end of p, check the rest in one go and walk the DFA over the tail, so
+	// that a tail byte no continuation can fix is rejected now.
+	rest := p[i:]
+	cut := len(rest)
+	for j := len(rest) - 1; j >= 0 && j >= len(rest)-3; j-- {
+		if c := rest[j]; c < utf8.RuneSelf {
+			break
+		} else if utf8.RuneStart(c) {
+			if !utf8.FullRune(rest[j:]) {
+				cut = j
+			}
 			break
 		}
-		c := p[i]
-		if c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if utf8.FullRune(p[i:]) {
-			r, size := utf8.DecodeRune(p[i:])
-			if r == utf8.RuneError && size == 1 {
-				v.state = utf8Reject
-				return false
-			}
-			i += size
-			continue
-		}
-		// A code point split at the end of p: walk the DFA so that a
-		// byte no continuation can fix is rejected now.
-		for ; i < len(p); i++ {
-			s = s.step(p[i])
-			if s == utf8Reject {
-				v.state = s
-				return false
-			}
+	}
+	if !utf8.Valid(rest[:cut]) {
+		v.state = utf8Reject
+		return false
+	}
+	for _, c := range rest[cut:] {
+		if s = s.step(c); s == utf8Reject {
+			v.state = s
+			return false
 		}
 	}
 	v.state = s
