@@ -69,7 +69,10 @@ func New() *Hub {
 // backlog, when non-nil, is called with the channel locked before any live
 // publication can reach s; what it returns is sent to s first, in order
 // (resume after a reconnect), subject to the same deduplication as live
-// publications. It must not call the Hub.
+// publications. It must not call the Hub. The resume has no gap when
+// whoever calls Publish first records each publication where backlog reads
+// it (a broker's history): a publication backlog does not see is then
+// published after s was added.
 //
 // first reports that s is the channel's first subscriber on this hub: the
 // caller may need to subscribe the node to the channel elsewhere (a broker).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -276,7 +277,7 @@ func TestBacklog(t *testing.T) {
 // backlog, live, or both.
 func TestResumeRace(t *testing.T) {
 	t.Parallel()
-	const n = 2000
+	const n = 600
 	h := New()
 	var (
 		logMu sync.Mutex
@@ -299,6 +300,15 @@ func TestResumeRace(t *testing.T) {
 	})
 	subs := make([]*recorder, 20)
 	for i := range subs {
+		for { // spread the resumes over the run
+			logMu.Lock()
+			published := len(log)
+			logMu.Unlock()
+			if published >= i*n/len(subs) {
+				break
+			}
+			runtime.Gosched()
+		}
 		subs[i] = &recorder{}
 		h.Subscribe("c", subs[i], backlog)
 	}
