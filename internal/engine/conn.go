@@ -175,7 +175,7 @@ func (c *Conn) abort(err error) {
 func (c *Conn) writeLoop() {
 	defer c.e.wg.Done()
 	defer close(c.writerDone)
-	var batch net.Buffers
+	var batch, chunk net.Buffers
 	for {
 		<-c.wake
 		for {
@@ -198,9 +198,8 @@ func (c *Conn) writeLoop() {
 				break
 			}
 			data := dataBytes(batch)
-			c.nc.SetWriteDeadline(time.Now().Add(c.e.opts.WriteTimeout))
-			bufs := batch // WriteTo consumes its receiver
-			_, err := bufs.WriteTo(c.nc)
+			var err error
+			chunk, err = c.writeBatch(batch, chunk)
 			clear(batch)
 			c.mu.Lock()
 			c.queued -= data
@@ -222,6 +221,41 @@ func (c *Conn) writeLoop() {
 			}
 		}
 	}
+}
+
+// writeChunk is the most one write system call is given, so that
+// WriteTimeout measures a stalled peer, not a large batch.
+const writeChunk = 256 << 10
+
+// writeBatch writes every buffer of batch in chunks of at most writeChunk
+// bytes, each with its own WriteTimeout. chunk is scratch space, returned
+// for reuse.
+func (c *Conn) writeBatch(batch, chunk net.Buffers) (net.Buffers, error) {
+	for len(batch) > 0 {
+		chunk = chunk[:0]
+		n := 0
+		for len(batch) > 0 && n < writeChunk {
+			b := batch[0]
+			if n+len(b) > writeChunk {
+				k := writeChunk - n
+				chunk = append(chunk, b[:k])
+				batch[0] = b[k:]
+				n += k
+				break
+			}
+			chunk = append(chunk, b)
+			n += len(b)
+			batch = batch[1:]
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(c.e.opts.WriteTimeout))
+		bufs := chunk // WriteTo consumes its receiver
+		if _, err := bufs.WriteTo(c.nc); err != nil {
+			clear(chunk)
+			return chunk, err
+		}
+		clear(chunk)
+	}
+	return chunk, nil
 }
 
 // dataBytes counts the bytes of a batch's data frames; control frames

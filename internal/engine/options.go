@@ -24,8 +24,8 @@ type Options struct {
 	// sending a Close frame the server waits this long for the peer's
 	// Close before it drops the TCP connection. Zero means 5s.
 	CloseTimeout time.Duration
-	// WriteTimeout limits one socket write; a peer that does not read for
-	// this long is dropped. Zero means 10s.
+	// WriteTimeout limits one socket write of at most 256 KiB: a peer
+	// that takes longer to accept that much is dropped. Zero means 10s.
 	WriteTimeout time.Duration
 	// ReadBufferSize is the size of the buffer each connection reads into,
 	// in bytes. Zero means 4 KiB.
