@@ -17,12 +17,6 @@ import (
 	"github.com/wsgate/wsgate/web"
 )
 
-// ticksChannel is the demo's price channel.
-const ticksChannel = "ticks"
-
-// tickInterval is how often the demo backend publishes prices.
-const tickInterval = 250 * time.Millisecond
-
 // Run serves wsgate as args and the environment say until ctx is done,
 // then shuts down gracefully: new connections are refused, running calls
 // finish, and every connection is closed with 1001. ready, when not nil,
@@ -72,7 +66,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	tickCtx, stopTicks := context.WithCancel(context.Background())
 	ticked := make(chan error, 1)
-	go func() { ticked <- demo.RunTicks(tickCtx, srv, tickInterval) }()
+	go func() { ticked <- demo.RunTicks(tickCtx, srv, demo.DefaultTickInterval) }()
 
 	logger.Info("wsgate listening", "addr", ln.Addr().String(), "demo", "http://"+displayAddr(ln.Addr()))
 	if ready != nil {
@@ -107,7 +101,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stderr 
 // demoChannelsReadOnly keeps clients from publishing fake prices on the
 // demo's channel; every other channel is open to them.
 func demoChannelsReadOnly(_ context.Context, channel string) error {
-	if channel == ticksChannel {
+	if channel == demo.TicksChannel {
 		return wsgate.Errorf(wsgate.CodeForbidden, "channel %q is published by the server only", channel)
 	}
 	return nil
