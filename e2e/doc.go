@@ -1,0 +1,19 @@
+// Package e2e tests wsgate across library and process boundaries, through
+// WebSocket clients written elsewhere.
+//
+// TestInterop runs one matrix of cases (see cases_test.go) against a server
+// started in this process by each client: gorilla/websocket and
+// coder/websocket in the test binary, Node's ws (node/interop.mjs) and
+// Python's websockets (python/interop.py, for Debian's python3-websockets
+// and /usr/bin/python3) as child processes. A script prints one JSON line
+// per case and the test turns each line into a subtest, so a failure reads
+// TestInterop/<client>/<case>.
+//
+// A missing Node, ws module or python3-websockets skips that client, unless
+// WSGATE_REQUIRE_PEERS=1, which makes it fail instead; `make test` sets it
+// after installing them. WSGATE_E2E_URL=ws://HOST:PORT runs the matrix
+// against a server in another process instead, which must register the
+// call methods test.echo and test.publish as server_test.go does.
+//
+// The package holds no code outside its tests.
+package e2e

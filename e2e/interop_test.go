@@ -1,0 +1,48 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+// caseTimeout bounds one case of a Go client.
+const caseTimeout = 30 * time.Second
+
+// TestInterop runs the interop matrix: every client against its own
+// server, the clients in parallel. Within one client the cases run one
+// after another, so the 8 MiB echoes do not pile up on a small machine.
+func TestInterop(t *testing.T) {
+	t.Parallel()
+	for _, cl := range goClients() {
+		t.Run(cl.name, func(t *testing.T) {
+			t.Parallel()
+			base := startServer(t)
+			for _, c := range interopCases() {
+				t.Run(c.name, func(t *testing.T) {
+					ctx, cancel := context.WithTimeout(t.Context(), caseTimeout)
+					defer cancel()
+					detail, err := c.run(ctx, cl, base)
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Log(detail)
+				})
+			}
+		})
+	}
+	for _, p := range scriptPeers() {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			argv, missing := p.command()
+			if missing != "" {
+				if os.Getenv(requirePeersEnv) == "1" {
+					t.Fatalf("%s: %s, and %s=1", p.name, missing, requirePeersEnv)
+				}
+				t.Skipf("%s: %s; set %s=1 to fail instead", p.name, missing, requirePeersEnv)
+			}
+			runScript(t, argv, startServer(t))
+		})
+	}
+}
