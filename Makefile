@@ -1,0 +1,71 @@
+# wsgate: build, test and fuzz.
+#
+#   make test    installs what the tests need, then vets and runs every test
+#                with the race detector; the one command for a fresh machine
+#   make build   builds bin/wsgate
+#   make fuzz    runs each Fuzz target in the repository for FUZZTIME
+#   make deps    installs the test peers: Debian's python3-websockets,
+#                Node.js and npm (when missing) and e2e/node's modules
+#
+# Installing needs root or sudo, and Debian's apt.
+
+GO       ?= go
+FUZZTIME ?= 30s
+NODE_DIR := e2e/node
+# npm rewrites this file on every install, so it is newer than the lock
+# exactly when node_modules matches it.
+NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+SHELL       := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+export DEBIAN_FRONTEND := noninteractive
+
+.PHONY: all build test vet deps deps-apt fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/wsgate ./cmd/wsgate
+
+test: deps vet
+	WSGATE_REQUIRE_PEERS=1 $(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+deps: deps-apt $(NODE_STAMP)
+	$(GO) mod download
+
+# deps-apt installs only what is missing: apt-get update alone takes longer
+# than the whole test run on a warm machine.
+deps-apt:
+	@missing=""; \
+	dpkg -s python3-websockets >/dev/null 2>&1 || missing="$$missing python3-websockets"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json | deps-apt
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+# fuzz lists the Fuzz targets of every package in one pass (go test -list
+# prints a package's names, then its "ok" line) and runs them one by one.
+fuzz:
+	@$(GO) test -list '^Fuzz' ./... | \
+	awk '/^Fuzz/ { names = names " " $$1; next } /^ok/ { if (names != "") print $$2 names; names = "" }' | \
+	while read -r pkg targets; do \
+		for f in $$targets; do \
+			echo "== $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+clean:
+	rm -rf bin
