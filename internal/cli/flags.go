@@ -42,7 +42,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: wsgate [flags]\n\nServes /ws, /echo, /api/publish, /healthz, /readyz and static files on one listener.\nEvery flag has an environment twin: --max-message-size is WSGATE_MAX_MESSAGE_SIZE.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: wsgate [flags]\n       wsgate version\n\nServes /ws, /echo, /api/publish, /healthz, /readyz and static files on one listener.\nEvery flag has an environment twin: --max-message-size is WSGATE_MAX_MESSAGE_SIZE.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	var envErr error

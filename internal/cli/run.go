@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/wsgate/wsgate"
@@ -17,11 +18,16 @@ import (
 	"github.com/wsgate/wsgate/web"
 )
 
-// Run serves wsgate as args and the environment say until ctx is done,
+// Run runs the wsgate command: "wsgate version" prints the version;
+// otherwise it serves wsgate as args and the environment say until ctx is done,
 // then shuts down gracefully: new connections are refused, running calls
 // finish, and every connection is closed with 1001. ready, when not nil,
 // receives the listening address once the server accepts connections.
-func Run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- net.Addr) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- net.Addr) error {
+	if len(args) > 0 && args[0] == "version" {
+		fmt.Fprintln(stdout, version())
+		return nil
+	}
 	o, err := parseFlags(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -96,6 +102,26 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return nil
 	}
 	return err
+}
+
+// version is the module version and VCS revision the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "wsgate (unknown version)"
+	}
+	v := "wsgate " + bi.Main.Version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v += " " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += "+dirty"
+			}
+		}
+	}
+	return v + " " + bi.GoVersion
 }
 
 // demoChannelsReadOnly keeps clients from publishing fake prices on the

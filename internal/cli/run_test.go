@@ -70,7 +70,7 @@ func TestRunServesDemoAndShutsDown(t *testing.T) {
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--shutdown-grace", "5s"}, func(string) string { return "" }, logs, ready)
+		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--shutdown-grace", "5s"}, func(string) string { return "" }, logs, logs, ready)
 	}()
 	var addr net.Addr
 	select {
@@ -135,5 +135,16 @@ func TestRunServesDemoAndShutsDown(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "wsgate stopped") {
 		t.Errorf("logs lack the stop line:\n%s", logs)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := Run(context.Background(), []string{"version"}, func(string) string { return "" }, &out, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "wsgate ") || !strings.Contains(out.String(), "go1.") {
+		t.Errorf("version output %q", out.String())
 	}
 }
