@@ -1,6 +1,7 @@
 package wsgate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -143,7 +144,8 @@ func (s *Server) handler(method string) CallFunc {
 
 // Publish sends data to every subscriber of channel, on every node of the
 // cluster. data is marshalled to JSON; a json.RawMessage or []byte must
-// already be valid JSON. It returns the publication with its Seq.
+// already be valid JSON and is copied, so the caller may reuse it. It
+// returns the publication with its Seq.
 func (s *Server) Publish(ctx context.Context, channel string, data any) (Publication, error) {
 	if s.stopping.Load() {
 		return Publication{}, ErrServerClosed
@@ -158,8 +160,8 @@ func (s *Server) Publish(ctx context.Context, channel string, data any) (Publica
 	return s.broker.Publish(ctx, channel, raw)
 }
 
-// marshalJSON encodes v, passing valid raw JSON through unchanged; a nil
-// json.RawMessage or []byte is null.
+// marshalJSON encodes v. Valid raw JSON (json.RawMessage or []byte) is
+// copied unchanged, so the caller may reuse its buffer; nil is null.
 func marshalJSON(v any) (json.RawMessage, error) {
 	var raw []byte
 	switch v := v.(type) {
@@ -176,7 +178,7 @@ func marshalJSON(v any) (json.RawMessage, error) {
 	if !json.Valid(raw) {
 		return nil, errors.New("raw data is not valid JSON")
 	}
-	return raw, nil
+	return bytes.Clone(raw), nil
 }
 
 // deliver hands a publication from the broker to this node's subscribers.

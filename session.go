@@ -271,8 +271,7 @@ func (ss *session) publish(req envelope.Request) {
 			return
 		}
 	}
-	// The broker keeps data for resuming clients; the payload buffer is reused.
-	p, err := ss.s.Publish(ss.c.Context(), req.Channel, json.RawMessage(bytes.Clone(req.Data)))
+	p, err := ss.s.Publish(ss.c.Context(), req.Channel, req.Data) // copies req.Data
 	if err != nil {
 		ss.replyErr(req.ID, unavailable(err))
 		return
