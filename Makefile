@@ -47,7 +47,7 @@ deps-apt:
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -q && \
+		$(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 

@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 
 const require = createRequire(import.meta.url);
 const PEER = 'node-ws';
-const CASE_TIMEOUT_MS = 20000;
+const CASE_TIMEOUT_MS = 30000;
 const SIZES = [0, 1, 125, 126, 65535, 65536, 8 << 20];
 
 function sizeLabel(n) {

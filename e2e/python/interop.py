@@ -19,7 +19,7 @@ import time
 import websockets
 
 PEER = "python-websockets"
-CASE_TIMEOUT = 20.0  # seconds
+CASE_TIMEOUT = 30.0  # seconds
 SIZES = [0, 1, 125, 126, 65535, 65536, 8 << 20]
 MAX_SIZE = 16 << 20  # the client's own limit on a received message, bytes
 
