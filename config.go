@@ -22,9 +22,8 @@ type Config struct {
 	// connection. A connection that falls further behind is closed with
 	// 1008 and its client can resume from its last seq. Zero means 1 MiB.
 	MaxQueuedBytes int
-	// MaxCallsPerConn limits the calls one connection may have running.
-	// Further requests wait (the connection is not read meanwhile). Zero
-	// means 16.
+	// MaxCallsPerConn limits the calls one connection may have running;
+	// a call beyond it is answered with rate_limited at once. Zero means 64.
 	MaxCallsPerConn int
 	// CallTimeout bounds one call; the client gets a timeout error after
 	// it. Zero means 10s.
@@ -75,7 +74,7 @@ func (c Config) withDefaults() Config {
 		c.MaxQueuedBytes = 1 << 20
 	}
 	if c.MaxCallsPerConn <= 0 {
-		c.MaxCallsPerConn = 16
+		c.MaxCallsPerConn = 64
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 10 * time.Second

@@ -87,9 +87,9 @@ func (ss *session) replyErr(id json.RawMessage, err error) {
 	ss.replyError(id, code, msg)
 }
 
-// call starts a call on its own goroutine. When the connection already
-// has MaxCallsPerConn calls running it waits for a slot, which stops
-// reading this connection meanwhile.
+// call starts a call on its own goroutine, so that the engine is never
+// blocked by a backend. A connection with MaxCallsPerConn calls running
+// gets rate_limited for more.
 func (ss *session) call(req envelope.Request) {
 	fn := ss.s.handler(req.Method)
 	if fn == nil {
@@ -98,7 +98,8 @@ func (ss *session) call(req envelope.Request) {
 	}
 	select {
 	case ss.slots <- struct{}{}:
-	case <-ss.c.Context().Done():
+	default:
+		ss.replyError(req.ID, CodeRateLimited, fmt.Sprintf("%d calls already running on this connection", cap(ss.slots)))
 		return
 	}
 	if !ss.s.startCall() {

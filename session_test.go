@@ -232,3 +232,31 @@ func TestOversizeMessageCloses1009(t *testing.T) {
 		}
 	}
 }
+
+func TestCallsOverTheLimitAreRateLimited(t *testing.T) {
+	t.Parallel()
+	srv, url := startServer(t, wsgate.Config{MaxCallsPerConn: 2})
+	release := make(chan struct{})
+	srv.Handle("hold", func(ctx context.Context, _ json.RawMessage) (any, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return "held", nil
+	})
+	c := dial(t, url+"/ws")
+	send(t, c, `{"id":1,"call":"hold"}`)
+	send(t, c, `{"id":2,"call":"hold"}`)
+	if r := request(t, c, `{"id":3,"call":"hold"}`); r.Error == nil || r.Error.Code != "rate_limited" || string(r.ID) != "3" {
+		t.Fatalf("third call: %+v, want rate_limited", r)
+	}
+	close(release)
+	for range 2 {
+		if r := next(t, c); string(r.Result) != `"held"` {
+			t.Fatalf("held call: %+v", r)
+		}
+	}
+	if r := request(t, c, `{"id":4,"call":"hold"}`); string(r.Result) != `"held"` {
+		t.Fatalf("call after slots freed: %+v", r)
+	}
+}
