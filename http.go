@@ -9,8 +9,9 @@ import (
 )
 
 // Handler returns the server's HTTP endpoints: /ws, /echo (unless
-// Config.DisableEcho), /api/publish (when Config.APIKey is set), /healthz,
-// /readyz, and Config.Files for every other path. Mount it on an
+// Config.DisableEcho), /api/publish (when Config.APIKey is set), /metrics
+// (Prometheus text format), /healthz, /readyz, and Config.Files for every
+// other path. Mount it on an
 // http.ServeMux beside your own handlers, or serve it directly.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -24,6 +25,7 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.Files != nil {
 		mux.Handle("/", s.cfg.Files)
 	}
+	mux.Handle("/metrics", s.metrics.handler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write([]byte("ok\n"))
@@ -43,7 +45,7 @@ func (s *Server) Handler() http.Handler {
 // calls, subscriptions and publications.
 func (s *Server) WebSocketHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, &s.wsUp, func() engine.Handler { return newSession(s) })
+		s.serve(w, r, &s.wsUp, func() engine.Handler { return s.metrics.wrap(endpointWS, newSession(s)) })
 	})
 }
 
@@ -51,7 +53,7 @@ func (s *Server) WebSocketHandler() http.Handler {
 // unchanged, text as text and binary as binary.
 func (s *Server) EchoHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, &s.echoUp, func() engine.Handler { return echoHandler{} })
+		s.serve(w, r, &s.echoUp, func() engine.Handler { return s.metrics.wrap(endpointEcho, echoHandler{}) })
 	})
 }
 

@@ -33,14 +33,15 @@ type CallFunc func(ctx context.Context, args json.RawMessage) (any, error)
 // subscriptions, publications), /echo, and health endpoints. All methods
 // are safe for concurrent use.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	broker Broker
-	owns   bool // the broker was made by New and is closed by Shutdown
-	hub    *hub.Hub
-	engine *engine.Engine
-	wsUp   ws.Upgrader // for /ws
-	echoUp ws.Upgrader // for /echo
+	cfg     Config
+	log     *slog.Logger
+	broker  Broker
+	owns    bool // the broker was made by New and is closed by Shutdown
+	hub     *hub.Hub
+	engine  *engine.Engine
+	metrics *metrics
+	wsUp    ws.Upgrader // for /ws
+	echoUp  ws.Upgrader // for /echo
 
 	// baseCtx is the parent of every call's context; cancelled by Close
 	// or by Shutdown when its deadline passes.
@@ -94,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 		WriteTimeout:   cfg.WriteTimeout,
 	})
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	s.metrics = newMetrics(s)
 	return s, nil
 }
 

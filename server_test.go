@@ -273,3 +273,51 @@ func TestPingKeepsIdleClientAlive(t *testing.T) {
 		t.Errorf("idle connection closed after %v, before IdleTimeout", d)
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	srv, url := startServer(t, wsgate.Config{})
+	srv.Handle("ok", func(context.Context, json.RawMessage) (any, error) { return 1, nil })
+	c := dial(t, url+"/ws")
+	request(t, c, `{"id":1,"call":"ok"}`)
+	request(t, c, `{"id":2,"call":"missing"}`)
+	request(t, c, `{"id":3,"sub":"m"}`)
+	srv.Publish(context.Background(), "m", 1)
+	next(t, c)
+	e := dial(t, url+"/echo")
+	e.WriteMessage(websocket.TextMessage, []byte("x"))
+	e.ReadMessage()
+	e.WriteMessage(websocket.TextMessage, []byte{0xff}) // invalid UTF-8: closed 1007
+	closeCode(t, e)
+	e.Close()
+
+	scrape := func() string {
+		resp, err := http.Get("http" + strings.TrimPrefix(url, "ws") + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	body := scrape()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(body, `reason="protocol_error"} 1`) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		body = scrape() // the echo connection ends once its TCP close arrives
+	}
+	for _, want := range []string{
+		`wsgate_connections{endpoint="ws"} 1`,
+		`wsgate_connections_opened_total{endpoint="echo"} 1`,
+		`wsgate_messages_received_total{endpoint="ws"} 3`,
+		`wsgate_calls_total{code="ok"} 1`,
+		`wsgate_connections_closed_total{reason="protocol_error"} 1`,
+		`wsgate_subscriptions 1`,
+		`wsgate_publications_total 1`,
+		`wsgate_deliveries_total 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

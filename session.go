@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/internal/envelope"
@@ -122,12 +123,16 @@ func (ss *session) runCall(method string, fn CallFunc, id, args json.RawMessage)
 	stop := context.AfterFunc(ss.s.baseCtx, cancel)
 	defer stop()
 
+	start := time.Now()
 	result, err := ss.s.invoke(ctx, method, fn, args)
 	if err != nil {
-		ss.replyErr(id, err)
+		code, msg := ss.s.errorReply(err)
+		ss.replyError(id, code, msg)
+		ss.s.metrics.observeCall(code, start)
 		return
 	}
 	ss.reply(id, result)
+	ss.s.metrics.observeCall("", start)
 }
 
 // invoke runs fn and encodes its result; a panic becomes an internal error.

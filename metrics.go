@@ -1,0 +1,165 @@
+package wsgate
+
+import (
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wsgate/wsgate/internal/engine"
+	"github.com/wsgate/wsgate/ws"
+)
+
+// metrics are a Server's Prometheus metrics, served on /metrics. Hot paths
+// only touch atomics; the registry reads them when scraped.
+type metrics struct {
+	registry *prometheus.Registry
+	endpoint [numEndpoints]endpointCounters
+	closed   [numCloseReasons]atomic.Uint64
+	calls    *prometheus.CounterVec   // by code
+	callTime *prometheus.HistogramVec // by code
+}
+
+// endpointCounters count one WebSocket endpoint's traffic.
+type endpointCounters struct {
+	open     atomic.Int64
+	opened   atomic.Uint64
+	received atomic.Uint64
+}
+
+type endpoint uint8
+
+const (
+	endpointWS endpoint = iota
+	endpointEcho
+	numEndpoints
+)
+
+func (e endpoint) String() string { return [...]string{"ws", "echo"}[e] }
+
+// closeReason classifies why a connection ended, for
+// wsgate_connections_closed_total.
+type closeReason uint8
+
+const (
+	closedByPeer closeReason = iota
+	closedByServer
+	closedProtocolError
+	closedSlowConsumer
+	closedIdle
+	closedNetwork
+	numCloseReasons
+)
+
+func (r closeReason) String() string {
+	return [...]string{"peer", "server", "protocol_error", "slow_consumer", "idle", "network"}[r]
+}
+
+func classifyClose(err error) closeReason {
+	var ce *ws.CloseError
+	var pe *ws.ProtocolError
+	switch {
+	case errors.As(err, &ce):
+		return closedByPeer
+	case errors.As(err, &pe):
+		return closedProtocolError
+	case errors.Is(err, engine.ErrSlowConsumer):
+		return closedSlowConsumer
+	case errors.Is(err, engine.ErrIdleTimeout):
+		return closedIdle
+	case errors.Is(err, engine.ErrClosed), errors.Is(err, engine.ErrEngineClosed):
+		return closedByServer
+	}
+	return closedNetwork
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{registry: prometheus.NewRegistry()}
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wsgate_calls_total", Help: "Calls answered, by result code (ok or an error code).",
+	}, []string{"code"})
+	m.callTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "wsgate_call_duration_seconds", Help: "Time from a call's request to its reply being queued.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"code"})
+	m.registry.MustRegister(m.calls, m.callTime,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for e := range numEndpoints {
+		c := &m.endpoint[e]
+		labels := prometheus.Labels{"endpoint": e.String()}
+		m.registry.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wsgate_connections", Help: "Open WebSocket connections.", ConstLabels: labels},
+				func() float64 { return float64(c.open.Load()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wsgate_connections_opened_total", Help: "WebSocket connections opened.", ConstLabels: labels},
+				func() float64 { return float64(c.opened.Load()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wsgate_messages_received_total", Help: "WebSocket messages received.", ConstLabels: labels},
+				func() float64 { return float64(c.received.Load()) }),
+		)
+	}
+	for r := range numCloseReasons {
+		n := &m.closed[r]
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "wsgate_connections_closed_total", Help: "WebSocket connections ended, by reason.",
+			ConstLabels: prometheus.Labels{"reason": r.String()},
+		}, func() float64 { return float64(n.Load()) }))
+	}
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wsgate_channels", Help: "Channels with at least one subscriber on this node."},
+			func() float64 { return float64(s.hub.Stats().Channels) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wsgate_subscriptions", Help: "Subscriptions on this node."},
+			func() float64 { return float64(s.hub.Stats().Subscriptions) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wsgate_publications_total", Help: "Publications fanned out on this node."},
+			func() float64 { return float64(s.hub.Stats().Publications) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wsgate_deliveries_total", Help: "Publication frames queued to subscribers on this node (each shares one encoded frame)."},
+			func() float64 { return float64(s.hub.Stats().Deliveries) }),
+	)
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// observeCall records one answered call.
+func (m *metrics) observeCall(code ErrorCode, start time.Time) {
+	label := string(code)
+	if label == "" {
+		label = "ok"
+	}
+	m.calls.WithLabelValues(label).Inc()
+	m.callTime.WithLabelValues(label).Observe(time.Since(start).Seconds())
+}
+
+// wrap counts the events of one connection on endpoint e and passes them
+// on to h.
+func (m *metrics) wrap(e endpoint, h engine.Handler) engine.Handler {
+	return &countedHandler{Handler: h, m: m, c: &m.endpoint[e]}
+}
+
+type countedHandler struct {
+	engine.Handler
+	m *metrics
+	c *endpointCounters
+}
+
+func (h *countedHandler) OnOpen(c *engine.Conn) {
+	h.c.open.Add(1)
+	h.c.opened.Add(1)
+	h.Handler.OnOpen(c)
+}
+
+func (h *countedHandler) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
+	h.c.received.Add(1)
+	h.Handler.OnMessage(c, op, payload)
+}
+
+func (h *countedHandler) OnClose(c *engine.Conn, err error) {
+	h.c.open.Add(-1)
+	h.m.closed[classifyClose(err)].Add(1)
+	h.Handler.OnClose(c, err)
+}
