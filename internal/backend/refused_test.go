@@ -1,0 +1,5 @@
+package backend
+
+import "syscall"
+
+const syscallRefused = syscall.ECONNREFUSED
