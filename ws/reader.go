@@ -1,6 +1,9 @@
 package ws
 
-import "math"
+import (
+	"math"
+	"strconv"
+)
 
 // ReaderOptions configures a Reader. The zero value decodes for a server
 // with no message size limit and no extension.
@@ -204,7 +207,7 @@ func (r *Reader) startFrame(h Header) error {
 	op := h.Opcode
 	switch {
 	case op.IsReserved():
-		return protocolErr("reserved opcode " + op.String())
+		return protocolErr("reserved opcode " + strconv.Itoa(int(op)))
 	case h.Rsv&(Rsv2|Rsv3) != 0:
 		return protocolErr("RSV2 or RSV3 set without a negotiated extension")
 	case h.Rsv&Rsv1 != 0 && !r.opts.AllowRSV1:
@@ -235,7 +238,7 @@ func (r *Reader) startFrame(h Header) error {
 		}
 	} else {
 		if r.inMessage {
-			return protocolErr(op.String() + " frame inside a fragmented message")
+			return protocolErr("new " + op.String() + " frame inside a fragmented message")
 		}
 		r.inMessage = true
 		r.msgOp = op
