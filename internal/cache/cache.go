@@ -1,0 +1,321 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+)
+
+// entryOverhead is what an entry costs beyond its key and bytes, counted in
+// its weight: the Entry, otter's node and the hash table's slot, measured
+// at about this much on amd64 (see TestSizeBound).
+const entryOverhead = 200
+
+// ErrClosed is returned by Get for a miss after Close.
+var ErrClosed = errors.New("cache: closed")
+
+// ErrLoadPanicked is wrapped by the error a load returns when its LoadFunc
+// panicked.
+var ErrLoadPanicked = errors.New("cache: load panicked")
+
+// ErrInvalidMethod is returned for a method name that contains a NUL byte,
+// which keys use as a separator.
+var ErrInvalidMethod = errors.New("cache: method name contains NUL")
+
+// Config configures a Cache. The zero value is ready to use.
+type Config struct {
+	// MaxBytes bounds what the cache holds, in bytes: each entry weighs its
+	// key, its Value, its Twin and about 200 bytes of bookkeeping. A result
+	// weighing more than MaxBytes/8 is not stored. Zero means 64 MiB.
+	MaxBytes int64
+	// LoadTimeout bounds one load or refresh. Callers stop waiting when
+	// their own context ends; the load goes on, for the callers still
+	// waiting and for the cache, until it ends or LoadTimeout passes.
+	// Zero means 10s.
+	LoadTimeout time.Duration
+	// Clock is the time source for TTLs. Nil means the system clock.
+	Clock Clock
+	// Logger receives load panics. Nil means slog.Default().
+	Logger *slog.Logger
+	// OnInvalidate, when set, is called after every Invalidate (not after
+	// Apply) with the invalidation in canonical form, so the server can
+	// forward it to the other nodes, which Apply it. It runs on the
+	// goroutine that called Invalidate and should not block.
+	OnInvalidate func(Invalidation)
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = 64 << 20
+	}
+	if c.LoadTimeout <= 0 {
+		c.LoadTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Cache holds ready-to-send call results, bounded by bytes, fresh for the
+// TTL their loader gave them. Concurrent misses on one key share one load.
+// All methods are safe for concurrent use. Close stops its goroutines.
+type Cache struct {
+	cfg   Config
+	clock Clock // nil: time.Now
+	store *otter.Cache[string, *Entry]
+
+	mu             sync.Mutex
+	flights        map[string]*flight  // loads running, by full key
+	privateMethods map[string]struct{} // methods that returned a private result
+	closed         bool
+
+	tasks     sync.WaitGroup // loads, refreshes and otter's maintenance
+	tasksGate sync.RWMutex   // orders tasks.Add before Close's tasks.Wait
+	tasksDone bool           // after Close: otter's tasks run inline
+
+	hits, staleHits, misses, coalesced, refreshes, loadErrors, evictions, invalidated atomic.Uint64
+}
+
+// New returns an empty Cache.
+func New(cfg Config) (*Cache, error) {
+	cfg = cfg.withDefaults()
+	c := &Cache{
+		cfg:            cfg,
+		clock:          cfg.Clock,
+		flights:        make(map[string]*flight),
+		privateMethods: make(map[string]struct{}),
+	}
+	opts := &otter.Options[string, *Entry]{
+		MaximumWeight: uint64(cfg.MaxBytes),
+		Weigher:       func(k string, e *Entry) uint32 { return uint32(min(weight(k, e), math.MaxUint32)) },
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *Entry]) time.Duration {
+			return time.Duration(e.Value.stale - c.now())
+		}),
+		OnAtomicDeletion: func(e otter.DeletionEvent[string, *Entry]) {
+			if e.Cause == otter.CauseOverflow {
+				c.evictions.Add(1)
+			}
+		},
+		Executor: c.spawn,
+		Logger:   otterLogger{cfg.Logger},
+	}
+	if cfg.Clock != nil {
+		opts.Clock = otterClock{cfg.Clock}
+	}
+	store, err := otter.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	c.store = store
+	return c, nil
+}
+
+func weight(key string, e *Entry) int {
+	return len(key) + len(e.Value) + len(e.Twin) + entryOverhead
+}
+
+func (c *Cache) now() int64 {
+	if c.clock != nil {
+		return c.clock.Now().UnixNano()
+	}
+	return time.Now().UnixNano()
+}
+
+// Get returns the result of the call r: from the cache when a fresh entry
+// is held, else from load. Concurrent misses on one key make one load and
+// share its result or error. A stale entry within its
+// stale-while-revalidate window is returned at once while one refresh runs
+// in the background.
+//
+// The returned Entry is shared and read-only. Source says how it was
+// found. When ctx ends before the load it waits for, Get returns ctx's
+// error and the load goes on. Args must be valid JSON (it is
+// canonicalised into the key; an error wraps ErrInvalidArgs); Get does
+// not retain r.Args.
+func (c *Cache) Get(ctx context.Context, r Request, load LoadFunc) (*Entry, Source, error) {
+	full, shared, err := key(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	now := c.now()
+	if e, src := c.lookup(full, shared, now); src != 0 {
+		return c.answer(ctx, e, src, full, shared, r, load)
+	}
+
+	c.mu.Lock()
+	if f, ok := c.flights[full]; ok {
+		c.mu.Unlock()
+		c.coalesced.Add(1)
+		e, err := f.wait(ctx)
+		return e, Coalesced, err
+	}
+	// A load may have stored the entry since the lookup above.
+	if e, src := c.lookup(full, shared, now); src != 0 {
+		c.mu.Unlock()
+		return c.answer(ctx, e, src, full, shared, r, load)
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return nil, 0, ErrClosed
+	}
+	f := c.startLocked(ctx, full, shared, r, load)
+	c.mu.Unlock()
+	c.misses.Add(1)
+	e, err := f.wait(ctx)
+	return e, Miss, err
+}
+
+// lookup finds the entry answering full (the user's own) or shared. src is
+// 0 when there is none, or it has expired.
+func (c *Cache) lookup(full, shared string, now int64) (*Entry, Source) {
+	if len(full) != len(shared) {
+		if e, ok := c.store.GetIfPresent(full); ok && now < e.stale {
+			return e, state(e, now)
+		}
+	}
+	if e, ok := c.store.GetIfPresent(shared); ok && now < e.stale {
+		return e, state(e, now)
+	}
+	return nil, 0
+}
+
+func state(e *Entry, now int64) Source {
+	if now < e.fresh {
+		return Hit
+	}
+	return Stale
+}
+
+// answer counts a hit, or serves a stale entry and starts its refresh.
+func (c *Cache) answer(ctx context.Context, e *Entry, src Source, full, shared string, r Request, load LoadFunc) (*Entry, Source, error) {
+	if src == Hit {
+		c.hits.Add(1)
+		return e, Hit, nil
+	}
+	c.staleHits.Add(1)
+	c.mu.Lock()
+	if _, running := c.flights[full]; !running && !c.closed {
+		// The refresh is keyed like a miss of this caller: a private
+		// entry is refreshed for its user.
+		c.startLocked(ctx, full, shared, r, load)
+		c.refreshes.Add(1)
+	}
+	c.mu.Unlock()
+	return e, Stale, nil
+}
+
+// Close cancels the loads and refreshes in flight and waits for them and
+// for the cache's other goroutines to end. Entries stay readable; a later
+// miss gets ErrClosed. Close is idempotent.
+func (c *Cache) Close() {
+	c.mu.Lock()
+	c.closed = true
+	for _, f := range c.flights {
+		f.cancel()
+	}
+	c.mu.Unlock()
+	c.tasksGate.Lock()
+	c.tasksDone = true
+	c.tasksGate.Unlock()
+	c.tasks.Wait()
+	c.store.StopAllGoroutines()
+}
+
+// spawn is otter's executor: its tasks run on goroutines Close waits for,
+// and inline once Close has begun.
+func (c *Cache) spawn(fn func()) {
+	c.tasksGate.RLock()
+	if c.tasksDone {
+		c.tasksGate.RUnlock()
+		fn()
+		return
+	}
+	c.tasks.Add(1)
+	c.tasksGate.RUnlock()
+	go func() {
+		defer c.tasks.Done()
+		fn()
+	}()
+}
+
+// SetTwin attaches twin, another form of e.Value (a deflated copy, say), to
+// the stored entry e and returns the entry that now holds it. The new
+// entry's weight counts the twin's bytes. When e is no longer the stored
+// entry for its key (replaced, evicted, expired, invalidated) or was never
+// stored, nothing is stored and the returned entry is e's copy with the
+// twin, for the caller's own use. The cache keeps twin; nobody may modify
+// it afterwards.
+func (c *Cache) SetTwin(e *Entry, twin []byte) *Entry {
+	n := *e
+	n.Twin = twin
+	if e.key == "" || weight(e.key, &n) > int(c.cfg.MaxBytes/8) {
+		n.key = ""
+		return &n
+	}
+	stored := false
+	c.store.ComputeIfPresent(e.key, func(old *Entry) (*Entry, otter.ComputeOp) {
+		if old != e {
+			return old, otter.CancelOp
+		}
+		stored = true
+		return &n, otter.WriteOp
+	})
+	if !stored {
+		n.key = ""
+	}
+	return &n
+}
+
+// Stats returns a snapshot of the counters.
+func (c *Cache) Stats() Stats {
+	return Stats{
+		Hits:        c.hits.Load(),
+		StaleHits:   c.staleHits.Load(),
+		Misses:      c.misses.Load(),
+		Coalesced:   c.coalesced.Load(),
+		Refreshes:   c.refreshes.Load(),
+		LoadErrors:  c.loadErrors.Load(),
+		Evictions:   c.evictions.Load(),
+		Invalidated: c.invalidated.Load(),
+		Bytes:       c.store.WeightedSize(),
+		Entries:     c.store.EstimatedSize(),
+	}
+}
+
+// key returns the key of r for its own user (full) and for everybody
+// (shared, a prefix of full): Method, NUL, canonical Args, and for a
+// non-empty User another NUL and User. Canonical JSON holds no NUL byte,
+// so keys cannot collide across the parts.
+func key(r Request) (full, shared string, err error) {
+	if strings.IndexByte(r.Method, 0) >= 0 {
+		return "", "", ErrInvalidMethod
+	}
+	var buf [256]byte
+	b := append(buf[:0], r.Method...)
+	b = append(b, 0)
+	if len(r.Args) > 0 {
+		start := len(b)
+		if b, err = AppendCanonical(b, r.Args); err != nil {
+			return "", "", err
+		}
+		if string(b[start:]) == "null" { // null args count as absent
+			b = b[:start]
+		}
+	}
+	n := len(b)
+	if r.User != "" {
+		b = append(b, 0)
+		b = append(b, r.User...)
+	}
+	full = string(b)
+	return full, full[:n], nil
+}
