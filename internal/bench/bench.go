@@ -1,0 +1,55 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+)
+
+// Main runs "wsgate bench" with args (the subcommand and its flags, not
+// "bench" itself). The summary goes to stdout (one JSON object with
+// --json), progress lines and help to stderr. It returns nil after
+// --help, and an error when the run could not be done or went wrong: a
+// limit hit while connecting, a reply that failed verification, or any
+// connection error during the run (the summary is printed first).
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	t, err := resolveTarget(ctx, o.URL, o.AllowRemote, o.SourceIPs)
+	if err != nil {
+		return err
+	}
+	r := &runner{o: o, t: t, stderr: stderr, lat: newLatency()}
+	if o.Quiet {
+		r.stderr = io.Discard
+	}
+	var res *Result
+	switch o.Cmd {
+	case CmdConns:
+		res, err = r.runConns(ctx)
+	case CmdEcho:
+		res, err = r.runEcho(ctx)
+	case CmdCall:
+		res, err = r.runCall(ctx)
+	case CmdFanout:
+		res, err = r.runFanout(ctx)
+	}
+	if res != nil {
+		var werr error
+		if o.JSON {
+			werr = res.writeJSON(stdout)
+		} else {
+			werr = res.writeText(stdout)
+		}
+		if err == nil {
+			err = werr
+		}
+	}
+	return err
+}

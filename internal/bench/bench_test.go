@@ -1,0 +1,313 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wsgate/wsgate"
+)
+
+// startWsgate runs an in-process wsgate server with a "bench.add"
+// method and returns its ws:// base URL.
+func startWsgate(t *testing.T, apiKey string) string {
+	t.Helper()
+	srv, err := wsgate.New(wsgate.Config{APIKey: apiKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Handle("bench.add", func(_ context.Context, args json.RawMessage) (any, error) {
+		var a struct{ X, Y int }
+		if err := json.Unmarshal(args, &a); err != nil {
+			return nil, wsgate.Errorf(wsgate.CodeBadRequest, "args: %v", err)
+		}
+		return a.X + a.Y, nil
+	})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		ts.Close()
+	})
+	return "ws" + strings.TrimPrefix(ts.URL, "http")
+}
+
+// runJSON runs Main with --json --quiet and a short window and returns
+// the decoded Result and Main's error.
+func runJSON(t *testing.T, args ...string) (*Result, error) {
+	t.Helper()
+	args = append(args, "--json", "--quiet", "--duration", "400ms", "--warmup", "100ms")
+	var out, errOut bytes.Buffer
+	err := Main(context.Background(), args, &out, &errOut)
+	if out.Len() == 0 {
+		return nil, err
+	}
+	var res Result
+	if jerr := json.Unmarshal(out.Bytes(), &res); jerr != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", jerr, out.String())
+	}
+	if n := bytes.Count(bytes.TrimSpace(out.Bytes()), []byte("\n")); n != 0 {
+		t.Fatalf("--json printed %d lines", n+1)
+	}
+	return &res, err
+}
+
+func TestEchoAgainstWsgate(t *testing.T) {
+	t.Parallel()
+	base := startWsgate(t, "")
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"binary closed loop", []string{"--size", "64"}},
+		{"text pipelined", []string{"--size", "1024", "--text", "--inflight", "8"}},
+		{"empty payloads", []string{"--size", "0", "--inflight", "3"}},
+		{"large payloads", []string{"--size", "70000", "--inflight", "2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"echo", "--url", base + "/echo", "--conns", "4", "--server-pid", itoa(os.Getpid())}, tt.args...)
+			res, err := runJSON(t, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Storm.Opened != 4 || res.Msgs == 0 || res.Verified < res.Msgs || res.Mismatched != 0 || res.Errors != nil {
+				t.Fatalf("result %+v", res)
+			}
+			if res.Latency == nil || res.Latency.P50 <= 0 || res.Latency.P99 < res.Latency.P50 {
+				t.Fatalf("latency %+v", res.Latency)
+			}
+			if res.Server == nil || res.Server.RSSBytes == 0 || res.MsgsPerS <= 0 {
+				t.Fatalf("server %+v", res.Server)
+			}
+		})
+	}
+}
+
+// corruptingEcho echoes every message but flips a byte of every third.
+func corruptingEcho(t *testing.T) string {
+	t.Helper()
+	up := websocket.Upgrader{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for i := 0; ; i++ {
+			op, b, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if i%3 == 2 && len(b) > 0 {
+				b[len(b)/2] ^= 0x20
+			}
+			if c.WriteMessage(op, b) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return "ws" + strings.TrimPrefix(ts.URL, "http")
+}
+
+func TestEchoDetectsCorruption(t *testing.T) {
+	t.Parallel()
+	url := corruptingEcho(t)
+	res, err := runJSON(t, "echo", "--url", url, "--conns", "2", "--size", "100", "--inflight", "4")
+	if !errors.Is(err, ErrVerify) {
+		t.Fatalf("err = %v, want ErrVerify", err)
+	}
+	if res == nil || res.Mismatched == 0 || res.Verified == 0 {
+		t.Fatalf("result %+v", res)
+	}
+	// About one reply in three is corrupted.
+	if ratio := float64(res.Mismatched) / float64(res.Mismatched+res.Verified); ratio < 0.2 || ratio > 0.45 {
+		t.Errorf("mismatch ratio %.2f, want about 1/3", ratio)
+	}
+	if !strings.Contains(err.Error(), "differed from the message sent") {
+		t.Errorf("error text: %v", err)
+	}
+}
+
+func TestConnsAgainstWsgate(t *testing.T) {
+	t.Parallel()
+	base := startWsgate(t, "")
+	res, err := runJSON(t, "conns", "--url", base+"/echo", "--conns", "300", "--server-pid", itoa(os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Storm.Opened != 300 || res.Storm.PerS <= 0 || res.Lost != 0 || res.Storm.HandshakeL == nil {
+		t.Fatalf("result %+v", res)
+	}
+	if s := res.Server; s == nil || s.RSSBeforeBytes == 0 || s.RSSBytes == 0 {
+		t.Fatalf("server %+v", res.Server)
+	}
+}
+
+func TestCallAgainstWsgate(t *testing.T) {
+	t.Parallel()
+	base := startWsgate(t, "")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode string
+	}{
+		{"ok", []string{"--method", "bench.add", "--args", `{"x":1,"y":2}`, "--inflight", "4"}, "ok"},
+		{"not found", []string{"--method", "no.such"}, "not_found"},
+		{"bad request", []string{"--method", "bench.add", "--args", `"x"`}, "bad_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := runJSON(t, append([]string{"call", "--url", base + "/ws", "--conns", "3"}, tt.args...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Msgs == 0 || len(res.Codes) != 1 || res.Codes[tt.wantCode] < res.Msgs {
+				t.Fatalf("msgs %d, codes %v; want all %s", res.Msgs, res.Codes, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestFanoutAgainstWsgate(t *testing.T) {
+	t.Parallel()
+	base := startWsgate(t, "secret")
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"pub on ws", nil},
+		{"api publish", []string{"--api-key", "secret", "--size", "100"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"fanout", "--url", base + "/ws", "--conns", "5", "--rate", "200", "--channel", "fan." + strings.ReplaceAll(tt.name, " ", "")}, tt.args...)
+			res, err := runJSON(t, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Published == 0 || res.Msgs == 0 || res.Gaps != 0 || res.Codes["ok"] == 0 {
+				t.Fatalf("result %+v", res)
+			}
+			// No subscriber gets more than was published in the whole
+			// run, nor misses any (Gaps); which deliveries fall inside the
+			// window depends on the latency, so only bounds are checked.
+			if res.Msgs > 5*res.Codes["ok"] || res.Msgs < res.Published {
+				t.Errorf("deliveries %d for %d publications in the window, %d in all", res.Msgs, res.Published, res.Codes["ok"])
+			}
+		})
+	}
+}
+
+func TestFanoutWrongAPIKey(t *testing.T) {
+	t.Parallel()
+	base := startWsgate(t, "secret")
+	res, err := runJSON(t, "fanout", "--url", base+"/ws", "--conns", "2", "--api-key", "wrong")
+	if err == nil || res == nil || res.Codes["forbidden"] == 0 {
+		t.Fatalf("err = %v, result %+v; want a failure with forbidden", err, res)
+	}
+}
+
+func TestRefusesRemoteTargets(t *testing.T) {
+	t.Parallel()
+	err := Main(context.Background(), []string{"echo", "--url", "ws://192.0.2.1:80/echo", "--quiet"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--allow-remote") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestHandshakeRejected(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(ts.Close)
+	_, err := runJSON(t, "echo", "--url", "ws"+strings.TrimPrefix(ts.URL, "http")+"/echo", "--conns", "3")
+	if err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("err = %v, want the server's 404", err)
+	}
+}
+
+func TestTextSummary(t *testing.T) {
+	t.Parallel()
+	base := startWsgate(t, "")
+	var out bytes.Buffer
+	var progress bytes.Buffer
+	err := Main(context.Background(), []string{"echo", "--url", base + "/echo", "--conns", "2", "--duration", "1100ms", "--warmup", "0s", "--server-pid", itoa(os.Getpid())}, &out, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"messages", "p50", "p99", "p99.9", "verified", "µs/msg", "msgs per CPU-second", "errors      none"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(progress.String(), "msgs/s") {
+		t.Errorf("no progress line on stderr: %q", progress.String())
+	}
+}
+
+// limitChildEnv names the server URL for the child of TestOpenFileLimit.
+const limitChildEnv = "BENCH_TEST_LIMIT_CHILD_URL"
+
+// runLimitedChild is the child side of TestOpenFileLimit: with a low
+// open-file limit it opens more connections than the limit allows. It
+// reports whether it ran (the process must then exit).
+func runLimitedChild() bool {
+	url := os.Getenv(limitChildEnv)
+	if url == "" {
+		return false
+	}
+	rl := syscall.Rlimit{Cur: 64, Max: 64}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		os.Stderr.WriteString("setrlimit: " + err.Error())
+		os.Exit(2)
+	}
+	err := Main(context.Background(), []string{"conns", "--url", url, "--conns", "500", "--quiet", "--duration", "100ms", "--warmup", "0s"}, io.Discard, io.Discard)
+	if err != nil {
+		os.Stderr.WriteString(err.Error())
+	}
+	if errors.Is(err, ErrOpenFileLimit) {
+		os.Exit(3)
+	}
+	os.Exit(1)
+	return true
+}
+
+func TestOpenFileLimit(t *testing.T) {
+	t.Parallel()
+	base := startWsgate(t, "")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), limitChildEnv+"="+base+"/echo")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("child: %v, stderr %q; want exit 3 (ErrOpenFileLimit)", err, stderr.String())
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "hit the open-file limit (ulimit -n = 64) at ") ||
+		!strings.Contains(msg, "run several bench processes or raise the limit") {
+		t.Fatalf("message %q", msg)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsgate/wsgate/ws"
+)
+
+// holdReadBuf is the read buffer of an idle connection, in bytes: enough
+// for pings and a Close.
+const holdReadBuf = 256
+
+// runConns is "wsgate bench conns": open --conns connections, let them
+// settle for --warmup, hold them idle for --duration (answering pings),
+// and report the storm's handshake rate and, with --server-pid, the
+// server's memory per connection.
+func (r *runner) runConns(ctx context.Context) (*Result, error) {
+	var before procSample
+	if r.o.ServerPID > 0 {
+		var err error
+		if before, err = readProc(r.o.ServerPID); err != nil {
+			return nil, err
+		}
+	}
+	conns, st, err := r.openAll(ctx, r.o.Conns, holdReadBuf, nil)
+	if err != nil {
+		return nil, err
+	}
+	var lost, open atomic.Int64
+	open.Store(int64(len(conns)))
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() {
+			if err := hold(loadCtx, c); err != nil && loadCtx.Err() == nil {
+				lost.Add(1)
+				open.Add(-1)
+				r.connError(loadCtx, c, err)
+			}
+		})
+	}
+	w, werr := r.measure(ctx, func() string {
+		return commas(open.Load()) + " open  " + commas(lost.Load()) + " dropped"
+	})
+	stopLoad()
+	wg.Wait()
+	res := r.result(st, w, Summary{})
+	res.Lost = lost.Load()
+	res.Errors = r.errs.Snapshot()
+	if s := res.Server; s != nil && st.Opened > 0 {
+		s.RSSBeforeBytes = before.RSS
+		s.RSSPerConnBytes = float64(s.RSSBytes-before.RSS) / float64(st.Opened)
+	}
+	if werr != nil {
+		return res, werr
+	}
+	return res, r.failIfErrors()
+}
+
+// hold keeps c open and idle until ctx ends, answering pings. It returns
+// nil when ctx ended, or why the connection ended before.
+func hold(ctx context.Context, c *conn) error {
+	release := c.stopOn(ctx)
+	defer func() {
+		release()
+		c.shutdown(2 * time.Second)
+	}()
+	for {
+		err := c.read(func(ws.Event) {})
+		if err == nil {
+			err = c.flush()
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}

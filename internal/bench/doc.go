@@ -1,0 +1,42 @@
+// Package bench is "wsgate bench", a load generator for any WebSocket
+// server, built on wsgate's own client side of RFC 6455 (ws.Dial,
+// ws.AppendMaskedFrame and a client-side ws.Reader).
+//
+// Four subcommands share one harness:
+//
+//   - conns opens and holds N idle connections and reports the
+//     handshake rate of the storm (and, with --server-pid, the server's
+//     RSS growth per connection);
+//   - echo runs C connections that each send messages of B bytes to an
+//     echo endpoint, closed loop or --inflight K pipelined, and checks
+//     every reply byte for byte;
+//   - call sends {"id":n,"call":M,"args":A} on wsgate's /ws and matches
+//     each reply by id, counting error codes;
+//   - fanout subscribes N connections to a channel of /ws and publishes
+//     at a fixed rate (through /api/publish or a pub on /ws), measuring
+//     delivery latency from a timestamp carried in the payload.
+//
+// Every run has a warmup, then a measured window (--duration). Latency
+// goes into HdrHistogram with 3 significant digits; the summary gives
+// msgs/s and p50/p99/p99.9. With --server-pid the server's CPU time
+// (user+sys, from /proc/PID/stat) over the measured window and its RSS
+// (from /proc/PID/status) are reported too, as CPU µs per message and
+// messages per CPU-second. --json prints one JSON object instead of the
+// text summary; a progress line goes to stderr every second.
+//
+// # Limits
+//
+// Targets must be loopback addresses unless --allow-remote is given.
+// Connections are spread over source addresses 127.0.0.1–127.0.0.N
+// (--source-ips) so ephemeral ports do not run out. When the process
+// reaches its open-file limit (socket() fails with EMFILE or ENFILE) or
+// the kernel has no local port left, the storm stops and the error says
+// so in plain words (ErrOpenFileLimit, ErrPortsExhausted). Runs are
+// bounded: at most MaxConns connections and MaxDuration per window.
+//
+// # Concurrency
+//
+// Main may be called from several goroutines; each call owns the
+// goroutines it starts (one per connection, plus a progress ticker and a
+// publisher for fanout) and waits for all of them before returning.
+package bench

@@ -1,0 +1,249 @@
+package bench
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Bounds on one run, so a typo cannot start an unbounded load.
+const (
+	// MaxConns is the most connections one run opens. One process holds
+	// at most its open-file limit anyway (often 20,000 here).
+	MaxConns = 100_000
+	// MaxDuration bounds the measured window and the warmup, each.
+	MaxDuration = time.Hour
+	// MaxInflight bounds --inflight, the messages pipelined on one
+	// connection.
+	MaxInflight = 1000
+	// MaxSize bounds --size, the payload of one message in bytes.
+	MaxSize = 16 << 20
+	// MaxRate bounds --rate, publications per second for fanout.
+	MaxRate = 1_000_000
+)
+
+// Command is a subcommand of wsgate bench.
+type Command uint8
+
+const (
+	CmdConns  Command = iota + 1 // hold idle connections
+	CmdEcho                      // echo load with verification
+	CmdCall                      // calls on /ws
+	CmdFanout                    // subscribers and a publisher on /ws
+)
+
+// String returns the subcommand's name as typed ("echo") or "Command(N)".
+func (c Command) String() string {
+	switch c {
+	case CmdConns:
+		return "conns"
+	case CmdEcho:
+		return "echo"
+	case CmdCall:
+		return "call"
+	case CmdFanout:
+		return "fanout"
+	}
+	return fmt.Sprintf("Command(%d)", uint8(c))
+}
+
+// parseCommand maps a typed name to a Command.
+func parseCommand(s string) (Command, bool) {
+	for _, c := range []Command{CmdConns, CmdEcho, CmdCall, CmdFanout} {
+		if c.String() == s {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+// Options are the settings of one run, after flag parsing and checks.
+type Options struct {
+	Cmd Command
+
+	// Common to every subcommand.
+	URL         string        // ws:// target; the default depends on Cmd
+	Conns       int           // connections (subscribers for fanout)
+	Duration    time.Duration // measured window (hold time for conns)
+	Warmup      time.Duration // load before the window; conns: settle time before it
+	JSON        bool          // one JSON object on stdout instead of text
+	ServerPID   int           // 0: no server statistics
+	AllowRemote bool          // accept targets outside 127.0.0.0/8 and ::1
+	Quiet       bool          // no progress line on stderr
+
+	DialConcurrency int           // handshakes in flight during the storm
+	DialTimeout     time.Duration // one TCP connect plus handshake
+	SourceIPs       int           // spread over 127.0.0.1..127.0.0.N; 0 or 1: no binding
+
+	// echo and call.
+	Inflight int // messages or calls in flight per connection
+
+	// echo.
+	Size int  // payload bytes
+	Text bool // text messages (ASCII payloads) instead of binary
+
+	// call.
+	Method string          // method name
+	Args   json.RawMessage // raw JSON args; nil sends none
+
+	// fanout.
+	Channel string  // channel the subscribers join
+	Rate    float64 // publications per second
+	APIKey  string  // publish through POST /api/publish with this key; empty: pub on /ws
+}
+
+// defaults per subcommand: URL path and connection count.
+func defaultURL(c Command) string {
+	if c == CmdCall || c == CmdFanout {
+		return "ws://127.0.0.1:8080/ws"
+	}
+	return "ws://127.0.0.1:8080/echo"
+}
+
+func defaultConns(c Command) int {
+	switch c {
+	case CmdConns, CmdFanout:
+		return 1000
+	}
+	return 100
+}
+
+// usage is the text of wsgate bench --help.
+const usage = `Usage: wsgate bench <conns|echo|call|fanout> [flags]
+
+Load for any WebSocket server on this machine (loopback only unless
+--allow-remote). Every run: connect, warm up, measure for --duration, report.
+
+  conns   open and hold --conns idle connections; handshakes/s of the storm,
+          with --server-pid the server's RSS growth per connection
+  echo    --conns connections × messages of --size bytes to an echo endpoint,
+          closed loop or --inflight K pipelined; every reply is verified
+  call    {"id":n,"call":--method,"args":--args} on wsgate's /ws; error codes
+  fanout  --conns subscribers on --channel, a publisher at --rate per second
+          (POST /api/publish with --api-key, else pub on /ws); delivery latency
+
+Flags:
+`
+
+// parseArgs parses "wsgate bench" arguments: a subcommand, then flags.
+// It returns flag.ErrHelp after printing help to stderr when asked.
+func parseArgs(args []string, stderr io.Writer) (Options, error) {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		newFlagSet(CmdEcho, &Options{}, stderr).PrintDefaults()
+		if len(args) == 0 {
+			return Options{}, errors.New("bench: missing subcommand: conns, echo, call or fanout")
+		}
+		return Options{}, flag.ErrHelp
+	}
+	cmd, ok := parseCommand(args[0])
+	if !ok {
+		return Options{}, fmt.Errorf("bench: unknown subcommand %q: want conns, echo, call or fanout", args[0])
+	}
+	o := Options{Cmd: cmd}
+	fs := newFlagSet(cmd, &o, stderr)
+	var rawArgs string
+	if cmd == CmdCall {
+		fs.StringVar(&rawArgs, "args", "", "call args as a JSON value (empty: none)")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	}
+	if rawArgs != "" {
+		if !json.Valid([]byte(rawArgs)) {
+			return o, fmt.Errorf("bench: --args %q is not valid JSON", rawArgs)
+		}
+		o.Args = json.RawMessage(rawArgs)
+	}
+	return o, o.check()
+}
+
+// newFlagSet registers the flags of cmd on a new FlagSet writing into o.
+func newFlagSet(cmd Command, o *Options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("wsgate bench "+cmd.String(), flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL")
+	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers)")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured window (conns: how long to hold)")
+	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "load before the measured window (conns: settle time)")
+	fs.BoolVar(&o.JSON, "json", false, "print one JSON object on stdout instead of the text summary")
+	fs.IntVar(&o.ServerPID, "server-pid", 0, "report this process's CPU (user+sys) and RSS from /proc")
+	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow targets outside the loopback range")
+	fs.BoolVar(&o.Quiet, "quiet", false, "no progress line on stderr")
+	fs.IntVar(&o.DialConcurrency, "dial-concurrency", 64, "handshakes in flight while connecting")
+	fs.DurationVar(&o.DialTimeout, "dial-timeout", 10*time.Second, "timeout of one connect and handshake")
+	fs.IntVar(&o.SourceIPs, "source-ips", 8, "spread connections over source addresses 127.0.0.1..127.0.0.N (127.x targets)")
+	switch cmd {
+	case CmdEcho:
+		fs.IntVar(&o.Inflight, "inflight", 1, "messages in flight per connection (1: closed loop)")
+		fs.IntVar(&o.Size, "size", 64, "payload bytes per message")
+		fs.BoolVar(&o.Text, "text", false, "send text messages (ASCII) instead of binary")
+	case CmdCall:
+		fs.IntVar(&o.Inflight, "inflight", 1, "calls in flight per connection (1: closed loop)")
+		fs.StringVar(&o.Method, "method", "market.symbols", "method to call")
+	case CmdFanout:
+		fs.StringVar(&o.Channel, "channel", "bench", "channel to subscribe and publish on")
+		fs.Float64Var(&o.Rate, "rate", 100, "publications per second")
+		fs.StringVar(&o.APIKey, "api-key", "", "publish through POST /api/publish with this key (empty: pub on /ws)")
+		fs.IntVar(&o.Size, "size", 0, "extra padding bytes in each publication's data")
+	}
+	return fs
+}
+
+// check validates o's ranges and the target URL.
+func (o *Options) check() error {
+	u, err := url.Parse(o.URL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Hostname() == "" {
+		return fmt.Errorf("bench: --url %q: want ws://host:port/path", o.URL)
+	}
+	switch {
+	case o.Conns < 1 || o.Conns > MaxConns:
+		return fmt.Errorf("bench: --conns %d: want 1 to %d", o.Conns, MaxConns)
+	case o.Duration <= 0 || o.Duration > MaxDuration:
+		return fmt.Errorf("bench: --duration %v: want more than 0 and at most %v", o.Duration, MaxDuration)
+	case o.Warmup < 0 || o.Warmup > MaxDuration:
+		return fmt.Errorf("bench: --warmup %v: want 0 to %v", o.Warmup, MaxDuration)
+	case o.ServerPID < 0:
+		return fmt.Errorf("bench: --server-pid %d: want a process id", o.ServerPID)
+	case o.DialConcurrency < 1 || o.DialConcurrency > 10_000:
+		return fmt.Errorf("bench: --dial-concurrency %d: want 1 to 10000", o.DialConcurrency)
+	case o.DialTimeout <= 0:
+		return fmt.Errorf("bench: --dial-timeout %v: want more than 0", o.DialTimeout)
+	case o.SourceIPs < 0 || o.SourceIPs > 254:
+		return fmt.Errorf("bench: --source-ips %d: want 0 to 254", o.SourceIPs)
+	}
+	if o.Cmd == CmdEcho || o.Cmd == CmdCall {
+		if o.Inflight < 1 || o.Inflight > MaxInflight {
+			return fmt.Errorf("bench: --inflight %d: want 1 to %d", o.Inflight, MaxInflight)
+		}
+	}
+	switch o.Cmd {
+	case CmdEcho:
+		if o.Size < 0 || o.Size > MaxSize {
+			return fmt.Errorf("bench: --size %d: want 0 to %d bytes", o.Size, MaxSize)
+		}
+	case CmdCall:
+		if o.Method == "" || strings.ContainsAny(o.Method, "\"\\") {
+			return fmt.Errorf("bench: --method %q: want a method name", o.Method)
+		}
+	case CmdFanout:
+		if o.Channel == "" || strings.ContainsAny(o.Channel, "\"\\") {
+			return fmt.Errorf("bench: --channel %q: want a channel name", o.Channel)
+		}
+		if !(o.Rate > 0 && o.Rate <= MaxRate) {
+			return fmt.Errorf("bench: --rate %v: want more than 0 and at most %d per second", o.Rate, MaxRate)
+		}
+		if o.Size < 0 || o.Size > MaxSize {
+			return fmt.Errorf("bench: --size %d: want 0 to %d bytes", o.Size, MaxSize)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package bench
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseArgs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		args    []string
+		check   func(t *testing.T, o Options)
+		wantErr string // substring; "" means success
+	}{
+		{name: "echo defaults", args: []string{"echo"}, check: func(t *testing.T, o Options) {
+			if o.Cmd != CmdEcho || o.URL != "ws://127.0.0.1:8080/echo" || o.Conns != 100 || o.Size != 64 || o.Inflight != 1 || o.Text {
+				t.Errorf("got %+v", o)
+			}
+			if o.Duration != 10*time.Second || o.Warmup != 2*time.Second || o.SourceIPs != 8 || o.DialConcurrency != 64 {
+				t.Errorf("common defaults: %+v", o)
+			}
+		}},
+		{name: "call defaults", args: []string{"call"}, check: func(t *testing.T, o Options) {
+			if o.URL != "ws://127.0.0.1:8080/ws" || o.Method != "market.symbols" || o.Args != nil {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{name: "fanout defaults", args: []string{"fanout"}, check: func(t *testing.T, o Options) {
+			if o.Conns != 1000 || o.Channel != "bench" || o.Rate != 100 || o.APIKey != "" {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{name: "conns", args: []string{"conns", "--conns", "19000", "--duration", "1m", "--server-pid", "42", "--json"}, check: func(t *testing.T, o Options) {
+			if o.Cmd != CmdConns || o.Conns != 19000 || o.Duration != time.Minute || o.ServerPID != 42 || !o.JSON {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{name: "echo flags", args: []string{"echo", "--size", "1024", "--inflight", "8", "--text", "--url", "ws://localhost:9/e"}, check: func(t *testing.T, o Options) {
+			if o.Size != 1024 || o.Inflight != 8 || !o.Text || o.URL != "ws://localhost:9/e" {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{name: "call args", args: []string{"call", "--method", "market.history", "--args", `{"symbol":"ACME","points":5}`}, check: func(t *testing.T, o Options) {
+			if o.Method != "market.history" || string(o.Args) != `{"symbol":"ACME","points":5}` {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{name: "no subcommand", args: nil, wantErr: "missing subcommand"},
+		{name: "unknown subcommand", args: []string{"flood"}, wantErr: `unknown subcommand "flood"`},
+		{name: "bad args JSON", args: []string{"call", "--args", "{"}, wantErr: "not valid JSON"},
+		{name: "inflight on conns", args: []string{"conns", "--inflight", "2"}, wantErr: "not defined"},
+		{name: "too many conns", args: []string{"conns", "--conns", "100001"}, wantErr: "--conns 100001"},
+		{name: "zero conns", args: []string{"echo", "--conns", "0"}, wantErr: "--conns 0"},
+		{name: "zero duration", args: []string{"echo", "--duration", "0s"}, wantErr: "--duration"},
+		{name: "long duration", args: []string{"echo", "--duration", "2h"}, wantErr: "--duration"},
+		{name: "inflight", args: []string{"echo", "--inflight", "1001"}, wantErr: "--inflight"},
+		{name: "size", args: []string{"echo", "--size", "-1"}, wantErr: "--size"},
+		{name: "rate", args: []string{"fanout", "--rate", "0"}, wantErr: "--rate"},
+		{name: "http url", args: []string{"echo", "--url", "http://127.0.0.1/echo"}, wantErr: "--url"},
+		{name: "stray argument", args: []string{"echo", "now"}, wantErr: `unexpected argument "now"`},
+		{name: "source ips", args: []string{"echo", "--source-ips", "300"}, wantErr: "--source-ips"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := parseArgs(tt.args, &bytes.Buffer{})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, o)
+		})
+	}
+}
+
+func TestParseArgsHelp(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if _, err := parseArgs([]string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"conns", "echo", "call", "fanout", "-server-pid", "-allow-remote"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help does not mention %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestCommandString(t *testing.T) {
+	t.Parallel()
+	for _, c := range []Command{CmdConns, CmdEcho, CmdCall, CmdFanout} {
+		if got, ok := parseCommand(c.String()); !ok || got != c {
+			t.Errorf("parseCommand(%q) = %v, %v", c.String(), got, ok)
+		}
+	}
+	if s := Command(9).String(); s != "Command(9)" {
+		t.Errorf("Command(9) = %q", s)
+	}
+}

@@ -1,0 +1,215 @@
+package bench
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Result is what one run measured. --json prints it as one object; the
+// field comments give the units. Counts cover the measured window unless
+// they say otherwise.
+type Result struct {
+	Command   string  `json:"command"`
+	URL       string  `json:"url"`
+	Conns     int     `json:"conns"`              // connections asked for (fanout: subscribers)
+	Size      int     `json:"size,omitempty"`     // echo: payload bytes; fanout: padding bytes
+	Text      bool    `json:"text,omitempty"`     // echo: text messages
+	Inflight  int     `json:"inflight,omitempty"` // echo, call: in flight per connection
+	Method    string  `json:"method,omitempty"`   // call
+	Channel   string  `json:"channel,omitempty"`  // fanout
+	WarmupS   float64 `json:"warmup_s"`           // seconds of warmup (conns: settle time)
+	DurationS float64 `json:"duration_s"`         // seconds the measured window lasted
+
+	Msgs     int64       `json:"msgs"`                 // echoes, replies or deliveries
+	MsgsPerS float64     `json:"msgs_per_s"`           // Msgs / DurationS
+	Latency  *LatencyUS  `json:"latency_us,omitempty"` // round trip (fanout: publish to delivery)
+	Storm    StormResult `json:"storm"`                // how the connections were opened
+
+	Verified   int64            `json:"verified,omitempty"`   // echo: replies equal to what was sent, whole run
+	Mismatched int64            `json:"mismatched,omitempty"` // echo: replies that differed, whole run
+	Codes      map[string]int64 `json:"codes,omitempty"`      // call: replies by error code ("ok" for results); fanout: publish acks
+	Published  int64            `json:"published,omitempty"`  // fanout: publications sent in the window
+	PubPerS    float64          `json:"pub_per_s,omitempty"`  // fanout: Published / DurationS
+	Gaps       int64            `json:"gaps,omitempty"`       // fanout: deliveries missed (seq holes), whole run
+	Lost       int64            `json:"lost,omitempty"`       // conns: connections the server dropped while held
+
+	Errors     map[string]int64 `json:"errors,omitempty"` // by kind, whole run
+	ClientCPUS float64          `json:"client_cpu_s"`     // this process's user+sys seconds in the window
+	Server     *ServerResult    `json:"server,omitempty"` // with --server-pid
+}
+
+// LatencyUS is a latency Summary in microseconds.
+type LatencyUS struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+func latencyUS(s Summary) *LatencyUS {
+	if s.Count == 0 {
+		return nil
+	}
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	return &LatencyUS{Mean: us(s.Mean), P50: us(s.P50), P90: us(s.P90), P99: us(s.P99), P999: us(s.P999), Max: us(s.Max)}
+}
+
+// StormResult describes the connection storm.
+type StormResult struct {
+	Opened     int        `json:"opened"`
+	Seconds    float64    `json:"seconds"`
+	PerS       float64    `json:"per_s"`                // handshakes per second
+	HandshakeL *LatencyUS `json:"latency_us,omitempty"` // connect plus handshake
+}
+
+// ServerResult is the server process's share: CPU over the measured
+// window and memory.
+type ServerResult struct {
+	PID         int     `json:"pid"`
+	CPUS        float64 `json:"cpu_s"`  // user+sys seconds in the window (10 ms resolution)
+	UserS       float64 `json:"user_s"` //
+	SysS        float64 `json:"sys_s"`  //
+	CPUUSPerMsg float64 `json:"cpu_us_per_msg,omitempty"`
+	MsgsPerCPUS float64 `json:"msgs_per_cpu_s,omitempty"`
+	RSSBytes    int64   `json:"rss_bytes"` // at the end of the window
+	// conns only: RSS before the first connection and the growth per
+	// connection held, (RSSBytes - RSSBeforeBytes) / opened.
+	RSSBeforeBytes  int64   `json:"rss_before_bytes,omitempty"`
+	RSSPerConnBytes float64 `json:"rss_per_conn_bytes,omitempty"`
+}
+
+// fill sets the fields every subcommand shares.
+func (r *runner) result(st storm, w window, msgs Summary) *Result {
+	o := r.o
+	res := &Result{
+		Command:    o.Cmd.String(),
+		URL:        o.URL,
+		Conns:      o.Conns,
+		WarmupS:    w.WarmupElapsed.Seconds(),
+		DurationS:  w.Elapsed.Seconds(),
+		Msgs:       msgs.Count,
+		MsgsPerS:   perSecond(msgs.Count, w.Elapsed),
+		Latency:    latencyUS(msgs),
+		Storm:      StormResult{Opened: st.Opened, Seconds: st.Elapsed.Seconds(), PerS: st.PerSecond(), HandshakeL: latencyUS(st.Handshake)},
+		ClientCPUS: w.ClientCPU.Seconds(),
+	}
+	if s := w.Server; s != nil {
+		cpu := s.User + s.Sys
+		res.Server = &ServerResult{PID: s.PID, CPUS: cpu.Seconds(), UserS: s.User.Seconds(), SysS: s.Sys.Seconds(), RSSBytes: s.RSS}
+		if msgs.Count > 0 && cpu > 0 {
+			res.Server.CPUUSPerMsg = float64(cpu) / float64(time.Microsecond) / float64(msgs.Count)
+			res.Server.MsgsPerCPUS = float64(msgs.Count) / cpu.Seconds()
+		}
+	}
+	return res
+}
+
+// writeJSON prints res as one JSON object and a newline.
+func (res *Result) writeJSON(w io.Writer) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// writeText prints res for a person.
+func (res *Result) writeText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", res.Command, res.URL)
+	row := func(name, format string, args ...any) {
+		fmt.Fprintf(&b, "  %-11s "+format+"\n", append([]any{name}, args...)...)
+	}
+	switch res.Command {
+	case "echo":
+		kind := "binary"
+		if res.Text {
+			kind = "text"
+		}
+		row("load", "%s conns × %s B %s, %s", commas(int64(res.Conns)), commas(int64(res.Size)), kind, inflightText(res.Inflight))
+	case "call":
+		row("load", "%s conns × %s, %s", commas(int64(res.Conns)), res.Method, inflightText(res.Inflight))
+	case "fanout":
+		row("load", "%s subscribers on %q, %s publications/s", commas(int64(res.Conns)), res.Channel, commas(int64(res.PubPerS+0.5)))
+	}
+	st := res.Storm
+	hs := ""
+	if st.HandshakeL != nil {
+		hs = fmt.Sprintf(" (handshake p50 %s, p99 %s)", fmtUS(st.HandshakeL.P50), fmtUS(st.HandshakeL.P99))
+	}
+	row("connected", "%s in %.2fs = %s handshakes/s%s", commas(int64(st.Opened)), st.Seconds, commas(int64(st.PerS+0.5)), hs)
+	row("window", "%.1fs after %.1fs warmup", res.DurationS, res.WarmupS)
+	if res.Command == "conns" {
+		row("held", "%s connections, %s dropped by the server", commas(int64(st.Opened)), commas(res.Lost))
+	} else {
+		row("messages", "%s (%s/s)", commas(res.Msgs), commas(int64(res.MsgsPerS+0.5)))
+	}
+	if l := res.Latency; l != nil {
+		row("latency", "p50 %s  p99 %s  p99.9 %s  max %s", fmtUS(l.P50), fmtUS(l.P99), fmtUS(l.P999), fmtUS(l.Max))
+	}
+	if res.Command == "echo" {
+		row("verified", "%s replies byte for byte, %s differed", commas(res.Verified), commas(res.Mismatched))
+	}
+	if res.Command == "fanout" {
+		row("published", "%s (%s/s), %s deliveries missed", commas(res.Published), commas(int64(res.PubPerS+0.5)), commas(res.Gaps))
+	}
+	if len(res.Codes) > 0 {
+		row("codes", "%s", countsText(res.Codes))
+	}
+	if s := res.Server; s != nil {
+		line := fmt.Sprintf("pid %d: CPU %.2fs (user %.2f + sys %.2f)", s.PID, s.CPUS, s.UserS, s.SysS)
+		if s.MsgsPerCPUS > 0 {
+			line += fmt.Sprintf(" = %.2f µs/msg, %s msgs per CPU-second", s.CPUUSPerMsg, commas(int64(s.MsgsPerCPUS+0.5)))
+		}
+		line += "; RSS " + fmtBytes(s.RSSBytes)
+		if s.RSSBeforeBytes > 0 {
+			line += fmt.Sprintf(" (from %s: %.0f B per connection)", fmtBytes(s.RSSBeforeBytes), s.RSSPerConnBytes)
+		}
+		row("server", "%s", line)
+	}
+	row("client CPU", "%.2fs", res.ClientCPUS)
+	if len(res.Errors) == 0 {
+		row("errors", "none")
+	} else {
+		row("errors", "%s", countsText(res.Errors))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func inflightText(k int) string {
+	if k <= 1 {
+		return "closed loop"
+	}
+	return fmt.Sprintf("%d in flight per connection", k)
+}
+
+// countsText lists counts by name, largest first.
+func countsText(m map[string]int64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(m[b], m[a]) })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + commas(m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fmtUS(us float64) string { return fmtDur(time.Duration(us * float64(time.Microsecond))) }
+
+// fmtBytes formats n in KiB or MiB with one decimal.
+func fmtBytes(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
