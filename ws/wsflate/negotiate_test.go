@@ -1,0 +1,249 @@
+package wsflate
+
+import (
+	"errors"
+	"testing"
+)
+
+const (
+	respDefault  = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+	respTakeover = "permessage-deflate; client_no_context_takeover"
+)
+
+func TestNegotiate(t *testing.T) {
+	t.Parallel()
+	full := Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
+	bits := func(n uint8) Params { p := full; p.ServerMaxWindowBits = n; return p }
+	takeover := full
+	takeover.ServerNoContextTakeover = false
+	tests := []struct {
+		name   string
+		header string
+		mode   Mode
+		resp   string
+		params Params
+	}{
+		{"bare", "permessage-deflate", 0, respDefault, full},
+		{"chrome", "permessage-deflate; client_max_window_bits", 0, respDefault, full},
+		{"firefox", "permessage-deflate", 0, respDefault, full},
+		{"client bits value", "permessage-deflate; client_max_window_bits=10", 0, respDefault, full},
+		{"client bits quoted", `permessage-deflate; client_max_window_bits="9"`, 0, respDefault, full},
+		{"both no context", "permessage-deflate; server_no_context_takeover; client_no_context_takeover", 0, respDefault, full},
+		{"name case", "PERMESSAGE-DEFLATE; Client_Max_Window_Bits", 0, respDefault, full},
+		{"server bits 10", "permessage-deflate; server_max_window_bits=10", 0, respDefault + "; server_max_window_bits=10", bits(10)},
+		{"server bits 8", "permessage-deflate; server_max_window_bits=8", 0, respDefault + "; server_max_window_bits=8", bits(8)},
+		{"server bits 15 echoed", "permessage-deflate; server_max_window_bits=15", 0, respDefault + "; server_max_window_bits=15", full},
+		{"server bits quoted", `permessage-deflate; server_max_window_bits="12"`, 0, respDefault + "; server_max_window_bits=12", bits(12)},
+		{"other extension first", "x-webkit-deflate-frame, permessage-deflate", 0, respDefault, full},
+		{"first acceptable of several", "permessage-deflate; server_max_window_bits=9, permessage-deflate", 0, respDefault + "; server_max_window_bits=9", bits(9)},
+
+		// Declined offers fall through to the next one.
+		{"repeated param", "permessage-deflate; client_no_context_takeover; client_no_context_takeover, permessage-deflate; server_max_window_bits=11", 0, respDefault + "; server_max_window_bits=11", bits(11)},
+		{"repeated bits", "permessage-deflate; client_max_window_bits; client_max_window_bits=10, permessage-deflate", 0, respDefault, full},
+		{"unknown param", "permessage-deflate; x=1, permessage-deflate", 0, respDefault, full},
+		{"server bits bare", "permessage-deflate; server_max_window_bits, permessage-deflate", 0, respDefault, full},
+		{"server bits 16", "permessage-deflate; server_max_window_bits=16, permessage-deflate", 0, respDefault, full},
+		{"server bits 7", "permessage-deflate; server_max_window_bits=7, permessage-deflate", 0, respDefault, full},
+		{"client bits 16", "permessage-deflate; client_max_window_bits=16, permessage-deflate", 0, respDefault, full},
+		{"leading zero", "permessage-deflate; client_max_window_bits=010, permessage-deflate", 0, respDefault, full},
+		{"sign", "permessage-deflate; server_max_window_bits=+9, permessage-deflate", 0, respDefault, full},
+		{"empty value", `permessage-deflate; server_max_window_bits="", permessage-deflate`, 0, respDefault, full},
+		{"value on no context", "permessage-deflate; server_no_context_takeover=1, permessage-deflate", 0, respDefault, full},
+		{"quoted value on no context", `permessage-deflate; client_no_context_takeover="", permessage-deflate`, 0, respDefault, full},
+
+		// Nothing acceptable.
+		{"only invalid", "permessage-deflate; server_max_window_bits=20", 0, "", Params{}},
+		{"only others", "x-foo; a=1, x-bar", 0, "", Params{}},
+		{"disabled", "permessage-deflate", ModeDisabled, "", Params{}},
+		{"bad mode", "permessage-deflate", ModeDisabled + 1, "", Params{}},
+
+		// Context takeover mode.
+		{"takeover", "permessage-deflate; client_max_window_bits", ModeContextTakeover, respTakeover, takeover},
+		{"takeover refused by client", "permessage-deflate; server_no_context_takeover", ModeContextTakeover, respDefault, full},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			offers, err := ParseExtensions([]string{tt.header})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, p, ok := Negotiate(offers, Options{Mode: tt.mode})
+			if resp != tt.resp || p != tt.params || ok != (tt.resp != "") {
+				t.Fatalf("got %q %+v %v; want %q %+v", resp, p, ok, tt.resp, tt.params)
+			}
+			if !ok {
+				return
+			}
+			back, ok, err := ParseResponse([]string{resp})
+			if err != nil || !ok || back != p {
+				t.Fatalf("ParseResponse(%q) = %+v, %v, %v; want %+v", resp, back, ok, err, p)
+			}
+		})
+	}
+}
+
+func TestCodecNegotiateCap(t *testing.T) {
+	t.Parallel()
+	c, err := New(Options{Mode: ModeContextTakeover, MaxContexts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offers := []Extension{{Name: Name}}
+	var streams []*Stream
+	for i := range 3 {
+		resp, p, ok := c.Negotiate(offers)
+		s := c.NewStream(p)
+		if i < 2 {
+			if !ok || resp != respTakeover || s == nil {
+				t.Fatalf("connection %d: %q, stream %v", i, resp, s)
+			}
+		} else if !ok || resp != respDefault || s != nil || !p.ServerNoContextTakeover {
+			t.Fatalf("connection past the cap: %q %+v, stream %v", resp, p, s)
+		}
+		streams = append(streams, s)
+	}
+	if got := c.Stats().Contexts; got != 2 {
+		t.Fatalf("Contexts = %d, want 2", got)
+	}
+	// A connection allowed a context that finds the slots gone gets nil.
+	_, p, _ := Negotiate(offers, c.Options())
+	if p.ServerNoContextTakeover || c.NewStream(p) != nil {
+		t.Fatal("NewStream past the cap returned a Stream")
+	}
+	streams[0].Close()
+	streams[0].Close() // idempotent
+	if got := c.Stats().Contexts; got != 1 {
+		t.Fatalf("Contexts after Close = %d, want 1", got)
+	}
+	if resp, _, _ := c.Negotiate(offers); resp != respTakeover {
+		t.Fatalf("after Close: %q", resp)
+	}
+	streams[1].Close()
+	// Stateless modes never hand out Streams.
+	var plain Codec
+	if _, p, _ := plain.Negotiate(offers); plain.NewStream(p) != nil || plain.NewStream(Params{}) != nil {
+		t.Fatal("NewStream without ModeContextTakeover")
+	}
+}
+
+func TestNegotiateExtensionsHook(t *testing.T) {
+	t.Parallel()
+	var c Codec
+	tests := []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"permessage-deflate; client_max_window_bits"}, respDefault},
+		{[]string{"x-foo", "permessage-deflate"}, respDefault},
+		{[]string{"permessage-deflate;"}, ""},     // malformed: declined
+		{[]string{`permessage-deflate; a="`}, ""}, // malformed: declined
+		{[]string{"permessage-deflate; x=1"}, ""}, // unacceptable: declined
+		{[]string{"x-foo"}, ""},                   // none offered
+	}
+	for _, tt := range tests {
+		got, err := c.NegotiateExtensions(tt.lines)
+		if got != tt.want || err != nil {
+			t.Errorf("%q: %q, %v; want %q", tt.lines, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseResponse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		lines  []string
+		params Params
+		ok     bool
+		err    error
+		accept error // AcceptResponse's error, when it differs
+	}{
+		{"none", nil, Params{}, false, nil, nil},
+		{"other only", []string{"x-foo"}, Params{}, false, nil, nil},
+		{"default", []string{respDefault}, Params{true, true, 15, 15}, true, nil, nil},
+		{"bits", []string{respDefault + "; server_max_window_bits=9; client_max_window_bits=10"}, Params{true, true, 9, 10}, true, nil, nil},
+		{"takeover", []string{respTakeover}, Params{false, true, 15, 15}, true, nil, ErrBadResponse},
+		{"twice", []string{"permessage-deflate", "permessage-deflate"}, Params{}, false, ErrBadResponse, nil},
+		{"client bits bare", []string{"permessage-deflate; server_no_context_takeover; client_max_window_bits"}, Params{}, false, ErrBadResponse, nil},
+		{"server bits bare", []string{"permessage-deflate; server_no_context_takeover; server_max_window_bits"}, Params{}, false, ErrBadResponse, nil},
+		{"bits out of range", []string{"permessage-deflate; server_max_window_bits=16"}, Params{}, false, ErrBadResponse, nil},
+		{"unknown", []string{"permessage-deflate; foo"}, Params{}, false, ErrBadResponse, nil},
+		{"syntax", []string{"permessage-deflate;"}, Params{}, false, ErrSyntax, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, ok, err := ParseResponse(tt.lines)
+			if p != tt.params || ok != tt.ok || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+				t.Fatalf("ParseResponse = %+v %v %v; want %+v %v %v", p, ok, err, tt.params, tt.ok, tt.err)
+			}
+			want := tt.accept
+			if want == nil {
+				want = tt.err
+			}
+			p, ok, err = AcceptResponse(tt.lines)
+			if want != nil {
+				if !errors.Is(err, want) || ok || p != (Params{}) {
+					t.Fatalf("AcceptResponse = %+v %v %v; want error %v", p, ok, err, want)
+				}
+				return
+			}
+			if err != nil || ok != tt.ok || p != tt.params {
+				t.Fatalf("AcceptResponse = %+v %v %v", p, ok, err)
+			}
+		})
+	}
+}
+
+// TestClientOfferAgainstServer checks that the offer a client of this
+// package sends is accepted by Negotiate and that the answer passes the
+// client's check, with and without a server window limit.
+func TestClientOfferAgainstServer(t *testing.T) {
+	t.Parallel()
+	offers, err := ParseExtensions([]string{ClientOffer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []Mode{ModeNoContextTakeover, ModeContextTakeover} {
+		resp, sp, ok := Negotiate(offers, Options{Mode: mode})
+		if !ok || resp != respDefault {
+			t.Fatalf("%v: server answered %q", mode, resp)
+		}
+		cp, ok, err := AcceptResponse([]string{resp})
+		if err != nil || !ok || cp != sp {
+			t.Fatalf("%v: client read %+v, %v, %v; server settled %+v", mode, cp, ok, err, sp)
+		}
+		if cp.ClientWindow() != WindowFull || cp.ServerWindow() != WindowFull {
+			t.Fatalf("windows %v %v", cp.ClientWindow(), cp.ServerWindow())
+		}
+	}
+	p, _, _ := AcceptResponse([]string{respDefault + "; client_max_window_bits=9"})
+	if p.ClientWindow() != WindowSmall {
+		t.Fatalf("client limited to 9 bits compresses with %v", p.ClientWindow())
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	t.Parallel()
+	good := []Options{{}, {Level: 9}, {Level: LevelHuffmanOnly}, {Threshold: 1}, {Mode: ModeContextTakeover, MaxContexts: 1}, {Mode: ModeDisabled}}
+	for _, o := range good {
+		if _, err := New(o); err != nil {
+			t.Errorf("New(%+v): %v", o, err)
+		}
+	}
+	bad := []Options{{Level: 10}, {Level: -1}, {Level: -3}, {Threshold: -1}, {MaxContexts: -1}, {Mode: ModeDisabled + 1}}
+	for _, o := range bad {
+		if c, err := New(o); !errors.Is(err, ErrBadOptions) || c != nil {
+			t.Errorf("New(%+v) = %v, %v; want ErrBadOptions", o, c, err)
+		}
+	}
+	for _, m := range []Mode{ModeNoContextTakeover, ModeContextTakeover, ModeDisabled, 7} {
+		if m.String() == "" {
+			t.Errorf("empty String for %d", m)
+		}
+	}
+	if WindowSmall.String() != "Small" || Window(5).String() != "Window(5)" || Mode(7).String() != "Mode(7)" {
+		t.Error("String of enums")
+	}
+}
