@@ -2,26 +2,58 @@
 // encoded once and sent, by reference, to any number of connections.
 package frame
 
-import "github.com/wsgate/wsgate/ws"
+import (
+	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
+)
 
 // Prepared is one message in its wire form, built once and shared by every
-// connection it is sent to. A Prepared is immutable after New and safe for
-// concurrent use; callers must not modify the slices it returns.
+// connection it is sent to, plus, when it was made by NewDeflatable, its
+// deflated twins (see Deflated). A Prepared is immutable after New apart
+// from the twins it builds once, and safe for concurrent use; callers must
+// not modify the slices it returns.
 type Prepared struct {
 	op      ws.Opcode
-	payload []byte // a sub-slice of wire
-	wire    []byte // header and payload, unmasked, FIN set
+	payload []byte    // a sub-slice of wire
+	wire    []byte    // header and payload, unmasked, FIN set
+	z       *deflated // nil unless made by NewDeflatable with a Codec
 }
 
 // New prepares a single-frame message of type op carrying payload. The
-// payload is copied, so the caller may reuse it.
+// payload is copied, so the caller may reuse it. The frame has no deflated
+// twin: Deflated always returns nil.
 func New(op ws.Opcode, payload []byte) *Prepared {
+	p := new(Prepared)
+	p.init(op, payload)
+	return p
+}
+
+// init fills p with the frame of op carrying a copy of payload.
+func (p *Prepared) init(op ws.Opcode, payload []byte) {
 	h := ws.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
 	wire := make([]byte, 0, ws.HeaderSize(h)+len(payload))
 	wire = ws.AppendHeader(wire, h)
 	hl := len(wire)
 	wire = append(wire, payload...)
-	return &Prepared{op: op, payload: wire[hl:], wire: wire}
+	p.op, p.payload, p.wire = op, wire[hl:], wire
+}
+
+// NewDeflatable is New for a frame that may also be sent compressed: its
+// deflated twins are built by c, with c's level and threshold, the first
+// time Deflated asks for them. A nil c is the same as New.
+func NewDeflatable(c *wsflate.Codec, op ws.Opcode, payload []byte) *Prepared {
+	if c == nil {
+		return New(op, payload)
+	}
+	// One allocation holds the frame and its twins; a plain frame does
+	// not pay for them.
+	both := &struct {
+		p Prepared
+		z deflated
+	}{z: deflated{codec: c}}
+	both.p.init(op, payload)
+	both.p.z = &both.z
+	return &both.p
 }
 
 // Opcode is the message type: ws.OpText or ws.OpBinary (or a control opcode).
