@@ -1,0 +1,127 @@
+//go:build linux
+
+package netpoll
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Events is a set of readiness conditions, as epoll reports them.
+type Events uint32
+
+// The conditions a Poller reports. Readable, Writable and PeerHangUp are
+// also what Add asks for.
+const (
+	Readable   Events = unix.EPOLLIN
+	Writable   Events = unix.EPOLLOUT
+	PeerHangUp Events = unix.EPOLLRDHUP // the peer shut down its side (FIN)
+	HangUp     Events = unix.EPOLLHUP   // both sides are shut down; always reported
+	Error      Events = unix.EPOLLERR   // an error is pending on the socket; always reported
+)
+
+// Event is one ready file descriptor. Tag is the value given to Add, so a
+// caller can tell a descriptor from an earlier one with the same number.
+type Event struct {
+	Events Events
+	FD     int32
+	Tag    uint32
+}
+
+// wakeFD marks the Poller's own eventfd in the events it returns; Wait
+// never reports it.
+const wakeFD = -1
+
+// Poller is one epoll instance with an eventfd that Wake signals. Wait
+// must be called from one goroutine at a time; Add, Wake and Close may be
+// called from any goroutine, but Close only once, after the last Wait.
+type Poller struct {
+	epfd   int
+	wakefd int
+	raw    []unix.EpollEvent // scratch for Wait, owned by its caller
+}
+
+// New creates a Poller. Its descriptors are close-on-exec.
+func New() (*Poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("netpoll: epoll_create1: %w", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("netpoll: eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: wakeFD}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
+		unix.Close(wakefd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("netpoll: watch eventfd: %w", err)
+	}
+	return &Poller{epfd: epfd, wakefd: wakefd}, nil
+}
+
+// Add watches fd, edge-triggered, for Readable, Writable and PeerHangUp.
+// Every event for fd carries tag. An fd leaves the Poller when it is
+// closed (it must be the only descriptor of its socket, see Dup).
+func (p *Poller) Add(fd int, tag uint32) error {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(fd), Pad: int32(tag)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		return fmt.Errorf("netpoll: epoll_ctl add %d: %w", fd, err)
+	}
+	return nil
+}
+
+// Wait blocks until at least one watched descriptor is ready, Wake is
+// called, or timeoutMs milliseconds pass (negative: no limit; 0: do not
+// block), and fills events. It returns how many events it filled and
+// whether Wake was called since the last Wait. EINTR is not an error: it
+// returns 0 events.
+func (p *Poller) Wait(events []Event, timeoutMs int) (n int, woken bool, err error) {
+	if cap(p.raw) < len(events) {
+		p.raw = make([]unix.EpollEvent, len(events))
+	}
+	raw := p.raw[:len(events)]
+	got, err := unix.EpollWait(p.epfd, raw, timeoutMs)
+	if err != nil {
+		if errors.Is(err, unix.EINTR) {
+			return 0, false, nil
+		}
+		return 0, false, fmt.Errorf("netpoll: epoll_wait: %w", err)
+	}
+	for _, ev := range raw[:got] {
+		if ev.Fd == wakeFD {
+			woken = true
+			var b [8]byte
+			unix.Read(p.wakefd, b[:]) // resets the counter; EAGAIN when raced
+			continue
+		}
+		events[n] = Event{Events: Events(ev.Events), FD: ev.Fd, Tag: uint32(ev.Pad)}
+		n++
+	}
+	return n, woken, nil
+}
+
+// Wake makes the current or next Wait return with woken set. It is safe
+// to call from any goroutine, but not after Close.
+func (p *Poller) Wake() error {
+	one := uint64(1)
+	_, err := unix.Write(p.wakefd, (*[8]byte)(unsafe.Pointer(&one))[:])
+	if err != nil && !errors.Is(err, unix.EAGAIN) { // EAGAIN: the counter is full, a wake is pending anyway
+		return fmt.Errorf("netpoll: wake: %w", err)
+	}
+	return nil
+}
+
+// Close releases the epoll instance and the eventfd.
+func (p *Poller) Close() error {
+	err1 := unix.Close(p.wakefd)
+	err2 := unix.Close(p.epfd)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("netpoll: close: %w", err)
+	}
+	return nil
+}
