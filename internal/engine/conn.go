@@ -1,121 +1,204 @@
 package engine
 
 import (
-	"bufio"
 	"context"
 	"net"
+	"net/netip"
 	"sync"
-	"time"
 
 	"github.com/wsgate/wsgate/internal/frame"
 	"github.com/wsgate/wsgate/ws"
 )
 
+// connState is where a connection is in its life. Guarded by Conn.mu.
+type connState uint8
+
+const (
+	stCloseSent connState = 1 << iota // our Close frame is queued or written: no more data
+	stCloseDone                       // our Close frame is written whole
+	stCloseRecv                       // the peer's Close frame arrived
+	stHalfClose                       // we failed the connection: send FIN after our Close frame
+	stAborted                         // the socket is being dropped: nobody writes to it any more
+	stEnded                           // epoll: the socket is closed and OnClose has been called
+)
+
+// readFlags is the read side's bookkeeping; only the reader (the read
+// goroutine or the epoll loop) touches it.
+type readFlags uint8
+
+const (
+	rPinged readFlags = 1 << iota // a keep-alive ping went out since the peer last sent a byte
+	rFailed                       // the peer broke the protocol: its input is discarded
+	rDone                         // the peer's Close arrived: nothing more is read
+)
+
 // Conn is one WebSocket connection run by an Engine.
 //
 // Writes (WriteMessage, WriteFrame) and Close are safe for concurrent use
-// from any goroutine: they append to the connection's bounded queue and a
-// writer goroutine sends what is queued, several frames per system call.
-// Frames from one goroutine go out in the order they were written. Reads
-// happen only on the engine's side and reach the Handler.
+// from any goroutine, the Handler's methods included. Under the epoll
+// engine a write goes to the socket at once, from the caller's goroutine,
+// when nothing is waiting; what the socket does not take is queued and
+// sent when the socket drains. Under the goroutine engine a writer
+// goroutine sends what is queued, several frames per system call. Either
+// way frames from one goroutine go out in the order they were written,
+// and the queue is bounded by Options.MaxQueuedBytes. Reads happen only
+// on the engine's side and reach the Handler.
 type Conn struct {
-	e  *Engine
-	nc net.Conn
-	br *bufio.Reader // bytes sent right after the handshake; nil once consumed
 	h  Handler
+	g  *goConn // goroutine engine: the net.Conn and its writer; nil under epoll
+	l  *loop   // epoll: the loop that owns the socket; nil under the goroutine engine
+	fd int32   // epoll: the socket, a duplicate owned by l
+	// tag tells this connection's epoll events from those of an earlier
+	// socket with the same number. Only the loop touches it.
+	tag uint32
 
-	ctx    context.Context // done when the connection has ended
-	cancel context.CancelFunc
+	mu      sync.Mutex // guards the fields up to rflags
+	state   connState
+	out     *outQueue // what waits to be written; nil under epoll when nothing waits
+	queued  int       // bytes of data frames queued or in a writer's hands
+	closeBy int64     // when stCloseSent: the engine clock by which the peer must answer
+	stallAt int64     // epoll: when the socket last refused bytes while data waited; 0 when nothing waits
+	cause   error     // why the connection is ending, for OnClose
+	ctx     *connContext
 
-	wake       chan struct{} // a token tells the writer there is work
-	writerDone chan struct{} // closed when the writer goroutine returns
-	closeOnce  sync.Once     // closes nc
+	rflags   readFlags
+	lastRead int64      // engine clock: when the peer last sent a byte
+	rd       *ws.Reader // epoll: held only while a frame or fragmented message is partial
 
-	mu         sync.Mutex // guards the fields below
-	control    [][]byte   // pongs and pings, sent before data
-	queue      [][]byte   // data frames, in order
-	queued     int        // bytes of data in queue and in the writer's hands
-	closeFrame []byte     // our Close frame, sent after queue; nil when none is pending
-	closeSent  bool       // a Close frame is queued or sent: no more data
-	closeRecv  bool       // the peer's Close frame arrived
-	aborted    bool       // nc is closed or closing
-	halfClose  bool       // send FIN after our Close frame (we failed the connection)
-	cause      error      // why the connection is ending, for OnClose
+	addr netip.AddrPort // epoll: the peer's address
 }
 
-func newConn(e *Engine, nc net.Conn, br *bufio.Reader, h Handler) *Conn {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Conn{
-		e: e, nc: nc, br: br, h: h,
-		ctx: ctx, cancel: cancel,
-		wake:       make(chan struct{}, 1),
-		writerDone: make(chan struct{}),
+// connContext is made on the first call to Conn.Context, so connections
+// that never ask for one do not pay for it.
+type connContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// engine returns the Engine that runs c.
+func (c *Conn) engine() *Engine {
+	if c.l != nil {
+		return c.l.e
 	}
+	return c.g.e
 }
 
 // Context is done once the connection has ended. Work done on behalf of
 // the connection (a backend call) can use it to stop early.
-func (c *Conn) Context() context.Context { return c.ctx }
+func (c *Conn) Context() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		c.ctx = &connContext{ctx: ctx, cancel: cancel}
+		if c.state&stAborted != 0 {
+			cancel()
+		}
+	}
+	return c.ctx.ctx
+}
 
 // RemoteAddr is the peer's network address.
-func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.g != nil {
+		return c.g.nc.RemoteAddr()
+	}
+	return net.TCPAddrFromAddrPort(c.addr)
+}
 
-// WriteMessage queues payload as one message of type op (ws.OpText or
-// ws.OpBinary). The payload is copied; the caller may reuse it. It
-// returns ErrClosed once the connection is closing, and ErrSlowConsumer
-// (closing the connection with 1008) when the queue would go over
-// Options.MaxQueuedBytes. A message larger than the limit is accepted
-// when the queue is empty.
+// WriteMessage sends payload as one message of type op (ws.OpText or
+// ws.OpBinary). The caller may reuse payload once WriteMessage returns.
+// It returns ErrClosed once the connection is closing, and
+// ErrSlowConsumer (closing the connection with 1008) when the queue would
+// go over Options.MaxQueuedBytes. A message larger than the limit is
+// accepted when nothing is queued.
 func (c *Conn) WriteMessage(op ws.Opcode, payload []byte) error {
-	b := make([]byte, 0, ws.MaxHeaderSize+len(payload))
-	return c.enqueue(ws.AppendFrame(b, op, true, 0, payload))
-}
-
-// WriteFrame queues a prepared frame. The frame is shared, not copied, so
-// one publication can be queued on many connections at the cost of a
-// pointer each. Errors are those of WriteMessage.
-func (c *Conn) WriteFrame(f *frame.Prepared) error {
-	return c.enqueue(f.Wire())
-}
-
-func (c *Conn) enqueue(wire []byte) error {
 	c.mu.Lock()
-	if c.closeSent || c.aborted {
+	if c.state&(stCloseSent|stAborted) != 0 {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	if c.queued > 0 && c.queued+len(wire) > c.e.opts.MaxQueuedBytes {
+	if c.l != nil && c.out == nil {
+		var hdr [ws.MaxHeaderSize]byte
+		h := ws.AppendHeader(hdr[:0], ws.Header{Fin: true, Opcode: op, Length: int64(len(payload))})
+		c.sendNowLocked([][]byte{h, payload}, kindData, false)
+		c.mu.Unlock()
+		return nil
+	}
+	wire := ws.AppendFrame(make([]byte, 0, ws.MaxHeaderSize+len(payload)), op, true, 0, payload)
+	err := c.queueDataLocked(wire)
+	c.mu.Unlock()
+	c.kick()
+	return err
+}
+
+// WriteFrame sends a prepared frame. The frame is shared, not copied, so
+// one publication can be queued on many connections at the cost of a
+// pointer each. Errors are those of WriteMessage.
+func (c *Conn) WriteFrame(f *frame.Prepared) error {
+	wire := f.Wire()
+	c.mu.Lock()
+	if c.state&(stCloseSent|stAborted) != 0 {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if c.l != nil && c.out == nil {
+		c.sendNowLocked([][]byte{wire}, kindData, true)
+		c.mu.Unlock()
+		return nil
+	}
+	err := c.queueDataLocked(wire)
+	c.mu.Unlock()
+	c.kick()
+	return err
+}
+
+// queueDataLocked queues wire behind what waits, or applies the slow
+// consumer policy. c.mu must be held.
+func (c *Conn) queueDataLocked(wire []byte) error {
+	if c.queued > 0 && c.queued+len(wire) > c.engine().opts.MaxQueuedBytes {
 		// The peer is not keeping up. What is queued would only grow, so
 		// drop it and close; a client resumes from its last seq.
-		for _, b := range c.queue {
-			c.queued -= len(b)
+		if c.out != nil {
+			c.queued -= c.out.dropData()
 		}
-		c.queue = nil
 		c.setCauseLocked(ErrSlowConsumer)
 		c.startCloseLocked(ws.StatusPolicyViolation, "slow consumer")
-		c.mu.Unlock()
-		c.signal()
 		return ErrSlowConsumer
 	}
-	c.queue = append(c.queue, wire)
+	q := c.queueLocked()
+	q.data = append(q.data, wire)
 	c.queued += len(wire)
-	c.mu.Unlock()
-	c.signal()
 	return nil
 }
 
-// enqueueControl queues a ping or pong ahead of data. Control frames are
-// at most 127 bytes and not counted against the queue limit.
-func (c *Conn) enqueueControl(op ws.Opcode, payload []byte) {
-	wire := ws.AppendFrame(make([]byte, 0, 2+len(payload)), op, true, 0, payload)
+// queueLocked returns c.out, making it when nothing waits. c.mu must be
+// held.
+func (c *Conn) queueLocked() *outQueue {
+	if c.out == nil {
+		c.out = &outQueue{}
+	}
+	return c.out
+}
+
+// sendControl sends a ping or pong ahead of queued data. Control frames
+// are at most 127 bytes and not counted against the queue limit.
+func (c *Conn) sendControl(op ws.Opcode, payload []byte) {
 	c.mu.Lock()
-	if c.closeSent || c.aborted {
+	if c.state&(stCloseSent|stAborted) != 0 {
 		c.mu.Unlock()
 		return
 	}
-	c.control = append(c.control, wire)
+	if c.l != nil && c.out == nil {
+		var buf [2 + ws.MaxControlPayload]byte
+		c.sendNowLocked([][]byte{ws.AppendFrame(buf[:0], op, true, 0, payload)}, kindControl, false)
+		c.mu.Unlock()
+		return
+	}
+	q := c.queueLocked()
+	q.control = append(q.control, ws.AppendFrame(make([]byte, 0, 2+len(payload)), op, true, 0, payload))
 	c.mu.Unlock()
-	c.signal()
+	c.kick()
 }
 
 // Close starts the closing handshake with code and reason: what is
@@ -127,19 +210,49 @@ func (c *Conn) Close(code ws.StatusCode, reason string) {
 	c.setCauseLocked(ErrClosed)
 	c.startCloseLocked(code, reason)
 	c.mu.Unlock()
-	c.signal()
+	c.kick()
 }
 
-// startCloseLocked queues our Close frame and shortens the read deadline
-// to the closing timeout. c.mu must be held.
+// startCloseLocked sends or queues our Close frame behind what is queued
+// and starts the closing timeout. c.mu must be held.
 func (c *Conn) startCloseLocked(code ws.StatusCode, reason string) {
-	if c.closeSent || c.aborted {
+	if c.state&(stCloseSent|stAborted) != 0 {
 		return
 	}
-	c.closeSent = true
+	c.state |= stCloseSent
+	e := c.engine()
 	payload := ws.AppendClosePayload(make([]byte, 0, ws.MaxControlPayload), code, reason)
-	c.closeFrame = ws.AppendFrame(make([]byte, 0, 2+len(payload)), ws.OpClose, true, 0, payload)
-	c.nc.SetReadDeadline(time.Now().Add(c.e.opts.CloseTimeout))
+	wire := ws.AppendFrame(make([]byte, 0, 2+len(payload)), ws.OpClose, true, 0, payload)
+	c.closeBy = e.now() + int64(e.opts.CloseTimeout)
+	if c.g != nil {
+		c.queueLocked().closeFrame = wire
+		c.g.nc.SetReadDeadline(e.clock(c.closeBy))
+		return
+	}
+	if c.out == nil {
+		c.sendNowLocked([][]byte{wire}, kindClose, true)
+		return
+	}
+	c.out.closeFrame = wire
+}
+
+// closeWrittenLocked records that our Close frame is out and, when we
+// failed the connection, sends FIN so the peer ends the TCP connection.
+// c.mu must be held.
+func (c *Conn) closeWrittenLocked() {
+	c.state |= stCloseDone
+	if c.state&stHalfClose == 0 {
+		return
+	}
+	if c.g != nil {
+		if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
+			// The peer answers FIN with FIN, so the read side, which
+			// discards the rest of a failed stream, sees EOF.
+			cw.CloseWrite()
+		}
+		return
+	}
+	c.shutdownWriteLocked()
 }
 
 // setCauseLocked records why the connection ends, keeping the first
@@ -150,123 +263,58 @@ func (c *Conn) setCauseLocked(err error) {
 	}
 }
 
-func (c *Conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// kick tells the goroutine engine's writer there is work. Under epoll
+// writes need no kick: what waits is sent when the socket drains.
+func (c *Conn) kick() {
+	if c.g != nil {
+		c.g.signal()
 	}
 }
 
-// abort drops the TCP connection at once. Safe to call many times.
+// abort drops the TCP connection at once. Safe to call many times and
+// from any goroutine.
 func (c *Conn) abort(err error) {
 	c.mu.Lock()
-	c.setCauseLocked(err)
-	c.aborted = true
+	c.abortLocked(err)
 	c.mu.Unlock()
-	c.closeOnce.Do(func() {
-		c.nc.Close()
-		c.cancel()
-	})
-	c.signal()
-}
-
-// writeLoop sends what is queued until the connection ends or our Close
-// frame has been sent.
-func (c *Conn) writeLoop() {
-	defer c.e.wg.Done()
-	defer close(c.writerDone)
-	var batch, chunk net.Buffers
-	for {
-		<-c.wake
-		for {
-			c.mu.Lock()
-			if c.aborted {
-				c.mu.Unlock()
-				return
-			}
-			batch = append(batch[:0], c.control...)
-			batch = append(batch, c.queue...)
-			c.control = c.control[:0]
-			c.queue = c.queue[:0]
-			closeFrame := c.closeFrame
-			c.closeFrame = nil
-			c.mu.Unlock()
-			if closeFrame != nil {
-				batch = append(batch, closeFrame)
-			}
-			if len(batch) == 0 {
-				break
-			}
-			data := dataBytes(batch)
-			var err error
-			chunk, err = c.writeBatch(batch, chunk)
-			clear(batch)
-			c.mu.Lock()
-			c.queued -= data
-			c.mu.Unlock()
-			if err != nil {
-				c.abort(err)
-				return
-			}
-			if closeFrame != nil {
-				c.mu.Lock()
-				halfClose := c.halfClose
-				c.mu.Unlock()
-				if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && halfClose {
-					// The peer answers FIN with FIN, so the read side,
-					// which discards the rest of a failed stream, sees EOF.
-					cw.CloseWrite()
-				}
-				return
-			}
-		}
+	if c.g != nil {
+		c.g.closeOnce.Do(func() { c.g.nc.Close() })
+		c.g.signal()
 	}
 }
 
-// writeChunk is the most one write system call is given, so that
-// WriteTimeout measures a stalled peer, not a large batch.
-const writeChunk = 256 << 10
-
-// writeBatch writes every buffer of batch in chunks of at most writeChunk
-// bytes, each with its own WriteTimeout. chunk is scratch space, returned
-// for reuse.
-func (c *Conn) writeBatch(batch, chunk net.Buffers) (net.Buffers, error) {
-	for len(batch) > 0 {
-		chunk = chunk[:0]
-		n := 0
-		for len(batch) > 0 && n < writeChunk {
-			b := batch[0]
-			if n+len(b) > writeChunk {
-				k := writeChunk - n
-				chunk = append(chunk, b[:k])
-				batch[0] = b[k:]
-				n += k
-				break
-			}
-			chunk = append(chunk, b)
-			n += len(b)
-			batch = batch[1:]
-		}
-		c.nc.SetWriteDeadline(time.Now().Add(c.e.opts.WriteTimeout))
-		bufs := chunk // WriteTo consumes its receiver
-		if _, err := bufs.WriteTo(c.nc); err != nil {
-			clear(chunk)
-			return chunk, err
-		}
-		clear(chunk)
+// abortLocked marks c dropped: writes fail from now on, Context is done,
+// and the epoll loop is asked to close the socket. c.mu must be held.
+func (c *Conn) abortLocked(err error) {
+	if c.markAbortedLocked(err) && c.l != nil {
+		c.l.post(task{kind: taskSettle, c: c})
 	}
-	return chunk, nil
 }
 
-// dataBytes counts the bytes of a batch's data frames; control frames
-// (pings, pongs, Close) are not counted against the queue limit.
-func dataBytes(batch net.Buffers) int {
-	n := 0
-	for _, b := range batch {
-		if len(b) > 0 && ws.Opcode(b[0]&0x0F).IsControl() {
-			continue
-		}
-		n += len(b)
+// markAbortedLocked is abortLocked without asking the loop; it reports
+// whether c was not aborted before. c.mu must be held.
+func (c *Conn) markAbortedLocked(err error) bool {
+	c.setCauseLocked(err)
+	if c.state&stAborted != 0 {
+		return false
 	}
-	return n
+	c.state |= stAborted
+	if c.ctx != nil {
+		c.ctx.cancel()
+	}
+	return true
+}
+
+// aborted reports whether c is being dropped.
+func (c *Conn) aborted() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state&stAborted != 0
+}
+
+// closing reports whether our Close frame is queued or sent.
+func (c *Conn) closing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state&stCloseSent != 0
 }

@@ -3,7 +3,20 @@
 // hands whole messages to a Handler, and writes through a bounded
 // per-connection queue.
 //
-// This file set holds the goroutine engine: one goroutine reads a
-// connection and one writes it. It runs on every system and serves TLS.
+// Two engines share one connection state machine (conn.go, read.go,
+// queue.go): the closing handshake, the slow-consumer policy, keep-alive
+// pings and idle timeouts, half-closing a failed connection.
+//
+//   - Goroutine (goroutine.go): one goroutine reads a connection and one
+//     writes it. It runs on every system and serves TLS.
+//   - Epoll (epoll_linux.go, conn_epoll_linux.go): GOMAXPROCS event loops
+//     own the sockets. An idle connection is a small struct: no goroutine,
+//     no buffer, no timer. Reads go into one buffer per loop; a connection
+//     keeps a decoder (and its bytes) only while a frame or fragmented
+//     message is partial. Writes go to the socket at once from the writing
+//     goroutine; what does not fit waits as references to the frames and
+//     is sent with writev when the socket drains. One sweep per loop
+//     applies every timeout.
+//
 // The engine knows nothing about JSON, channels or caches.
 package engine

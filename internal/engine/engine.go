@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/wsgate/wsgate/ws"
 )
@@ -20,82 +22,123 @@ var (
 	ErrSlowConsumer = errors.New("engine: slow consumer")
 	// ErrIdleTimeout: the peer sent nothing for Options.IdleTimeout.
 	ErrIdleTimeout = errors.New("engine: idle timeout")
-	// ErrEngineClosed is returned by Serve after Shutdown or Close.
+	// ErrWriteTimeout: the peer accepted no byte for Options.WriteTimeout
+	// while data waited for it (epoll; the goroutine engine reports the
+	// write's deadline error).
+	ErrWriteTimeout = errors.New("engine: write timeout")
+	// ErrEngineClosed is returned by Serve after Shutdown or Close, and
+	// passed to OnClose for connections Close dropped.
 	ErrEngineClosed = errors.New("engine: closed")
 )
 
 // Handler receives the events of one connection. The engine calls its
 // methods from one goroutine at a time and in order: OnOpen once, then
 // OnMessage zero or more times, then OnClose once. The payload passed to
-// OnMessage is valid only until OnMessage returns. While a method runs the
-// connection is not read, so a method that blocks applies backpressure to
-// its own peer; it must not block for long.
+// OnMessage is valid only until OnMessage returns.
+//
+// Methods must not block. Under the epoll engine they run on an event
+// loop shared by thousands of connections; under the goroutine engine a
+// method that blocks stops its own connection's reads.
 type Handler interface {
 	OnOpen(c *Conn)
 	OnMessage(c *Conn, op ws.Opcode, payload []byte)
 	OnClose(c *Conn, err error)
 }
 
+// maxPendingHandshakes caps the connections handed to Serve that an
+// epoll loop has not registered yet; Serve waits for room beyond it, so
+// a burst of handshakes cannot outrun the loops.
+const maxPendingHandshakes = 1024
+
 // Engine runs connections after their opening handshake and keeps track
 // of them so that Shutdown can close every one. It is safe for concurrent
 // use.
 type Engine struct {
-	opts Options
+	opts  Options
+	epoch time.Time    // the engine clock counts nanoseconds from here
+	n     atomic.Int64 // connections held
 
-	mu     sync.Mutex // guards conns and closed
-	conns  map[*Conn]struct{}
+	mu     sync.Mutex // guards the fields below
+	gconns map[*Conn]struct{}
 	closed bool
+	done   chan struct{} // closed when the engine stops taking connections
+	loops  []*loop       // epoll loops, started with the first epoll connection
+	next   int           // the loop that gets the next connection
 
-	wg sync.WaitGroup // one per goroutine the engine runs
+	wg         sync.WaitGroup // goroutine conns: one per goroutine; epoll conns: one each
+	loopWG     sync.WaitGroup // one per epoll loop
+	stopOnce   sync.Once      // stops the loops
+	handshakes chan struct{}  // one token per connection on its way to a loop
 }
 
-// New returns an Engine whose connections follow opts.
+// New returns an Engine whose connections follow opts. It panics when
+// opts.Kind is not Supported on this system.
 func New(opts Options) *Engine {
-	return &Engine{opts: opts.withDefaults(), conns: make(map[*Conn]struct{})}
+	if !opts.Kind.Supported() {
+		panic("engine: kind " + opts.Kind.String() + " is not supported on this system")
+	}
+	return &Engine{
+		opts:       opts.withDefaults(),
+		epoch:      time.Now(),
+		gconns:     make(map[*Conn]struct{}),
+		done:       make(chan struct{}),
+		handshakes: make(chan struct{}, maxPendingHandshakes),
+	}
 }
+
+// Kind is the engine's kind, Auto resolved.
+func (e *Engine) Kind() Kind { return e.opts.Kind }
 
 // Serve takes ownership of nc, a connection whose opening handshake is
-// complete, and runs it with h until it ends. br holds any bytes the peer
-// sent right after the handshake (nil when there are none). Serve returns
-// when the connection has ended and OnClose has returned, or at once with
-// ErrEngineClosed (closing nc) after Shutdown or Close.
+// complete, and runs it with h. br holds any bytes the peer sent right
+// after the handshake (nil when there are none); Serve consumes them.
+//
+// Under the epoll engine a *net.TCPConn moves to an event loop and Serve
+// returns at once: the loop calls h from then on, and nc is closed (the
+// loop owns a duplicate of its socket). Any other connection (TLS) runs
+// on the goroutine engine, and Serve returns when it has ended and
+// OnClose has returned. After Shutdown or Close, Serve closes nc and
+// returns ErrEngineClosed without calling h.
 func (e *Engine) Serve(nc net.Conn, br *bufio.Reader, h Handler) error {
-	c := newConn(e, nc, br, h)
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		nc.Close()
-		return ErrEngineClosed
+	if e.opts.Kind == Epoll {
+		if tc, ok := nc.(*net.TCPConn); ok {
+			return e.serveEpoll(tc, br, h)
+		}
 	}
-	e.conns[c] = struct{}{}
-	e.wg.Add(2)
-	e.mu.Unlock()
-
-	go c.writeLoop()
-	c.readLoop()
-	return nil
+	return e.serveGoroutine(nc, br, h)
 }
 
 // Len reports how many connections the engine holds.
-func (e *Engine) Len() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.conns)
+func (e *Engine) Len() int { return int(e.n.Load()) }
+
+// now is the engine clock: nanoseconds since New, monotonic.
+func (e *Engine) now() int64 { return int64(time.Since(e.epoch)) }
+
+// clock turns an engine clock reading into a time.Time.
+func (e *Engine) clock(t int64) time.Time { return e.epoch.Add(time.Duration(t)) }
+
+func (e *Engine) readerOptions() ws.ReaderOptions {
+	return ws.ReaderOptions{Role: ws.ServerSide, MaxMessageSize: e.opts.MaxMessageSize}
 }
 
-func (e *Engine) remove(c *Conn) {
+func (e *Engine) removeGoroutine(c *Conn) {
 	e.mu.Lock()
-	delete(e.conns, c)
+	delete(e.gconns, c)
 	e.mu.Unlock()
+	e.n.Add(-1)
 }
 
 // Shutdown stops accepting connections, sends every connection a Close
 // frame with code (1001 going away, normally) and waits until all have
 // ended. When ctx ends first, it drops the remaining connections, waits
-// for their goroutines and returns ctx.Err().
+// for them and returns ctx.Err().
 func (e *Engine) Shutdown(ctx context.Context, code ws.StatusCode, reason string) error {
-	for _, c := range e.stop() {
+	gconns, loops := e.stop()
+	for _, c := range gconns {
 		c.Close(code, reason)
+	}
+	for _, l := range loops {
+		l.post(task{kind: taskCloseAll, code: code, reason: reason})
 	}
 	done := make(chan struct{})
 	go func() {
@@ -104,6 +147,7 @@ func (e *Engine) Shutdown(ctx context.Context, code ws.StatusCode, reason string
 	}()
 	select {
 	case <-done:
+		e.stopLoops()
 		return nil
 	case <-ctx.Done():
 		e.Close()
@@ -113,22 +157,44 @@ func (e *Engine) Shutdown(ctx context.Context, code ws.StatusCode, reason string
 }
 
 // Close drops every connection at once, without a closing handshake, and
-// waits for the engine's goroutines to end.
+// waits until they have ended and the engine's goroutines have returned.
 func (e *Engine) Close() {
-	for _, c := range e.stop() {
+	gconns, loops := e.stop()
+	for _, c := range gconns {
 		c.abort(ErrEngineClosed)
 	}
+	for _, l := range loops {
+		l.post(task{kind: taskAbortAll})
+	}
 	e.wg.Wait()
+	e.stopLoops()
 }
 
-// stop marks the engine closed and returns the connections it holds.
-func (e *Engine) stop() []*Conn {
+// stop marks the engine closed and returns the goroutine connections and
+// the loops it holds.
+func (e *Engine) stop() ([]*Conn, []*loop) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.closed = true
-	conns := make([]*Conn, 0, len(e.conns))
-	for c := range e.conns {
+	if !e.closed {
+		e.closed = true
+		close(e.done)
+	}
+	conns := make([]*Conn, 0, len(e.gconns))
+	for c := range e.gconns {
 		conns = append(conns, c)
 	}
-	return conns
+	return conns, e.loops
+}
+
+// stopLoops ends the epoll loops once every connection has ended.
+func (e *Engine) stopLoops() {
+	e.stopOnce.Do(func() {
+		e.mu.Lock()
+		loops := e.loops
+		e.mu.Unlock()
+		for _, l := range loops {
+			l.post(task{kind: taskExit})
+		}
+		e.loopWG.Wait()
+	})
 }

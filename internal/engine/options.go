@@ -5,6 +5,10 @@ import "time"
 // Options tune every connection an Engine serves. The zero value is
 // ready to use; each field documents its default.
 type Options struct {
+	// Kind selects the engine: Auto (the zero value) is Epoll on Linux
+	// and Goroutine elsewhere. New panics on a Kind that is not Supported;
+	// callers check first.
+	Kind Kind
 	// MaxMessageSize limits one incoming message, in bytes; a larger one is
 	// closed with 1009. Zero means 1 MiB; negative means no limit.
 	MaxMessageSize int64
@@ -24,15 +28,18 @@ type Options struct {
 	// sending a Close frame the server waits this long for the peer's
 	// Close before it drops the TCP connection. Zero means 5s.
 	CloseTimeout time.Duration
-	// WriteTimeout limits one socket write of at most 256 KiB: a peer
-	// that takes longer to accept that much is dropped. Zero means 10s.
+	// WriteTimeout drops a peer that accepts no byte for this long while
+	// data waits for it (Goroutine: one socket write of at most 256 KiB
+	// may take this long). Zero means 10s.
 	WriteTimeout time.Duration
-	// ReadBufferSize is the size of the buffer each connection reads into,
-	// in bytes. Zero means 4 KiB.
+	// ReadBufferSize is the size in bytes of the buffer each connection
+	// reads into under the Goroutine engine. Zero means 4 KiB. Epoll loops
+	// read into one buffer per loop of at least 64 KiB.
 	ReadBufferSize int
 }
 
 func (o Options) withDefaults() Options {
+	o.Kind = o.Kind.resolve()
 	if o.MaxMessageSize == 0 {
 		o.MaxMessageSize = 1 << 20
 	}

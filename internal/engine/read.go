@@ -2,80 +2,40 @@ package engine
 
 import (
 	"errors"
-	"net"
-	"os"
-	"time"
 
 	"github.com/wsgate/wsgate/ws"
 )
 
-// readLoop runs the connection's read side on the Serve goroutine: it
-// decodes frames, answers pings and Close frames, delivers messages, keeps
-// the connection alive with pings and ends it when the peer goes quiet.
-func (c *Conn) readLoop() {
-	defer c.e.wg.Done()
-	c.h.OnOpen(c)
+// This file is the read side both engines share: what to do with the
+// frames a peer sends, and when to ping or give up on a quiet peer.
 
-	r := ws.NewReader(ws.ReaderOptions{Role: ws.ServerSide, MaxMessageSize: c.e.opts.MaxMessageSize})
-	rs := readState{lastRead: time.Now()}
-	if c.br != nil && c.br.Buffered() > 0 {
-		early, _ := c.br.Peek(c.br.Buffered())
-		c.consume(r, &rs, early)
-	}
-	c.br = nil
-
-	buf := make([]byte, c.e.opts.ReadBufferSize)
-	for !rs.done {
-		c.armReadDeadline(&rs)
-		n, err := c.nc.Read(buf)
-		if n > 0 {
-			rs.lastRead = time.Now()
-			rs.pinged = false
-			c.consume(r, &rs, buf[:n])
-		}
-		if err != nil && !rs.done {
-			if isTimeout(err) && c.onReadTimeout(&rs) {
-				continue
-			}
-			c.abort(err)
-			break
-		}
-	}
-	// After the peer's Close, let the writer send our answer; otherwise
-	// (an error, or no answer to our Close in time) there is no one to
-	// wait for.
-	c.finish(rs.done)
-}
-
-// readState is the read side's bookkeeping; only readLoop touches it.
-type readState struct {
-	lastRead time.Time // when the peer last sent a byte
-	pinged   bool      // a keep-alive ping went out since lastRead
-	failed   bool      // the peer broke the protocol; input is discarded
-	done     bool      // stop reading
-}
-
-// consume feeds b to the decoder and acts on every event in it.
-func (c *Conn) consume(r *ws.Reader, rs *readState, b []byte) {
-	for len(b) > 0 && !rs.failed && !rs.done {
+// consume feeds b to r and acts on every event in it: messages go to the
+// Handler, pings are answered, a Close is answered and ends reading, a
+// protocol violation fails the connection. It reports whether b ended
+// with the end of a message, which leaves r holding nothing.
+func (c *Conn) consume(r *ws.Reader, b []byte) (msgEnd bool) {
+	for len(b) > 0 && c.rflags&(rFailed|rDone) == 0 {
 		n, ev, err := r.Next(b)
 		b = b[n:]
+		msgEnd = false
 		if err != nil {
-			rs.failed = true
+			c.rflags |= rFailed
 			c.fail(err)
-			return
+			return false
 		}
 		switch ev.Kind {
 		case ws.EventMessage:
 			if !c.closing() {
 				c.h.OnMessage(c, ev.Opcode, ev.Payload)
 			}
+			msgEnd = len(b) == 0
 		case ws.EventPing:
-			c.enqueueControl(ws.OpPong, ev.Payload)
+			c.sendControl(ws.OpPong, ev.Payload)
 		case ws.EventClose:
-			c.onPeerClose(rs, ev.CloseCode, ev.CloseReason)
+			c.onPeerClose(ev.CloseCode, ev.CloseReason)
 		}
 	}
+	return msgEnd
 }
 
 // fail answers a protocol violation: a Close frame with the violation's
@@ -88,89 +48,68 @@ func (c *Conn) fail(err error) {
 	}
 	c.mu.Lock()
 	c.setCauseLocked(err)
+	c.state |= stHalfClose
 	c.startCloseLocked(code, reason)
-	c.halfClose = true
 	c.mu.Unlock()
-	c.signal()
+	c.kick()
 }
 
-// onPeerClose handles the peer's Close frame: answer it (echoing the code)
-// unless ours went first, let the writer send what is queued, and stop.
-func (c *Conn) onPeerClose(rs *readState, code ws.StatusCode, reason string) {
+// onPeerClose handles the peer's Close frame: answer it (echoing the
+// code) unless ours went first, and stop reading. The connection ends
+// once our Close frame is out.
+func (c *Conn) onPeerClose(code ws.StatusCode, reason string) {
+	c.rflags |= rDone
 	c.mu.Lock()
-	c.closeRecv = true
+	c.state |= stCloseRecv
 	c.setCauseLocked(&ws.CloseError{Code: code, Reason: reason})
-	if !c.closeSent {
+	if c.state&stCloseSent == 0 {
 		// An empty Close (1005) is answered with an empty Close.
 		c.startCloseLocked(code, "")
 	}
 	c.mu.Unlock()
-	c.signal()
-	rs.done = true
+	c.kick()
 }
 
-// onReadTimeout sends a keep-alive ping or ends an idle or closing
-// connection. It reports whether reading should go on.
-func (c *Conn) onReadTimeout(rs *readState) bool {
-	if c.closing() {
-		return false // the peer did not answer our Close in time
+// onRead records that the peer sent bytes at now (engine clock).
+func (c *Conn) onRead(now int64) {
+	c.lastRead = now
+	c.rflags &^= rPinged
+}
+
+// keepAlive applies the timeouts at now (engine clock): it pings a peer
+// silent for PingInterval and starts closing (1001) one silent for
+// IdleTimeout. It reports whether the connection must be dropped at once:
+// the peer did not answer our Close within CloseTimeout, or (epoll)
+// accepted no byte for WriteTimeout while data waited.
+func (c *Conn) keepAlive(now int64) (drop bool) {
+	o := &c.engine().opts
+	c.mu.Lock()
+	switch {
+	case c.state&stAborted != 0:
+		c.mu.Unlock()
+		return true
+	case c.state&stCloseSent != 0:
+		drop = now >= c.closeBy
+		c.mu.Unlock()
+		return drop
+	case c.stallAt != 0 && now-c.stallAt >= int64(o.WriteTimeout):
+		c.setCauseLocked(ErrWriteTimeout)
+		c.mu.Unlock()
+		return true
 	}
-	idle := time.Since(rs.lastRead)
-	if idle >= c.e.opts.IdleTimeout {
+	c.mu.Unlock()
+	idle := now - c.lastRead
+	if idle >= int64(o.IdleTimeout) {
 		c.mu.Lock()
 		c.setCauseLocked(ErrIdleTimeout)
 		c.startCloseLocked(ws.StatusGoingAway, "idle timeout")
 		c.mu.Unlock()
-		c.signal()
-		return true
+		c.kick()
+		return false
 	}
-	if !rs.pinged && idle >= c.e.opts.PingInterval {
-		rs.pinged = true
-		c.enqueueControl(ws.OpPing, nil)
+	if c.rflags&rPinged == 0 && idle >= int64(o.PingInterval) {
+		c.rflags |= rPinged
+		c.sendControl(ws.OpPing, nil)
 	}
-	return true
-}
-
-// armReadDeadline sets the read deadline for the next read: the closing
-// timeout set by startCloseLocked while closing, otherwise the next ping
-// or idle check.
-func (c *Conn) armReadDeadline(rs *readState) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closeSent {
-		return
-	}
-	next := rs.lastRead.Add(c.e.opts.PingInterval)
-	if rs.pinged {
-		next = rs.lastRead.Add(c.e.opts.IdleTimeout)
-	}
-	c.nc.SetReadDeadline(next)
-}
-
-func (c *Conn) closing() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeSent
-}
-
-// finish ends the connection after the read side stopped: when
-// flushWrites is set it lets the writer send what is queued and our Close
-// frame (bounded by WriteTimeout), then it drops the TCP connection and
-// reports to the Handler.
-func (c *Conn) finish(flushWrites bool) {
-	if flushWrites {
-		<-c.writerDone
-	}
-	c.abort(ErrClosed)
-	<-c.writerDone
-	c.e.remove(c)
-	c.mu.Lock()
-	cause := c.cause
-	c.mu.Unlock()
-	c.h.OnClose(c, cause)
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	return false
 }

@@ -1,0 +1,120 @@
+//go:build linux
+
+package engine
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/wsgate/wsgate/internal/netpoll"
+)
+
+// This file is the epoll engine's write path. Writes happen under c.mu on
+// whichever goroutine writes, so no two writes interleave and the socket
+// is never written after the loop closed it (finish sets stAborted under
+// c.mu before closing).
+
+// sendNowLocked writes the frame made of bufs to the socket at once; c.out
+// must be nil (nothing waits). What the socket does not take becomes the
+// head of c.out, to be sent when the socket drains: bufs[0] itself when
+// owned (the bytes are never modified), a copy otherwise. c.mu must be
+// held.
+func (c *Conn) sendNowLocked(bufs [][]byte, kind frameKind, owned bool) {
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	written := 0
+	for written < total {
+		var n int
+		var err error
+		if len(bufs) == 1 {
+			n, err = netpoll.Write(int(c.fd), bufs[0][written:])
+		} else {
+			n, err = netpoll.Writev(int(c.fd), skip(bufs, written))
+		}
+		written += n
+		if err != nil {
+			if !netpoll.IsAgain(err) {
+				c.abortLocked(fmt.Errorf("engine: write: %w", err))
+				return
+			}
+			break
+		}
+	}
+	if written == total {
+		if kind == kindClose {
+			c.closeWrittenLocked()
+		}
+		return
+	}
+	// The socket is full: the EAGAIN just seen means an edge will come
+	// when it drains, and flushLocked sends the rest then.
+	var rest []byte
+	if owned && len(bufs) == 1 {
+		rest = bufs[0][written:]
+	} else {
+		rest = make([]byte, 0, total-written)
+		for _, b := range skip(bufs, written) {
+			rest = append(rest, b...)
+		}
+	}
+	c.out = &outQueue{head: rest, headKind: kind}
+	if kind == kindData {
+		c.queued += len(rest)
+	}
+	c.stallAt = c.l.e.now()
+}
+
+// skip returns bufs without its first n bytes; it may modify bufs.
+func skip(bufs [][]byte, n int) [][]byte {
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	if len(bufs) > 0 && n > 0 {
+		bufs[0] = bufs[0][n:]
+	}
+	return bufs
+}
+
+// flushLocked writes what waits in c.out until the socket is full or
+// nothing is left. iov is scratch space, returned for reuse. Called by the
+// loop when the socket reports it can take bytes. c.mu must be held.
+func (c *Conn) flushLocked(iov [][]byte) [][]byte {
+	for c.out != nil && c.state&stAborted == 0 {
+		iov = c.out.gather(iov[:0], netpoll.MaxIovecs)
+		n, err := netpoll.Writev(int(c.fd), iov)
+		clear(iov)
+		if n > 0 {
+			data, closeDone := c.out.advance(n)
+			c.queued -= data
+			c.stallAt = c.l.now
+			if c.out.empty() {
+				c.out = nil
+				c.stallAt = 0
+			}
+			if closeDone {
+				c.closeWrittenLocked()
+			}
+		}
+		if err != nil {
+			if !netpoll.IsAgain(err) {
+				c.abortLocked(fmt.Errorf("engine: write: %w", err))
+			}
+			break
+		}
+	}
+	return iov
+}
+
+// shutdownWriteLocked sends FIN after our Close frame. c.mu must be held.
+func (c *Conn) shutdownWriteLocked() {
+	if c.state&stAborted == 0 {
+		netpoll.ShutdownWrite(int(c.fd))
+	}
+}
+
+func netipUnmap(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}

@@ -1,0 +1,512 @@
+//go:build linux
+
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/wsgate/wsgate/internal/netpoll"
+	"github.com/wsgate/wsgate/ws"
+)
+
+// This file holds the epoll engine's event loops. A loop owns the sockets
+// of its connections: it alone reads them, closes them and runs their
+// Handler. Other goroutines write to a socket directly (conn_epoll_linux.go)
+// and reach the loop through its task queue.
+//
+// Sockets are registered once, edge-triggered, for reading and writing:
+// no epoll_ctl call is made after registration, and the loop learns that a
+// full socket has drained without asking for it. A readable edge is read
+// until the kernel has no more (a short read), at most maxReadsPerEvent
+// times before other connections get their turn.
+
+const (
+	// loopBufferSize is the minimum size in bytes of a loop's read buffer.
+	loopBufferSize = 64 << 10
+	// maxReadsPerEvent bounds the reads one connection gets per round.
+	maxReadsPerEvent = 8
+	// maxEvents is how many events one epoll_wait returns at most.
+	maxEvents = 256
+	// maxPooledReaders bounds a loop's pool of idle ws.Readers.
+	maxPooledReaders = 256
+	// Bounds of the sweep period: a quarter of the shortest timeout.
+	minSweep = 5 * time.Millisecond
+	maxSweep = time.Second
+)
+
+// taskKind is what a task asks of a loop.
+type taskKind uint8
+
+const (
+	taskRegister taskKind = iota // take c (and early, its first bytes)
+	taskSettle                   // look at c again: it may have ended
+	taskCloseAll                 // start closing every connection with code and reason
+	taskAbortAll                 // drop every connection
+	taskExit                     // return (every connection has ended)
+)
+
+// task is work posted to a loop by another goroutine.
+type task struct {
+	kind   taskKind
+	c      *Conn
+	early  []byte
+	code   ws.StatusCode
+	reason string
+}
+
+// loop is one epoll event loop and the connections it owns.
+type loop struct {
+	e     *Engine
+	poll  *netpoll.Poller
+	sweep time.Duration // how often timeouts are checked
+
+	// Touched only by the loop goroutine.
+	buf     []byte       // read buffer shared by every connection of the loop
+	iov     [][]byte     // scratch for flushes
+	slots   []*Conn      // connections by socket number
+	tag     uint32       // the last tag given to a connection
+	readers []*ws.Reader // idle decoders, reset
+	again   []*Conn      // connections left with bytes to read this round
+	now     int64        // engine clock after the last epoll_wait
+
+	mu       sync.Mutex // guards the fields below
+	tasks    []task
+	sleeping bool // the loop is in, or about to enter, a blocking epoll_wait
+	woken    bool // Wake was called since the loop last woke
+	exited   bool
+}
+
+// serveEpoll moves tc to an epoll loop.
+func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler) error {
+	var early []byte
+	if br != nil && br.Buffered() > 0 {
+		p, _ := br.Peek(br.Buffered())
+		early = bytes.Clone(p)
+	}
+	select {
+	case e.handshakes <- struct{}{}:
+	case <-e.done:
+		tc.Close()
+		return ErrEngineClosed
+	}
+	fd, err := dupSocket(tc)
+	var addr *net.TCPAddr
+	if a, ok := tc.RemoteAddr().(*net.TCPAddr); ok {
+		addr = a
+	}
+	tc.Close() // the copy keeps the socket open; Go's poller forgets the original
+	if err != nil {
+		<-e.handshakes
+		return err
+	}
+	c := &Conn{h: h, fd: int32(fd)}
+	if addr != nil {
+		ap := addr.AddrPort()
+		c.addr = netipUnmap(ap)
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		netpoll.Close(fd)
+		<-e.handshakes
+		return ErrEngineClosed
+	}
+	l, err := e.pickLoopLocked()
+	if err != nil {
+		e.mu.Unlock()
+		netpoll.Close(fd)
+		<-e.handshakes
+		return err
+	}
+	c.l = l
+	e.n.Add(1)
+	e.wg.Add(1)
+	// Posted under e.mu so that a Shutdown or Close, which posts after
+	// taking e.mu, reaches the loop after this registration.
+	l.post(task{kind: taskRegister, c: c, early: early})
+	e.mu.Unlock()
+	return nil
+}
+
+func dupSocket(tc *net.TCPConn) (int, error) {
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return -1, fmt.Errorf("engine: %w", err)
+	}
+	fd, err := netpoll.Dup(rc)
+	if err != nil {
+		return -1, fmt.Errorf("engine: %w", err)
+	}
+	return fd, nil
+}
+
+// pickLoopLocked returns the loop for the next connection, starting the
+// loops on first use. e.mu must be held.
+func (e *Engine) pickLoopLocked() (*loop, error) {
+	if e.loops == nil {
+		n := runtime.GOMAXPROCS(0)
+		loops := make([]*loop, 0, n)
+		for range n {
+			l, err := newLoop(e)
+			if err != nil {
+				for _, l := range loops {
+					l.poll.Close()
+				}
+				return nil, err
+			}
+			loops = append(loops, l)
+		}
+		e.loops = loops
+		for _, l := range loops {
+			e.loopWG.Add(1)
+			go l.run()
+		}
+	}
+	l := e.loops[e.next%len(e.loops)]
+	e.next++
+	return l, nil
+}
+
+func newLoop(e *Engine) (*loop, error) {
+	p, err := netpoll.New()
+	if err != nil {
+		return nil, fmt.Errorf("engine: start epoll loop: %w", err)
+	}
+	o := &e.opts
+	sweep := min(o.PingInterval, o.CloseTimeout, o.WriteTimeout) / 4
+	sweep = max(minSweep, min(sweep, maxSweep))
+	return &loop{
+		e:     e,
+		poll:  p,
+		sweep: sweep,
+		buf:   make([]byte, max(loopBufferSize, o.ReadBufferSize)),
+	}, nil
+}
+
+// post queues t for the loop and wakes it if it sleeps. Safe from any
+// goroutine, the loop's own included; after the loop has exited it does
+// nothing.
+func (l *loop) post(t task) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.exited {
+		return
+	}
+	l.tasks = append(l.tasks, t)
+	if l.sleeping && !l.woken {
+		l.woken = true
+		l.poll.Wake()
+	}
+}
+
+// run is the loop goroutine.
+func (l *loop) run() {
+	defer l.e.loopWG.Done()
+	events := make([]netpoll.Event, maxEvents)
+	var tasks []task
+	nextSweep := l.e.now() + int64(l.sweep)
+	for {
+		timeout := 0
+		if len(l.again) == 0 {
+			timeout = int((time.Duration(nextSweep-l.now) + time.Millisecond - 1) / time.Millisecond)
+			timeout = max(timeout, 0)
+		}
+		l.mu.Lock()
+		if len(l.tasks) > 0 {
+			timeout = 0
+		}
+		l.sleeping = timeout != 0
+		l.mu.Unlock()
+
+		n, _, err := l.poll.Wait(events, timeout)
+		if err != nil {
+			panic(err) // EBADF, EFAULT or EINVAL: a bug here, not the peer's doing
+		}
+		l.mu.Lock()
+		l.sleeping, l.woken = false, false
+		tasks, l.tasks = l.tasks, tasks[:0]
+		l.mu.Unlock()
+
+		l.now = l.e.now()
+		for _, ev := range events[:n] {
+			l.onEvent(ev)
+		}
+		l.readAgain()
+		for i := range tasks {
+			if l.runTask(&tasks[i]) {
+				l.exit()
+				return
+			}
+			tasks[i] = task{}
+		}
+		if l.now >= nextSweep {
+			l.sweepConns()
+			nextSweep = l.now + int64(l.sweep)
+		}
+	}
+}
+
+// runTask runs t and reports whether the loop must exit.
+func (l *loop) runTask(t *task) bool {
+	switch t.kind {
+	case taskRegister:
+		l.register(t.c, t.early)
+	case taskSettle:
+		l.settle(t.c)
+	case taskCloseAll:
+		for _, c := range l.slots {
+			if c != nil {
+				c.Close(t.code, t.reason)
+				l.settle(c)
+			}
+		}
+	case taskAbortAll:
+		for _, c := range l.slots {
+			if c != nil {
+				c.abort(ErrEngineClosed)
+				l.finish(c)
+			}
+		}
+	case taskExit:
+		return true
+	}
+	return false
+}
+
+// exit closes what the loop still holds (nothing, when the engine waited
+// for its connections) and the poller.
+func (l *loop) exit() {
+	for _, c := range l.slots {
+		if c != nil {
+			c.abort(ErrEngineClosed)
+			l.finish(c)
+		}
+	}
+	l.mu.Lock()
+	l.exited = true
+	l.tasks = nil
+	l.poll.Close()
+	l.mu.Unlock()
+}
+
+// register takes a new connection: OnOpen, the bytes that came with the
+// handshake, then its socket joins the poller.
+func (l *loop) register(c *Conn, early []byte) {
+	<-l.e.handshakes
+	fd := int(c.fd)
+	if fd >= len(l.slots) {
+		l.slots = append(l.slots, make([]*Conn, fd+1-len(l.slots))...)
+		l.slots = l.slots[:cap(l.slots)]
+	}
+	l.tag++
+	c.tag = l.tag
+	l.slots[fd] = c
+	c.lastRead = l.now
+	c.h.OnOpen(c)
+	if len(early) > 0 {
+		c.onRead(l.now)
+		l.feed(c, early)
+	}
+	if l.slots[fd] == c {
+		if err := l.poll.Add(fd, c.tag); err != nil {
+			c.abort(fmt.Errorf("engine: %w", err))
+		}
+	}
+	l.settle(c)
+}
+
+// onEvent handles one readiness event.
+func (l *loop) onEvent(ev netpoll.Event) {
+	fd := int(ev.FD)
+	if fd < 0 || fd >= len(l.slots) {
+		return
+	}
+	c := l.slots[fd]
+	if c == nil || c.tag != ev.Tag {
+		return // the connection ended; the number may be reused already
+	}
+	if ev.Events&netpoll.Writable != 0 {
+		c.mu.Lock()
+		if c.out != nil {
+			l.iov = c.flushLocked(l.iov)
+		}
+		c.mu.Unlock()
+	}
+	if ev.Events&(netpoll.Readable|netpoll.PeerHangUp|netpoll.HangUp|netpoll.Error) != 0 {
+		l.read(c, ev.Events&(netpoll.PeerHangUp|netpoll.HangUp|netpoll.Error) != 0)
+	}
+	l.settle(c)
+}
+
+// read reads c's socket until the kernel has nothing more (or the peer's
+// end of stream), feeding the bytes to the decoder. hangUp says the event
+// reported the peer's FIN or an error: then a short read is not taken to
+// mean that all was read, since no new edge will come for the FIN.
+func (l *loop) read(c *Conn, hangUp bool) {
+	for range maxReadsPerEvent {
+		if c.rflags&rDone != 0 {
+			return // the peer's Close arrived; what follows is ignored
+		}
+		n, err := netpoll.Read(int(c.fd), l.buf)
+		switch {
+		case n > 0:
+			c.onRead(l.now)
+			l.feed(c, l.buf[:n])
+			if n < len(l.buf) && !hangUp || c.aborted() {
+				return
+			}
+		case err == nil:
+			c.abort(io.EOF)
+			return
+		case netpoll.IsAgain(err):
+			return
+		default:
+			c.abort(fmt.Errorf("engine: read: %w", err))
+			return
+		}
+	}
+	l.again = append(l.again, c)
+}
+
+// readAgain gives the connections that had more to read their next turn.
+func (l *loop) readAgain() {
+	if len(l.again) == 0 {
+		return
+	}
+	again := l.again
+	l.again = nil
+	for _, c := range again {
+		if l.owns(c) {
+			l.read(c, true)
+			l.settle(c)
+		}
+	}
+	clear(again)
+}
+
+// owns reports whether c is live on this loop.
+func (l *loop) owns(c *Conn) bool {
+	fd := int(c.fd)
+	return fd < len(l.slots) && l.slots[fd] == c
+}
+
+// feed decodes b for c. A connection holds a decoder only while a frame
+// or fragmented message is partial; between messages it goes back to the
+// loop's pool, so an idle connection holds no buffer.
+func (l *loop) feed(c *Conn, b []byte) {
+	if c.rflags&(rFailed|rDone) != 0 {
+		return // a failed stream is discarded until the peer's FIN
+	}
+	r := c.rd
+	fresh := r == nil
+	if fresh {
+		if k := len(l.readers); k > 0 {
+			r = l.readers[k-1]
+			l.readers[k-1] = nil
+			l.readers = l.readers[:k-1]
+		} else {
+			r = ws.NewReader(l.e.readerOptions())
+		}
+		c.rd = r
+	}
+	msgEnd := c.consume(r, b)
+	// r is back where a new Reader starts when b ended a message, or when
+	// r started there and b holds whole frames and no partial message
+	// (pongs, typically).
+	if c.rflags&(rFailed|rDone) != 0 || r.Buffered() == 0 && (msgEnd || fresh && wholeFrames(b)) {
+		c.rd = nil
+		l.putReader(r)
+	}
+}
+
+func (l *loop) putReader(r *ws.Reader) {
+	if len(l.readers) == maxPooledReaders {
+		return
+	}
+	r.Reset(l.e.readerOptions())
+	r.Release()
+	l.readers = append(l.readers, r)
+}
+
+// wholeFrames reports whether b is a sequence of complete frames that
+// leaves no fragmented message open. It reads only headers, which the
+// decoder does not modify.
+func wholeFrames(b []byte) bool {
+	open := false
+	for len(b) > 0 {
+		h, n, err := ws.ParseHeader(b)
+		if err != nil || n == 0 || int64(len(b)-n) < h.Length {
+			return false
+		}
+		b = b[n+int(h.Length):]
+		if !h.Opcode.IsControl() {
+			open = !h.Fin
+		}
+	}
+	return !open
+}
+
+// settle ends c when it is done: dropped, or both Close frames exchanged.
+func (l *loop) settle(c *Conn) {
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st&stEnded != 0 {
+		return
+	}
+	if st&stAborted != 0 || st&(stCloseDone|stCloseRecv) == stCloseDone|stCloseRecv {
+		l.finish(c)
+	}
+}
+
+// finish ends c: the slot is cleared before the socket is closed, since
+// the kernel hands the number out again at once; then OnClose.
+func (l *loop) finish(c *Conn) {
+	c.mu.Lock()
+	if c.state&stEnded != 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.markAbortedLocked(ErrClosed)
+	c.state |= stEnded
+	cause := c.cause
+	unsent := c.out != nil
+	c.out, c.queued, c.stallAt = nil, 0, 0
+	c.mu.Unlock()
+	fd := int(c.fd)
+	if l.owns(c) {
+		l.slots[fd] = nil
+	}
+	if unsent {
+		// The peer stopped reading (a slow consumer, or a Close it never
+		// took): reset the connection, so the kernel drops the bytes it
+		// still holds for the peer now instead of after its retries.
+		netpoll.SetLingerZero(fd)
+	}
+	netpoll.Close(fd)
+	if c.rd != nil {
+		l.putReader(c.rd)
+		c.rd = nil
+	}
+	e := l.e
+	e.n.Add(-1)
+	c.h.OnClose(c, cause)
+	e.wg.Done()
+}
+
+// sweepConns applies every connection's timeouts.
+func (l *loop) sweepConns() {
+	for _, c := range l.slots {
+		if c != nil && c.keepAlive(l.now) {
+			c.abort(ErrClosed)
+			l.finish(c)
+		}
+	}
+}

@@ -1,0 +1,41 @@
+//go:build !linux
+
+package engine
+
+import (
+	"bufio"
+	"net"
+
+	"github.com/wsgate/wsgate/ws"
+)
+
+// Off Linux there are no epoll loops; New never resolves to Epoll, so
+// these are never reached.
+
+type taskKind uint8
+
+const (
+	taskSettle taskKind = iota
+	taskCloseAll
+	taskAbortAll
+	taskExit
+)
+
+type task struct {
+	kind   taskKind
+	c      *Conn
+	code   ws.StatusCode
+	reason string
+}
+
+type loop struct{ e *Engine }
+
+func (l *loop) post(task) {}
+
+func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler) error {
+	return e.serveGoroutine(tc, br, h)
+}
+
+func (c *Conn) sendNowLocked([][]byte, frameKind, bool) { panic("engine: epoll write off Linux") }
+
+func (c *Conn) shutdownWriteLocked() {}

@@ -1,0 +1,55 @@
+package engine
+
+import "strconv"
+
+// Kind selects how an Engine runs its connections.
+type Kind uint8
+
+const (
+	// Auto is Epoll where it is supported (Linux) and Goroutine elsewhere.
+	Auto Kind = iota
+	// Goroutine runs each connection on two goroutines of its own, one
+	// reading and one writing. It works on every system and with any
+	// net.Conn, TLS included.
+	Goroutine
+	// Epoll hands each plaintext TCP connection to one of GOMAXPROCS event
+	// loops: an idle connection holds no goroutine and no buffer. Linux
+	// only; connections that are not *net.TCPConn (TLS) still get the
+	// goroutine engine.
+	Epoll
+)
+
+// String returns "auto", "goroutine", "epoll" or "Kind(N)".
+func (k Kind) String() string {
+	switch k {
+	case Auto:
+		return "auto"
+	case Goroutine:
+		return "goroutine"
+	case Epoll:
+		return "epoll"
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Supported reports whether k can run on this system.
+func (k Kind) Supported() bool {
+	switch k {
+	case Auto, Goroutine:
+		return true
+	case Epoll:
+		return epollSupported
+	}
+	return false
+}
+
+// resolve turns Auto into the kind it stands for here.
+func (k Kind) resolve() Kind {
+	if k == Auto {
+		if epollSupported {
+			return Epoll
+		}
+		return Goroutine
+	}
+	return k
+}
