@@ -2,10 +2,77 @@ package wsgate
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/engine"
 )
+
+// EngineKind selects how the server runs WebSocket connections after the
+// opening handshake.
+type EngineKind uint8
+
+const (
+	// EngineAuto is EngineEpoll on Linux and EngineGoroutine elsewhere.
+	EngineAuto EngineKind = iota
+	// EngineGoroutine runs each connection on two goroutines of its own
+	// (about 10 KB or more per connection). It works on every system.
+	EngineGoroutine
+	// EngineEpoll hands connections to GOMAXPROCS epoll event loops: an
+	// idle connection holds no goroutine and no buffer (a few hundred
+	// bytes). Linux only. TLS connections still use the goroutine engine.
+	EngineEpoll
+)
+
+// String returns "auto", "goroutine", "epoll" or "EngineKind(N)".
+func (k EngineKind) String() string {
+	switch k {
+	case EngineAuto:
+		return "auto"
+	case EngineGoroutine:
+		return "goroutine"
+	case EngineEpoll:
+		return "epoll"
+	}
+	return "EngineKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// MarshalText returns String's text, so an EngineKind works with
+// flag.TextVar and encoders.
+func (k EngineKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText accepts "auto", "goroutine" or "epoll".
+func (k *EngineKind) UnmarshalText(b []byte) error {
+	for _, c := range []EngineKind{EngineAuto, EngineGoroutine, EngineEpoll} {
+		if string(b) == c.String() {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("wsgate: engine %q: want auto, goroutine or epoll", b)
+}
+
+// Supported reports whether k can run on this system: EngineEpoll only
+// on Linux.
+func (k EngineKind) Supported() bool {
+	ek, ok := k.internal()
+	return ok && ek.Supported()
+}
+
+func (k EngineKind) internal() (engine.Kind, bool) {
+	switch k {
+	case EngineAuto:
+		return engine.Auto, true
+	case EngineGoroutine:
+		return engine.Goroutine, true
+	case EngineEpoll:
+		return engine.Epoll, true
+	}
+	return 0, false
+}
 
 // Config configures a Server. The zero value is ready to use; each field
 // says what its zero value means. New never modifies the caller's Config.
@@ -36,8 +103,13 @@ type Config struct {
 	IdleTimeout time.Duration
 	// CloseTimeout bounds the closing handshake. Zero means 5s.
 	CloseTimeout time.Duration
-	// WriteTimeout bounds one socket write. Zero means 10s.
+	// WriteTimeout drops a client that accepts no byte for this long
+	// while data waits for it. Zero means 10s.
 	WriteTimeout time.Duration
+	// Engine selects how connections run after the handshake. The zero
+	// value, EngineAuto, is epoll on Linux; New fails on a kind the
+	// system does not support. TLS connections always use goroutines.
+	Engine EngineKind
 	// AllowedOrigins lists the Origin header values ("https://app.example.com")
 	// allowed to open a WebSocket, compared without regard to case; "*"
 	// allows all. Empty allows all. Requests without an Origin header

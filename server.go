@@ -86,7 +86,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.wsUp = ws.Upgrader{Subprotocols: []string{Subprotocol}, CheckOrigin: checkOrigin}
 	s.echoUp = ws.Upgrader{CheckOrigin: checkOrigin}
+	kind, ok := cfg.Engine.internal()
+	if !ok || !kind.Supported() {
+		return nil, fmt.Errorf("wsgate: engine %v is not supported on this system", cfg.Engine)
+	}
 	s.engine = engine.New(engine.Options{
+		Kind:           kind,
 		MaxMessageSize: cfg.MaxMessageSize,
 		MaxQueuedBytes: cfg.MaxQueuedBytes,
 		PingInterval:   cfg.PingInterval,
