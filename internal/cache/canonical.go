@@ -31,21 +31,26 @@ const maxDepth = 512
 //     bytes that are not valid UTF-8.
 //
 // On error, the returned error wraps ErrInvalidArgs and dst holds
-// unspecified extra bytes. AppendCanonical allocates only to grow dst and
-// to reorder objects with more than 32 members at one level.
+// unspecified extra bytes. AppendCanonical allocates to grow dst and, when
+// src holds objects, for scratch space (the cache reuses its own).
 func AppendCanonical(dst, src []byte) ([]byte, error) {
-	var spans [32]member
-	p := canonicalizer{src: src, members: spans[:0]}
+	dst, _, err := appendCanonical(dst, src, nil)
+	return dst, err
+}
+
+// appendCanonical is AppendCanonical with the caller's scratch space for
+// object members, returned grown for reuse.
+func appendCanonical(dst, src []byte, members []member) ([]byte, []member, error) {
+	p := canonicalizer{src: src, members: members[:0]}
 	p.skipSpace()
 	dst, err := p.value(dst, 0)
-	if err != nil {
-		return dst, err
+	if err == nil {
+		p.skipSpace()
+		if p.pos != len(p.src) {
+			err = p.fail("data after the value")
+		}
 	}
-	p.skipSpace()
-	if p.pos != len(p.src) {
-		return dst, p.fail("data after the value")
-	}
-	return dst, nil
+	return dst, p.members, err
 }
 
 // member locates one object member already written to dst.

@@ -68,7 +68,7 @@ func (c *Cache) invalidate(inv Invalidation) (Invalidation, int, error) {
 		prefix := inv.Method + "\x00"
 		return inv, c.dropMatching(func(k string) bool { return strings.HasPrefix(k, prefix) }), nil
 	}
-	shared, _, err := key(Request{Method: inv.Method, Args: inv.Args})
+	shared, _, err := c.key(Request{Method: inv.Method, Args: inv.Args})
 	if err != nil {
 		return inv, 0, err
 	}
@@ -76,14 +76,18 @@ func (c *Cache) invalidate(inv Invalidation) (Invalidation, int, error) {
 	if len(inv.Args) == 0 {
 		inv.Args = json.RawMessage("null")
 	}
+	// The check and the marks share one critical section with every
+	// flight's store: a private result stored after the check belongs to a
+	// marked flight, so it is not stored at all.
+	users := shared + "\x00"
+	match := func(k string) bool { return k == shared || strings.HasPrefix(k, users) }
 	c.mu.Lock()
 	_, private := c.privateMethods[inv.Method]
+	c.markLocked(match)
 	c.mu.Unlock()
 	if private {
-		users := shared + "\x00"
-		return inv, c.dropMatching(func(k string) bool { return k == shared || strings.HasPrefix(k, users) }), nil
+		return inv, c.remove(match), nil
 	}
-	c.mark(func(k string) bool { return k == shared || strings.HasPrefix(k, shared+"\x00") })
 	n := 0
 	if _, ok := c.store.Invalidate(shared); ok {
 		n = 1
@@ -92,10 +96,29 @@ func (c *Cache) invalidate(inv Invalidation) (Invalidation, int, error) {
 	return inv, n, nil
 }
 
-// dropMatching marks the matching flights, then removes every stored key
-// match accepts, and returns how many it removed.
+// dropMatching marks the flights whose keys match, then removes every
+// stored key that matches, and returns how many it removed.
 func (c *Cache) dropMatching(match func(string) bool) int {
-	c.mark(match)
+	c.mu.Lock()
+	c.markLocked(match)
+	c.mu.Unlock()
+	return c.remove(match)
+}
+
+// markLocked marks the flights whose keys match, so that their results
+// are not stored. c.mu must be held. A flight stores under c.mu, so it
+// either stored before the mark (and the removal that follows drops the
+// entry) or sees the mark.
+func (c *Cache) markLocked(match func(string) bool) {
+	for k, f := range c.flights {
+		if match(k) {
+			f.dirty = true
+		}
+	}
+}
+
+// remove removes every stored key that matches and returns how many.
+func (c *Cache) remove(match func(string) bool) int {
 	var keys []string
 	for k := range c.store.Keys() {
 		if match(k) {
@@ -110,18 +133,4 @@ func (c *Cache) dropMatching(match func(string) bool) int {
 	}
 	c.invalidated.Add(uint64(n))
 	return n
-}
-
-// mark marks the flights whose keys match, so that their results are not
-// stored. It takes c.mu; a flight stores under c.mu, so it either
-// stored before (and the caller's removal that follows drops the entry) or
-// sees the mark.
-func (c *Cache) mark(match func(string) bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, f := range c.flights {
-		if match(k) {
-			f.dirty = true
-		}
-	}
 }
