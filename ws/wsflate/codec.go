@@ -14,7 +14,7 @@ import (
 //
 // Memory: with no context takeover a connection holds nothing of the
 // Codec's between messages; a compressor (about 0.8 MB at level 1) or a
-// decompressor (about 50 KB) is borrowed for the length of one call and
+// decompressor (about 43 KB) is borrowed for the length of one call and
 // pooled, and the pools shrink when the garbage collector runs.
 type Codec struct {
 	opts    Options

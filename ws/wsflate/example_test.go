@@ -1,0 +1,75 @@
+package wsflate_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http/httptest"
+
+	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
+)
+
+// A server plugs a Codec into its Upgrader and reads the settled Params
+// back from the handshake.
+func ExampleCodec_NegotiateExtensions() {
+	codec, err := wsflate.New(wsflate.Options{}) // or: var codec wsflate.Codec
+	if err != nil {
+		panic(err)
+	}
+	u := &ws.Upgrader{NegotiateExtensions: codec.NegotiateExtensions}
+
+	r := httptest.NewRequest("GET", "/ws", nil)
+	r.Header.Set("Upgrade", "websocket")
+	r.Header.Set("Connection", "Upgrade")
+	r.Header.Set("Sec-WebSocket-Version", "13")
+	r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	r.Header.Set("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")
+
+	header, hs, err := u.Accept(r)
+	if err != nil {
+		panic(err)
+	}
+	params, ok, err := wsflate.ParseResponse([]string{hs.Extensions})
+	fmt.Println(header.Get("Sec-WebSocket-Extensions"))
+	fmt.Println(ok, err, params.ServerWindow())
+	// Output:
+	// permessage-deflate; server_no_context_takeover; client_no_context_takeover
+	// true <nil> Full
+}
+
+// Deflate gives the payload of a frame with RSV1 set; Inflate reverses
+// it, never producing more than the limit.
+func ExampleCodec_Deflate() {
+	var codec wsflate.Codec
+	msg := bytes.Repeat([]byte(`{"symbol":"ACME","price":101.5},`), 32)
+
+	z, ok := codec.Deflate(nil, msg, wsflate.WindowFull)
+	fmt.Println(ok, len(msg), "bytes ->", len(z) < len(msg)/4)
+
+	back, err := codec.Inflate(nil, z, 1<<20)
+	fmt.Println(bytes.Equal(back, msg), err)
+
+	_, err = codec.Inflate(nil, z, 100)
+	fmt.Println(err)
+
+	_, ok = codec.Deflate(nil, []byte(`{"short":true}`), wsflate.WindowFull)
+	fmt.Println("short message compressed:", ok)
+	// Output:
+	// true 1024 bytes -> true
+	// true <nil>
+	// wsflate: inflated message too large
+	// short message compressed: false
+}
+
+// A client offers ClientOffer and checks the server's answer.
+func ExampleAcceptResponse() {
+	fmt.Println(wsflate.ClientOffer)
+	p, ok, err := wsflate.AcceptResponse([]string{"permessage-deflate; server_no_context_takeover; client_max_window_bits=10"})
+	fmt.Println(ok, err, p.ClientWindow())
+	_, _, err = wsflate.AcceptResponse([]string{"permessage-deflate; client_no_context_takeover"})
+	fmt.Println(err)
+	// Output:
+	// permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits
+	// true <nil> Small
+	// wsflate: invalid permessage-deflate response: server_no_context_takeover missing, it was offered
+}
