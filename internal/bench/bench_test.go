@@ -150,7 +150,7 @@ func TestEchoDetectsCorruption(t *testing.T) {
 func TestConnsAgainstWsgate(t *testing.T) {
 	t.Parallel()
 	base := startWsgate(t, "")
-	res, err := runJSON(t, "conns", "--url", base+"/echo", "--conns", "300", "--server-pid", itoa(os.Getpid()))
+	res, err := runJSON(t, "conns", "--url", base+"/echo", "--conns", "300", "--steps", "50,200", "--server-pid", itoa(os.Getpid()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +159,14 @@ func TestConnsAgainstWsgate(t *testing.T) {
 	}
 	if s := res.Server; s == nil || s.RSSBeforeBytes == 0 || s.RSSBytes == 0 {
 		t.Fatalf("server %+v", res.Server)
+	}
+	if len(res.Steps) != 3 {
+		t.Fatalf("steps %+v, want 50, 200, 300", res.Steps)
+	}
+	for i, want := range []int{50, 200, 300} {
+		if st := res.Steps[i]; st.Conns != want || st.HandshakesPerS <= 0 || st.RSSBytes == 0 {
+			t.Errorf("step %d: %+v", i, st)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -80,6 +81,11 @@ type Options struct {
 	DialTimeout     time.Duration // one TCP connect plus handshake
 	SourceIPs       int           // spread over 127.0.0.1..127.0.0.N; 0 or 1: no binding
 
+	// conns: connection counts at which to pause, let the server settle
+	// for --warmup and sample it, before going on to Conns; ascending,
+	// each below Conns.
+	Steps []int
+
 	// echo and call.
 	Inflight int // messages or calls in flight per connection
 
@@ -120,7 +126,8 @@ Load for any WebSocket server on this machine (loopback only unless
 --allow-remote). Every run: connect, warm up, measure for --duration, report.
 
   conns   open and hold --conns idle connections; handshakes/s of the storm,
-          with --server-pid the server's RSS growth per connection
+          with --server-pid the server's RSS growth per connection (also
+          at each of --steps on the way)
   echo    --conns connections × messages of --size bytes to an echo endpoint,
           closed loop or --inflight K pipelined; every reply is verified
   call    {"id":n,"call":--method,"args":--args} on wsgate's /ws; error codes
@@ -147,9 +154,12 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	}
 	o := Options{Cmd: cmd}
 	fs := newFlagSet(cmd, &o, stderr)
-	var rawArgs string
-	if cmd == CmdCall {
+	var rawArgs, steps string
+	switch cmd {
+	case CmdCall:
 		fs.StringVar(&rawArgs, "args", "", "call args as a JSON value (empty: none)")
+	case CmdConns:
+		fs.StringVar(&steps, "steps", "", "comma-separated connection counts below --conns at which to settle and sample the server on the way (e.g. 1000,10000)")
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return o, err
@@ -162,6 +172,15 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 			return o, fmt.Errorf("bench: --args %q is not valid JSON", rawArgs)
 		}
 		o.Args = json.RawMessage(rawArgs)
+	}
+	if steps != "" {
+		for _, f := range strings.Split(steps, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return o, fmt.Errorf("bench: --steps %q: want counts like 1000,10000", steps)
+			}
+			o.Steps = append(o.Steps, n)
+		}
 	}
 	return o, o.check()
 }
@@ -223,6 +242,11 @@ func (o *Options) check() error {
 	if o.Cmd == CmdEcho || o.Cmd == CmdCall {
 		if o.Inflight < 1 || o.Inflight > MaxInflight {
 			return fmt.Errorf("bench: --inflight %d: want 1 to %d", o.Inflight, MaxInflight)
+		}
+	}
+	for i, n := range o.Steps {
+		if n < 1 || n >= o.Conns || (i > 0 && n <= o.Steps[i-1]) {
+			return fmt.Errorf("bench: --steps %v: want ascending counts below --conns %d", o.Steps, o.Conns)
 		}
 	}
 	switch o.Cmd {

@@ -50,6 +50,15 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("got %+v", o)
 			}
 		}},
+		{name: "steps", args: []string{"conns", "--conns", "19000", "--steps", "1000, 10000"}, check: func(t *testing.T, o Options) {
+			if len(o.Steps) != 2 || o.Steps[0] != 1000 || o.Steps[1] != 10000 {
+				t.Errorf("steps %v", o.Steps)
+			}
+		}},
+		{name: "steps not below conns", args: []string{"conns", "--conns", "1000", "--steps", "1000"}, wantErr: "--steps"},
+		{name: "steps not ascending", args: []string{"conns", "--conns", "1000", "--steps", "500,200"}, wantErr: "--steps"},
+		{name: "steps not numbers", args: []string{"conns", "--steps", "1k"}, wantErr: "--steps"},
+		{name: "steps on echo", args: []string{"echo", "--steps", "10"}, wantErr: "not defined"},
 		{name: "no subcommand", args: nil, wantErr: "missing subcommand"},
 		{name: "unknown subcommand", args: []string{"flood"}, wantErr: `unknown subcommand "flood"`},
 		{name: "bad args JSON", args: []string{"call", "--args", "{"}, wantErr: "not valid JSON"},

@@ -38,6 +38,7 @@ type Result struct {
 	PubPerS    float64          `json:"pub_per_s,omitempty"`  // fanout: Published / DurationS
 	Gaps       int64            `json:"gaps,omitempty"`       // fanout: deliveries missed (seq holes), whole run
 	Lost       int64            `json:"lost,omitempty"`       // conns: connections the server dropped while held
+	Steps      []StepResult     `json:"steps,omitempty"`      // conns: each of --steps, then --conns
 
 	Errors     map[string]int64 `json:"errors,omitempty"` // by kind, whole run
 	ClientCPUS float64          `json:"client_cpu_s"`     // this process's user+sys seconds in the window
@@ -60,6 +61,15 @@ func latencyUS(s Summary) *LatencyUS {
 	}
 	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 	return &LatencyUS{Mean: us(s.Mean), P50: us(s.P50), P90: us(s.P90), P99: us(s.P99), P999: us(s.P999), Max: us(s.Max)}
+}
+
+// StepResult is the server's state once a conns run held Conns
+// connections and let them settle.
+type StepResult struct {
+	Conns           int     `json:"conns"`
+	HandshakesPerS  float64 `json:"handshakes_per_s"`             // of the storm from the previous step
+	RSSBytes        int64   `json:"rss_bytes,omitempty"`          // with --server-pid
+	RSSPerConnBytes float64 `json:"rss_per_conn_bytes,omitempty"` // growth from before the first connection
 }
 
 // StormResult describes the connection storm.
@@ -150,6 +160,15 @@ func (res *Result) writeText(w io.Writer) error {
 	row("window", "%.1fs after %.1fs warmup", res.DurationS, res.WarmupS)
 	if res.Command == "conns" {
 		row("held", "%s connections, %s dropped by the server", commas(int64(st.Opened)), commas(res.Lost))
+		if len(res.Steps) > 1 {
+			for _, s := range res.Steps {
+				line := fmt.Sprintf("%s conns: %s handshakes/s", commas(int64(s.Conns)), commas(int64(s.HandshakesPerS+0.5)))
+				if s.RSSBytes > 0 {
+					line += fmt.Sprintf(", server RSS %s = %.0f B per connection", fmtBytes(s.RSSBytes), s.RSSPerConnBytes)
+				}
+				row("step", "%s", line)
+			}
+		}
 	} else {
 		row("messages", "%s (%s/s)", commas(res.Msgs), commas(int64(res.MsgsPerS+0.5)))
 	}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/wsgate/wsgate/ws"
 )
 
@@ -32,7 +33,8 @@ type runner struct {
 type storm struct {
 	Opened    int
 	Elapsed   time.Duration
-	Handshake Summary // TCP connect plus opening handshake, per connection
+	Handshake Summary                 // TCP connect plus opening handshake, per connection
+	hist      *hdrhistogram.Histogram // what Handshake summarizes, in µs
 }
 
 // PerSecond is the handshake rate of the storm.
@@ -49,8 +51,16 @@ func perSecond(n int64, d time.Duration) float64 {
 // read buffer of readBuf bytes. On failure it closes what it opened and
 // returns an error that names the limit hit, if one was.
 func (r *runner) openAll(ctx context.Context, n, readBuf int, subprotocols []string) ([]*conn, storm, error) {
+	return r.openRange(ctx, 0, n, readBuf, subprotocols)
+}
+
+// openRange opens connections with ids from to to-1 as openAll does;
+// the returned slice holds them in id order. Limit errors count every
+// connection of the run (from + those opened here).
+func (r *runner) openRange(ctx context.Context, from, to, readBuf int, subprotocols []string) ([]*conn, storm, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	n := to - from
 	conns := make([]*conn, n)
 	var (
 		next, opened atomic.Int64
@@ -63,7 +73,7 @@ func (r *runner) openAll(ctx context.Context, n, readBuf int, subprotocols []str
 	stopProgress := r.everySecond(func(el time.Duration) {
 		k := opened.Load()
 		fmt.Fprintf(r.stderr, "%s  connecting %4.0fs  %s/%s open  %s/s\n",
-			r.o.Cmd, el.Seconds(), commas(k), commas(int64(n)), commas(int64(perSecond(k, el))))
+			r.o.Cmd, el.Seconds(), commas(int64(from)+k), commas(int64(to)), commas(int64(perSecond(k, el))))
 	})
 	for range min(r.o.DialConcurrency, n) {
 		wg.Go(func() {
@@ -73,7 +83,7 @@ func (r *runner) openAll(ctx context.Context, n, readBuf int, subprotocols []str
 					return
 				}
 				t0 := time.Now()
-				c, err := dialConn(ctx, r.t, i, readBuf, r.o.DialTimeout, subprotocols)
+				c, err := dialConn(ctx, r.t, from+i, readBuf, r.o.DialTimeout, subprotocols)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil && ctx.Err() == nil {
@@ -94,16 +104,17 @@ func (r *runner) openAll(ctx context.Context, n, readBuf int, subprotocols []str
 	}
 	wg.Wait()
 	stopProgress()
-	st := storm{Opened: int(opened.Load()), Elapsed: time.Since(start), Handshake: summarize(hist)}
+	st := storm{Opened: int(opened.Load()), Elapsed: time.Since(start), Handshake: summarize(hist), hist: hist}
 	if firstErr == nil && st.Opened < n {
 		firstErr = context.Cause(ctx) // the caller's ctx ended
 	}
 	if firstErr != nil {
 		closeAll(conns)
-		if e := explainDialError(firstErr, st.Opened); e != nil {
+		total := from + st.Opened
+		if e := explainDialError(firstErr, total); e != nil {
 			return nil, st, e
 		}
-		return nil, st, fmt.Errorf("bench: connect after %s connections: %w", commas(int64(st.Opened)), firstErr)
+		return nil, st, fmt.Errorf("bench: connect after %s connections: %w", commas(int64(total)), firstErr)
 	}
 	return conns, st, nil
 }
