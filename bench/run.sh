@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# bench/run.sh: wsgate against gorilla/websocket, lxzan/gws, lesismal/nbio
+# and coder/websocket, side by side, with the same load from "wsgate bench".
+#
+#   bench/run.sh            full run, about 13 minutes
+#   bench/run.sh --quick    under 3 minutes
+#
+# Each server runs pinned to one core (taskset -c $SERVER_CPU), the load
+# generator to the other (taskset -c $CLIENT_CPU). Scenarios:
+#   idle   open 19k connections (quick: 10k), pausing at 1k and 10k (quick:
+#          1k) to let the server settle and sample it: the server's RSS growth
+#          per connection held and the handshake rate of each storm
+#   echo   64 B and 1 KiB messages at C = 100 and 1,000 (quick: 100),
+#          closed loop and --inflight 8: msgs/s, p99, server CPU per
+#          message and messages per server CPU-second
+# Every scenario runs $REPS times (default 3; quick runs idle once), in
+# rounds that visit every server, and the table shows medians. A fresh
+# server process serves each idle run and each round of echo runs.
+#
+# Environment:
+#   WSGATE_FLAGS      extra flags for wsgate, e.g. "--engine epoll"
+#   WSGATE_ALT_FLAGS  when set, a second wsgate ("wsgate-alt") with these flags
+#   SERVERS           which servers (default: wsgate gorilla gws nbio coder)
+#   REPS              repetitions (default 3)
+#   OUT               output folder (default bench/out): binaries, results.jsonl,
+#                     table.md and the servers' logs
+#   SERVER_CPU, CLIENT_CPU  cores for the server and the load (default 1 and 0)
+#
+# Loopback only; every run is bounded by wsgate bench's --duration.
+set -euo pipefail
+
+QUICK=0
+case "${1:-}" in
+--quick) QUICK=1 ;;
+"") ;;
+*)
+	echo "usage: bench/run.sh [--quick]" >&2
+	exit 2
+	;;
+esac
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$ROOT/bench/out}
+BIN=$OUT/bin
+SERVER_CPU=${SERVER_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
+REPS=${REPS:-3}
+WSGATE_FLAGS=${WSGATE_FLAGS:-}
+SERVERS=${SERVERS:-"wsgate gorilla gws nbio coder"}
+if [ -n "${WSGATE_ALT_FLAGS:-}" ]; then
+	SERVERS="$SERVERS wsgate-alt"
+fi
+
+if [ "$QUICK" = 1 ]; then
+	IDLE_STEPS="1000"
+	IDLE_CONNS=10000
+	IDLE_REPS=1
+	ECHO_CONNS="100"
+	ECHO_TIME=(--duration 1s --warmup 300ms)
+	IDLE_TIME=(--duration 500ms --warmup 500ms)
+else
+	IDLE_STEPS="1000,10000"
+	IDLE_CONNS=19000
+	IDLE_REPS=$REPS
+	ECHO_CONNS="100 1000"
+	ECHO_TIME=(--duration 2s --warmup 1s)
+	IDLE_TIME=(--duration 1s --warmup 1s)
+fi
+
+mkdir -p "$BIN" "$OUT/logs"
+RESULTS=$OUT/results.jsonl
+: >"$RESULTS"
+
+echo "building wsgate and the peers into $BIN" >&2
+(cd "$ROOT" && go build -o "$BIN/wsgate" ./cmd/wsgate)
+(cd "$ROOT/bench" && for p in gorilla gws nbio coder; do go build -o "$BIN/$p" "./peers/$p"; done && go build -o "$BIN/report" ./report)
+
+SPID=""
+PORT=""
+
+# port_of NAME ROUND: each server listens on a port of its own, another
+# one each round, so no new connection meets a TIME_WAIT left by the
+# previous round on the server's side.
+port_of() {
+	local i
+	case $1 in
+	wsgate) i=1 ;;
+	gorilla) i=2 ;;
+	gws) i=3 ;;
+	nbio) i=4 ;;
+	coder) i=5 ;;
+	wsgate-alt) i=6 ;;
+	*)
+		echo "unknown server $1" >&2
+		exit 2
+		;;
+	esac
+	echo $((9100 + 10 * $2 + i))
+}
+
+# start_server NAME ROUND: start it pinned to SERVER_CPU; sets SPID and PORT.
+start_server() {
+	local name=$1
+	PORT=$(port_of "$name" "$2")
+	local log=$OUT/logs/$name.log
+	case $name in
+	wsgate)
+		# shellcheck disable=SC2086 # WSGATE_FLAGS is a list of flags
+		taskset -c "$SERVER_CPU" "$BIN/wsgate" --listen "127.0.0.1:$PORT" --log-level warn --shutdown-grace 2s $WSGATE_FLAGS >>"$log" 2>&1 &
+		;;
+	wsgate-alt)
+		# shellcheck disable=SC2086
+		taskset -c "$SERVER_CPU" "$BIN/wsgate" --listen "127.0.0.1:$PORT" --log-level warn --shutdown-grace 2s $WSGATE_ALT_FLAGS >>"$log" 2>&1 &
+		;;
+	*)
+		taskset -c "$SERVER_CPU" "$BIN/$name" -addr "127.0.0.1:$PORT" >>"$log" 2>&1 &
+		;;
+	esac
+	SPID=$!
+	for _ in $(seq 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$SPID" 2>/dev/null; then
+			echo "$name exited at start; see $log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+	echo "$name did not listen on 127.0.0.1:$PORT within 10s" >&2
+	exit 1
+}
+
+stop_server() {
+	if [ -n "$SPID" ]; then
+		kill "$SPID" 2>/dev/null || true
+		wait "$SPID" 2>/dev/null || true
+		SPID=""
+	fi
+}
+trap stop_server EXIT
+
+# run_bench NAME SCENARIO KIND REP ARGS...: one wsgate bench run against the
+# running server, appended to results.jsonl.
+run_bench() {
+	local name=$1 scenario=$2 kind=$3 rep=$4
+	shift 4
+	local out err=""
+	if ! out=$(taskset -c "$CLIENT_CPU" "$BIN/wsgate" bench "$@" --json --quiet --server-pid "$SPID" 2>"$OUT/last.err"); then
+		err=$(tr -d '\000-\037"\\' <"$OUT/last.err" | tail -c 300)
+		[ -n "$err" ] || err="failed"
+	fi
+	[ -n "$out" ] || out=null
+	printf '{"server":"%s","scenario":"%s","kind":"%s","rep":%d,"error":"%s","result":%s}\n' \
+		"$name" "$scenario" "$kind" "$rep" "$err" "$out" >>"$RESULTS"
+	if [ -n "$err" ]; then
+		echo "  $name / $scenario / run $rep: $err" >&2
+	fi
+}
+
+echo_scenarios() {
+	local name=$1 rep=$2 url=ws://127.0.0.1:$3/echo
+	for size in 64 1024; do
+		for c in $ECHO_CONNS; do
+			for k in 1 8; do
+				local mode="closed loop"
+				[ "$k" = 1 ] || mode="inflight $k"
+				local label="echo $size B, C=$c, $mode"
+				[ "$size" = 1024 ] && label="echo 1 KiB, C=$c, $mode"
+				run_bench "$name" "$label" echo "$rep" echo --url "$url" --conns "$c" --size "$size" --inflight "$k" "${ECHO_TIME[@]}"
+			done
+		done
+	done
+}
+
+START=$(date +%s)
+for rep in $(seq "$REPS"); do
+	for name in $SERVERS; do
+		echo "round $rep/$REPS: $name" >&2
+		if [ "$rep" -le "$IDLE_REPS" ]; then
+			start_server "$name" "$rep"
+			run_bench "$name" "idle conns" idle "$rep" conns --url "ws://127.0.0.1:$PORT/echo" --conns "$IDLE_CONNS" --steps "$IDLE_STEPS" "${IDLE_TIME[@]}"
+			stop_server
+		fi
+		start_server "$name" "$((REPS + rep))"
+		echo_scenarios "$name" "$rep" "$PORT"
+		stop_server
+	done
+done
+END=$(date +%s)
+
+{
+	echo "wsgate vs peers on $(uname -srm), $(go version | cut -d' ' -f3), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+	echo "server on core $SERVER_CPU, load on core $CLIENT_CPU; $REPS rounds$([ "$QUICK" = 1 ] && echo ", quick (idle once)"); WSGATE_FLAGS='$WSGATE_FLAGS'${WSGATE_ALT_FLAGS:+, WSGATE_ALT_FLAGS='$WSGATE_ALT_FLAGS'}; $((END - START)) s"
+	echo
+	"$BIN/report" "$RESULTS"
+} | tee "$OUT/table.md"
