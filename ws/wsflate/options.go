@@ -49,8 +49,8 @@ type Level int8
 
 const (
 	// DefaultLevel is the level used when Options.Level is zero: 1, the
-	// fastest. On a 4 KB JSON message it compresses to about 21 % of the
-	// input where level 6 reaches about 17 % for 1.6 times the CPU.
+	// fastest. On 4 KB JSON messages it compresses to 14-21 % of the input
+	// where level 6 reaches 11-17 % for about 1.8 times the CPU.
 	DefaultLevel Level = 1
 	// LevelBest compresses the most and costs the most CPU.
 	LevelBest Level = 9
