@@ -79,6 +79,7 @@ type Cache struct {
 
 	mu             sync.Mutex
 	flights        map[string]*flight  // loads running, by full key
+	refreshing     map[string]struct{} // keys of the entries being refreshed
 	privateMethods map[string]struct{} // methods that returned a private result
 	closed         bool
 
@@ -97,6 +98,7 @@ func New(cfg Config) (*Cache, error) {
 	c := &Cache{
 		cfg:            cfg,
 		flights:        make(map[string]*flight),
+		refreshing:     make(map[string]struct{}),
 		privateMethods: make(map[string]struct{}),
 	}
 	opts := &otter.Options[string, *Entry]{
@@ -175,7 +177,7 @@ func (c *Cache) Get(ctx context.Context, r Request, load LoadFunc) (*Entry, Sour
 		c.mu.Unlock()
 		return nil, 0, ErrClosed
 	}
-	f := c.startLocked(ctx, full, shared, r, load)
+	f := c.startLocked(ctx, full, shared, "", r, load)
 	c.mu.Unlock()
 	c.misses.Add(1)
 	e, err := f.wait(ctx)
@@ -211,14 +213,24 @@ func (c *Cache) answer(ctx context.Context, e *Entry, src Source, full, shared s
 	}
 	c.staleHits.Add(1)
 	c.mu.Lock()
-	if _, running := c.flights[full]; !running && !c.closed {
-		// The refresh is keyed like a miss of this caller: a private
-		// entry is refreshed for its user.
-		c.startLocked(ctx, full, shared, r, load)
+	// One refresh per entry: none when a load for the caller's key runs,
+	// when the entry is being refreshed (for another user, say), or when a
+	// load ended and replaced it since the lookup (loads store under c.mu).
+	_, running := c.flights[full]
+	_, refreshing := c.refreshing[e.key]
+	if !running && !refreshing && !c.closed && c.current(e) {
+		c.startLocked(ctx, full, shared, e.key, r, load)
+		c.refreshing[e.key] = struct{}{}
 		c.refreshes.Add(1)
 	}
 	c.mu.Unlock()
 	return e, Stale, nil
+}
+
+// current reports whether e is still the entry stored under its key.
+func (c *Cache) current(e *Entry) bool {
+	got, ok := c.store.GetEntryQuietly(e.key)
+	return ok && got.Value == e
 }
 
 // Close cancels the loads and refreshes in flight and waits for them and

@@ -234,6 +234,8 @@ func TestStaleWhileRevalidate(t *testing.T) {
 	clock.Add(15 * time.Second)
 	b.release = make(chan struct{}) // hold the refresh (no request runs now)
 	for i := range 20 {
+		r := r
+		r.User = []string{"", "alice", "bob"}[i%3] // one refresh per entry, whoever asks
 		v, src := mustGet(t, c, r, load)
 		if v != `{"n":1,"user":""}` || src != Stale {
 			t.Fatalf("stale call %d: %s %v", i, v, src)

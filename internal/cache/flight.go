@@ -16,6 +16,8 @@ type flight struct {
 	err    error
 	cancel context.CancelFunc
 
+	refreshes string // the key of the entry this flight refreshes, "" for a miss
+
 	// dirty is set, under Cache.mu, by an invalidation that matches the
 	// flight's key: its result still answers its waiters but is not stored.
 	dirty bool
@@ -38,11 +40,12 @@ func (f *flight) wait(ctx context.Context) (*Entry, error) {
 }
 
 // startLocked registers a flight for full and starts its load on a
-// goroutine of the cache. The load gets ctx's values but not its
+// goroutine of the cache; refreshes is the key of the entry it refreshes,
+// "" for a miss. The load gets ctx's values but not its
 // cancellation. c.mu must be held and the cache must not be closed.
-func (c *Cache) startLocked(ctx context.Context, full, shared string, r Request, load LoadFunc) *flight {
+func (c *Cache) startLocked(ctx context.Context, full, shared, refreshes string, r Request, load LoadFunc) *flight {
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.LoadTimeout)
-	f := &flight{done: make(chan struct{}), cancel: cancel}
+	f := &flight{done: make(chan struct{}), cancel: cancel, refreshes: refreshes}
 	c.flights[full] = f
 	r.Args = bytes.Clone(r.Args) // the caller's buffer may be reused once Get returns
 	c.tasksGate.RLock()
@@ -59,9 +62,7 @@ func (c *Cache) run(ctx context.Context, f *flight, full, shared string, r Reque
 	defer f.cancel()
 	res, err := c.call(ctx, r, load)
 	var e *Entry
-	if err != nil {
-		c.loadErrors.Add(1)
-	} else {
+	if err == nil {
 		now := c.now()
 		e = &Entry{Value: res.Value, private: res.Private}
 		if res.TTL > 0 {
@@ -75,7 +76,13 @@ func (c *Cache) run(ctx context.Context, f *flight, full, shared string, r Reque
 		c.storeLocked(e, full, shared, r, res.TTL > 0)
 	}
 	delete(c.flights, full)
+	if f.refreshes != "" {
+		delete(c.refreshing, f.refreshes)
+	}
 	c.mu.Unlock()
+	if err != nil {
+		c.loadErrors.Add(1) // counted once the flight is gone: the next miss starts a new load
+	}
 
 	f.e, f.err = e, err
 	close(f.done)
