@@ -7,41 +7,53 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/wsgate/wsgate/internal/cache"
 )
 
 // apiBodySlack bounds a request body on /api/*, in bytes, beyond the
 // publish size limit (room for the channel name and JSON punctuation).
 const apiBodySlack = 4 << 10
 
-// apiHandler serves POST /api/publish: {"channel":"…","data":…} from a
-// backend, authorised by "Authorization: Bearer <Config.APIKey>".
-func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
+// apiRequest checks an /api/* request (POST, API key, body size) and
+// decodes its JSON body into v. On failure it has answered the request
+// and returns false.
+func (s *Server) apiRequest(w http.ResponseWriter, r *http.Request, v any) bool {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		apiError(w, http.StatusMethodNotAllowed, CodeBadRequest, "use POST")
-		return
+		return false
 	}
 	if !s.authorizedAPI(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wsgate"`)
 		apiError(w, http.StatusUnauthorized, CodeForbidden, "missing or wrong API key")
-		return
+		return false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(s.cfg.MaxPublishSize)+apiBodySlack))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			apiError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "body too large")
-			return
+			return false
 		}
 		apiError(w, http.StatusBadRequest, CodeBadRequest, "cannot read body")
-		return
+		return false
 	}
+	if err := json.Unmarshal(body, v); err != nil {
+		apiError(w, http.StatusBadRequest, CodeBadRequest, "body must be a JSON object: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// apiPublish serves POST /api/publish: {"channel":"…","data":…} from a
+// backend, authorised by "Authorization: Bearer <Config.APIKey>".
+func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Channel string          `json:"channel"`
 		Data    json.RawMessage `json:"data"`
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		apiError(w, http.StatusBadRequest, CodeBadRequest, "body must be a JSON object with channel and data")
+	if !s.apiRequest(w, r, &req) {
 		return
 	}
 	if len(req.Data) == 0 {
@@ -62,11 +74,36 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusServiceUnavailable, CodeUnavailable, err.Error())
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(struct {
+	apiJSON(w, struct {
 		Seq   uint64 `json:"seq"`
 		Epoch string `json:"epoch"`
 	}{p.Seq, p.Epoch})
+}
+
+// apiInvalidate serves POST /api/cache/invalidate: {"method","args"?} or
+// {"prefix"}, answered with {"dropped":N} (entries dropped on this node;
+// the invalidation reaches every node through the broker).
+func (s *Server) apiInvalidate(w http.ResponseWriter, r *http.Request) {
+	var req cache.Invalidation
+	if !s.apiRequest(w, r, &req) {
+		return
+	}
+	n, err := s.invalidate(req)
+	switch {
+	case errors.Is(err, ErrCacheDisabled):
+		apiError(w, http.StatusConflict, CodeUnavailable, "the response cache is off")
+	case err != nil:
+		apiError(w, http.StatusBadRequest, CodeBadRequest, err.Error())
+	default:
+		apiJSON(w, struct {
+			Dropped int `json:"dropped"`
+		}{n})
+	}
+}
+
+func apiJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
 }
 
 func (s *Server) authorizedAPI(r *http.Request) bool {

@@ -2,8 +2,6 @@ package wsgate
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"sync"
 )
@@ -41,10 +39,8 @@ func NewMemoryBroker(historySize int) *MemoryBroker {
 	if historySize <= 0 {
 		historySize = 128
 	}
-	var e [8]byte
-	rand.Read(e[:])
 	return &MemoryBroker{
-		epoch:    hex.EncodeToString(e[:]),
+		epoch:    randomID(),
 		history:  historySize,
 		channels: make(map[string]*memoryChannel),
 	}

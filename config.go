@@ -115,7 +115,7 @@ type Config struct {
 	// allows all. Empty allows all. Requests without an Origin header
 	// (non-browser clients) are always allowed.
 	AllowedOrigins []string
-	// APIKey turns on POST /api/publish for requests that carry
+	// APIKey turns on POST /api/publish and /api/cache/invalidate for requests that carry
 	// "Authorization: Bearer <APIKey>". Empty leaves /api/* off.
 	APIKey string
 	// Files serves every path the Server does not own (static files, a
@@ -123,6 +123,17 @@ type Config struct {
 	Files http.Handler
 	// DisableEcho turns off the /echo endpoint.
 	DisableEcho bool
+	// Backend is the URL of an HTTP backend for calls: a call of a method
+	// without a Handle'd function is POSTed to Backend + "/" + method with
+	// the args as its body, and the reply's Cache-Control decides how long
+	// its result is cached. Empty: such calls get not_found.
+	Backend string
+	// BackendMaxConcurrent caps the calls in flight to Backend; more wait
+	// up to 1s, then get unavailable. Zero means 256.
+	BackendMaxConcurrent int
+	// CacheSize bounds the response cache, in bytes. Zero means 64 MiB;
+	// negative turns the cache off.
+	CacheSize int64
 	// Broker carries publications between nodes. Nil means an in-memory
 	// broker owned by the Server (a single node).
 	Broker Broker

@@ -9,7 +9,7 @@ import (
 )
 
 // Handler returns the server's HTTP endpoints: /ws, /echo (unless
-// Config.DisableEcho), /api/publish (when Config.APIKey is set), /metrics
+// Config.DisableEcho), /api/publish and /api/cache/invalidate (when Config.APIKey is set), /metrics
 // (Prometheus text format), /healthz, /readyz, and Config.Files for every
 // other path. Mount it on an
 // http.ServeMux beside your own handlers, or serve it directly.
@@ -21,6 +21,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.cfg.APIKey != "" {
 		mux.HandleFunc("/api/publish", s.apiPublish)
+		mux.HandleFunc("/api/cache/invalidate", s.apiInvalidate)
 	}
 	if s.cfg.Files != nil {
 		mux.Handle("/", s.cfg.Files)

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wsgate/wsgate/internal/cache"
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/ws"
 )
@@ -118,7 +119,32 @@ func newMetrics(s *Server) *metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wsgate_deliveries_total", Help: "Publication frames queued to subscribers on this node (each shares one encoded frame)."},
 			func() float64 { return float64(s.hub.Stats().Deliveries) }),
 	)
+	if s.cache != nil {
+		m.registerCache(s.cache)
+	}
 	return m
+}
+
+// registerCache exports the response cache's counters.
+func (m *metrics) registerCache(c *cache.Cache) {
+	counter := func(name, help string, f func(cache.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(f(c.Stats())) })
+	}
+	m.registry.MustRegister(
+		counter("wsgate_cache_hits_total", "Calls answered by a fresh cached result.", func(s cache.Stats) uint64 { return s.Hits }),
+		counter("wsgate_cache_stale_hits_total", "Calls answered by a stale result while one refresh ran (stale-while-revalidate).", func(s cache.Stats) uint64 { return s.StaleHits }),
+		counter("wsgate_cache_misses_total", "Calls that started a backend call.", func(s cache.Stats) uint64 { return s.Misses }),
+		counter("wsgate_cache_coalesced_total", "Calls that waited for an identical call already running.", func(s cache.Stats) uint64 { return s.Coalesced }),
+		counter("wsgate_cache_refreshes_total", "Background refreshes of stale results.", func(s cache.Stats) uint64 { return s.Refreshes }),
+		counter("wsgate_cache_load_errors_total", "Backend calls made for the cache that failed.", func(s cache.Stats) uint64 { return s.LoadErrors }),
+		counter("wsgate_cache_evictions_total", "Results evicted to stay within the cache size.", func(s cache.Stats) uint64 { return s.Evictions }),
+		counter("wsgate_cache_invalidated_total", "Results dropped by invalidation.", func(s cache.Stats) uint64 { return s.Invalidated }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wsgate_cache_bytes", Help: "Bytes held by the response cache."},
+			func() float64 { return float64(c.Stats().Bytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wsgate_cache_entries", Help: "Results held by the response cache."},
+			func() float64 { return float64(c.Stats().Entries) }),
+	)
 }
 
 func (m *metrics) handler() http.Handler {

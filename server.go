@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/wsgate/wsgate/internal/backend"
+	"github.com/wsgate/wsgate/internal/cache"
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/internal/envelope"
 	"github.com/wsgate/wsgate/internal/hub"
@@ -21,13 +23,6 @@ import (
 // Subprotocol is the WebSocket subprotocol of /ws. Clients may offer it;
 // the server selects it when offered and does not require it.
 const Subprotocol = "wsgate.v1"
-
-// CallFunc answers a call of one method. args is the request's "args"
-// value (nil when absent). The result is marshalled to JSON; a
-// json.RawMessage is sent as it is. ctx is cancelled when the call times
-// out, its connection closes or the server shuts down. Return an *Error
-// to choose the code the client sees.
-type CallFunc func(ctx context.Context, args json.RawMessage) (any, error)
 
 // Server is a WebSocket server: /ws with the JSON envelope (calls,
 // subscriptions, publications), /echo, and health endpoints. All methods
@@ -51,8 +46,12 @@ type Server struct {
 	callGate   sync.RWMutex   // read-held by startCall, write-held while Shutdown sets stopping
 	stopping   atomic.Bool    // Shutdown or Close began: no new connections or calls
 
-	handlersMu sync.RWMutex
-	handlers   map[string]CallFunc
+	routesMu sync.RWMutex
+	routes   map[string]route // Handle'd methods
+	backend  *backend.Client  // nil without Config.Backend
+	cache    *cache.Cache     // nil when Config.CacheSize < 0
+	nodeID   string           // random; marks this node's cache invalidations on the broker
+	stopInv  func()           // ends the broker subscription to invalidations
 
 	subsMu sync.Mutex // guards subs; held while a broker subscription starts or ends
 	subs   map[string]*brokerSub
@@ -73,7 +72,7 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		broker:   cfg.Broker,
 		hub:      hub.New(),
-		handlers: make(map[string]CallFunc),
+		routes:   make(map[string]route),
 		subs:     make(map[string]*brokerSub),
 	}
 	if s.broker == nil {
@@ -100,6 +99,9 @@ func New(cfg Config) (*Server, error) {
 		WriteTimeout:   cfg.WriteTimeout,
 	})
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	if err := s.startCalls(); err != nil {
+		return nil, err
+	}
 	s.metrics = newMetrics(s)
 	return s, nil
 }
@@ -125,28 +127,6 @@ func originChecker(allowed []string) (func(*http.Request) bool, error) {
 		origin := r.Header.Get("Origin")
 		return origin == "" || set[strings.ToLower(origin)]
 	}, nil
-}
-
-// Handle registers fn as the handler of method, replacing any earlier
-// one. Method names are 1 to 128 bytes of [A-Za-z0-9._:/-], not starting
-// with '/'; Handle panics on an invalid name, as http.ServeMux does on an
-// invalid pattern, since that is a programming error.
-func (s *Server) Handle(method string, fn CallFunc) {
-	if !envelope.ValidName(method) {
-		panic(fmt.Sprintf("wsgate: Handle: invalid method name %q", method))
-	}
-	if fn == nil {
-		panic("wsgate: Handle: nil CallFunc")
-	}
-	s.handlersMu.Lock()
-	s.handlers[method] = fn
-	s.handlersMu.Unlock()
-}
-
-func (s *Server) handler(method string) CallFunc {
-	s.handlersMu.RLock()
-	defer s.handlersMu.RUnlock()
-	return s.handlers[method]
 }
 
 // Publish sends data to every subscriber of channel, on every node of the
@@ -248,6 +228,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = e
 	}
 	s.cancelBase()
+	s.stopCalls()
 	s.closeBroker()
 	return err
 }
@@ -259,6 +240,7 @@ func (s *Server) Close() error {
 	s.cancelBase()
 	s.engine.Close()
 	s.calls.Wait()
+	s.stopCalls()
 	s.closeBroker()
 	return nil
 }

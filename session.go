@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"time"
 
 	"github.com/wsgate/wsgate/internal/engine"
@@ -92,8 +91,7 @@ func (ss *session) replyErr(id json.RawMessage, err error) {
 // blocked by a backend. A connection with MaxCallsPerConn calls running
 // gets rate_limited for more.
 func (ss *session) call(req envelope.Request) {
-	fn := ss.s.handler(req.Method)
-	if fn == nil {
+	if !ss.s.callable(req.Method) {
 		ss.replyError(req.ID, CodeNotFound, fmt.Sprintf("no method %q", req.Method))
 		return
 	}
@@ -110,10 +108,10 @@ func (ss *session) call(req envelope.Request) {
 	}
 	// The payload buffer is reused once OnMessage returns.
 	id, args := bytes.Clone(req.ID), bytes.Clone(req.Args)
-	go ss.runCall(req.Method, fn, id, args)
+	go ss.runCall(req.Method, id, args)
 }
 
-func (ss *session) runCall(method string, fn CallFunc, id, args json.RawMessage) {
+func (ss *session) runCall(method string, id, args json.RawMessage) {
 	defer func() {
 		<-ss.slots
 		ss.s.calls.Done()
@@ -124,7 +122,7 @@ func (ss *session) runCall(method string, fn CallFunc, id, args json.RawMessage)
 	defer stop()
 
 	start := time.Now()
-	result, err := ss.s.invoke(ctx, method, fn, args)
+	result, err := ss.s.call(ctx, method, args)
 	if err != nil {
 		code, msg := ss.s.errorReply(err)
 		ss.replyError(id, code, msg)
@@ -133,49 +131,6 @@ func (ss *session) runCall(method string, fn CallFunc, id, args json.RawMessage)
 	}
 	ss.reply(id, result)
 	ss.s.metrics.observeCall("", start)
-}
-
-// invoke runs fn and encodes its result; a panic becomes an internal error.
-func (s *Server) invoke(ctx context.Context, method string, fn CallFunc, args json.RawMessage) (result json.RawMessage, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("call handler panicked", "method", method, "panic", p, "stack", string(debug.Stack()))
-			err = fmt.Errorf("wsgate: call %s panicked: %v", method, p)
-		}
-	}()
-	v, err := fn(ctx, args)
-	if err != nil {
-		if ctx.Err() != nil && !isWireError(err) {
-			err = fmt.Errorf("wsgate: call %s: %w (%w)", method, err, context.Cause(ctx))
-		}
-		return nil, err
-	}
-	result, err = marshalJSON(v)
-	if err != nil {
-		return nil, fmt.Errorf("wsgate: call %s: encode result: %w", method, err)
-	}
-	return result, nil
-}
-
-func isWireError(err error) bool {
-	var e *Error
-	return errors.As(err, &e)
-}
-
-// errorReply maps an error to the code and message a client sees. Only an
-// *Error's message reaches the client; others are logged.
-func (s *Server) errorReply(err error) (ErrorCode, string) {
-	var e *Error
-	switch {
-	case errors.As(err, &e):
-		return e.Code, e.Message
-	case errors.Is(err, context.DeadlineExceeded):
-		return CodeTimeout, "call timed out"
-	case errors.Is(err, context.Canceled), errors.Is(err, ErrServerClosed):
-		return CodeUnavailable, "call cancelled"
-	}
-	s.log.Error("call failed", "err", err)
-	return CodeInternal, "internal error"
 }
 
 // startCall counts a call unless the server is stopping. The lock makes
