@@ -68,12 +68,12 @@ type brokerSub struct {
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		broker:   cfg.Broker,
-		hub:      hub.New(),
-		routes:   make(map[string]route),
-		subs:     make(map[string]*brokerSub),
+		cfg:    cfg,
+		log:    cfg.Logger,
+		broker: cfg.Broker,
+		hub:    hub.New(),
+		routes: make(map[string]route),
+		subs:   make(map[string]*brokerSub),
 	}
 	if s.broker == nil {
 		s.broker = NewMemoryBroker(0)
