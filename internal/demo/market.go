@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/wsgate/wsgate"
 )
@@ -50,10 +51,17 @@ func lookup(name string) (symbol, bool) {
 	return symbol{}, false
 }
 
-// Register adds the demo's methods, market.symbols and market.history, to s.
+// HistoryTTL is how long a market.history result is cached. The result
+// depends on its args alone, so any TTL would do; a finite one keeps a
+// rarely asked history from holding cache memory for ever.
+const HistoryTTL = 10 * time.Minute
+
+// Register adds the demo's methods, market.symbols and market.history, to
+// s. market.history is deliberately expensive and cached for HistoryTTL,
+// so the second call of the same history costs nothing.
 func Register(s *wsgate.Server) {
 	s.Handle("market.symbols", symbolsCall)
-	s.Handle("market.history", historyCall)
+	s.Handle("market.history", historyCall, wsgate.CacheFor(HistoryTTL))
 }
 
 func symbolsCall(context.Context, json.RawMessage) (any, error) {
