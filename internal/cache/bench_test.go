@@ -34,6 +34,7 @@ func BenchmarkGetHit(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if _, src, _ := c.Get(ctx, r, load); src != Hit {
 					b.Fatal(src)
@@ -48,6 +49,7 @@ func BenchmarkGetHit(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if _, src, _ := c.Get(ctx, r, load); src != Hit {
 					b.Fatal(src)
@@ -58,6 +60,7 @@ func BenchmarkGetHit(b *testing.B) {
 			var mu sync.RWMutex
 			m := map[string][]byte{r.Method + "\x00" + string(r.Args): []byte(`1`)}
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				k := r.Method + "\x00" + string(r.Args)
 				mu.RLock()
@@ -82,6 +85,7 @@ func BenchmarkGetHitParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, src, _ := c.Get(ctx, r, load); src != Hit {
@@ -101,6 +105,7 @@ func BenchmarkAppendCanonical(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(src)))
 			dst := make([]byte, 0, 256)
+			defer reportCPU(b)()
 			for b.Loop() {
 				var err error
 				if dst, err = AppendCanonical(dst[:0], src); err != nil {
@@ -113,6 +118,7 @@ func BenchmarkAppendCanonical(b *testing.B) {
 			b.SetBytes(int64(len(src)))
 			dst := make([]byte, 0, 256)
 			members := make([]member, 0, 32)
+			defer reportCPU(b)()
 			for b.Loop() {
 				var err error
 				if dst, members, err = appendCanonical(dst[:0], src, members); err != nil {
@@ -123,6 +129,7 @@ func BenchmarkAppendCanonical(b *testing.B) {
 		b.Run(a.name+"/encoding-json", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(src)))
+			defer reportCPU(b)()
 			for b.Loop() {
 				var v any
 				d := json.NewDecoder(bytes.NewReader(src))
@@ -146,4 +153,16 @@ func newRealCache(b *testing.B) *Cache {
 	}
 	b.Cleanup(c.Close)
 	return c
+}
+
+// reportCPU adds a cpu-ns/op metric, the process's user+system CPU time per
+// operation: on a shared machine it varies less than wall time. Call the
+// returned function after the benchmark loop.
+func reportCPU(b *testing.B) func() {
+	start, ok := processCPU()
+	return func() {
+		if end, _ := processCPU(); ok && b.N > 0 {
+			b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
+		}
+	}
 }

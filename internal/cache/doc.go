@@ -21,7 +21,9 @@
 // # Loads
 //
 // Concurrent misses on one key make exactly one load; the other callers
-// wait for it and share its result or its error. The load belongs to the
+// wait for it and share its result or its error. Callers with different
+// users do not share a load (the backend sees the user and may answer each
+// differently), but they share the entry it stores unless it is private. The load belongs to the
 // cache, not to the caller that started it: a caller whose context ends
 // stops waiting, and the load goes on for the others until it ends or
 // Config.LoadTimeout passes. Within an entry's stale-while-revalidate
