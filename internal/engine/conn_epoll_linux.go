@@ -25,15 +25,17 @@ func (c *Conn) sendNowLocked(bufs [][]byte, kind frameKind, owned bool) {
 		total += len(b)
 	}
 	written := 0
+	rest := bufs // what is left to write; skip trims it in place
 	for written < total {
 		var n int
 		var err error
-		if len(bufs) == 1 {
-			n, err = netpoll.Write(int(c.fd), bufs[0][written:])
+		if len(rest) == 1 {
+			n, err = netpoll.Write(int(c.fd), rest[0])
 		} else {
-			n, err = netpoll.Writev(int(c.fd), skip(bufs, written))
+			n, err = netpoll.Writev(int(c.fd), rest)
 		}
 		written += n
+		rest = skip(rest, n)
 		if err != nil {
 			if !netpoll.IsAgain(err) {
 				c.abortLocked(fmt.Errorf("engine: write: %w", err))
@@ -50,23 +52,24 @@ func (c *Conn) sendNowLocked(bufs [][]byte, kind frameKind, owned bool) {
 	}
 	// The socket is full: the EAGAIN just seen means an edge will come
 	// when it drains, and flushLocked sends the rest then.
-	var rest []byte
-	if owned && len(bufs) == 1 {
-		rest = bufs[0][written:]
+	var tail []byte
+	if owned && len(rest) == 1 {
+		tail = rest[0]
 	} else {
-		rest = make([]byte, 0, total-written)
-		for _, b := range skip(bufs, written) {
-			rest = append(rest, b...)
+		tail = make([]byte, 0, total-written)
+		for _, b := range rest {
+			tail = append(tail, b...)
 		}
 	}
-	c.out = &outQueue{head: rest, headKind: kind}
+	c.out = &outQueue{head: tail, headKind: kind}
 	if kind == kindData {
-		c.queued += len(rest)
+		c.queued += len(tail)
 	}
 	c.stallAt = c.l.e.now()
 }
 
-// skip returns bufs without its first n bytes; it may modify bufs.
+// skip returns bufs without its first n bytes, dropping empty buffers; it
+// may modify bufs.
 func skip(bufs [][]byte, n int) [][]byte {
 	for len(bufs) > 0 && n >= len(bufs[0]) {
 		n -= len(bufs[0])
