@@ -14,6 +14,24 @@ import (
 	"github.com/wsgate/wsgate"
 )
 
+// engines are the connection engines every server test runs on.
+var engines = []wsgate.EngineKind{wsgate.EngineGoroutine, wsgate.EngineEpoll}
+
+// eachEngine runs test once per engine, as parallel subtests named after
+// the engine; an engine this system lacks is skipped.
+func eachEngine(t *testing.T, test func(t *testing.T, eng wsgate.EngineKind)) {
+	t.Helper()
+	for _, eng := range engines {
+		t.Run(eng.String(), func(t *testing.T) {
+			t.Parallel()
+			if !eng.Supported() {
+				t.Skipf("engine %v is not supported on this system", eng)
+			}
+			test(t, eng)
+		})
+	}
+}
+
 // startServer runs a Server on a loopback httptest server and stops both
 // when the test ends.
 func startServer(t *testing.T, cfg wsgate.Config) (*wsgate.Server, string) {

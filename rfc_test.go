@@ -301,63 +301,67 @@ func rfcViolations() []rfcViolation {
 // the envelope layer must not change what the protocol layer answers.
 func TestRFCViolations(t *testing.T) {
 	t.Parallel()
-	_, base := startServer(t, wsgate.Config{MaxMessageSize: rfcLimit})
-	for _, path := range []string{"/echo", "/ws"} {
-		for _, v := range rfcViolations() {
-			if path == "/ws" && !v.onWS {
-				continue
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, base := startServer(t, wsgate.Config{Engine: eng, MaxMessageSize: rfcLimit})
+		for _, path := range []string{"/echo", "/ws"} {
+			for _, v := range rfcViolations() {
+				if path == "/ws" && !v.onWS {
+					continue
+				}
+				t.Run(strings.TrimPrefix(path, "/")+"/"+v.name, func(t *testing.T) {
+					t.Parallel()
+					p := rfcDial(t, base+path)
+					p.write(v.send...)
+					p.expectClose(v.code)
+					p.expectEOF()
+				})
 			}
-			t.Run(strings.TrimPrefix(path, "/")+"/"+v.name, func(t *testing.T) {
-				t.Parallel()
-				p := rfcDial(t, base+path)
-				p.write(v.send...)
-				p.expectClose(v.code)
-				p.expectEOF()
-			})
 		}
-	}
+	})
 }
 
 // TestRFCCloseHandshake checks the answer to a valid Close (RFC 6455
 // §5.5.1): the same code, then the end of the TCP stream.
 func TestRFCCloseHandshake(t *testing.T) {
 	t.Parallel()
-	_, base := startServer(t, wsgate.Config{MaxMessageSize: rfcLimit})
-	for _, c := range []uint16{1000, 1001, 1003, 1007, 1011, 3000, 4999} {
-		t.Run(fmt.Sprint(c), func(t *testing.T) {
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, base := startServer(t, wsgate.Config{Engine: eng, MaxMessageSize: rfcLimit})
+		for _, c := range []uint16{1000, 1001, 1003, 1007, 1011, 3000, 4999} {
+			t.Run(fmt.Sprint(c), func(t *testing.T) {
+				t.Parallel()
+				p := rfcDial(t, base+"/echo")
+				p.write(closeWith(c, "bye"))
+				p.expectClose(ws.StatusCode(c))
+				p.expectEOF()
+			})
+		}
+		t.Run("empty body", func(t *testing.T) {
 			t.Parallel()
+			// An empty Close says "no status"; the echo of no status is an
+			// empty body, not an invented 1000.
 			p := rfcDial(t, base+"/echo")
-			p.write(closeWith(c, "bye"))
-			p.expectClose(ws.StatusCode(c))
+			p.write(masked(ws.OpClose, true, nil))
+			if body := p.expectClose(ws.StatusNoStatusRcvd); len(body) != 0 {
+				t.Fatalf("reply to an empty Close has body % x, want none", body)
+			}
 			p.expectEOF()
 		})
-	}
-	t.Run("empty body", func(t *testing.T) {
-		t.Parallel()
-		// An empty Close says "no status"; the echo of no status is an
-		// empty body, not an invented 1000.
-		p := rfcDial(t, base+"/echo")
-		p.write(masked(ws.OpClose, true, nil))
-		if body := p.expectClose(ws.StatusNoStatusRcvd); len(body) != 0 {
-			t.Fatalf("reply to an empty Close has body % x, want none", body)
-		}
-		p.expectEOF()
-	})
-	t.Run("data after close is ignored", func(t *testing.T) {
-		t.Parallel()
-		// One write, so the server reads the trailing frames together
-		// with the Close: none of them may be echoed.
-		p := rfcDial(t, base+"/echo")
-		p.write(slices.Concat(closeWith(1000, ""), text("ignored"), masked(ws.OpPing, true, []byte("ignored"))))
-		p.expectClose(ws.StatusNormalClosure)
-		p.expectEOF()
-	})
-	t.Run("close in the middle of a fragmented message", func(t *testing.T) {
-		t.Parallel()
-		p := rfcDial(t, base+"/echo")
-		p.write(masked(ws.OpText, false, []byte("unfinished")), closeWith(1000, ""))
-		p.expectClose(ws.StatusNormalClosure)
-		p.expectEOF()
+		t.Run("data after close is ignored", func(t *testing.T) {
+			t.Parallel()
+			// One write, so the server reads the trailing frames together
+			// with the Close: none of them may be echoed.
+			p := rfcDial(t, base+"/echo")
+			p.write(slices.Concat(closeWith(1000, ""), text("ignored"), masked(ws.OpPing, true, []byte("ignored"))))
+			p.expectClose(ws.StatusNormalClosure)
+			p.expectEOF()
+		})
+		t.Run("close in the middle of a fragmented message", func(t *testing.T) {
+			t.Parallel()
+			p := rfcDial(t, base+"/echo")
+			p.write(masked(ws.OpText, false, []byte("unfinished")), closeWith(1000, ""))
+			p.expectClose(ws.StatusNormalClosure)
+			p.expectEOF()
+		})
 	})
 }
 
@@ -365,66 +369,68 @@ func TestRFCCloseHandshake(t *testing.T) {
 // fragmented message (RFC 6455 §5.4, §5.5.2, §5.5.3).
 func TestRFCControlFrames(t *testing.T) {
 	t.Parallel()
-	_, base := startServer(t, wsgate.Config{MaxMessageSize: rfcLimit})
-	ping125 := filled(ws.OpBinary, ws.MaxControlPayload)
-	tests := []struct {
-		name string
-		send [][]byte
-		want []rfcFrame // in order; then a Close 1000 handshake
-	}{
-		{
-			name: "ping with 125 bytes",
-			send: [][]byte{masked(ws.OpPing, true, ping125)},
-			want: []rfcFrame{{op: ws.OpPong, payload: ping125}},
-		},
-		{
-			name: "empty ping",
-			send: [][]byte{masked(ws.OpPing, true, nil)},
-			want: []rfcFrame{{op: ws.OpPong, payload: []byte{}}},
-		},
-		{
-			name: "unsolicited pong is ignored",
-			send: [][]byte{masked(ws.OpPong, true, []byte("unsolicited")), text("still here")},
-			want: []rfcFrame{{op: ws.OpText, payload: []byte("still here")}},
-		},
-		{
-			name: "pings inside a fragmented text",
-			send: [][]byte{
-				masked(ws.OpText, false, []byte("Hello")),
-				masked(ws.OpPing, true, []byte("p1")),
-				masked(ws.OpContinuation, false, []byte(", ")),
-				masked(ws.OpPing, true, []byte("p2")),
-				masked(ws.OpContinuation, true, []byte("wörld")),
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, base := startServer(t, wsgate.Config{Engine: eng, MaxMessageSize: rfcLimit})
+		ping125 := filled(ws.OpBinary, ws.MaxControlPayload)
+		tests := []struct {
+			name string
+			send [][]byte
+			want []rfcFrame // in order; then a Close 1000 handshake
+		}{
+			{
+				name: "ping with 125 bytes",
+				send: [][]byte{masked(ws.OpPing, true, ping125)},
+				want: []rfcFrame{{op: ws.OpPong, payload: ping125}},
 			},
-			want: []rfcFrame{
-				{op: ws.OpPong, payload: []byte("p1")},
-				{op: ws.OpPong, payload: []byte("p2")},
-				{op: ws.OpText, payload: []byte("Hello, wörld")},
+			{
+				name: "empty ping",
+				send: [][]byte{masked(ws.OpPing, true, nil)},
+				want: []rfcFrame{{op: ws.OpPong, payload: []byte{}}},
 			},
-		},
-		{
-			name: "pong inside a fragmented binary, all in one write",
-			send: [][]byte{slices.Concat(
-				masked(ws.OpBinary, false, []byte{0, 1}),
-				masked(ws.OpPong, true, []byte("p")),
-				masked(ws.OpContinuation, true, []byte{2, 3}),
-			)},
-			want: []rfcFrame{{op: ws.OpBinary, payload: []byte{0, 1, 2, 3}}},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			p := rfcDial(t, base+"/echo")
-			p.write(tt.send...)
-			for _, f := range tt.want {
-				p.expect(f.op, f.payload)
-			}
-			p.write(closeWith(1000, ""))
-			p.expectClose(ws.StatusNormalClosure)
-			p.expectEOF()
-		})
-	}
+			{
+				name: "unsolicited pong is ignored",
+				send: [][]byte{masked(ws.OpPong, true, []byte("unsolicited")), text("still here")},
+				want: []rfcFrame{{op: ws.OpText, payload: []byte("still here")}},
+			},
+			{
+				name: "pings inside a fragmented text",
+				send: [][]byte{
+					masked(ws.OpText, false, []byte("Hello")),
+					masked(ws.OpPing, true, []byte("p1")),
+					masked(ws.OpContinuation, false, []byte(", ")),
+					masked(ws.OpPing, true, []byte("p2")),
+					masked(ws.OpContinuation, true, []byte("wörld")),
+				},
+				want: []rfcFrame{
+					{op: ws.OpPong, payload: []byte("p1")},
+					{op: ws.OpPong, payload: []byte("p2")},
+					{op: ws.OpText, payload: []byte("Hello, wörld")},
+				},
+			},
+			{
+				name: "pong inside a fragmented binary, all in one write",
+				send: [][]byte{slices.Concat(
+					masked(ws.OpBinary, false, []byte{0, 1}),
+					masked(ws.OpPong, true, []byte("p")),
+					masked(ws.OpContinuation, true, []byte{2, 3}),
+				)},
+				want: []rfcFrame{{op: ws.OpBinary, payload: []byte{0, 1, 2, 3}}},
+			},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				p := rfcDial(t, base+"/echo")
+				p.write(tt.send...)
+				for _, f := range tt.want {
+					p.expect(f.op, f.payload)
+				}
+				p.write(closeWith(1000, ""))
+				p.expectClose(ws.StatusNormalClosure)
+				p.expectEOF()
+			})
+		}
+	})
 }
 
 // TestRFCEcho checks that /echo returns messages of every length encoding
@@ -432,55 +438,57 @@ func TestRFCControlFrames(t *testing.T) {
 // lengths (RFC 6455 §5.2). Messages over rfcLimit go to a second server.
 func TestRFCEcho(t *testing.T) {
 	t.Parallel()
-	_, small := startServer(t, wsgate.Config{MaxMessageSize: rfcLimit})
-	_, large := startServer(t, wsgate.Config{MaxMessageSize: 1 << 20})
-	tests := []struct {
-		op    ws.Opcode
-		size  int
-		frags int // fragments the client sends; 0 or 1 means one frame
-	}{
-		{op: ws.OpText, size: 0},
-		{op: ws.OpBinary, size: 0},
-		{op: ws.OpText, size: 0, frags: 3},
-		{op: ws.OpText, size: 125},
-		{op: ws.OpBinary, size: 125},
-		{op: ws.OpText, size: rfcLimit},
-		{op: ws.OpBinary, size: rfcLimit, frags: 4},
-		{op: ws.OpText, size: 126},
-		{op: ws.OpBinary, size: 126},
-		{op: ws.OpText, size: 65535},
-		{op: ws.OpBinary, size: 65535},
-		{op: ws.OpText, size: 65536},
-		{op: ws.OpBinary, size: 65536},
-		{op: ws.OpBinary, size: 100000, frags: 3},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%v/%d/frags=%d", tt.op, tt.size, tt.frags), func(t *testing.T) {
-			t.Parallel()
-			base := small
-			if tt.size > rfcLimit {
-				base = large
-			}
-			msg := filled(tt.op, tt.size)
-			var wire []byte
-			if tt.frags <= 1 {
-				wire = masked(tt.op, true, msg)
-			} else {
-				op, step := tt.op, (tt.size+tt.frags-1)/tt.frags
-				for i := range tt.frags {
-					part := msg[min(i*step, len(msg)):min((i+1)*step, len(msg))]
-					wire = append(wire, masked(op, i == tt.frags-1, part)...)
-					op = ws.OpContinuation
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, small := startServer(t, wsgate.Config{Engine: eng, MaxMessageSize: rfcLimit})
+		_, large := startServer(t, wsgate.Config{Engine: eng, MaxMessageSize: 1 << 20})
+		tests := []struct {
+			op    ws.Opcode
+			size  int
+			frags int // fragments the client sends; 0 or 1 means one frame
+		}{
+			{op: ws.OpText, size: 0},
+			{op: ws.OpBinary, size: 0},
+			{op: ws.OpText, size: 0, frags: 3},
+			{op: ws.OpText, size: 125},
+			{op: ws.OpBinary, size: 125},
+			{op: ws.OpText, size: rfcLimit},
+			{op: ws.OpBinary, size: rfcLimit, frags: 4},
+			{op: ws.OpText, size: 126},
+			{op: ws.OpBinary, size: 126},
+			{op: ws.OpText, size: 65535},
+			{op: ws.OpBinary, size: 65535},
+			{op: ws.OpText, size: 65536},
+			{op: ws.OpBinary, size: 65536},
+			{op: ws.OpBinary, size: 100000, frags: 3},
+		}
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%v/%d/frags=%d", tt.op, tt.size, tt.frags), func(t *testing.T) {
+				t.Parallel()
+				base := small
+				if tt.size > rfcLimit {
+					base = large
 				}
-			}
-			p := rfcDial(t, base+"/echo")
-			p.write(wire)
-			p.expect(tt.op, msg)
-			p.write(closeWith(1000, ""))
-			p.expectClose(ws.StatusNormalClosure)
-			p.expectEOF()
-		})
-	}
+				msg := filled(tt.op, tt.size)
+				var wire []byte
+				if tt.frags <= 1 {
+					wire = masked(tt.op, true, msg)
+				} else {
+					op, step := tt.op, (tt.size+tt.frags-1)/tt.frags
+					for i := range tt.frags {
+						part := msg[min(i*step, len(msg)):min((i+1)*step, len(msg))]
+						wire = append(wire, masked(op, i == tt.frags-1, part)...)
+						op = ws.OpContinuation
+					}
+				}
+				p := rfcDial(t, base+"/echo")
+				p.write(wire)
+				p.expect(tt.op, msg)
+				p.write(closeWith(1000, ""))
+				p.expectClose(ws.StatusNormalClosure)
+				p.expectEOF()
+			})
+		}
+	})
 }
 
 // TestRFCMalformedJSONKeepsConnection checks that a text frame that is
@@ -488,136 +496,140 @@ func TestRFCEcho(t *testing.T) {
 // a closed connection.
 func TestRFCMalformedJSONKeepsConnection(t *testing.T) {
 	t.Parallel()
-	_, base := startServer(t, wsgate.Config{MaxMessageSize: rfcLimit})
-	tests := []struct {
-		name string
-		msg  []byte
-		want string // error code of the reply
-	}{
-		{name: "truncated JSON", msg: text(`{"id":1,"call":`), want: "bad_request"},
-		{name: "not JSON", msg: text(`hello`), want: "bad_request"},
-		{name: "binary frame", msg: masked(ws.OpBinary, true, []byte(`{"id":1}`)), want: "bad_request"},
-		{name: "unknown method", msg: text(`{"id":1,"call":"no.such.method"}`), want: "not_found"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			p := rfcDial(t, base+"/ws")
-			for range 2 { // the connection survives the first
-				p.write(tt.msg)
-				f := p.next()
-				var r reply
-				if f.op != ws.OpText || !utf8.Valid(f.payload) || json.Unmarshal(f.payload, &r) != nil {
-					t.Fatalf("got %v, want a JSON error reply", f)
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, base := startServer(t, wsgate.Config{Engine: eng, MaxMessageSize: rfcLimit})
+		tests := []struct {
+			name string
+			msg  []byte
+			want string // error code of the reply
+		}{
+			{name: "truncated JSON", msg: text(`{"id":1,"call":`), want: "bad_request"},
+			{name: "not JSON", msg: text(`hello`), want: "bad_request"},
+			{name: "binary frame", msg: masked(ws.OpBinary, true, []byte(`{"id":1}`)), want: "bad_request"},
+			{name: "unknown method", msg: text(`{"id":1,"call":"no.such.method"}`), want: "not_found"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				p := rfcDial(t, base+"/ws")
+				for range 2 { // the connection survives the first
+					p.write(tt.msg)
+					f := p.next()
+					var r reply
+					if f.op != ws.OpText || !utf8.Valid(f.payload) || json.Unmarshal(f.payload, &r) != nil {
+						t.Fatalf("got %v, want a JSON error reply", f)
+					}
+					if r.Error == nil || r.Error.Code != tt.want {
+						t.Fatalf("reply %s, want error code %q", f.payload, tt.want)
+					}
 				}
-				if r.Error == nil || r.Error.Code != tt.want {
-					t.Fatalf("reply %s, want error code %q", f.payload, tt.want)
-				}
-			}
-			p.write(closeWith(1000, ""))
-			p.expectClose(ws.StatusNormalClosure)
-			p.expectEOF()
-		})
-	}
+				p.write(closeWith(1000, ""))
+				p.expectClose(ws.StatusNormalClosure)
+				p.expectEOF()
+			})
+		}
+	})
 }
 
 // TestRFCHandshake checks the server's side of the opening handshake (RFC
 // 6455 §4.2) with raw HTTP requests.
 func TestRFCHandshake(t *testing.T) {
 	t.Parallel()
-	_, base := startServer(t, wsgate.Config{})
-	addr := strings.TrimPrefix(base, "ws://")
-	// The example of RFC 6455 §1.3: the SHA-1 of key and the GUID is
-	// b37a4f2c c0624f16 90f64606 cf385945 b2bec4ea, in base64 accept.
-	const key, accept = "dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-	fifteen := base64.StdEncoding.EncodeToString([]byte("fifteen bytes!!"))
-	tests := []struct {
-		name   string
-		method string            // "" means GET
-		proto  string            // "" means HTTP/1.1
-		set    map[string]string // header changes; "" deletes
-		want   int               // what the server answers
-		oneOf  []int             // what RFC 6455 and RFC 9110 allow
-		header map[string]string // headers the answer must carry
-	}{
-		{name: "valid", want: 101, oneOf: []int{101}, header: map[string]string{"Sec-WebSocket-Accept": accept}},
-		{name: "Upgrade: WebSocket", set: map[string]string{"Upgrade": "WebSocket"}, want: 101, oneOf: []int{101}, header: map[string]string{"Sec-WebSocket-Accept": accept}},
-		{name: "Connection: keep-alive, Upgrade", set: map[string]string{"Connection": "keep-alive, Upgrade"}, want: 101, oneOf: []int{101}, header: map[string]string{"Sec-WebSocket-Accept": accept}},
-		{name: "Connection: upgrade lowercase", set: map[string]string{"Connection": "upgrade"}, want: 101, oneOf: []int{101}},
-		// A plain HTTP request to a WebSocket endpoint: 426 says how to
-		// upgrade; 400 would be allowed too.
-		{name: "missing Upgrade", set: map[string]string{"Upgrade": ""}, want: 426, oneOf: []int{400, 426}, header: map[string]string{"Upgrade": "websocket"}},
-		{name: "Upgrade: h2c", set: map[string]string{"Upgrade": "h2c"}, want: 400, oneOf: []int{400, 426}},
-		{name: "missing Connection", set: map[string]string{"Connection": ""}, want: 400, oneOf: []int{400}},
-		{name: "Connection: keep-alive", set: map[string]string{"Connection": "keep-alive"}, want: 400, oneOf: []int{400}},
-		{name: "Sec-WebSocket-Version: 8", set: map[string]string{"Sec-WebSocket-Version": "8"}, want: 426, oneOf: []int{426}, header: map[string]string{"Sec-WebSocket-Version": "13"}},
-		{name: "missing Sec-WebSocket-Version", set: map[string]string{"Sec-WebSocket-Version": ""}, want: 426, oneOf: []int{400, 426}, header: map[string]string{"Sec-WebSocket-Version": "13"}},
-		{name: "missing key", set: map[string]string{"Sec-WebSocket-Key": ""}, want: 400, oneOf: []int{400}},
-		{name: "15-byte key", set: map[string]string{"Sec-WebSocket-Key": fifteen}, want: 400, oneOf: []int{400}},
-		{name: "key not base64", set: map[string]string{"Sec-WebSocket-Key": "!!!!!!!!!!!!!!!!!!!!!!=="}, want: 400, oneOf: []int{400}},
-		{name: "POST", method: "POST", want: 405, oneOf: []int{400, 405}, header: map[string]string{"Allow": "GET"}},
-		{name: "HTTP/1.0", proto: "HTTP/1.0", want: 505, oneOf: []int{400, 426, 505}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if !slices.Contains(tt.oneOf, tt.want) {
-				t.Fatalf("test table: %d is not among %v", tt.want, tt.oneOf)
-			}
-			h := http.Header{
-				"Upgrade":               {"websocket"},
-				"Connection":            {"Upgrade"},
-				"Sec-WebSocket-Key":     {key},
-				"Sec-WebSocket-Version": {"13"},
-			}
-			for k, v := range tt.set {
-				if v == "" {
-					delete(h, k)
-				} else {
-					h[k] = []string{v}
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, base := startServer(t, wsgate.Config{Engine: eng})
+		addr := strings.TrimPrefix(base, "ws://")
+		// The example of RFC 6455 §1.3: the SHA-1 of key and the GUID is
+		// b37a4f2c c0624f16 90f64606 cf385945 b2bec4ea, in base64 accept.
+		const key, accept = "dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+		fifteen := base64.StdEncoding.EncodeToString([]byte("fifteen bytes!!"))
+		tests := []struct {
+			name   string
+			method string            // "" means GET
+			proto  string            // "" means HTTP/1.1
+			set    map[string]string // header changes; "" deletes
+			want   int               // what the server answers
+			oneOf  []int             // what RFC 6455 and RFC 9110 allow
+			header map[string]string // headers the answer must carry
+		}{
+			{name: "valid", want: 101, oneOf: []int{101}, header: map[string]string{"Sec-WebSocket-Accept": accept}},
+			{name: "Upgrade: WebSocket", set: map[string]string{"Upgrade": "WebSocket"}, want: 101, oneOf: []int{101}, header: map[string]string{"Sec-WebSocket-Accept": accept}},
+			{name: "Connection: keep-alive, Upgrade", set: map[string]string{"Connection": "keep-alive, Upgrade"}, want: 101, oneOf: []int{101}, header: map[string]string{"Sec-WebSocket-Accept": accept}},
+			{name: "Connection: upgrade lowercase", set: map[string]string{"Connection": "upgrade"}, want: 101, oneOf: []int{101}},
+			// A plain HTTP request to a WebSocket endpoint: 426 says how to
+			// upgrade; 400 would be allowed too.
+			{name: "missing Upgrade", set: map[string]string{"Upgrade": ""}, want: 426, oneOf: []int{400, 426}, header: map[string]string{"Upgrade": "websocket"}},
+			{name: "Upgrade: h2c", set: map[string]string{"Upgrade": "h2c"}, want: 400, oneOf: []int{400, 426}},
+			{name: "missing Connection", set: map[string]string{"Connection": ""}, want: 400, oneOf: []int{400}},
+			{name: "Connection: keep-alive", set: map[string]string{"Connection": "keep-alive"}, want: 400, oneOf: []int{400}},
+			{name: "Sec-WebSocket-Version: 8", set: map[string]string{"Sec-WebSocket-Version": "8"}, want: 426, oneOf: []int{426}, header: map[string]string{"Sec-WebSocket-Version": "13"}},
+			{name: "missing Sec-WebSocket-Version", set: map[string]string{"Sec-WebSocket-Version": ""}, want: 426, oneOf: []int{400, 426}, header: map[string]string{"Sec-WebSocket-Version": "13"}},
+			{name: "missing key", set: map[string]string{"Sec-WebSocket-Key": ""}, want: 400, oneOf: []int{400}},
+			{name: "15-byte key", set: map[string]string{"Sec-WebSocket-Key": fifteen}, want: 400, oneOf: []int{400}},
+			{name: "key not base64", set: map[string]string{"Sec-WebSocket-Key": "!!!!!!!!!!!!!!!!!!!!!!=="}, want: 400, oneOf: []int{400}},
+			{name: "POST", method: "POST", want: 405, oneOf: []int{400, 405}, header: map[string]string{"Allow": "GET"}},
+			{name: "HTTP/1.0", proto: "HTTP/1.0", want: 505, oneOf: []int{400, 426, 505}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				if !slices.Contains(tt.oneOf, tt.want) {
+					t.Fatalf("test table: %d is not among %v", tt.want, tt.oneOf)
 				}
-			}
-			method, proto := cmp.Or(tt.method, "GET"), cmp.Or(tt.proto, "HTTP/1.1")
-			if method != "GET" {
-				h.Set("Content-Length", "0")
-			}
-			var req bytes.Buffer
-			fmt.Fprintf(&req, "%s /echo %s\r\nHost: %s\r\n", method, proto, addr)
-			for _, k := range slices.Sorted(maps.Keys(h)) {
-				fmt.Fprintf(&req, "%s: %s\r\n", k, h[k][0])
-			}
-			req.WriteString("\r\n")
+				h := http.Header{
+					"Upgrade":               {"websocket"},
+					"Connection":            {"Upgrade"},
+					"Sec-WebSocket-Key":     {key},
+					"Sec-WebSocket-Version": {"13"},
+				}
+				for k, v := range tt.set {
+					if v == "" {
+						delete(h, k)
+					} else {
+						h[k] = []string{v}
+					}
+				}
+				method, proto := cmp.Or(tt.method, "GET"), cmp.Or(tt.proto, "HTTP/1.1")
+				if method != "GET" {
+					h.Set("Content-Length", "0")
+				}
+				var req bytes.Buffer
+				fmt.Fprintf(&req, "%s /echo %s\r\nHost: %s\r\n", method, proto, addr)
+				for _, k := range slices.Sorted(maps.Keys(h)) {
+					fmt.Fprintf(&req, "%s: %s\r\n", k, h[k][0])
+				}
+				req.WriteString("\r\n")
 
-			nc, err := net.DialTimeout("tcp", addr, rfcIOTimeout)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
-			nc.SetDeadline(time.Now().Add(rfcIOTimeout))
-			if _, err := nc.Write(req.Bytes()); err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.ReadResponse(bufio.NewReader(nc), &http.Request{Method: method})
-			if err != nil {
-				t.Fatalf("reading the answer to\n%s: %v", req.Bytes(), err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != tt.want {
-				t.Fatalf("status %d, want %d, for\n%s", resp.StatusCode, tt.want, req.Bytes())
-			}
-			for k, v := range tt.header {
-				if got := resp.Header.Values(k); len(got) != 1 || got[0] != v {
-					t.Errorf("%s: %q, want %q", k, got, v)
+				nc, err := net.DialTimeout("tcp", addr, rfcIOTimeout)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if resp.StatusCode == http.StatusSwitchingProtocols {
-				if !ws.HasToken(resp.Header, "Upgrade", "websocket") || !ws.HasToken(resp.Header, "Connection", "upgrade") {
-					t.Errorf("101 without Upgrade: websocket and Connection: Upgrade: %v", resp.Header)
+				defer nc.Close()
+				nc.SetDeadline(time.Now().Add(rfcIOTimeout))
+				if _, err := nc.Write(req.Bytes()); err != nil {
+					t.Fatal(err)
 				}
-				if got := resp.Header.Get("Sec-WebSocket-Accept"); got != accept {
-					t.Errorf("Sec-WebSocket-Accept %q, want %q", got, accept)
+				resp, err := http.ReadResponse(bufio.NewReader(nc), &http.Request{Method: method})
+				if err != nil {
+					t.Fatalf("reading the answer to\n%s: %v", req.Bytes(), err)
 				}
-			}
-		})
-	}
+				resp.Body.Close()
+				if resp.StatusCode != tt.want {
+					t.Fatalf("status %d, want %d, for\n%s", resp.StatusCode, tt.want, req.Bytes())
+				}
+				for k, v := range tt.header {
+					if got := resp.Header.Values(k); len(got) != 1 || got[0] != v {
+						t.Errorf("%s: %q, want %q", k, got, v)
+					}
+				}
+				if resp.StatusCode == http.StatusSwitchingProtocols {
+					if !ws.HasToken(resp.Header, "Upgrade", "websocket") || !ws.HasToken(resp.Header, "Connection", "upgrade") {
+						t.Errorf("101 without Upgrade: websocket and Connection: Upgrade: %v", resp.Header)
+					}
+					if got := resp.Header.Get("Sec-WebSocket-Accept"); got != accept {
+						t.Errorf("Sec-WebSocket-Accept %q, want %q", got, accept)
+					}
+				}
+			})
+		}
+	})
 }

@@ -17,162 +17,170 @@ import (
 
 func TestShutdownFinishesCallsThenCloses1001(t *testing.T) {
 	t.Parallel()
-	srv, err := wsgate.New(wsgate.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	started := make(chan struct{})
-	srv.Handle("work", func(ctx context.Context, _ json.RawMessage) (any, error) {
-		close(started)
-		time.Sleep(100 * time.Millisecond)
-		return "done", nil
-	})
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	url := "ws" + strings.TrimPrefix(ts.URL, "http")
-	c := dial(t, url+"/ws")
-	idle := dial(t, url+"/echo")
-	send(t, c, `{"id":1,"call":"work"}`)
-	<-started
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		srv, err := wsgate.New(wsgate.Config{Engine: eng, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := make(chan struct{})
+		srv.Handle("work", func(ctx context.Context, _ json.RawMessage) (any, error) {
+			close(started)
+			time.Sleep(100 * time.Millisecond)
+			return "done", nil
+		})
+		ts := httptest.NewServer(srv.Handler())
+		defer ts.Close()
+		url := "ws" + strings.TrimPrefix(ts.URL, "http")
+		c := dial(t, url+"/ws")
+		idle := dial(t, url+"/echo")
+		send(t, c, `{"id":1,"call":"work"}`)
+		<-started
 
-	shut := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		shut <- srv.Shutdown(ctx)
-	}()
-	if r := next(t, c); string(r.Result) != `"done"` {
-		t.Fatalf("in-flight call: got %+v, want its result", r)
-	}
-	if code := closeCode(t, c); code != websocket.CloseGoingAway {
-		t.Errorf("/ws close code %d, want 1001", code)
-	}
-	if code := closeCode(t, idle); code != websocket.CloseGoingAway {
-		t.Errorf("/echo close code %d, want 1001", code)
-	}
-	if err := <-shut; err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
-	if srv.Conns() != 0 {
-		t.Errorf("%d connections left after Shutdown", srv.Conns())
-	}
-	// New connections and publications are refused.
-	if _, resp, err := websocket.DefaultDialer.Dial(url+"/ws", nil); err == nil || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("dial after Shutdown: %v, want 503", err)
-	}
-	if _, err := srv.Publish(context.Background(), "x", 1); err != wsgate.ErrServerClosed {
-		t.Errorf("Publish after Shutdown: %v, want ErrServerClosed", err)
-	}
+		shut := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			shut <- srv.Shutdown(ctx)
+		}()
+		if r := next(t, c); string(r.Result) != `"done"` {
+			t.Fatalf("in-flight call: got %+v, want its result", r)
+		}
+		if code := closeCode(t, c); code != websocket.CloseGoingAway {
+			t.Errorf("/ws close code %d, want 1001", code)
+		}
+		if code := closeCode(t, idle); code != websocket.CloseGoingAway {
+			t.Errorf("/echo close code %d, want 1001", code)
+		}
+		if err := <-shut; err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+		if srv.Conns() != 0 {
+			t.Errorf("%d connections left after Shutdown", srv.Conns())
+		}
+		// New connections and publications are refused.
+		if _, resp, err := websocket.DefaultDialer.Dial(url+"/ws", nil); err == nil || resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("dial after Shutdown: %v, want 503", err)
+		}
+		if _, err := srv.Publish(context.Background(), "x", 1); err != wsgate.ErrServerClosed {
+			t.Errorf("Publish after Shutdown: %v, want ErrServerClosed", err)
+		}
+	})
 }
 
 func TestShutdownDeadlineCancelsCalls(t *testing.T) {
 	t.Parallel()
-	srv, err := wsgate.New(wsgate.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	started := make(chan struct{})
-	srv.Handle("forever", func(ctx context.Context, _ json.RawMessage) (any, error) {
-		close(started)
-		<-ctx.Done()
-		return nil, ctx.Err()
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		srv, err := wsgate.New(wsgate.Config{Engine: eng, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := make(chan struct{})
+		srv.Handle("forever", func(ctx context.Context, _ json.RawMessage) (any, error) {
+			close(started)
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+		ts := httptest.NewServer(srv.Handler())
+		defer ts.Close()
+		c := dial(t, "ws"+strings.TrimPrefix(ts.URL, "http")+"/ws")
+		send(t, c, `{"id":1,"call":"forever"}`)
+		<-started
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != context.DeadlineExceeded {
+			t.Fatalf("Shutdown: %v, want DeadlineExceeded", err)
+		}
 	})
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	c := dial(t, "ws"+strings.TrimPrefix(ts.URL, "http")+"/ws")
-	send(t, c, `{"id":1,"call":"forever"}`)
-	<-started
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != context.DeadlineExceeded {
-		t.Fatalf("Shutdown: %v, want DeadlineExceeded", err)
-	}
 }
 
 func TestHandshakePolicy(t *testing.T) {
 	t.Parallel()
-	_, url := startServer(t, wsgate.Config{AllowedOrigins: []string{"https://app.example.com"}})
-	tests := []struct {
-		origin string
-		ok     bool
-	}{
-		{"", true}, // not a browser
-		{"https://app.example.com", true},
-		{"HTTPS://APP.EXAMPLE.COM", true},
-		{"https://evil.example.com", false},
-	}
-	for _, tt := range tests {
-		h := http.Header{}
-		if tt.origin != "" {
-			h.Set("Origin", tt.origin)
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, url := startServer(t, wsgate.Config{Engine: eng, AllowedOrigins: []string{"https://app.example.com"}})
+		tests := []struct {
+			origin string
+			ok     bool
+		}{
+			{"", true}, // not a browser
+			{"https://app.example.com", true},
+			{"HTTPS://APP.EXAMPLE.COM", true},
+			{"https://evil.example.com", false},
 		}
-		c, resp, err := websocket.DefaultDialer.Dial(url+"/ws", h)
-		if tt.ok {
-			if err != nil {
-				t.Errorf("origin %q: %v", tt.origin, err)
-				continue
+		for _, tt := range tests {
+			h := http.Header{}
+			if tt.origin != "" {
+				h.Set("Origin", tt.origin)
 			}
-			if got := c.Subprotocol(); got != "" {
-				t.Errorf("origin %q: subprotocol %q selected though none offered", tt.origin, got)
+			c, resp, err := websocket.DefaultDialer.Dial(url+"/ws", h)
+			if tt.ok {
+				if err != nil {
+					t.Errorf("origin %q: %v", tt.origin, err)
+					continue
+				}
+				if got := c.Subprotocol(); got != "" {
+					t.Errorf("origin %q: subprotocol %q selected though none offered", tt.origin, got)
+				}
+				c.Close()
+			} else if err == nil || resp.StatusCode != http.StatusForbidden {
+				t.Errorf("origin %q: %v, want 403", tt.origin, err)
 			}
-			c.Close()
-		} else if err == nil || resp.StatusCode != http.StatusForbidden {
-			t.Errorf("origin %q: %v, want 403", tt.origin, err)
 		}
-	}
-	d := websocket.Dialer{Subprotocols: []string{"other", wsgate.Subprotocol}}
-	c, _, err := d.Dial(url+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if c.Subprotocol() != wsgate.Subprotocol {
-		t.Errorf("subprotocol %q, want %q", c.Subprotocol(), wsgate.Subprotocol)
-	}
-	if _, err := wsgate.New(wsgate.Config{AllowedOrigins: []string{"app.example.com"}}); err == nil {
-		t.Error("an origin without a scheme was accepted")
-	}
+		d := websocket.Dialer{Subprotocols: []string{"other", wsgate.Subprotocol}}
+		c, _, err := d.Dial(url+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if c.Subprotocol() != wsgate.Subprotocol {
+			t.Errorf("subprotocol %q, want %q", c.Subprotocol(), wsgate.Subprotocol)
+		}
+		if _, err := wsgate.New(wsgate.Config{Engine: eng, AllowedOrigins: []string{"app.example.com"}}); err == nil {
+			t.Error("an origin without a scheme was accepted")
+		}
+	})
 }
 
 func TestAPIPublish(t *testing.T) {
 	t.Parallel()
-	_, url := startServer(t, wsgate.Config{APIKey: "k3y", MaxPublishSize: 64})
-	sub := dial(t, url+"/ws")
-	request(t, sub, `{"id":1,"sub":"news"}`)
-	httpURL := "http" + strings.TrimPrefix(url, "ws") + "/api/publish"
-	post := func(key, body string) *http.Response {
-		req, _ := http.NewRequest(http.MethodPost, httpURL, strings.NewReader(body))
-		if key != "" {
-			req.Header.Set("Authorization", "Bearer "+key)
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, url := startServer(t, wsgate.Config{Engine: eng, APIKey: "k3y", MaxPublishSize: 64})
+		sub := dial(t, url+"/ws")
+		request(t, sub, `{"id":1,"sub":"news"}`)
+		httpURL := "http" + strings.TrimPrefix(url, "ws") + "/api/publish"
+		post := func(key, body string) *http.Response {
+			req, _ := http.NewRequest(http.MethodPost, httpURL, strings.NewReader(body))
+			if key != "" {
+				req.Header.Set("Authorization", "Bearer "+key)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		tests := []struct {
+			key, body  string
+			wantStatus int
+		}{
+			{"", `{"channel":"news","data":1}`, http.StatusUnauthorized},
+			{"wrong", `{"channel":"news","data":1}`, http.StatusUnauthorized},
+			{"k3y", `{"channel":"news"}`, http.StatusBadRequest},
+			{"k3y", `not json`, http.StatusBadRequest},
+			{"k3y", `{"channel":"/bad","data":1}`, http.StatusBadRequest},
+			{"k3y", `{"channel":"news","data":"` + strings.Repeat("x", 100) + `"}`, http.StatusRequestEntityTooLarge},
+			{"k3y", `{"channel":"news","data":{"headline":"up"}}`, http.StatusOK},
 		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp
-	}
-	tests := []struct {
-		key, body  string
-		wantStatus int
-	}{
-		{"", `{"channel":"news","data":1}`, http.StatusUnauthorized},
-		{"wrong", `{"channel":"news","data":1}`, http.StatusUnauthorized},
-		{"k3y", `{"channel":"news"}`, http.StatusBadRequest},
-		{"k3y", `not json`, http.StatusBadRequest},
-		{"k3y", `{"channel":"/bad","data":1}`, http.StatusBadRequest},
-		{"k3y", `{"channel":"news","data":"` + strings.Repeat("x", 100) + `"}`, http.StatusRequestEntityTooLarge},
-		{"k3y", `{"channel":"news","data":{"headline":"up"}}`, http.StatusOK},
-	}
-	for _, tt := range tests {
-		if resp := post(tt.key, tt.body); resp.StatusCode != tt.wantStatus {
-			t.Errorf("key %q body %.40s: status %d, want %d", tt.key, tt.body, resp.StatusCode, tt.wantStatus)
+		for _, tt := range tests {
+			if resp := post(tt.key, tt.body); resp.StatusCode != tt.wantStatus {
+				t.Errorf("key %q body %.40s: status %d, want %d", tt.key, tt.body, resp.StatusCode, tt.wantStatus)
+			}
 		}
-	}
-	if p := next(t, sub); p.Ch != "news" || string(p.Data) != `{"headline":"up"}` {
-		t.Errorf("publication from the API: %+v", p)
-	}
+		if p := next(t, sub); p.Ch != "news" || string(p.Data) != `{"headline":"up"}` {
+			t.Errorf("publication from the API: %+v", p)
+		}
+	})
 }
 
 func TestHealthAndFiles(t *testing.T) {
@@ -215,109 +223,115 @@ func TestHealthAndFiles(t *testing.T) {
 
 func TestSlowConsumerIsClosed1008(t *testing.T) {
 	t.Parallel()
-	srv, url := startServer(t, wsgate.Config{MaxQueuedBytes: 64 << 10, CloseTimeout: 200 * time.Millisecond})
-	c := dial(t, url+"/ws")
-	request(t, c, `{"id":1,"sub":"firehose"}`)
-	// The client stops reading; the server keeps publishing. The kernel's
-	// socket buffers fill, then the queue, then the server gives up.
-	payload := json.RawMessage(`"` + strings.Repeat("x", 16<<10) + `"`)
-	deadline := time.Now().Add(10 * time.Second)
-	for srv.Conns() > 0 && time.Now().Before(deadline) {
-		srv.Publish(context.Background(), "firehose", payload)
-	}
-	if srv.Conns() != 0 {
-		t.Fatal("slow consumer still connected")
-	}
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	for {
-		_, _, err := c.ReadMessage()
-		if err == nil {
-			continue
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		srv, url := startServer(t, wsgate.Config{Engine: eng, MaxQueuedBytes: 64 << 10, CloseTimeout: 200 * time.Millisecond})
+		c := dial(t, url+"/ws")
+		request(t, c, `{"id":1,"sub":"firehose"}`)
+		// The client stops reading; the server keeps publishing. The kernel's
+		// socket buffers fill, then the queue, then the server gives up.
+		payload := json.RawMessage(`"` + strings.Repeat("x", 16<<10) + `"`)
+		deadline := time.Now().Add(10 * time.Second)
+		for srv.Conns() > 0 && time.Now().Before(deadline) {
+			srv.Publish(context.Background(), "firehose", payload)
 		}
-		if ce, ok := err.(*websocket.CloseError); ok && ce.Code != websocket.ClosePolicyViolation {
-			t.Errorf("close code %d, want 1008", ce.Code)
+		if srv.Conns() != 0 {
+			t.Fatal("slow consumer still connected")
 		}
-		// A dropped connection (no close frame) is acceptable too: the
-		// close frame may sit behind data the client never read.
-		break
-	}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for {
+			_, _, err := c.ReadMessage()
+			if err == nil {
+				continue
+			}
+			if ce, ok := err.(*websocket.CloseError); ok && ce.Code != websocket.ClosePolicyViolation {
+				t.Errorf("close code %d, want 1008", ce.Code)
+			}
+			// A dropped connection (no close frame) is acceptable too: the
+			// close frame may sit behind data the client never read.
+			break
+		}
+	})
 }
 
 func TestPingKeepsIdleClientAlive(t *testing.T) {
 	t.Parallel()
-	_, url := startServer(t, wsgate.Config{PingInterval: 50 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
-	alive := dial(t, url+"/echo")
-	var pings int
-	alive.SetPingHandler(func(data string) error {
-		pings++
-		return alive.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
-	})
-	// gorilla answers pings only while reading.
-	alive.SetReadDeadline(time.Now().Add(600 * time.Millisecond))
-	_, _, err := alive.ReadMessage()
-	if ne, ok := err.(interface{ Timeout() bool }); !ok || !ne.Timeout() {
-		t.Fatalf("connection that answers pings ended: %v", err)
-	}
-	if pings < 2 {
-		t.Errorf("%d pings in 600ms with a 50ms interval", pings)
-	}
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, url := startServer(t, wsgate.Config{Engine: eng, PingInterval: 50 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
+		alive := dial(t, url+"/echo")
+		var pings int
+		alive.SetPingHandler(func(data string) error {
+			pings++
+			return alive.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		})
+		// gorilla answers pings only while reading.
+		alive.SetReadDeadline(time.Now().Add(600 * time.Millisecond))
+		_, _, err := alive.ReadMessage()
+		if ne, ok := err.(interface{ Timeout() bool }); !ok || !ne.Timeout() {
+			t.Fatalf("connection that answers pings ended: %v", err)
+		}
+		if pings < 2 {
+			t.Errorf("%d pings in 600ms with a 50ms interval", pings)
+		}
 
-	// A client that never answers is closed with 1001 after IdleTimeout.
-	mute := dial(t, url+"/echo")
-	mute.SetPingHandler(func(string) error { return nil })
-	start := time.Now()
-	if code := closeCode(t, mute); code != websocket.CloseGoingAway {
-		t.Errorf("idle close code %d, want 1001", code)
-	}
-	if d := time.Since(start); d < 250*time.Millisecond {
-		t.Errorf("idle connection closed after %v, before IdleTimeout", d)
-	}
+		// A client that never answers is closed with 1001 after IdleTimeout.
+		mute := dial(t, url+"/echo")
+		mute.SetPingHandler(func(string) error { return nil })
+		start := time.Now()
+		if code := closeCode(t, mute); code != websocket.CloseGoingAway {
+			t.Errorf("idle close code %d, want 1001", code)
+		}
+		if d := time.Since(start); d < 250*time.Millisecond {
+			t.Errorf("idle connection closed after %v, before IdleTimeout", d)
+		}
+	})
 }
 
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	srv, url := startServer(t, wsgate.Config{})
-	srv.Handle("ok", func(context.Context, json.RawMessage) (any, error) { return 1, nil })
-	c := dial(t, url+"/ws")
-	request(t, c, `{"id":1,"call":"ok"}`)
-	request(t, c, `{"id":2,"call":"missing"}`)
-	request(t, c, `{"id":3,"sub":"m"}`)
-	srv.Publish(context.Background(), "m", 1)
-	next(t, c)
-	e := dial(t, url+"/echo")
-	e.WriteMessage(websocket.TextMessage, []byte("x"))
-	e.ReadMessage()
-	e.WriteMessage(websocket.TextMessage, []byte{0xff}) // invalid UTF-8: closed 1007
-	closeCode(t, e)
-	e.Close()
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		srv, url := startServer(t, wsgate.Config{Engine: eng})
+		srv.Handle("ok", func(context.Context, json.RawMessage) (any, error) { return 1, nil })
+		c := dial(t, url+"/ws")
+		request(t, c, `{"id":1,"call":"ok"}`)
+		request(t, c, `{"id":2,"call":"missing"}`)
+		request(t, c, `{"id":3,"sub":"m"}`)
+		srv.Publish(context.Background(), "m", 1)
+		next(t, c)
+		e := dial(t, url+"/echo")
+		e.WriteMessage(websocket.TextMessage, []byte("x"))
+		e.ReadMessage()
+		e.WriteMessage(websocket.TextMessage, []byte{0xff}) // invalid UTF-8: closed 1007
+		closeCode(t, e)
+		e.Close()
 
-	scrape := func() string {
-		resp, err := http.Get("http" + strings.TrimPrefix(url, "ws") + "/metrics")
-		if err != nil {
-			t.Fatal(err)
+		scrape := func() string {
+			resp, err := http.Get("http" + strings.TrimPrefix(url, "ws") + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return string(b)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	body := scrape()
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(body, `reason="protocol_error"} 1`) && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-		body = scrape() // the echo connection ends once its TCP close arrives
-	}
-	for _, want := range []string{
-		`wsgate_connections{endpoint="ws"} 1`,
-		`wsgate_connections_opened_total{endpoint="echo"} 1`,
-		`wsgate_messages_received_total{endpoint="ws"} 3`,
-		`wsgate_calls_total{code="ok"} 1`,
-		`wsgate_connections_closed_total{reason="protocol_error"} 1`,
-		`wsgate_subscriptions 1`,
-		`wsgate_publications_total 1`,
-		`wsgate_deliveries_total 1`,
-		`go_goroutines`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %s", want)
+		body := scrape()
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(body, `reason="protocol_error"} 1`) && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+			body = scrape() // the echo connection ends once its TCP close arrives
 		}
-	}
+		for _, want := range []string{
+			`wsgate_connections{endpoint="ws"} 1`,
+			`wsgate_connections_opened_total{endpoint="echo"} 1`,
+			`wsgate_messages_received_total{endpoint="ws"} 3`,
+			`wsgate_calls_total{code="ok"} 1`,
+			`wsgate_connections_closed_total{reason="protocol_error"} 1`,
+			`wsgate_subscriptions 1`,
+			`wsgate_publications_total 1`,
+			`wsgate_deliveries_total 1`,
+			`go_goroutines`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
 }

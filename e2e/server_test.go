@@ -16,20 +16,23 @@ import (
 // 8 MiB echo cases.
 const maxMessageSize = 16 << 20
 
-// startServer starts a wsgate server on a loopback port for the rest of
-// the test and returns its base URL, ws://127.0.0.1:PORT. Besides /echo
+// engines are the connection engines the interop matrix runs against.
+var engines = []wsgate.EngineKind{wsgate.EngineGoroutine, wsgate.EngineEpoll}
+
+// startServer starts a wsgate server with engine eng on a loopback port
+// for the rest of the test and returns its base URL, ws://127.0.0.1:PORT. Besides /echo
 // and /ws, the server answers two call methods the cases use:
 //
 //	test.echo     returns its args unchanged
 //	test.publish  {"channel":C,"data":D} → Server.Publish(C, D), returns {"seq":N}
 //
 // When WSGATE_E2E_URL is set, startServer returns it instead.
-func startServer(t *testing.T) string {
+func startServer(t *testing.T, eng wsgate.EngineKind) string {
 	t.Helper()
 	if u := os.Getenv("WSGATE_E2E_URL"); u != "" {
 		return strings.TrimRight(u, "/")
 	}
-	srv, err := wsgate.New(wsgate.Config{MaxMessageSize: maxMessageSize})
+	srv, err := wsgate.New(wsgate.Config{Engine: eng, MaxMessageSize: maxMessageSize})
 	if err != nil {
 		t.Fatalf("wsgate.New: %v", err)
 	}
