@@ -72,6 +72,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 		}
 		return
 	}
+	// Under the epoll engine a plaintext *net.TCPConn moves to an event
+	// loop and Serve returns at once, ending this goroutine; a TLS
+	// connection (*tls.Conn) runs on the goroutine engine, as does every
+	// connection under EngineGoroutine.
 	s.engine.Serve(nc, br, newHandler())
 }
 

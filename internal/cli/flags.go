@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/wsgate/wsgate"
 )
 
 // options are the command line's settings, after flags and environment.
@@ -19,6 +21,7 @@ type options struct {
 	static         string
 	logLevel       string
 	shutdownGrace  time.Duration
+	engine         wsgate.EngineKind
 }
 
 // envName is the environment twin of a flag: --max-message-size is
@@ -40,6 +43,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.apiKey, "api-key", "", "key required on /api/* as 'Authorization: Bearer KEY' (empty: /api/* is off)")
 	fs.StringVar(&o.static, "static", "", "serve the files of this directory at / instead of the demo page")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.TextVar(&o.engine, "engine", wsgate.EngineAuto, "connection engine: auto (epoll on Linux, goroutines elsewhere; TLS always uses goroutines), epoll or goroutine")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: wsgate [flags]\n       wsgate version\n\nServes /ws, /echo, /api/publish, /healthz, /readyz and static files on one listener.\nEvery flag has an environment twin: --max-message-size is WSGATE_MAX_MESSAGE_SIZE.\n\nFlags:\n")

@@ -53,6 +53,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv, err := wsgate.New(wsgate.Config{
 		MaxMessageSize: o.maxMessageSize,
+		Engine:         o.engine,
 		AllowedOrigins: splitList(o.allowedOrigins),
 		APIKey:         o.apiKey,
 		DisableEcho:    !o.echo,
