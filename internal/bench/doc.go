@@ -6,7 +6,7 @@
 //
 //   - conns opens and holds N idle connections and reports the
 //     handshake rate of the storm (and, with --server-pid, the server's
-//     RSS growth per connection);
+//     RSS growth per connection, also at each of --steps on the way);
 //   - echo runs C connections that each send messages of B bytes to an
 //     echo endpoint, closed loop or --inflight K pipelined, and checks
 //     every reply byte for byte;

@@ -33,7 +33,7 @@ type Result struct {
 
 	Verified   int64            `json:"verified,omitempty"`   // echo: replies equal to what was sent, whole run
 	Mismatched int64            `json:"mismatched,omitempty"` // echo: replies that differed, whole run
-	Codes      map[string]int64 `json:"codes,omitempty"`      // call: replies by error code ("ok" for results); fanout: publish acks
+	Codes      map[string]int64 `json:"codes,omitempty"`      // call: replies by error code ("ok" for results); fanout: publish replies; whole run
 	Published  int64            `json:"published,omitempty"`  // fanout: publications sent in the window
 	PubPerS    float64          `json:"pub_per_s,omitempty"`  // fanout: Published / DurationS
 	Gaps       int64            `json:"gaps,omitempty"`       // fanout: deliveries missed (seq holes), whole run
@@ -96,7 +96,8 @@ type ServerResult struct {
 	RSSPerConnBytes float64 `json:"rss_per_conn_bytes,omitempty"`
 }
 
-// fill sets the fields every subcommand shares.
+// result fills in the fields every subcommand shares, from the storm,
+// the window and the window's latency summary msgs.
 func (r *runner) result(st storm, w window, msgs Summary) *Result {
 	o := r.o
 	res := &Result{
