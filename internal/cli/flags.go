@@ -22,6 +22,8 @@ type options struct {
 	logLevel       string
 	shutdownGrace  time.Duration
 	engine         wsgate.EngineKind
+	backend        string
+	cacheSize      int64
 }
 
 // envName is the environment twin of a flag: --max-message-size is
@@ -43,6 +45,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.apiKey, "api-key", "", "key required on /api/* as 'Authorization: Bearer KEY' (empty: /api/* is off)")
 	fs.StringVar(&o.static, "static", "", "serve the files of this directory at / instead of the demo page")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&o.backend, "backend", "", "HTTP backend for calls: a call of method M is POST URL/M with the args as body (default: the built-in demo backend)")
+	fs.Int64Var(&o.cacheSize, "cache-size", 64<<20, "response cache bound in bytes; results are kept as the backend's Cache-Control says (negative: no cache)")
 	fs.TextVar(&o.engine, "engine", wsgate.EngineAuto, "connection engine: auto (epoll on Linux, goroutines elsewhere; TLS always uses goroutines), epoll or goroutine")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
 	fs.Usage = func() {

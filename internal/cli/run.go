@@ -51,20 +51,29 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		site = http.FileServerFS(os.DirFS(o.static))
 	}
+	withDemo := o.backend == "" // the built-in demo answers calls when no backend is given
+	var canPublish func(context.Context, string) error
+	if withDemo {
+		canPublish = demoChannelsReadOnly
+	}
 	srv, err := wsgate.New(wsgate.Config{
 		MaxMessageSize: o.maxMessageSize,
 		Engine:         o.engine,
+		Backend:        o.backend,
+		CacheSize:      o.cacheSize,
 		AllowedOrigins: splitList(o.allowedOrigins),
 		APIKey:         o.apiKey,
 		DisableEcho:    !o.echo,
-		CanPublish:     demoChannelsReadOnly,
+		CanPublish:     canPublish,
 		Logger:         logger,
 		Files:          site,
 	})
 	if err != nil {
 		return err
 	}
-	demo.Register(srv)
+	if withDemo {
+		demo.Register(srv)
+	}
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -76,7 +85,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	tickCtx, stopTicks := context.WithCancel(context.Background())
 	ticked := make(chan error, 1)
-	go func() { ticked <- demo.RunTicks(tickCtx, srv, demo.DefaultTickInterval) }()
+	if withDemo {
+		go func() { ticked <- demo.RunTicks(tickCtx, srv, demo.DefaultTickInterval) }()
+	} else {
+		ticked <- nil
+	}
 
 	logger.Info("wsgate listening", "addr", ln.Addr().String(), "demo", "http://"+displayAddr(ln.Addr()))
 	if ready != nil {

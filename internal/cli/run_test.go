@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -146,5 +149,50 @@ func TestVersion(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "wsgate ") || !strings.Contains(out.String(), "go1.") {
 		t.Errorf("version output %q", out.String())
+	}
+}
+
+func TestRunWithHTTPBackend(t *testing.T) {
+	t.Parallel()
+	var calls int
+	var mu sync.Mutex
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		w.Header().Set("Cache-Control", "max-age=30")
+		io.WriteString(w, `{"path":"`+r.URL.Path+`"}`)
+	}))
+	defer upstream.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan net.Addr, 1)
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--backend", upstream.URL + "/api"}, func(string) string { return "" }, logs, logs, ready)
+	}()
+	addr := <-ready
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr.String()+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		c.WriteMessage(websocket.TextMessage, []byte(`{"id":1,"call":"market.history","args":{"symbol":"ACME"}}`))
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, b, err := c.ReadMessage()
+		if err != nil || string(b) != `{"id":1,"result":{"path":"/api/market.history"}}` {
+			t.Fatalf("call %d through --backend: %s %v", i, b, err)
+		}
+	}
+	mu.Lock()
+	if calls != 1 {
+		t.Errorf("backend called %d times for 3 identical cacheable calls, want 1", calls)
+	}
+	mu.Unlock()
+	c.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
