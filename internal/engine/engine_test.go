@@ -22,7 +22,12 @@ import (
 	"github.com/wsgate/wsgate/ws"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if url := os.Getenv(childEnv); url != "" {
+		os.Exit(childMain(url))
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // funcs adapts functions to engine.Handler; nil fields do nothing.
 type funcs struct {
