@@ -108,7 +108,8 @@ func (e *Engine) Serve(nc net.Conn, br *bufio.Reader, h Handler) error {
 	return e.serveGoroutine(nc, br, h)
 }
 
-// Len reports how many connections the engine holds.
+// Len reports how many connections the engine holds, counting each from
+// the moment Serve takes it (before OnOpen runs) until OnClose.
 func (e *Engine) Len() int { return int(e.n.Load()) }
 
 // now is the engine clock: nanoseconds since New, monotonic.
