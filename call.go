@@ -209,8 +209,10 @@ func (s *Server) errorReply(err error) (ErrorCode, string) {
 		return ErrorCode(be.Code), be.Message
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeTimeout, "call timed out"
-	case errors.Is(err, context.Canceled), errors.Is(err, ErrServerClosed):
+	case errors.Is(err, context.Canceled), errors.Is(err, ErrServerClosed), errors.Is(err, cache.ErrClosed):
 		return CodeUnavailable, "call cancelled"
+	case errors.Is(err, cache.ErrInvalidArgs):
+		return CodeBadRequest, "args are not valid JSON"
 	}
 	s.log.Error("call failed", "err", err)
 	return CodeInternal, "internal error"
