@@ -1,7 +1,8 @@
 # wsgate: build, test and fuzz.
 #
 #   make test    installs what the tests need, then vets and runs every test
-#                with the race detector; the one command for a fresh machine
+#                with the race detector (and the bench/ module's tests); the one
+#                command for a fresh machine
 #   make build   builds bin/wsgate
 #   make fuzz    runs each Fuzz target in the repository for FUZZTIME
 #   make deps    installs the test peers: Debian's python3-websockets,
@@ -31,6 +32,7 @@ build:
 
 test: deps vet
 	WSGATE_REQUIRE_PEERS=1 $(GO) test -race -count=1 ./...
+	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...
