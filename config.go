@@ -2,13 +2,16 @@ package wsgate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/wsgate/wsgate/internal/engine"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // EngineKind selects how the server runs WebSocket connections after the
@@ -144,6 +147,47 @@ type Config struct {
 	CanPublish func(ctx context.Context, channel string) error
 	// Logger receives the server's logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// Compression configures permessage-deflate (RFC 7692) on /ws and
+	// /echo. The zero value turns it on with level 1, a 256-byte
+	// threshold and no context takeover.
+	Compression CompressionConfig
+}
+
+// CompressionConfig configures permessage-deflate (RFC 7692). The zero
+// value compresses, at level 1, every message of at least 256 bytes that
+// shrinks, for clients that offer the extension, keeping no compressor
+// state between messages: a publication is then compressed once for all
+// of its subscribers.
+type CompressionConfig struct {
+	// Disabled declines every client's offer: nothing is compressed.
+	Disabled bool
+	// Level is the DEFLATE level, 1 (fastest, the default when zero) to
+	// 9 (smallest), or -2 for Huffman-only coding.
+	Level int
+	// Threshold is the size in bytes below which a message goes out
+	// uncompressed. Zero means 256; 1 compresses every non-empty message.
+	Threshold int
+	// ContextTakeover would let connections keep a compressor between
+	// messages. It is not supported yet: New fails when it is set.
+	ContextTakeover bool
+	// MaxContexts caps the connections holding a compressor context when
+	// ContextTakeover is set. Zero means 64.
+	MaxContexts int
+}
+
+// codecOptions maps c onto the Codec's options.
+func (c CompressionConfig) codecOptions() (wsflate.Options, error) {
+	if c.ContextTakeover {
+		return wsflate.Options{}, errors.New("wsgate: compression context takeover is not supported; leave Compression.ContextTakeover false")
+	}
+	if c.Level < math.MinInt8 || c.Level > math.MaxInt8 {
+		return wsflate.Options{}, fmt.Errorf("wsgate: compression level %d: want 1 to 9 or -2", c.Level)
+	}
+	o := wsflate.Options{Level: wsflate.Level(c.Level), Threshold: c.Threshold, MaxContexts: c.MaxContexts}
+	if c.Disabled {
+		o.Mode = wsflate.ModeDisabled
+	}
+	return o, nil
 }
 
 func (c Config) withDefaults() Config {

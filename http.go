@@ -6,6 +6,7 @@ import (
 
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // Handler returns the server's HTTP endpoints: /ws, /echo (unless
@@ -64,7 +65,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	nc, br, _, err := up.Upgrade(w, r)
+	nc, br, hs, err := up.Upgrade(w, r)
 	if err != nil {
 		var he *ws.HandshakeError
 		if !errors.As(err, &he) {
@@ -76,7 +77,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 	// loop and Serve returns at once, ending this goroutine; a TLS
 	// connection (*tls.Conn) runs on the goroutine engine, as does every
 	// connection under EngineGoroutine.
-	s.engine.Serve(nc, br, newHandler())
+	var pmd wsflate.Params
+	if hs.Extensions != "" {
+		// The response is the Codec's own; an error cannot happen, and
+		// would leave the connection uncompressed.
+		pmd, _, _ = wsflate.ParseResponse([]string{hs.Extensions})
+	}
+	s.engine.Serve(nc, br, newHandler(), pmd)
 }
 
 // echoHandler sends every message back as it came.

@@ -13,6 +13,7 @@ import (
 	"github.com/wsgate/wsgate/internal/cache"
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // metrics are a Server's Prometheus metrics, served on /metrics. Hot paths
@@ -53,11 +54,12 @@ const (
 	closedSlowConsumer
 	closedIdle
 	closedNetwork
+	closedWriteTimeout
 	numCloseReasons
 )
 
 func (r closeReason) String() string {
-	return [...]string{"peer", "server", "protocol_error", "slow_consumer", "idle", "network"}[r]
+	return [...]string{"peer", "server", "protocol_error", "slow_consumer", "idle", "network", "write_timeout"}[r]
 }
 
 func classifyClose(err error) closeReason {
@@ -72,6 +74,8 @@ func classifyClose(err error) closeReason {
 		return closedSlowConsumer
 	case errors.Is(err, engine.ErrIdleTimeout):
 		return closedIdle
+	case errors.Is(err, engine.ErrWriteTimeout):
+		return closedWriteTimeout
 	case errors.Is(err, engine.ErrClosed), errors.Is(err, engine.ErrEngineClosed):
 		return closedByServer
 	}
@@ -122,7 +126,46 @@ func newMetrics(s *Server) *metrics {
 	if s.cache != nil {
 		m.registerCache(s.cache)
 	}
+	m.registerCompression(s.codec, s.engine)
 	return m
+}
+
+// registerCompression exports permessage-deflate's counters: the Codec's
+// work (one compression serves a whole fan-out) and the engine's frames
+// sent compressed or plain. Without a codec only the frame counts are
+// exported.
+func (m *metrics) registerCompression(codec *wsflate.Codec, e *engine.Engine) {
+	frames := func(deflated bool) prometheus.Collector {
+		label := "plain"
+		if deflated {
+			label = "deflate"
+		}
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "wsgate_frames_sent_total", Help: "Text and binary frames sent, by encoding (deflate: RSV1 set; plain).",
+			ConstLabels: prometheus.Labels{"encoding": label},
+		}, func() float64 {
+			st := e.Stats()
+			if deflated {
+				return float64(st.FramesDeflated)
+			}
+			return float64(st.FramesPlain)
+		})
+	}
+	m.registry.MustRegister(frames(true), frames(false))
+	if codec == nil {
+		return
+	}
+	counter := func(name, help string, f func(wsflate.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(f(codec.Stats())) })
+	}
+	m.registry.MustRegister(
+		counter("wsgate_compressions_total", "Messages run through a compressor (at least the threshold long), used or not.", func(s wsflate.Stats) uint64 { return s.Compressions }),
+		counter("wsgate_compressions_used_total", "Compressions that came out smaller than their input and were sent.", func(s wsflate.Stats) uint64 { return s.Compressed }),
+		counter("wsgate_compression_bytes_in_total", "Bytes of messages before compression (used compressions only).", func(s wsflate.Stats) uint64 { return s.BytesIn }),
+		counter("wsgate_compression_bytes_out_total", "Bytes of the same messages after compression.", func(s wsflate.Stats) uint64 { return s.BytesOut }),
+		counter("wsgate_inflations_total", "Compressed messages from clients that were decompressed.", func(s wsflate.Stats) uint64 { return s.Inflations }),
+	)
 }
 
 // registerCache exports the response cache's counters.

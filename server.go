@@ -18,6 +18,7 @@ import (
 	"github.com/wsgate/wsgate/internal/envelope"
 	"github.com/wsgate/wsgate/internal/hub"
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // Subprotocol is the WebSocket subprotocol of /ws. Clients may offer it;
@@ -35,8 +36,9 @@ type Server struct {
 	hub     *hub.Hub
 	engine  *engine.Engine
 	metrics *metrics
-	wsUp    ws.Upgrader // for /ws
-	echoUp  ws.Upgrader // for /echo
+	codec   *wsflate.Codec // nil when Compression.Disabled
+	wsUp    ws.Upgrader    // for /ws
+	echoUp  ws.Upgrader    // for /echo
 
 	// baseCtx is the parent of every call's context; cancelled by Close
 	// or by Shutdown when its deadline passes.
@@ -67,11 +69,16 @@ type brokerSub struct {
 // New returns a Server configured by cfg.
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
+	codec, err := newCodec(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:    cfg,
 		log:    cfg.Logger,
 		broker: cfg.Broker,
-		hub:    hub.New(),
+		codec:  codec,
+		hub:    hub.New(codec),
 		routes: make(map[string]route),
 		subs:   make(map[string]*brokerSub),
 	}
@@ -85,6 +92,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.wsUp = ws.Upgrader{Subprotocols: []string{Subprotocol}, CheckOrigin: checkOrigin}
 	s.echoUp = ws.Upgrader{CheckOrigin: checkOrigin}
+	if codec != nil {
+		s.wsUp.NegotiateExtensions = codec.NegotiateExtensions
+		s.echoUp.NegotiateExtensions = codec.NegotiateExtensions
+	}
 	kind, ok := cfg.Engine.internal()
 	if !ok || !kind.Supported() {
 		return nil, fmt.Errorf("wsgate: engine %v is not supported on this system", cfg.Engine)
@@ -97,6 +108,7 @@ func New(cfg Config) (*Server, error) {
 		IdleTimeout:    cfg.IdleTimeout,
 		CloseTimeout:   cfg.CloseTimeout,
 		WriteTimeout:   cfg.WriteTimeout,
+		Codec:          codec,
 	})
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	if err := s.startCalls(); err != nil {
@@ -104,6 +116,23 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics = newMetrics(s)
 	return s, nil
+}
+
+// newCodec returns the permessage-deflate Codec for cfg, or nil when
+// compression is disabled.
+func newCodec(cfg CompressionConfig) (*wsflate.Codec, error) {
+	if cfg.Disabled {
+		return nil, nil
+	}
+	opts, err := cfg.codecOptions()
+	if err != nil {
+		return nil, err
+	}
+	codec, err := wsflate.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("wsgate: compression: %w", err)
+	}
+	return codec, nil
 }
 
 // originChecker returns the Origin policy for the handshake, or nil for

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wsgate/wsgate/internal/frame"
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // connState is where a connection is in its life. Guarded by Conn.mu.
@@ -62,8 +63,9 @@ type Conn struct {
 	ctx     *connContext
 
 	rflags   readFlags
-	lastRead int64      // engine clock: when the peer last sent a byte
-	rd       *ws.Reader // epoll: held only while a frame or fragmented message is partial
+	pmd      wsflate.Params // permessage-deflate as negotiated; zero: none. Set by Serve, then read-only
+	lastRead int64          // engine clock: when the peer last sent a byte
+	rd       *ws.Reader     // epoll: held only while a frame or fragmented message is partial
 
 	addr netip.AddrPort // epoll: the peer's address
 }
@@ -108,24 +110,40 @@ func (c *Conn) RemoteAddr() net.Addr {
 
 // WriteMessage sends payload as one message of type op (ws.OpText or
 // ws.OpBinary). The caller may reuse payload once WriteMessage returns.
-// It returns ErrClosed once the connection is closing, and
-// ErrSlowConsumer (closing the connection with 1008) when the queue would
-// go over Options.MaxQueuedBytes. A message larger than the limit is
-// accepted when nothing is queued.
+// On a connection that negotiated permessage-deflate a message of at
+// least the Codec's threshold that shrinks goes out compressed (RSV1
+// set); compression runs on the caller's goroutine, before the
+// connection's lock is taken. It returns ErrClosed once the connection is
+// closing, and ErrSlowConsumer (closing the connection with 1008) when
+// the queue would go over Options.MaxQueuedBytes. A message larger than
+// the limit is accepted when nothing is queued.
 func (c *Conn) WriteMessage(op ws.Opcode, payload []byte) error {
+	if c.deflating() && op.IsData() {
+		if err, sent := c.writeDeflated(op, payload); sent {
+			return err
+		}
+	}
+	return c.writeData(op, 0, payload)
+}
+
+// writeData sends payload as one frame of type op with the RSV bits rsv.
+// payload is copied when it must wait.
+func (c *Conn) writeData(op ws.Opcode, rsv uint8, payload []byte) error {
+	e := c.engine()
 	c.mu.Lock()
 	if c.state&(stCloseSent|stAborted) != 0 {
 		c.mu.Unlock()
 		return ErrClosed
 	}
+	e.countSent(rsv != 0)
 	if c.l != nil && c.out == nil {
 		var hdr [ws.MaxHeaderSize]byte
-		h := ws.AppendHeader(hdr[:0], ws.Header{Fin: true, Opcode: op, Length: int64(len(payload))})
+		h := ws.AppendHeader(hdr[:0], ws.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(payload))})
 		c.sendNowLocked([][]byte{h, payload}, kindData, false)
 		c.mu.Unlock()
 		return nil
 	}
-	wire := ws.AppendFrame(make([]byte, 0, ws.MaxHeaderSize+len(payload)), op, true, 0, payload)
+	wire := ws.AppendFrame(make([]byte, 0, ws.MaxHeaderSize+len(payload)), op, true, rsv, payload)
 	err := c.queueDataLocked(wire)
 	c.mu.Unlock()
 	c.kick()
@@ -134,13 +152,24 @@ func (c *Conn) WriteMessage(op ws.Opcode, payload []byte) error {
 
 // WriteFrame sends a prepared frame. The frame is shared, not copied, so
 // one publication can be queued on many connections at the cost of a
-// pointer each. Errors are those of WriteMessage.
+// pointer each. On a connection that negotiated permessage-deflate the
+// frame's deflated twin (frame.Prepared.Deflated) is sent when it has
+// one, so one compression serves every such connection. Errors are those
+// of WriteMessage.
 func (c *Conn) WriteFrame(f *frame.Prepared) error {
-	wire := f.Wire()
+	wire, deflated := f.Wire(), false
+	if c.deflating() {
+		if z := f.Deflated(c.pmd.ServerWindow()); z != nil {
+			wire, deflated = z, true
+		}
+	}
 	c.mu.Lock()
 	if c.state&(stCloseSent|stAborted) != 0 {
 		c.mu.Unlock()
 		return ErrClosed
+	}
+	if f.Opcode().IsData() {
+		c.engine().countSent(deflated)
 	}
 	if c.l != nil && c.out == nil {
 		c.sendNowLocked([][]byte{wire}, kindData, true)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // Errors a Handler's OnClose may receive besides *ws.CloseError (the peer
@@ -57,6 +58,10 @@ type Engine struct {
 	opts  Options
 	epoch time.Time    // the engine clock counts nanoseconds from here
 	n     atomic.Int64 // connections held
+	bufs  sync.Pool    // *[]byte: scratch for deflating and inflating one message
+
+	sentDeflated atomic.Uint64 // data frames written with RSV1 (compressed)
+	sentPlain    atomic.Uint64 // data frames written uncompressed
 
 	mu     sync.Mutex // guards the fields below
 	gconns map[*Conn]struct{}
@@ -92,6 +97,10 @@ func (e *Engine) Kind() Kind { return e.opts.Kind }
 // Serve takes ownership of nc, a connection whose opening handshake is
 // complete, and runs it with h. br holds any bytes the peer sent right
 // after the handshake (nil when there are none); Serve consumes them.
+// pmd holds the permessage-deflate parameters the handshake settled
+// (wsflate.ParseResponse of ws.Handshake.Extensions); its zero value, or
+// an Engine without Options.Codec, means no compression: then a frame
+// with RSV1 fails the connection with 1002.
 //
 // Under the epoll engine a *net.TCPConn moves to an event loop and Serve
 // returns at once: the loop calls h from then on, and nc is closed (the
@@ -99,13 +108,30 @@ func (e *Engine) Kind() Kind { return e.opts.Kind }
 // on the goroutine engine, and Serve returns when it has ended and
 // OnClose has returned. After Shutdown or Close, Serve closes nc and
 // returns ErrEngineClosed without calling h.
-func (e *Engine) Serve(nc net.Conn, br *bufio.Reader, h Handler) error {
+func (e *Engine) Serve(nc net.Conn, br *bufio.Reader, h Handler, pmd wsflate.Params) error {
+	if e.opts.Codec == nil {
+		pmd = wsflate.Params{}
+	}
 	if e.opts.Kind == Epoll {
 		if tc, ok := nc.(*net.TCPConn); ok {
-			return e.serveEpoll(tc, br, h)
+			return e.serveEpoll(tc, br, h, pmd)
 		}
 	}
-	return e.serveGoroutine(nc, br, h)
+	return e.serveGoroutine(nc, br, h, pmd)
+}
+
+// Stats are an Engine's counters of data frames written since New.
+// Together with the Codec's Stats they show compress-once fan-out: one
+// publication to N deflate subscribers is one compression and N
+// compressed frames.
+type Stats struct {
+	FramesDeflated uint64 // text and binary frames sent compressed (RSV1 set)
+	FramesPlain    uint64 // text and binary frames sent uncompressed
+}
+
+// Stats returns the engine's counters, each read atomically.
+func (e *Engine) Stats() Stats {
+	return Stats{FramesDeflated: e.sentDeflated.Load(), FramesPlain: e.sentPlain.Load()}
 }
 
 // Len reports how many connections the engine holds, counting each from
@@ -120,6 +146,29 @@ func (e *Engine) clock(t int64) time.Time { return e.epoch.Add(time.Duration(t))
 
 func (e *Engine) readerOptions() ws.ReaderOptions {
 	return ws.ReaderOptions{Role: ws.ServerSide, MaxMessageSize: e.opts.MaxMessageSize}
+}
+
+// maxPooledBuf is the largest scratch buffer, in bytes, kept for reuse;
+// larger ones (a message of several hundred KB) are left to the GC.
+const maxPooledBuf = 256 << 10
+
+// getBuf returns an empty scratch buffer from the engine's pool.
+func (e *Engine) getBuf() *[]byte {
+	if bp, ok := e.bufs.Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, 4<<10)
+	return &b
+}
+
+// putBuf returns a buffer taken with getBuf; the caller must not use
+// its bytes any more.
+func (e *Engine) putBuf(bp *[]byte) {
+	if cap(*bp) > maxPooledBuf {
+		return
+	}
+	*bp = (*bp)[:0]
+	e.bufs.Put(bp)
 }
 
 func (e *Engine) removeGoroutine(c *Conn) {

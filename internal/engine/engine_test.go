@@ -20,6 +20,7 @@ import (
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/internal/frame"
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 func TestMain(m *testing.M) {
@@ -64,7 +65,7 @@ func serve(t *testing.T, e *engine.Engine, newHandler func() engine.Handler) str
 		if err != nil {
 			return
 		}
-		e.Serve(nc, br, newHandler())
+		e.Serve(nc, br, newHandler(), wsflate.Params{})
 	}))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsgate/wsgate/internal/netpoll"
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // This file holds the epoll engine's event loops. A loop owns the sockets
@@ -84,7 +85,7 @@ type loop struct {
 }
 
 // serveEpoll moves tc to an epoll loop.
-func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler) error {
+func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd wsflate.Params) error {
 	var early []byte
 	if br != nil && br.Buffered() > 0 {
 		p, _ := br.Peek(br.Buffered())
@@ -106,7 +107,7 @@ func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler) error 
 		<-e.handshakes
 		return err
 	}
-	c := &Conn{h: h, fd: int32(fd)}
+	c := &Conn{h: h, fd: int32(fd), pmd: pmd}
 	if addr != nil {
 		ap := addr.AddrPort()
 		c.addr = netipUnmap(ap)
@@ -413,6 +414,9 @@ func (l *loop) feed(c *Conn, b []byte) {
 			l.readers = l.readers[:k-1]
 		} else {
 			r = ws.NewReader(l.e.readerOptions())
+		}
+		if c.deflating() {
+			r.Reset(c.readerOptions())
 		}
 		c.rd = r
 	}

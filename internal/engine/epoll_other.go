@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // Off Linux there are no epoll loops; New never resolves to Epoll, so
@@ -32,8 +33,8 @@ type loop struct{ e *Engine }
 
 func (l *loop) post(task) {}
 
-func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler) error {
-	return e.serveGoroutine(tc, br, h)
+func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd wsflate.Params) error {
+	return e.serveGoroutine(tc, br, h, pmd)
 }
 
 func (c *Conn) sendNowLocked([][]byte, frameKind, bool) { panic("engine: epoll write off Linux") }

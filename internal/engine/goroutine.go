@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // This file holds the goroutine engine: one goroutine reads a connection
@@ -33,8 +34,8 @@ func (g *goConn) signal() {
 
 // serveGoroutine runs nc on two goroutines, this one reading, until the
 // connection ends.
-func (e *Engine) serveGoroutine(nc net.Conn, br *bufio.Reader, h Handler) error {
-	c := &Conn{h: h, g: &goConn{
+func (e *Engine) serveGoroutine(nc net.Conn, br *bufio.Reader, h Handler, pmd wsflate.Params) error {
+	c := &Conn{h: h, pmd: pmd, g: &goConn{
 		e: e, nc: nc, br: br,
 		wake:       make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
@@ -64,7 +65,7 @@ func (c *Conn) readLoop() {
 	c.lastRead = e.now()
 	c.h.OnOpen(c)
 
-	r := ws.NewReader(e.readerOptions())
+	r := ws.NewReader(c.readerOptions())
 	if g.br != nil && g.br.Buffered() > 0 {
 		early, _ := g.br.Peek(g.br.Buffered())
 		c.consume(r, early)

@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/wsgate/wsgate/ws/wsflate"
+)
 
 // Options tune every connection an Engine serves. The zero value is
 // ready to use; each field documents its default.
@@ -36,6 +40,11 @@ type Options struct {
 	// reads into under the Goroutine engine. Zero means 4 KiB. Epoll loops
 	// read into one buffer per loop of at least 64 KiB.
 	ReadBufferSize int
+	// Codec compresses and decompresses the messages of connections that
+	// negotiated permessage-deflate (RFC 7692), and counts its work. It
+	// is shared by every connection and not owned: the caller keeps it.
+	// Nil turns compression off: Serve then ignores the Params it is given.
+	Codec *wsflate.Codec
 }
 
 func (o Options) withDefaults() Options {

@@ -25,7 +25,15 @@ func (c *Conn) consume(r *ws.Reader, b []byte) (msgEnd bool) {
 		}
 		switch ev.Kind {
 		case ws.EventMessage:
-			if !c.closing() {
+			switch {
+			case c.closing():
+			case ev.Compressed:
+				if err := c.deliverCompressed(ev.Opcode, ev.Payload); err != nil {
+					c.rflags |= rFailed
+					c.fail(err)
+					return false
+				}
+			default:
 				c.h.OnMessage(c, ev.Opcode, ev.Payload)
 			}
 			msgEnd = len(b) == 0

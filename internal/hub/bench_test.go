@@ -17,7 +17,7 @@ func BenchmarkPublish(b *testing.B) {
 	data := json.RawMessage(`{"symbol":"ACME","price":123.45,"ts":1700000000000}`)
 	for _, n := range []int{1, 100, 10_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			h := New()
+			h := New(nil)
 			for range n {
 				h.Subscribe("ticks", &counter{}, nil)
 			}
@@ -33,7 +33,7 @@ func BenchmarkPublish(b *testing.B) {
 }
 
 func BenchmarkSubscribeUnsubscribe(b *testing.B) {
-	h := New()
+	h := New(nil)
 	for i := range 1000 {
 		h.Subscribe(fmt.Sprint("ch", i), &counter{}, nil)
 	}

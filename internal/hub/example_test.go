@@ -16,7 +16,7 @@ func (p printer) Send(f *frame.Prepared) { fmt.Printf("%s <- %s\n", p, f.Payload
 // starts with the backlog, then continues live; publication 3, which arrives
 // both ways, is delivered once.
 func ExampleHub_Subscribe() {
-	h := hub.New()
+	h := hub.New(nil)
 	h.Subscribe("ticks", printer("alice"), nil)
 	h.Publish("ticks", hub.Publication{Seq: 1, Epoch: "e", Data: []byte(`"one"`)})
 

@@ -8,6 +8,7 @@ import (
 	"github.com/wsgate/wsgate/internal/envelope"
 	"github.com/wsgate/wsgate/internal/frame"
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // Subscriber receives a channel's publications. Send must not block (it
@@ -44,6 +45,8 @@ type Stats struct {
 // Hub maps channel names to their subscribers. It is safe for concurrent
 // use. The zero value is not usable; call New.
 type Hub struct {
+	codec *wsflate.Codec // nil: publications are never compressed
+
 	mu       sync.RWMutex
 	channels map[string]*channel // guarded by mu
 
@@ -55,9 +58,13 @@ type Hub struct {
 	deliveries    atomic.Uint64
 }
 
-// New returns an empty Hub.
-func New() *Hub {
+// New returns an empty Hub. codec, when not nil, gives every publication
+// frame a deflated twin (frame.NewDeflatable) built at most once per
+// window, on the first subscriber that negotiated permessage-deflate; the
+// Hub does not own it.
+func New(codec *wsflate.Codec) *Hub {
 	return &Hub{
+		codec:    codec,
 		channels: make(map[string]*channel),
 		index:    make(map[Subscriber]map[string]*channel),
 	}
@@ -118,7 +125,7 @@ func (h *Hub) subscribe(c *channel, s Subscriber, backlog func() []Publication) 
 		var n uint64
 		for _, p := range backlog() {
 			if sub.accept(p.Seq, p.Epoch) {
-				s.Send(prepare(c.name, p))
+				s.Send(h.prepare(c.name, p))
 				n++
 			}
 		}
@@ -196,7 +203,7 @@ func (h *Hub) Publish(channel string, p Publication) (delivered int) {
 	if c == nil || c.n.Load() == 0 {
 		return 0
 	}
-	f := prepare(channel, p) // outside the lock: encoding may copy a large payload
+	f := h.prepare(channel, p) // outside the lock: encoding may copy a large payload
 	c.mu.Lock()
 	delivered = c.sendLocked(f, p.Seq, p.Epoch)
 	c.mu.Unlock()
@@ -251,9 +258,10 @@ func (h *Hub) channelFor(name string) *channel {
 // frame copies it; larger publications are encoded on the heap.
 const stackFrame = 1024
 
-// prepare encodes p as a publication on channel, in a text frame.
-func prepare(channel string, p Publication) *frame.Prepared {
+// prepare encodes p as a publication on channel, in a text frame that
+// can be deflated with h's codec.
+func (h *Hub) prepare(channel string, p Publication) *frame.Prepared {
 	var buf [stackFrame]byte
 	b := envelope.AppendPublication(buf[:0], channel, p.Seq, p.Data)
-	return frame.New(ws.OpText, b)
+	return frame.NewDeflatable(h.codec, ws.OpText, b)
 }

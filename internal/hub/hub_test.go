@@ -70,7 +70,7 @@ func pub(seq uint64, epoch string) Publication {
 
 func TestSubscribeUnsubscribe(t *testing.T) {
 	t.Parallel()
-	h := New()
+	h := New(nil)
 	a, b := &recorder{}, &recorder{}
 
 	check := func(what string, got, want any) {
@@ -115,7 +115,7 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 
 func TestUnsubscribeAll(t *testing.T) {
 	t.Parallel()
-	h := New()
+	h := New(nil)
 	a, b := &recorder{}, &recorder{}
 	for _, ch := range []string{"x", "y", "z"} {
 		h.Subscribe(ch, a, nil)
@@ -151,7 +151,7 @@ func TestUnsubscribeAll(t *testing.T) {
 
 func TestPublishSharesOneFrame(t *testing.T) {
 	t.Parallel()
-	h := New()
+	h := New(nil)
 	subs := make([]*recorder, 100)
 	for i := range subs {
 		subs[i] = &recorder{}
@@ -174,7 +174,7 @@ func TestPublishSharesOneFrame(t *testing.T) {
 
 func TestPublishLargePayload(t *testing.T) {
 	t.Parallel()
-	h := New()
+	h := New(nil)
 	r := &recorder{}
 	h.Subscribe("big", r, nil)
 	data, _ := json.Marshal(string(make([]byte, 3*stackFrame)))
@@ -188,7 +188,7 @@ func TestPublishLargePayload(t *testing.T) {
 // TestPublishWithoutSubscribers checks that no frame is built for nobody.
 // It is not parallel: AllocsPerRun refuses parallel tests.
 func TestPublishWithoutSubscribers(t *testing.T) {
-	h := New()
+	h := New(nil)
 	r := &recorder{}
 	h.Subscribe("other", r, nil)
 	h.Subscribe("gone", r, nil)
@@ -224,7 +224,7 @@ func TestDedupe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := New()
+			h := New(nil)
 			r := &recorder{}
 			h.Subscribe("c", r, nil)
 			for _, s := range tt.steps {
@@ -239,7 +239,7 @@ func TestDedupe(t *testing.T) {
 
 func TestBacklog(t *testing.T) {
 	t.Parallel()
-	h := New()
+	h := New(nil)
 	live := &recorder{}
 	h.Subscribe("c", live, nil)
 	h.Publish("c", pub(1, "e"))
@@ -278,7 +278,7 @@ func TestBacklog(t *testing.T) {
 func TestResumeRace(t *testing.T) {
 	t.Parallel()
 	const n = 600
-	h := New()
+	h := New(nil)
 	var (
 		logMu sync.Mutex
 		log   []Publication
@@ -329,7 +329,7 @@ func TestResumeRace(t *testing.T) {
 // channel's sequence numbers strictly increasing.
 func TestConcurrent(t *testing.T) {
 	t.Parallel()
-	h := New()
+	h := New(nil)
 	channels := []string{"a", "b", "c", "d"}
 	const pubs = 500
 	var wg sync.WaitGroup
