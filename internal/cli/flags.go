@@ -24,6 +24,9 @@ type options struct {
 	engine         wsgate.EngineKind
 	backend        string
 	cacheSize      int64
+	compression    bool
+	compLevel      int
+	compThreshold  int
 }
 
 // envName is the environment twin of a flag: --max-message-size is
@@ -48,6 +51,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.backend, "backend", "", "HTTP backend for calls: a call of method M is POST URL/M with the args as body (default: the built-in demo backend)")
 	fs.Int64Var(&o.cacheSize, "cache-size", 64<<20, "response cache bound in bytes; results are kept as the backend's Cache-Control says (negative: no cache)")
 	fs.TextVar(&o.engine, "engine", wsgate.EngineAuto, "connection engine: auto (epoll on Linux, goroutines elsewhere; TLS always uses goroutines), epoll or goroutine")
+	fs.BoolVar(&o.compression, "compression", true, "accept permessage-deflate (RFC 7692) from clients that offer it")
+	fs.IntVar(&o.compLevel, "compression-level", 1, "DEFLATE level: 1 (fastest) to 9 (smallest), or -2 for Huffman-only")
+	fs.IntVar(&o.compThreshold, "compression-threshold", 256, "smallest message in bytes that is sent compressed")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: wsgate [flags]\n       wsgate version\n\nServes /ws, /echo, /api/publish, /healthz, /readyz and static files on one listener.\nEvery flag has an environment twin: --max-message-size is WSGATE_MAX_MESSAGE_SIZE.\n\nFlags:\n")

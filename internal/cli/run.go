@@ -59,6 +59,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv, err := wsgate.New(wsgate.Config{
 		MaxMessageSize: o.maxMessageSize,
 		Engine:         o.engine,
+		Compression: wsgate.CompressionConfig{
+			Disabled:  !o.compression,
+			Level:     o.compLevel,
+			Threshold: o.compThreshold,
+		},
 		Backend:        o.backend,
 		CacheSize:      o.cacheSize,
 		AllowedOrigins: splitList(o.allowedOrigins),

@@ -61,6 +61,15 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if _, err := parseFlags([]string{"extra"}, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
 		t.Error("a stray argument was accepted")
 	}
+	o, err = parseFlags([]string{"--compression-level", "6"}, func(k string) string {
+		return map[string]string{"WSGATE_COMPRESSION": "false", "WSGATE_COMPRESSION_THRESHOLD": "1024"}[k]
+	}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.compression || o.compLevel != 6 || o.compThreshold != 1024 {
+		t.Errorf("compression flags: on=%v level=%d threshold=%d, want false 6 1024", o.compression, o.compLevel, o.compThreshold)
+	}
 	if envName("max-message-size") != "WSGATE_MAX_MESSAGE_SIZE" {
 		t.Error(envName("max-message-size"))
 	}
