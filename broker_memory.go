@@ -7,15 +7,30 @@ import (
 )
 
 // MemoryBroker is the Broker of a single node: publications stay in this
-// process. Each channel keeps its last HistorySize publications for
+// process. Each channel keeps its last publications (HistorySize) for
 // clients that resume. It is safe for concurrent use.
+//
+// Memory stays bounded when clients publish on ever new channel names:
+// once more than MaxIdleChannels channels exist, the ones nobody is
+// subscribed to are dropped with their history. A dropped channel that
+// comes back starts a new epoch, so a client resuming from before is told
+// that it cannot be recovered.
 type MemoryBroker struct {
-	epoch   string
-	history int
+	opts MemoryBrokerOptions
 
 	mu       sync.Mutex // guards channels and closed
 	channels map[string]*memoryChannel
 	closed   bool
+}
+
+// MemoryBrokerOptions tune a MemoryBroker. The zero value is ready to use.
+type MemoryBrokerOptions struct {
+	// HistorySize is how many of its latest publications each channel
+	// keeps for resuming clients. Zero means 128.
+	HistorySize int
+	// MaxIdleChannels is how many channels may exist before those without
+	// subscribers are dropped. Zero means 10,000.
+	MaxIdleChannels int
 }
 
 // memoryChannel is one channel's state. Lock order: publishMu, then mu;
@@ -24,31 +39,48 @@ type MemoryBroker struct {
 type memoryChannel struct {
 	publishMu sync.Mutex // serialises Publish, so deliveries follow Seq order
 
-	mu       sync.Mutex // guards the fields below
-	seq      uint64
-	ring     []Publication // the last publications, ring[(seq-1)%len] is the newest
-	subs     map[*memorySub]struct{}
-	refCount int // subscriptions plus callers inside Publish/History
+	mu    sync.Mutex // guards the fields below
+	epoch string     // random, new each time the channel's state is created
+	seq   uint64
+	ring  []Publication // the last publications; ring[(seq-1)%cap] is the newest
+	subs  map[*memorySub]struct{}
+	gone  bool // dropped from the broker's map: look the channel up again
 }
 
 type memorySub struct{ deliver func(Publication) }
 
-// NewMemoryBroker returns a broker whose channels each keep historySize
-// publications for resuming clients. historySize <= 0 means 128.
-func NewMemoryBroker(historySize int) *MemoryBroker {
-	if historySize <= 0 {
-		historySize = 128
+// NewMemoryBroker returns an in-memory broker.
+func NewMemoryBroker(opts MemoryBrokerOptions) *MemoryBroker {
+	if opts.HistorySize <= 0 {
+		opts.HistorySize = 128
 	}
-	return &MemoryBroker{
-		epoch:    randomID(),
-		history:  historySize,
-		channels: make(map[string]*memoryChannel),
+	if opts.MaxIdleChannels <= 0 {
+		opts.MaxIdleChannels = 10_000
 	}
+	return &MemoryBroker{opts: opts, channels: make(map[string]*memoryChannel)}
 }
 
-// Epoch is the epoch of every publication of this broker: random, new
-// each time the process starts.
-func (b *MemoryBroker) Epoch() string { return b.epoch }
+// lockChannel returns the live state of channel name with its mu held,
+// creating it if needed. With publish set it holds publishMu too.
+func (b *MemoryBroker) lockChannel(name string, publish bool) (*memoryChannel, error) {
+	for {
+		ch, err := b.channel(name)
+		if err != nil {
+			return nil, err
+		}
+		if publish {
+			ch.publishMu.Lock()
+		}
+		ch.mu.Lock()
+		if !ch.gone {
+			return ch, nil
+		}
+		ch.mu.Unlock()
+		if publish {
+			ch.publishMu.Unlock()
+		}
+	}
+}
 
 func (b *MemoryBroker) channel(name string) (*memoryChannel, error) {
 	b.mu.Lock()
@@ -58,27 +90,40 @@ func (b *MemoryBroker) channel(name string) (*memoryChannel, error) {
 	}
 	ch := b.channels[name]
 	if ch == nil {
-		ch = &memoryChannel{subs: make(map[*memorySub]struct{})}
+		if len(b.channels) >= b.opts.MaxIdleChannels {
+			b.dropIdleLocked()
+		}
+		ch = &memoryChannel{epoch: randomID(), subs: make(map[*memorySub]struct{})}
 		b.channels[name] = ch
 	}
 	return ch, nil
 }
 
+// dropIdleLocked drops every channel without subscribers. b.mu must be held.
+func (b *MemoryBroker) dropIdleLocked() {
+	for name, ch := range b.channels {
+		ch.mu.Lock()
+		if len(ch.subs) == 0 {
+			ch.gone = true
+			delete(b.channels, name)
+		}
+		ch.mu.Unlock()
+	}
+}
+
 // Publish implements Broker.
 func (b *MemoryBroker) Publish(ctx context.Context, channel string, data json.RawMessage) (Publication, error) {
-	ch, err := b.channel(channel)
+	ch, err := b.lockChannel(channel, true)
 	if err != nil {
 		return Publication{}, err
 	}
-	ch.publishMu.Lock()
 	defer ch.publishMu.Unlock()
-	ch.mu.Lock()
 	ch.seq++
-	p := Publication{Channel: channel, Seq: ch.seq, Epoch: b.epoch, Data: data}
-	if len(ch.ring) < b.history {
+	p := Publication{Channel: channel, Seq: ch.seq, Epoch: ch.epoch, Data: data}
+	if len(ch.ring) < b.opts.HistorySize {
 		ch.ring = append(ch.ring, p)
 	} else {
-		ch.ring[(p.Seq-1)%uint64(b.history)] = p
+		ch.ring[(p.Seq-1)%uint64(b.opts.HistorySize)] = p
 	}
 	subs := make([]*memorySub, 0, len(ch.subs))
 	for s := range ch.subs {
@@ -93,15 +138,13 @@ func (b *MemoryBroker) Publish(ctx context.Context, channel string, data json.Ra
 
 // Subscribe implements Broker.
 func (b *MemoryBroker) Subscribe(channel string, deliver func(Publication)) (func(), error) {
-	ch, err := b.channel(channel)
+	// Holding publishMu makes the subscription start between two
+	// publications, never in the middle of one's deliveries.
+	ch, err := b.lockChannel(channel, true)
 	if err != nil {
 		return nil, err
 	}
 	s := &memorySub{deliver: deliver}
-	// Taking publishMu makes the subscription start between two
-	// publications, never in the middle of one's deliveries.
-	ch.publishMu.Lock()
-	ch.mu.Lock()
 	ch.subs[s] = struct{}{}
 	ch.mu.Unlock()
 	ch.publishMu.Unlock()
@@ -119,27 +162,25 @@ func (b *MemoryBroker) Subscribe(channel string, deliver func(Publication)) (fun
 
 // History implements Broker.
 func (b *MemoryBroker) History(ctx context.Context, channel string, since *Position) (History, error) {
-	ch, err := b.channel(channel)
+	ch, err := b.lockChannel(channel, false)
 	if err != nil {
 		return History{}, err
 	}
-	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	h := History{Position: Position{Seq: ch.seq, Epoch: b.epoch}}
+	h := History{Position: Position{Seq: ch.seq, Epoch: ch.epoch}}
 	if since == nil {
 		return h, nil
 	}
-	from := since.Seq + 1 // first publication the caller lacks
-	oldest := ch.seq - uint64(len(ch.ring)) + 1
-	h.Recovered = since.Epoch == b.epoch && since.Seq <= ch.seq && from >= oldest
-	if since.Epoch != b.epoch || since.Seq > ch.seq {
+	oldest := ch.seq - uint64(len(ch.ring)) + 1 // the oldest retained publication
+	sameEpoch := since.Epoch == ch.epoch && since.Seq <= ch.seq
+	from := since.Seq + 1 // the first publication the caller lacks
+	if !sameEpoch {
 		from = oldest // another epoch: everything retained is news
 	}
-	if from < oldest {
-		from = oldest
-	}
+	h.Recovered = sameEpoch && from >= oldest
+	from = max(from, oldest)
 	for seq := from; seq <= ch.seq; seq++ {
-		h.Missed = append(h.Missed, ch.ring[(seq-1)%uint64(b.history)])
+		h.Missed = append(h.Missed, ch.ring[(seq-1)%uint64(b.opts.HistorySize)])
 	}
 	return h, nil
 }

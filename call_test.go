@@ -134,7 +134,7 @@ func TestConcurrentMissesMakeOneBackendCall(t *testing.T) {
 
 func TestHandlerCacheAndInvalidationAcrossNodes(t *testing.T) {
 	t.Parallel()
-	broker := wsgate.NewMemoryBroker(0) // shared: two nodes of one cluster
+	broker := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{}) // shared: two nodes of one cluster
 	defer broker.Close()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var runs atomic.Int64

@@ -83,7 +83,7 @@ func New(cfg Config) (*Server, error) {
 		subs:   make(map[string]*brokerSub),
 	}
 	if s.broker == nil {
-		s.broker = NewMemoryBroker(0)
+		s.broker = NewMemoryBroker(MemoryBrokerOptions{})
 		s.owns = true
 	}
 	checkOrigin, err := originChecker(cfg.AllowedOrigins)
