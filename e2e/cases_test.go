@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // interopCase is one row of the interop matrix. The Node and Python
@@ -33,6 +34,10 @@ func interopCases() []interopCase {
 	)
 	for _, code := range closeCodes {
 		cs = append(cs, interopCase{fmt.Sprintf("close/%d", code), closeCase(code)})
+	}
+	cs = append(cs, interopCase{"deflate/negotiated", deflateNegotiatedCase})
+	for _, n := range deflateSizes {
+		cs = append(cs, interopCase{fmt.Sprintf("deflate/json/%s", sizeLabel(n)), deflateEchoCase(n)})
 	}
 	return append(cs,
 		interopCase{"ws/subprotocol", subprotocolCase},
@@ -116,6 +121,58 @@ func fragmentedCase(k msgKind) func(context.Context, goClient, string) (string, 
 			return "", fmt.Errorf("%s", d)
 		}
 		return detail + ", echoed whole", nil
+	}
+}
+
+// deflateNegotiatedCase checks the handshake: a client that offers
+// permessage-deflate gets it, with no context takeover either way; one
+// that does not gets no extension.
+func deflateNegotiatedCase(ctx context.Context, cl goClient, base string) (string, error) {
+	c, err := cl.dial(ctx, base+"/echo", nil)
+	if err != nil {
+		return "", err
+	}
+	defer c.Abort()
+	exts := c.Extensions()
+	if !cl.deflate {
+		if exts != "" {
+			return "", fmt.Errorf("no extension offered, server answered %q", exts)
+		}
+		return "no extension offered, none answered", nil
+	}
+	for _, want := range []string{"permessage-deflate", "server_no_context_takeover", "client_no_context_takeover"} {
+		if !strings.Contains(exts, want) {
+			return "", fmt.Errorf("Sec-WebSocket-Extensions %q lacks %s", exts, want)
+		}
+	}
+	return "negotiated " + exts, nil
+}
+
+// deflateEchoCase echoes n bytes of JSON-like text: on a connection with
+// compression, below the server's 256-byte threshold the reply is plain,
+// from it on compressed.
+func deflateEchoCase(n int) func(context.Context, goClient, string) (string, error) {
+	return func(ctx context.Context, cl goClient, base string) (string, error) {
+		c, err := cl.dial(ctx, base+"/echo", nil)
+		if err != nil {
+			return "", err
+		}
+		defer c.Abort()
+		want := jsonPayload(n)
+		if err := c.Write(ctx, kindText, want); err != nil {
+			return "", err
+		}
+		gk, got, err := c.Read(ctx)
+		if err != nil {
+			return "", err
+		}
+		if gk != kindText {
+			return "", fmt.Errorf("sent a text message, got %v", gk)
+		}
+		if d := diffBytes(want, got); d != "" {
+			return "", fmt.Errorf("%s", d)
+		}
+		return fmt.Sprintf("%d bytes echoed, extensions %q", n, c.Extensions()), nil
 	}
 }
 

@@ -15,21 +15,39 @@ const coderReadLimit = 32 << 20
 //
 // coder sends each Write on a message writer as one frame, so
 // WriteFragments puts one part in each frame.
+//
+// With compression coder offers permessage-deflate with context takeover;
+// the server answers server_no_context_takeover and
+// client_no_context_takeover, which coder must accept.
 type coderConn struct {
-	c *websocket.Conn
+	c    *websocket.Conn
+	exts string
 }
 
-func dialCoder(ctx context.Context, url string, subprotocols []string) (goConn, error) {
-	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: subprotocols})
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
+// dialCoder returns a dial function; deflate offers compression.
+func dialCoder(deflate bool) func(ctx context.Context, url string, subprotocols []string) (goConn, error) {
+	return func(ctx context.Context, url string, subprotocols []string) (goConn, error) {
+		mode := websocket.CompressionDisabled
+		if deflate {
+			mode = websocket.CompressionContextTakeover
+		}
+		c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: subprotocols, CompressionMode: mode})
+		var exts string
+		if resp != nil {
+			exts = resp.Header.Get("Sec-WebSocket-Extensions")
+			if resp.Body != nil {
+				resp.Body.Close()
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("coder dial %s: %w", url, err)
+		}
+		c.SetReadLimit(coderReadLimit)
+		return &coderConn{c: c, exts: exts}, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("coder dial %s: %w", url, err)
-	}
-	c.SetReadLimit(coderReadLimit)
-	return &coderConn{c: c}, nil
 }
+
+func (c *coderConn) Extensions() string { return c.exts }
 
 func (c *coderConn) Subprotocol() string { return c.c.Subprotocol() }
 

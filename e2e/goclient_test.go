@@ -45,22 +45,29 @@ type goConn interface {
 	// fails when the server's close frame has another code; the reason
 	// need not be echoed (RFC 6455, section 5.5.1) and is only reported.
 	CloseHandshake(ctx context.Context, code int, reason string) (detail string, err error)
+	// Extensions is the server's Sec-WebSocket-Extensions response, or "".
+	Extensions() string
 	// Abort closes the connection without a close handshake. It is safe
 	// to call more than once and after CloseHandshake.
 	Abort()
 }
 
-// goClient is one Go WebSocket library.
+// goClient is one Go WebSocket library, with or without compression.
 type goClient struct {
 	name string
-	dial func(ctx context.Context, url string, subprotocols []string) (goConn, error)
+	// deflate says the client offers permessage-deflate (RFC 7692).
+	deflate bool
+	dial    func(ctx context.Context, url string, subprotocols []string) (goConn, error)
 }
 
-// goClients lists the Go libraries in the matrix.
+// goClients lists the Go libraries in the matrix, each once without and
+// once with compression offered.
 func goClients() []goClient {
 	return []goClient{
-		{name: "gorilla", dial: dialGorilla},
-		{name: "coder", dial: dialCoder},
+		{name: "gorilla", dial: dialGorilla(false)},
+		{name: "coder", dial: dialCoder(false)},
+		{name: "gorilla-deflate", deflate: true, dial: dialGorilla(true)},
+		{name: "coder-deflate", deflate: true, dial: dialCoder(true)},
 	}
 }
 

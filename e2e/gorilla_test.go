@@ -13,24 +13,37 @@ import (
 //
 // gorilla writes a message through its 4096-byte write buffer: a message
 // longer than that leaves as several frames, each as long as the buffer.
+//
+// With compression gorilla offers permessage-deflate without context
+// takeover and, once accepted, compresses every message it sends.
 type gorillaConn struct {
-	c *websocket.Conn
+	c    *websocket.Conn
+	exts string
 }
 
-func dialGorilla(ctx context.Context, url string, subprotocols []string) (goConn, error) {
-	d := websocket.Dialer{Subprotocols: subprotocols}
-	c, resp, err := d.DialContext(ctx, url, nil)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
+// dialGorilla returns a dial function; deflate offers compression.
+func dialGorilla(deflate bool) func(ctx context.Context, url string, subprotocols []string) (goConn, error) {
+	return func(ctx context.Context, url string, subprotocols []string) (goConn, error) {
+		d := websocket.Dialer{Subprotocols: subprotocols, EnableCompression: deflate}
+		c, resp, err := d.DialContext(ctx, url, nil)
+		var exts string
+		if resp != nil {
+			exts = resp.Header.Get("Sec-WebSocket-Extensions")
+			if resp.Body != nil {
+				resp.Body.Close()
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gorilla dial %s: %w", url, err)
+		}
+		// The default handler answers the server's close frame; the cases
+		// check that frame instead.
+		c.SetCloseHandler(func(int, string) error { return nil })
+		return &gorillaConn{c: c, exts: exts}, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("gorilla dial %s: %w", url, err)
-	}
-	// The default handler answers the server's close frame; the cases
-	// check that frame instead.
-	c.SetCloseHandler(func(int, string) error { return nil })
-	return &gorillaConn{c: c}, nil
 }
+
+func (g *gorillaConn) Extensions() string { return g.exts }
 
 func (g *gorillaConn) Subprotocol() string { return g.c.Subprotocol() }
 

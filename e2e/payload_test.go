@@ -14,10 +14,29 @@ import (
 // (RFC 6455, section 5.2) and one large message.
 var echoSizes = [...]int{0, 1, 125, 126, 65535, 65536, 8 << 20}
 
+// deflateSizes are the sizes of the compressed echo cases: empty, around
+// the server's 256-byte compression threshold, a typical JSON reply and
+// large messages.
+var deflateSizes = [...]int{0, 1, 255, 256, 257, 4096, 65536, 1 << 20}
+
+// jsonPayload returns n bytes of JSON-like ASCII text, the first n bytes of
+// [{"i":0,"symbol":"ACME","price":100},{"i":1,… (the scripts build the same).
+func jsonPayload(n int) []byte {
+	b := make([]byte, 0, n+64)
+	b = append(b, '[')
+	for i := 0; len(b) < n; i++ {
+		b = fmt.Appendf(b, `{"i":%d,"symbol":"ACME","price":%d},`, i, 100+i%37)
+	}
+	return b[:n]
+}
+
 // sizeLabel names a size in a case name.
 func sizeLabel(n int) string {
 	if n == 8<<20 {
 		return "8MiB"
+	}
+	if n == 1<<20 {
+		return "1MiB"
 	}
 	return fmt.Sprint(n)
 }

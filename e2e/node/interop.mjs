@@ -17,8 +17,25 @@ const PEER = 'node-ws';
 const CASE_TIMEOUT_MS = 30000;
 const SIZES = [0, 1, 125, 126, 65535, 65536, 8 << 20];
 
+const DEFLATE_SIZES = [0, 1, 255, 256, 257, 4096, 65536, 1 << 20];
+
 function sizeLabel(n) {
-  return n === 8 << 20 ? '8MiB' : String(n);
+  if (n === 8 << 20) return '8MiB';
+  if (n === 1 << 20) return '1MiB';
+  return String(n);
+}
+
+// jsonPayload returns the first n bytes of
+// [{"i":0,"symbol":"ACME","price":100},{"i":1,… as the Go cases build it.
+function jsonPayload(n) {
+  const parts = ['['];
+  let len = 1;
+  for (let i = 0; len < n; i++) {
+    const s = `{"i":${i},"symbol":"ACME","price":${100 + (i % 37)}},`;
+    parts.push(s);
+    len += s.length;
+  }
+  return Buffer.from(parts.join('')).subarray(0, n);
 }
 
 // textPayload returns exactly n bytes of valid UTF-8, mixing 1-, 2-, 3- and
@@ -101,7 +118,9 @@ function withTimeout(promise, ms, what) {
 // case can wait for the first message that matches a predicate.
 class Peer {
   constructor(url, protocols) {
-    this.ws = new WebSocket(url, protocols);
+    // Compression is on (RFC 7692): ws offers permessage-deflate and
+    // compresses its own messages of 1024 bytes or more.
+    this.ws = new WebSocket(url, protocols, { perMessageDeflate: true });
     this.inbox = [];
     this.waiters = [];
     this.closed = null;
@@ -256,6 +275,39 @@ function closeCase(base, code) {
   };
 }
 
+// deflateNegotiatedCase checks that the server accepted permessage-deflate.
+function deflateNegotiatedCase(base) {
+  return async () => {
+    const p = await dial(`${base}/echo`);
+    try {
+      if (!String(p.ws.extensions).includes('permessage-deflate')) {
+        throw new Error(`extensions ${JSON.stringify(p.ws.extensions)}, want permessage-deflate`);
+      }
+      return `negotiated ${JSON.stringify(p.ws.extensions)}`;
+    } finally {
+      p.terminate();
+    }
+  };
+}
+
+// deflateEchoCase echoes n bytes of JSON-like text over a compressed connection.
+function deflateEchoCase(base, n) {
+  return async () => {
+    const p = await dial(`${base}/echo`);
+    try {
+      const want = jsonPayload(n);
+      await sendAsync(p.ws, want, { binary: false });
+      const m = await p.next(() => true, 'echo');
+      if (m.isBinary) throw new Error('sent a text message, got binary');
+      const d = diffBytes(want, m.data);
+      if (d) throw new Error(d);
+      return `${n} bytes echoed, extensions ${JSON.stringify(p.ws.extensions)}`;
+    } finally {
+      p.terminate();
+    }
+  };
+}
+
 function subprotocolCase(base) {
   return async () => {
     const p = await dial(`${base}/ws`, ['wsgate.v1']);
@@ -367,6 +419,8 @@ function cases(base) {
   list.push(['echo/fragmented/binary', fragmentedCase(base, 'binary')]);
   list.push(['ping/payload', pingCase(base)]);
   for (const code of [1000, 1001, 3000, 4999]) list.push([`close/${code}`, closeCase(base, code)]);
+  list.push(['deflate/negotiated', deflateNegotiatedCase(base)]);
+  for (const n of DEFLATE_SIZES) list.push([`deflate/json/${sizeLabel(n)}`, deflateEchoCase(base, n)]);
   list.push(['ws/subprotocol', subprotocolCase(base)]);
   list.push(['ws/call', callCase(base)]);
   list.push(['ws/sub-publish', subPublishCase(base)]);

@@ -28,8 +28,26 @@ class CaseError(Exception):
     """CaseError is a failed expectation; its message is the case's detail."""
 
 
+DEFLATE_SIZES = [0, 1, 255, 256, 257, 4096, 65536, 1 << 20]
+
+
 def size_label(n):
-    return "8MiB" if n == 8 << 20 else str(n)
+    if n == 8 << 20:
+        return "8MiB"
+    if n == 1 << 20:
+        return "1MiB"
+    return str(n)
+
+
+def json_payload(n):
+    """The first n bytes of [{"i":0,"symbol":"ACME","price":100},... as the Go cases build it."""
+    parts, size, i = ["["], 1, 0
+    while size < n:
+        s = '{"i":%d,"symbol":"ACME","price":%d},' % (i, 100 + i % 37)
+        parts.append(s)
+        size += len(s)
+        i += 1
+    return "".join(parts)[:n]
 
 
 def text_payload(n):
@@ -123,7 +141,9 @@ class dial:
 
     async def __aenter__(self):
         self.ws = await asyncio.wait_for(
-            websockets.connect(self.url, subprotocols=self.subprotocols, max_size=MAX_SIZE),
+            # compression="deflate" (the library's default, spelled out):
+            # permessage-deflate is offered and used both ways.
+            websockets.connect(self.url, subprotocols=self.subprotocols, max_size=MAX_SIZE, compression="deflate"),
             CASE_TIMEOUT,
         )
         return Peer(self.ws)
@@ -211,6 +231,34 @@ def close_case(base, code):
             if got_reason == reason:
                 return f"server echoed {got} {json.dumps(got_reason, ensure_ascii=False)}"
             return f"server echoed {got} with reason {json.dumps(got_reason, ensure_ascii=False)} (sent {json.dumps(reason, ensure_ascii=False)})"
+
+    return run
+
+
+def deflate_negotiated_case(base):
+    async def run():
+        async with dial(base + "/echo") as p:
+            exts = [e for e in p.ws.extensions if e.name == "permessage-deflate"]
+            if not exts:
+                raise CaseError(f"extensions {[e.name for e in p.ws.extensions]}, want permessage-deflate")
+            e = exts[0]
+            return f"negotiated permessage-deflate, remote_no_context_takeover={e.remote_no_context_takeover} local_no_context_takeover={e.local_no_context_takeover}"
+
+    return run
+
+
+def deflate_echo_case(base, n):
+    async def run():
+        async with dial(base + "/echo") as p:
+            want = json_payload(n)
+            await p.ws.send(want)
+            m = await p.next(lambda m: True, "echo")
+            if kind_of(m) != "text":
+                raise CaseError(f"sent a text message, got {kind_of(m)}")
+            d = diff_bytes(want.encode(), m.encode())
+            if d:
+                raise CaseError(d)
+            return f"{n} bytes echoed, extensions {[e.name for e in p.ws.extensions]}"
 
     return run
 
@@ -324,6 +372,9 @@ def cases(base):
     out.append(("ping/payload", ping_case(base)))
     for code in (1000, 1001, 3000, 4999):
         out.append((f"close/{code}", close_case(base, code)))
+    out.append(("deflate/negotiated", deflate_negotiated_case(base)))
+    for n in DEFLATE_SIZES:
+        out.append((f"deflate/json/{size_label(n)}", deflate_echo_case(base, n)))
     out.append(("ws/subprotocol", subprotocol_case(base)))
     out.append(("ws/call", call_case(base)))
     out.append(("ws/sub-publish", sub_publish_case(base)))
