@@ -41,11 +41,18 @@ func deflateDial(t *testing.T, url string) *rfcPeer {
 
 // rawDeflate compresses msg as one permessage-deflate message: DEFLATE
 // with a sync flush, the trailing 00 00 ff ff removed (RFC 7692 §7.2.1).
-// It compresses whatever the size, even when the result is larger.
+// It compresses whatever the size, even when the result is larger, at
+// the fastest level.
 func rawDeflate(t testing.TB, msg []byte) []byte {
 	t.Helper()
+	return rawDeflateLevel(t, msg, flate.BestSpeed)
+}
+
+// rawDeflateLevel is rawDeflate at a compress/flate level.
+func rawDeflateLevel(t testing.TB, msg []byte, level int) []byte {
+	t.Helper()
 	var b bytes.Buffer
-	fw, err := flate.NewWriter(&b, flate.BestCompression)
+	fw, err := flate.NewWriter(&b, level)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,12 +154,15 @@ func TestDeflateEcho(t *testing.T) {
 					t.Run(fmt.Sprintf("%s/%d/compressed=%v", in.name, n, sendCompressed), func(t *testing.T) {
 						t.Parallel()
 						msg := in.make(n)
-						p := deflateDial(t, base+"/echo")
+						wire := masked(in.op, true, msg)
 						if sendCompressed {
-							p.write(deflated(in.op, true, rawDeflate(t, msg)))
-						} else {
-							p.write(masked(in.op, true, msg))
+							wire = deflated(in.op, true, rawDeflate(t, msg))
 						}
+						p := deflateDial(t, base+"/echo")
+						// A megabyte compressed and inflated by both sides
+						// under the race detector, beside the other cases.
+						p.nc.SetDeadline(time.Now().Add(4 * rfcIOTimeout))
+						p.write(wire)
 						op, got, compressed := p.readMessage()
 						if op != in.op || !bytes.Equal(got, msg) {
 							t.Fatalf("echo of %d bytes: got %v with %d bytes, want %v, same bytes", n, op, len(got), in.op)
@@ -197,7 +207,7 @@ func TestDeflateFragmented(t *testing.T) {
 func TestDeflateViolations(t *testing.T) {
 	t.Parallel()
 	zeros := func(n int) []byte { return make([]byte, n) }
-	bomb := rawDeflate(t, zeros(64<<20)) // about 64 KB that inflate to 64 MiB
+	bomb := rawDeflateLevel(t, zeros(64<<20), flate.BestCompression) // about 64 KB that inflate to 64 MiB
 	tests := []struct {
 		name string
 		send func(t *testing.T) [][]byte
