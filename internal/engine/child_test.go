@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // A child is this test binary run again as a client process, so that
@@ -42,12 +43,25 @@ type child struct {
 // returns once they are open.
 func startChild(t testing.TB, url string, n int) *child {
 	t.Helper()
+	return startChildEnv(t, url, n)
+}
+
+// startDeflateChild is startChild for clients that offer
+// permessage-deflate and send their messages compressed.
+func startDeflateChild(t testing.TB, url string, n int) *child {
+	t.Helper()
+	return startChildEnv(t, url, n, "ENGINE_TEST_CHILD_DEFLATE=1")
+}
+
+func startChildEnv(t testing.TB, url string, n int, env ...string) *child {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+url, "ENGINE_TEST_CHILD_CONNS="+strconv.Itoa(n))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -100,19 +114,36 @@ func (c *child) stop() {
 //	             time, and read each echo; answers "echoed N CPU_NS"
 //	closes       reads every connection until its Close frame; answers
 //	             "closes CODE=COUNT ..." (code 0: ended without a Close)
+//	once S       every connection sends one S-byte text message and reads
+//	             one message back; answers "once N" (N connections did)
+//	sub CH       every connection subscribes to CH on /ws and reads the
+//	             reply; answers "sub N"
+//	recv         every connection reads one message; answers
+//	             "recv N BYTES" (messages, total payload bytes on the wire)
 //
+// With ENGINE_TEST_CHILD_DEFLATE=1 the connections offer
+// permessage-deflate and send every message compressed.
 // End of input closes everything and exits.
 func childMain(url string) int {
 	n, _ := strconv.Atoi(os.Getenv("ENGINE_TEST_CHILD_CONNS"))
+	var codec *wsflate.Codec
+	var offer string
+	if os.Getenv("ENGINE_TEST_CHILD_DEFLATE") == "1" {
+		codec, _ = wsflate.New(wsflate.Options{Threshold: 1})
+		offer = wsflate.ClientOffer
+	}
 	conns := make([]*clientConn, n)
 	var failed atomic.Value
 	parallel(n, 32, func(i int) {
 		for try := 0; ; try++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			nc, br, _, err := ws.Dial(ctx, url, ws.DialOptions{})
+			nc, br, hs, err := ws.Dial(ctx, url, ws.DialOptions{Extensions: offer})
 			cancel()
+			if err == nil && codec != nil && hs.Extensions == "" {
+				err = fmt.Errorf("permessage-deflate declined")
+			}
 			if err == nil {
-				conns[i] = &clientConn{nc: nc, br: br}
+				conns[i] = &clientConn{nc: nc, br: br, z: codec}
 				return
 			}
 			if try == 5 {
@@ -154,6 +185,34 @@ func childMain(url string) int {
 				}
 			})
 			fmt.Println("echoed", echoed.Load(), cpuNanos()-before)
+		case "once", "sub", "recv":
+			var done, bytes atomic.Int64
+			parallel(n, 64, func(i int) {
+				cc := conns[i]
+				switch f[0] {
+				case "once":
+					size, _ := strconv.Atoi(f[1])
+					if cc.writeText(jsonText(size)) != nil {
+						return
+					}
+				case "sub":
+					if cc.writeText([]byte(`{"id":1,"sub":"`+f[1]+`"}`)) != nil {
+						return
+					}
+				}
+				ev, err := cc.next()
+				if err != nil || ev.Kind != ws.EventMessage {
+					fmt.Fprintln(os.Stderr, "child:", f[0], ev.Kind, err)
+					return
+				}
+				bytes.Add(int64(len(ev.Payload)))
+				done.Add(1)
+			})
+			if f[0] == "recv" {
+				fmt.Println(f[0], done.Load(), bytes.Load())
+			} else {
+				fmt.Println(f[0], done.Load())
+			}
 		case "closes":
 			var mu sync.Mutex
 			codes := map[ws.StatusCode]int{}
@@ -179,6 +238,7 @@ func childMain(url string) int {
 
 // clientConn is one client connection of a child.
 type clientConn struct {
+	z   *wsflate.Codec // compresses what the connection sends; nil: plain
 	nc  net.Conn
 	br  *bufio.Reader
 	r   *ws.Reader
@@ -187,14 +247,29 @@ type clientConn struct {
 }
 
 func (c *clientConn) writeText(p []byte) error {
+	if c.z != nil {
+		if z, ok := c.z.Deflate(nil, p, wsflate.WindowFull); ok {
+			_, err := c.nc.Write(ws.AppendMaskedFrame(nil, ws.OpText, true, ws.Rsv1, ws.NewMaskKey(), z))
+			return err
+		}
+	}
 	_, err := c.nc.Write(ws.AppendMaskedFrame(nil, ws.OpText, true, 0, ws.NewMaskKey(), p))
 	return err
+}
+
+// jsonText is n bytes of JSON-like text.
+func jsonText(n int) []byte {
+	var b []byte
+	for i := 0; len(b) < n; i++ {
+		b = fmt.Appendf(b, `{"i":%d,"symbol":"ACME","price":%d},`, i, 100+i%37)
+	}
+	return b[:n]
 }
 
 // next returns the next message or control frame from the server.
 func (c *clientConn) next() (ws.Event, error) {
 	if c.r == nil {
-		c.r = ws.NewReader(ws.ReaderOptions{Role: ws.ClientSide})
+		c.r = ws.NewReader(ws.ReaderOptions{Role: ws.ClientSide, AllowRSV1: c.z != nil})
 		c.buf = make([]byte, 16<<10)
 	}
 	c.nc.SetReadDeadline(time.Now().Add(20 * time.Second))
