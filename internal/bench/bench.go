@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // Main runs "wsgate bench" with args (the subcommand and its flags, not
@@ -24,6 +27,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	t, err := resolveTarget(ctx, o.URL, o.AllowRemote, o.SourceIPs)
 	if err != nil {
 		return err
+	}
+	if o.Deflate {
+		// Threshold 1: every message worth compressing is sent compressed.
+		if t.deflate, err = wsflate.New(wsflate.Options{Threshold: 1}); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
 	}
 	r := &runner{o: o, t: t, stderr: stderr, lat: newLatency()}
 	if o.Quiet {

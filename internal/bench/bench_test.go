@@ -79,6 +79,8 @@ func TestEchoAgainstWsgate(t *testing.T) {
 		{"text pipelined", []string{"--size", "1024", "--text", "--inflight", "8"}},
 		{"empty payloads", []string{"--size", "0", "--inflight", "3"}},
 		{"large payloads", []string{"--size", "70000", "--inflight", "2"}},
+		{"text compressed", []string{"--size", "1024", "--text", "--inflight", "4", "--deflate"}},
+		{"binary compressed", []string{"--size", "70000", "--deflate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,6 +207,7 @@ func TestFanoutAgainstWsgate(t *testing.T) {
 	}{
 		{"pub on ws", nil},
 		{"api publish", []string{"--api-key", "secret", "--size", "100"}},
+		{"pub on ws compressed", []string{"--size", "2000", "--deflate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,6 +227,16 @@ func TestFanoutAgainstWsgate(t *testing.T) {
 				t.Errorf("deliveries %d for %d publications in the window, %d in all", res.Msgs, res.Published, res.Codes["ok"])
 			}
 		})
+	}
+}
+
+// TestDeflateDeclined checks that --deflate fails against a server that
+// does not accept permessage-deflate.
+func TestDeflateDeclined(t *testing.T) {
+	t.Parallel()
+	_, err := runJSON(t, "echo", "--url", corruptingEcho(t), "--conns", "1", "--deflate")
+	if err == nil || !strings.Contains(err.Error(), "deflate") {
+		t.Fatalf("err = %v, want the server's refusal of permessage-deflate", err)
 	}
 }
 

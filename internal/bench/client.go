@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"errors"
@@ -10,10 +11,18 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // errStopped ends a connection's loop when the run is over.
 var errStopped = errors.New("bench: run stopped")
+
+// errNoDeflate: --deflate was given and the server declined compression.
+var errNoDeflate = errors.New("bench: permessage-deflate declined")
+
+// maxInflated is the largest message, in bytes, a --deflate client
+// inflates.
+const maxInflated = 64 << 20
 
 // conn is the client side of one WebSocket connection, driven by one
 // goroutine: it is not safe for concurrent use, except stopOn's callback.
@@ -26,6 +35,10 @@ type conn struct {
 	out  []byte // frames waiting for flush
 	rng  *rand.ChaCha8
 
+	z    *wsflate.Codec // permessage-deflate negotiated; nil: plain
+	zout []byte         // scratch for compressing one message
+	zin  []byte         // the last inflated message
+
 	// closed is the Close the server sent, if any.
 	closed    *ws.CloseError
 	sentClose bool // our Close went out: the server's is not answered
@@ -36,15 +49,26 @@ type conn struct {
 func dialConn(ctx context.Context, t target, id, readBuf int, timeout time.Duration, subprotocols []string) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	nc, br, _, err := ws.Dial(ctx, t.url, ws.DialOptions{NetDialer: t.dialer(id), Subprotocols: subprotocols})
+	var offer string
+	if t.deflate != nil {
+		offer = wsflate.ClientOffer
+	}
+	nc, br, hs, err := ws.Dial(ctx, t.url, ws.DialOptions{NetDialer: t.dialer(id), Subprotocols: subprotocols, Extensions: offer})
 	if err != nil {
 		return nil, err
+	}
+	if t.deflate != nil {
+		if _, ok, err := wsflate.AcceptResponse([]string{hs.Extensions}); !ok || err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("bench: --deflate: the server answered %q: %w", hs.Extensions, cmp.Or(err, errNoDeflate))
+		}
 	}
 	c := &conn{
 		id: id,
 		nc: nc,
-		rd: ws.NewReader(ws.ReaderOptions{Role: ws.ClientSide}),
+		rd: ws.NewReader(ws.ReaderOptions{Role: ws.ClientSide, AllowRSV1: t.deflate != nil}),
 		in: make([]byte, readBuf),
+		z:  t.deflate,
 	}
 	if n := br.Buffered(); n > 0 {
 		c.pend, _ = br.Peek(n)
@@ -69,8 +93,16 @@ func (c *conn) maskKey() [4]byte {
 	return [4]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
 }
 
-// queue appends one whole masked frame to the output.
+// queue appends one whole masked frame to the output; with
+// permessage-deflate a data message that shrinks is sent compressed.
 func (c *conn) queue(op ws.Opcode, payload []byte) {
+	if c.z != nil && op.IsData() {
+		if z, ok := c.z.Deflate(c.zout[:0], payload, wsflate.WindowFull); ok {
+			c.zout = z
+			c.out = ws.AppendMaskedFrame(c.out, op, true, ws.Rsv1, c.maskKey(), z)
+			return
+		}
+	}
 	c.out = ws.AppendMaskedFrame(c.out, op, true, 0, c.maskKey(), payload)
 }
 
@@ -106,6 +138,12 @@ func (c *conn) read(onMessage func(ev ws.Event)) error {
 		b = b[n:]
 		switch ev.Kind {
 		case ws.EventMessage:
+			if ev.Compressed {
+				if c.zin, err = c.z.Inflate(c.zin[:0], ev.Payload, maxInflated); err != nil {
+					return fmt.Errorf("bench: from server: %w", err)
+				}
+				ev.Payload, ev.Compressed = c.zin, false
+			}
 			onMessage(ev)
 		case ws.EventPing:
 			c.queue(ws.OpPong, ev.Payload)

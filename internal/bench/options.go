@@ -76,6 +76,7 @@ type Options struct {
 	ServerPID   int           // 0: no server statistics
 	AllowRemote bool          // accept targets outside 127.0.0.0/8 and ::1
 	Quiet       bool          // no progress line on stderr
+	Deflate     bool          // offer permessage-deflate and compress what is sent
 
 	DialConcurrency int           // handshakes in flight during the storm
 	DialTimeout     time.Duration // one TCP connect plus handshake
@@ -197,6 +198,7 @@ func newFlagSet(cmd Command, o *Options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "report this process's CPU (user+sys) and RSS from /proc")
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow targets outside the loopback range")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress line on stderr")
+	fs.BoolVar(&o.Deflate, "deflate", false, "offer permessage-deflate (RFC 7692), send messages compressed and fail when the server declines")
 	fs.IntVar(&o.DialConcurrency, "dial-concurrency", 64, "handshakes in flight while connecting")
 	fs.DurationVar(&o.DialTimeout, "dial-timeout", 10*time.Second, "timeout of one connect and handshake")
 	fs.IntVar(&o.SourceIPs, "source-ips", 8, "spread connections over source addresses 127.0.0.1..127.0.0.N (127.x targets)")

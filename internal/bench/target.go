@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // target is where a run connects: the URL and, for 127.x targets, the
@@ -13,6 +15,10 @@ import (
 type target struct {
 	url     string
 	sources []netip.Addr // empty: let the kernel choose
+	// deflate, when not nil, makes every connection offer
+	// permessage-deflate, send its messages compressed and inflate the
+	// server's.
+	deflate *wsflate.Codec
 }
 
 // resolveTarget checks that rawURL names a loopback host (unless
