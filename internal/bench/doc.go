@@ -24,6 +24,11 @@
 // messages per CPU-second. --json prints one JSON object instead of the
 // text summary; a progress line goes to stderr every second.
 //
+// With --deflate every connection offers permessage-deflate (RFC 7692,
+// wsflate.ClientOffer), fails when the server declines, sends each
+// message compressed when that shrinks it and inflates the server's
+// compressed messages before checking them.
+//
 // # Limits
 //
 // Targets must be loopback addresses unless --allow-remote is given.
