@@ -81,7 +81,9 @@ func (k EngineKind) internal() (engine.Kind, bool) {
 // says what its zero value means. New never modifies the caller's Config.
 type Config struct {
 	// MaxMessageSize limits one incoming WebSocket message, in bytes. A
-	// larger message closes the connection with 1009 (RFC 6455). Zero
+	// larger message closes the connection with 1009 (RFC 6455). A
+	// compressed message is held to it twice: on the wire, and while it
+	// is inflated, which stops as soon as the output would pass it. Zero
 	// means 1 MiB; negative means no limit.
 	MaxMessageSize int64
 	// MaxPublishSize limits the "data" of a client's pub, in bytes. A
