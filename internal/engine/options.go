@@ -14,7 +14,9 @@ type Options struct {
 	// callers check first.
 	Kind Kind
 	// MaxMessageSize limits one incoming message, in bytes; a larger one is
-	// closed with 1009. Zero means 1 MiB; negative means no limit.
+	// closed with 1009. A compressed message is checked on the wire and
+	// again while it is inflated. Zero means 1 MiB; negative means no
+	// limit.
 	MaxMessageSize int64
 	// MaxQueuedBytes limits the bytes waiting to be written to one
 	// connection. A connection that falls further behind is a slow
