@@ -18,5 +18,12 @@
 //     is sent with writev when the socket drains. One sweep per loop
 //     applies every timeout.
 //
+// Compression (deflate.go): a connection that negotiated permessage-deflate
+// (RFC 7692; Serve's Params, Options.Codec) accepts RSV1 on data messages,
+// inflates them into a pooled buffer within MaxMessageSize (1009 past it,
+// 1007 for corrupt data or invalid UTF-8) and sends WriteMessage payloads
+// and prepared frames compressed when that is worth it. Between messages
+// it holds only its 4-byte Params.
+//
 // The engine knows nothing about JSON, channels or caches.
 package engine
