@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,8 +61,12 @@ func childFor(t *testing.T, mode, url string, n int) *child {
 func measureDeflateMemory(t *testing.T, server, mode string, n int) {
 	url, conns, stop := measuredServer(t, server)
 	defer stop()
+	size := "1024"
+	if v := os.Getenv("WSGATE_MEASURE_SIZE"); v != "" {
+		size = v
+	}
 	warm := childFor(t, mode, url, 10)
-	warm.do("once 1024")
+	warm.do("once " + size)
 	warm.stop()
 	waitFor(t, func() bool { return conns() == 0 })
 	base := rssAfterGC()
@@ -71,13 +76,13 @@ func measureDeflateMemory(t *testing.T, server, mode string, n int) {
 	for conns() != n && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if got := c.do("once 1024"); got != "once "+strconv.Itoa(n) {
+	if got := c.do("once " + size); got != "once "+strconv.Itoa(n) {
 		t.Fatalf("child: %q, want every connection to have exchanged a message", got)
 	}
 	time.Sleep(200 * time.Millisecond)
 	rss := rssAfterGC()
-	t.Logf("%s/%s: %d idle connections after one 1 KiB message each: RSS %+d KiB, %.0f bytes per connection (heap in use %d KiB)",
-		server, mode, n, (rss-base)>>10, float64(rss-base)/float64(n), heapInUse()>>10)
+	t.Logf("%s/%s: %d idle connections after one %s-byte message each: RSS %+d KiB, %.0f bytes per connection (heap in use %d KiB, stacks %d KiB)",
+		server, mode, n, size, (rss-base)>>10, float64(rss-base)/float64(n), heapInUse()>>10, stackInUse()>>10)
 	c.stop()
 }
 
@@ -120,6 +125,12 @@ func measureDeflateFanOut(t *testing.T, server, mode string, n int) {
 			wire/int64(n))
 	}
 	c.stop()
+}
+
+func stackInUse() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.StackInuse
 }
 
 // priceDocument is a valid JSON price history of about n bytes.
