@@ -73,10 +73,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 		}
 		return
 	}
-	// Under the epoll engine a plaintext *net.TCPConn moves to an event
-	// loop and Serve returns at once, ending this goroutine; a TLS
-	// connection (*tls.Conn) runs on the goroutine engine, as does every
-	// connection under EngineGoroutine.
+	// Serve returns at once, ending this goroutine: under the epoll
+	// engine a plaintext *net.TCPConn moves to an event loop; a TLS
+	// connection (*tls.Conn), like every connection under
+	// EngineGoroutine, gets two goroutines of its own.
 	var pmd wsflate.Params
 	if hs.Extensions != "" {
 		// The response is the Codec's own; an error cannot happen, and

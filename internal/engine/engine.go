@@ -102,12 +102,14 @@ func (e *Engine) Kind() Kind { return e.opts.Kind }
 // an Engine without Options.Codec, means no compression: then a frame
 // with RSV1 fails the connection with 1002.
 //
-// Under the epoll engine a *net.TCPConn moves to an event loop and Serve
-// returns at once: the loop calls h from then on, and nc is closed (the
-// loop owns a duplicate of its socket). Any other connection (TLS) runs
-// on the goroutine engine, and Serve returns when it has ended and
-// OnClose has returned. After Shutdown or Close, Serve closes nc and
-// returns ErrEngineClosed without calling h.
+// Serve returns at once. Under the epoll engine a *net.TCPConn moves to
+// an event loop, which calls h from then on, and nc is closed (the loop
+// owns a duplicate of its socket). Any other connection (TLS) runs on the
+// goroutine engine, on two goroutines of its own: the caller's goroutine
+// (net/http's, with its deep stack and its buffers) is not kept for the
+// connection's life. br is read by the connection's goroutine after
+// Serve returns. After Shutdown or Close, Serve closes nc and returns
+// ErrEngineClosed without calling h.
 func (e *Engine) Serve(nc net.Conn, br *bufio.Reader, h Handler, pmd wsflate.Params) error {
 	if e.opts.Codec == nil {
 		pmd = wsflate.Params{}
