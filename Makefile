@@ -6,7 +6,8 @@
 #   make build   builds bin/wsgate
 #   make fuzz    runs each Fuzz target in the repository for FUZZTIME
 #   make deps    installs the test peers: Debian's python3-websockets,
-#                Node.js and npm (when missing) and e2e/node's modules
+#                Node.js, npm and Chromium (when missing) and e2e/node's
+#                modules (ws, playwright-core)
 #
 # Installing needs root or sudo, and Debian's apt.
 
@@ -47,6 +48,7 @@ deps-apt:
 	dpkg -s python3-websockets >/dev/null 2>&1 || missing="$$missing python3-websockets"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && \

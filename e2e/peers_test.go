@@ -88,7 +88,19 @@ func parseLine(b []byte) (scriptLine, error) {
 
 // runScript runs argv with the server's URL and turns each case the
 // script reports into a subtest. A case the script does not report fails.
+// runScript runs a peer script against base and reports each of the
+// interop cases as a subtest.
 func runScript(t *testing.T, argv []string, base string) {
+	var names []string
+	for _, c := range interopCases() {
+		names = append(names, c.name)
+	}
+	runScriptCases(t, argv, base, names)
+}
+
+// runScriptCases runs a peer script against base; the script must report
+// exactly the cases named, each once.
+func runScriptCases(t *testing.T, argv []string, base string, cases []string) {
 	ctx, cancel := context.WithTimeout(t.Context(), scriptTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], base)...)
@@ -103,8 +115,8 @@ func runScript(t *testing.T, argv []string, base string) {
 		t.Fatal(err)
 	}
 	want := map[string]bool{}
-	for _, c := range interopCases() {
-		want[c.name] = true
+	for _, name := range cases {
+		want[name] = true
 	}
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(out)
@@ -137,9 +149,9 @@ func runScript(t *testing.T, argv []string, base string) {
 		t.Errorf("reading the script's output: %v", err)
 	}
 	werr := cmd.Wait()
-	for _, c := range interopCases() {
-		if !seen[c.name] {
-			t.Run(c.name, func(t *testing.T) {
+	for _, name := range cases {
+		if !seen[name] {
+			t.Run(name, func(t *testing.T) {
 				t.Fatalf("the script reported no result for this case (it exited: %v)", werr)
 			})
 		}
