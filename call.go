@@ -132,6 +132,22 @@ func (s *Server) stopCalls() {
 	}
 }
 
+// cachedResult returns a fresh cached result of a call, or nil. It never
+// blocks, so a session answers cache hits on the connection's own reader
+// (or event loop) without starting a goroutine.
+func (s *Server) cachedResult(method string, args json.RawMessage) json.RawMessage {
+	if s.cache == nil {
+		return nil
+	}
+	if r, ok := s.route(method); ok && r.ttl <= 0 || !ok && s.backend == nil {
+		return nil // not cacheable, or nobody to answer
+	}
+	if e := s.cache.Fresh(cache.Request{Method: method, Args: args}); e != nil {
+		return e.Value
+	}
+	return nil
+}
+
 // call answers one call with the result's JSON, through the cache where
 // the result may be cached.
 func (s *Server) call(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error) {

@@ -95,6 +95,12 @@ func (ss *session) call(req envelope.Request) {
 		ss.replyError(req.ID, CodeNotFound, fmt.Sprintf("no method %q", req.Method))
 		return
 	}
+	if result := ss.s.cachedResult(req.Method, req.Args); result != nil {
+		start := time.Now()
+		ss.reply(req.ID, result)
+		ss.s.metrics.observeCall("", start)
+		return
+	}
 	select {
 	case ss.slots <- struct{}{}:
 	default:

@@ -184,6 +184,23 @@ func (c *Cache) Get(ctx context.Context, r Request, load LoadFunc) (*Entry, Sour
 	return e, Miss, err
 }
 
+// Fresh returns the fresh entry answering r, or nil when there is none
+// (nothing held, or only a stale entry, which Get serves while it starts
+// the refresh). It never loads and never waits, so it may be called where
+// blocking is not allowed, such as an event loop. A fresh entry counts as
+// a hit.
+func (c *Cache) Fresh(r Request) *Entry {
+	full, shared, err := c.key(r)
+	if err != nil {
+		return nil
+	}
+	if e, src := c.lookup(full, shared, c.now()); src == Hit {
+		c.hits.Add(1)
+		return e
+	}
+	return nil
+}
+
 // lookup finds the entry answering full (the user's own) or shared. src is
 // 0 when there is none, or it has expired.
 func (c *Cache) lookup(full, shared string, now int64) (*Entry, Source) {
