@@ -21,6 +21,7 @@ const (
 	stHalfClose                       // we failed the connection: send FIN after our Close frame
 	stAborted                         // the socket is being dropped: nobody writes to it any more
 	stEnded                           // epoll: the socket is closed and OnClose has been called
+	stBatch                           // epoll: the loop is handling the peer's input; writes wait for its flush
 )
 
 // readFlags is the read side's bookkeeping; only the reader (the read
@@ -39,7 +40,10 @@ const (
 // from any goroutine, the Handler's methods included. Under the epoll
 // engine a write goes to the socket at once, from the caller's goroutine,
 // when nothing is waiting; what the socket does not take is queued and
-// sent when the socket drains. Under the goroutine engine a writer
+// sent when the socket drains. While the loop is handling the peer's
+// input (OnMessage, pongs, the answer to a Close), writes are queued
+// and the loop sends them with one writev when it has handled all it
+// read. Under the goroutine engine a writer
 // goroutine sends what is queued, several frames per system call. Either
 // way frames from one goroutine go out in the order they were written,
 // and the queue is bounded by Options.MaxQueuedBytes. Reads happen only
@@ -136,7 +140,7 @@ func (c *Conn) writeData(op ws.Opcode, rsv uint8, payload []byte) error {
 		return ErrClosed
 	}
 	e.countSent(rsv != 0)
-	if c.l != nil && c.out == nil {
+	if c.sendsNowLocked() {
 		var hdr [ws.MaxHeaderSize]byte
 		h := ws.AppendHeader(hdr[:0], ws.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(payload))})
 		c.sendNowLocked([][]byte{h, payload}, kindData, false)
@@ -171,7 +175,7 @@ func (c *Conn) WriteFrame(f *frame.Prepared) error {
 	if f.Opcode().IsData() {
 		c.engine().countSent(deflated)
 	}
-	if c.l != nil && c.out == nil {
+	if c.sendsNowLocked() {
 		c.sendNowLocked([][]byte{wire}, kindData, true)
 		c.mu.Unlock()
 		return nil
@@ -182,10 +186,24 @@ func (c *Conn) WriteFrame(f *frame.Prepared) error {
 	return err
 }
 
+// sendsNowLocked reports whether a write goes to the socket at once:
+// under epoll, when nothing waits and the loop is not handling the
+// peer's input (then writes join the batch it flushes). c.mu must be
+// held.
+func (c *Conn) sendsNowLocked() bool {
+	return c.l != nil && c.out == nil && c.state&stBatch == 0
+}
+
 // queueDataLocked queues wire behind what waits, or applies the slow
-// consumer policy. c.mu must be held.
+// consumer policy. Bytes batched during a read count against the limit
+// only once the socket refused them: a batch about to pass it is flushed
+// first. c.mu must be held.
 func (c *Conn) queueDataLocked(wire []byte) error {
-	if c.queued > 0 && c.queued+len(wire) > c.engine().opts.MaxQueuedBytes {
+	limit := c.engine().opts.MaxQueuedBytes
+	if c.state&stBatch != 0 && c.queued > 0 && c.queued+len(wire) > limit {
+		c.flushBatchLocked(nil, c.engine().now())
+	}
+	if c.queued > 0 && c.queued+len(wire) > limit {
 		// The peer is not keeping up. What is queued would only grow, so
 		// drop it and close; a client resumes from its last seq.
 		if c.out != nil {
@@ -218,7 +236,7 @@ func (c *Conn) sendControl(op ws.Opcode, payload []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if c.l != nil && c.out == nil {
+	if c.sendsNowLocked() {
 		var buf [2 + ws.MaxControlPayload]byte
 		c.sendNowLocked([][]byte{ws.AppendFrame(buf[:0], op, true, 0, payload)}, kindControl, false)
 		c.mu.Unlock()
@@ -258,11 +276,11 @@ func (c *Conn) startCloseLocked(code ws.StatusCode, reason string) {
 		c.g.nc.SetReadDeadline(e.clock(c.closeBy))
 		return
 	}
-	if c.out == nil {
+	if c.sendsNowLocked() {
 		c.sendNowLocked([][]byte{wire}, kindClose, true)
 		return
 	}
-	c.out.closeFrame = wire
+	c.queueLocked().closeFrame = wire
 }
 
 // closeWrittenLocked records that our Close frame is out and, when we

@@ -29,6 +29,7 @@ func (c *Conn) sendNowLocked(bufs [][]byte, kind frameKind, owned bool) {
 	for written < total {
 		var n int
 		var err error
+		c.l.writes.Add(1)
 		if len(rest) == 1 {
 			n, err = netpoll.Write(int(c.fd), rest[0])
 		} else {
@@ -82,17 +83,19 @@ func skip(bufs [][]byte, n int) [][]byte {
 }
 
 // flushLocked writes what waits in c.out until the socket is full or
-// nothing is left. iov is scratch space, returned for reuse. Called by the
-// loop when the socket reports it can take bytes. c.mu must be held.
-func (c *Conn) flushLocked(iov [][]byte) [][]byte {
+// nothing is left. iov is scratch space, returned for reuse; now is the
+// engine clock. Called by the loop when the socket reports it can take
+// bytes, and to flush a batch. c.mu must be held.
+func (c *Conn) flushLocked(iov [][]byte, now int64) [][]byte {
 	for c.out != nil && c.state&stAborted == 0 {
 		iov = c.out.gather(iov[:0], netpoll.MaxIovecs)
+		c.l.writes.Add(1)
 		n, err := netpoll.Writev(int(c.fd), iov)
 		clear(iov)
 		if n > 0 {
 			data, closeDone := c.out.advance(n)
 			c.queued -= data
-			c.stallAt = c.l.now
+			c.stallAt = now
 			if c.out.empty() {
 				c.out = nil
 				c.stallAt = 0
@@ -107,6 +110,42 @@ func (c *Conn) flushLocked(iov [][]byte) [][]byte {
 			}
 			break
 		}
+	}
+	return iov
+}
+
+// beginBatch makes c's writes wait in c.out while the loop handles the
+// peer's input, so that the replies to many messages leave in one writev.
+// It reports whether the socket may take bytes: false when data waited
+// already, for then the socket refused bytes and its drain edge flushes
+// the batch too. Only the loop calls it.
+func (c *Conn) beginBatch() (writable bool) {
+	c.mu.Lock()
+	c.state |= stBatch
+	writable = c.out == nil
+	c.mu.Unlock()
+	return writable
+}
+
+// endBatch ends what beginBatch started and, when the socket may take
+// bytes, writes what the batch queued. iov is the loop's scratch,
+// returned for reuse. Only the loop calls it.
+func (c *Conn) endBatch(iov [][]byte, writable bool, now int64) [][]byte {
+	c.mu.Lock()
+	c.state &^= stBatch
+	if writable && c.out != nil {
+		iov = c.flushBatchLocked(iov, now)
+	}
+	c.mu.Unlock()
+	return iov
+}
+
+// flushBatchLocked writes what waits in c.out and, when the socket
+// refuses some of it, starts the write timeout. c.mu must be held.
+func (c *Conn) flushBatchLocked(iov [][]byte, now int64) [][]byte {
+	iov = c.flushLocked(iov, now)
+	if c.out != nil && c.stallAt == 0 {
+		c.stallAt = now
 	}
 	return iov
 }

@@ -15,8 +15,10 @@
 //     keeps a decoder (and its bytes) only while a frame or fragmented
 //     message is partial. Writes go to the socket at once from the writing
 //     goroutine; what does not fit waits as references to the frames and
-//     is sent with writev when the socket drains. One sweep per loop
-//     applies every timeout.
+//     is sent with writev when the socket drains. While the loop handles
+//     a connection's input, writes to that connection (the Handler's
+//     replies) wait and leave together in one writev once the read is
+//     done. One sweep per loop applies every timeout.
 //
 // Compression (deflate.go): a connection that negotiated permessage-deflate
 // (RFC 7692; Serve's Params, Options.Codec) accepts RSV1 on data messages,

@@ -10,6 +10,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsgate/wsgate/internal/netpoll"
@@ -76,6 +77,8 @@ type loop struct {
 	readers []*ws.Reader // idle decoders, reset
 	again   []*Conn      // connections left with bytes to read this round
 	now     int64        // engine clock after the last epoll_wait
+
+	writes atomic.Uint64 // write and writev system calls on the loop's sockets, from any goroutine
 
 	mu       sync.Mutex // guards the fields below
 	tasks    []task
@@ -336,7 +339,7 @@ func (l *loop) onEvent(ev netpoll.Event) {
 	if ev.Events&netpoll.Writable != 0 {
 		c.mu.Lock()
 		if c.out != nil {
-			l.iov = c.flushLocked(l.iov)
+			l.iov = c.flushLocked(l.iov, l.now)
 		}
 		c.mu.Unlock()
 	}
@@ -350,10 +353,25 @@ func (l *loop) onEvent(ev netpoll.Event) {
 // end of stream), feeding the bytes to the decoder. hangUp says the event
 // reported the peer's FIN or an error: then a short read is not taken to
 // mean that all was read, since no new edge will come for the FIN.
+//
+// What the Handler (or any goroutine) writes meanwhile is batched and
+// written with one writev once the reads are done, before the peer's end
+// of stream is acted on.
 func (l *loop) read(c *Conn, hangUp bool) {
+	writable := c.beginBatch()
+	end := l.readBatch(c, hangUp)
+	l.iov = c.endBatch(l.iov, writable, l.now)
+	if end != nil {
+		c.abort(end)
+	}
+}
+
+// readBatch is read's loop. It returns io.EOF when the peer ended its
+// stream; read errors abort c at once.
+func (l *loop) readBatch(c *Conn, hangUp bool) (end error) {
 	for range maxReadsPerEvent {
 		if c.rflags&rDone != 0 {
-			return // the peer's Close arrived; what follows is ignored
+			return nil // the peer's Close arrived; what follows is ignored
 		}
 		n, err := netpoll.Read(int(c.fd), l.buf)
 		switch {
@@ -361,19 +379,19 @@ func (l *loop) read(c *Conn, hangUp bool) {
 			c.onRead(l.now)
 			l.feed(c, l.buf[:n])
 			if n < len(l.buf) && !hangUp || c.aborted() {
-				return
+				return nil
 			}
 		case err == nil:
-			c.abort(io.EOF)
-			return
+			return io.EOF
 		case netpoll.IsAgain(err):
-			return
+			return nil
 		default:
 			c.abort(fmt.Errorf("engine: read: %w", err))
-			return
+			return nil
 		}
 	}
 	l.again = append(l.again, c)
+	return nil
 }
 
 // readAgain gives the connections that had more to read their next turn.
@@ -514,3 +532,6 @@ func (l *loop) sweepConns() {
 		}
 	}
 }
+
+// loopWrites is l.writes, read atomically.
+func (l *loop) loopWrites() uint64 { return l.writes.Load() }
