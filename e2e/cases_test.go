@@ -74,15 +74,8 @@ func echoCase(k msgKind, n int) func(context.Context, goClient, string) (string,
 		if err := c.Write(ctx, k, want); err != nil {
 			return "", err
 		}
-		gk, got, err := c.Read(ctx)
-		if err != nil {
+		if err := readEcho(ctx, c, k, want); err != nil {
 			return "", err
-		}
-		if gk != k {
-			return "", fmt.Errorf("sent a %v message, got %v", k, gk)
-		}
-		if d := diffBytes(want, got); d != "" {
-			return "", fmt.Errorf("%s", d)
 		}
 		return fmt.Sprintf("%d bytes echoed", n), nil
 	}
@@ -110,15 +103,8 @@ func fragmentedCase(k msgKind) func(context.Context, goClient, string) (string, 
 		if err != nil {
 			return "", err
 		}
-		gk, got, err := c.Read(ctx)
-		if err != nil {
+		if err := readEcho(ctx, c, k, whole); err != nil {
 			return "", err
-		}
-		if gk != k {
-			return "", fmt.Errorf("sent a %v message, got %v", k, gk)
-		}
-		if d := diffBytes(whole, got); d != "" {
-			return "", fmt.Errorf("%s", d)
 		}
 		return detail + ", echoed whole", nil
 	}
@@ -162,18 +148,27 @@ func deflateEchoCase(n int) func(context.Context, goClient, string) (string, err
 		if err := c.Write(ctx, kindText, want); err != nil {
 			return "", err
 		}
-		gk, got, err := c.Read(ctx)
-		if err != nil {
+		if err := readEcho(ctx, c, kindText, want); err != nil {
 			return "", err
-		}
-		if gk != kindText {
-			return "", fmt.Errorf("sent a text message, got %v", gk)
-		}
-		if d := diffBytes(want, got); d != "" {
-			return "", fmt.Errorf("%s", d)
 		}
 		return fmt.Sprintf("%d bytes echoed, extensions %q", n, c.Extensions()), nil
 	}
+}
+
+// readEcho reads the next message on c and checks that it is want, of
+// kind k, byte for byte.
+func readEcho(ctx context.Context, c goConn, k msgKind, want []byte) error {
+	gk, got, err := c.Read(ctx)
+	if err != nil {
+		return err
+	}
+	if gk != k {
+		return fmt.Errorf("sent a %v message, got %v", k, gk)
+	}
+	if d := diffBytes(want, got); d != "" {
+		return fmt.Errorf("%s", d)
+	}
+	return nil
 }
 
 func pingCase(ctx context.Context, cl goClient, base string) (string, error) {
