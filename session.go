@@ -72,7 +72,7 @@ func (ss *session) OnClose(c *engine.Conn, err error) {
 }
 
 // Send implements hub.Subscriber: publications share one prepared frame.
-func (ss *session) Send(f *frame.Prepared) { ss.c.WriteFrame(f) }
+func (ss *session) Send(f *frame.Prepared) { ss.c.DeliverFrame(f) }
 
 func (ss *session) reply(id, result json.RawMessage) {
 	ss.c.WriteMessage(ws.OpText, envelope.AppendResult(nil, id, result))

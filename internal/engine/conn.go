@@ -22,6 +22,7 @@ const (
 	stAborted                         // the socket is being dropped: nobody writes to it any more
 	stEnded                           // epoll: the socket is closed and OnClose has been called
 	stBatch                           // epoll: the loop is handling the peer's input; writes wait for its flush
+	stDeferred                        // epoll: c is on its loop's list of connections to flush (DeliverFrame)
 )
 
 // readFlags is the read side's bookkeeping; only the reader (the read
@@ -43,7 +44,8 @@ const (
 // sent when the socket drains. While the loop is handling the peer's
 // input (OnMessage, pongs, the answer to a Close), writes are queued
 // and the loop sends them with one writev when it has handled all it
-// read. Under the goroutine engine a writer
+// read. DeliverFrame leaves even the first attempt to the loop. Under
+// the goroutine engine a writer
 // goroutine sends what is queued, several frames per system call. Either
 // way frames from one goroutine go out in the order they were written,
 // and the queue is bounded by Options.MaxQueuedBytes. Reads happen only
@@ -161,19 +163,9 @@ func (c *Conn) writeData(op ws.Opcode, rsv uint8, payload []byte) error {
 // one, so one compression serves every such connection. Errors are those
 // of WriteMessage.
 func (c *Conn) WriteFrame(f *frame.Prepared) error {
-	wire, deflated := f.Wire(), false
-	if c.deflating() {
-		if z := f.Deflated(c.pmd.ServerWindow()); z != nil {
-			wire, deflated = z, true
-		}
-	}
-	c.mu.Lock()
-	if c.state&(stCloseSent|stAborted) != 0 {
-		c.mu.Unlock()
+	wire := c.lockForFrame(f)
+	if wire == nil {
 		return ErrClosed
-	}
-	if f.Opcode().IsData() {
-		c.engine().countSent(deflated)
 	}
 	if c.sendsNowLocked() {
 		c.sendNowLocked([][]byte{wire}, kindData, true)
@@ -186,6 +178,58 @@ func (c *Conn) WriteFrame(f *frame.Prepared) error {
 	return err
 }
 
+// DeliverFrame sends a prepared frame like WriteFrame, but under epoll
+// it leaves the system call to the connection's event loop: the frame is
+// queued (a reference) and the loop writes it on its next turn, so a
+// goroutine that hands one publication to thousands of connections pays
+// a queue append for each, returns at once, and the loops write in
+// parallel. Frames keep their order with every other write of the
+// connection. Under the goroutine engine it is WriteFrame, whose writer
+// goroutine already writes. Errors are those of WriteMessage.
+func (c *Conn) DeliverFrame(f *frame.Prepared) error {
+	if c.l == nil {
+		return c.WriteFrame(f)
+	}
+	wire := c.lockForFrame(f)
+	if wire == nil {
+		return ErrClosed
+	}
+	// Someone writes what is queued already: the loop's batch flush,
+	// its pass over deferred connections, or the drain edge of a socket
+	// that refused bytes. Otherwise this frame puts c on the loop's list.
+	wake := c.state&(stBatch|stDeferred) == 0 && c.out == nil
+	if wake {
+		c.state |= stDeferred
+	}
+	err := c.queueDataLocked(wire)
+	c.mu.Unlock()
+	if wake {
+		c.l.flushLater(c)
+	}
+	return err
+}
+
+// lockForFrame takes c.mu and returns the bytes of f to send on c (its
+// deflated twin when c compresses and f has one), counting a data frame
+// as sent. It returns nil, with c.mu released, when c is closing.
+func (c *Conn) lockForFrame(f *frame.Prepared) []byte {
+	wire, deflated := f.Wire(), false
+	if c.deflating() {
+		if z := f.Deflated(c.pmd.ServerWindow()); z != nil {
+			wire, deflated = z, true
+		}
+	}
+	c.mu.Lock()
+	if c.state&(stCloseSent|stAborted) != 0 {
+		c.mu.Unlock()
+		return nil
+	}
+	if f.Opcode().IsData() {
+		c.engine().countSent(deflated)
+	}
+	return wire
+}
+
 // sendsNowLocked reports whether a write goes to the socket at once:
 // under epoll, when nothing waits and the loop is not handling the
 // peer's input (then writes join the batch it flushes). c.mu must be
@@ -195,12 +239,12 @@ func (c *Conn) sendsNowLocked() bool {
 }
 
 // queueDataLocked queues wire behind what waits, or applies the slow
-// consumer policy. Bytes batched during a read count against the limit
-// only once the socket refused them: a batch about to pass it is flushed
-// first. c.mu must be held.
+// consumer policy. Bytes batched during a read, or deferred to the loop,
+// count against the limit only once the socket refused them: a batch
+// about to pass it is flushed first. c.mu must be held.
 func (c *Conn) queueDataLocked(wire []byte) error {
 	limit := c.engine().opts.MaxQueuedBytes
-	if c.state&stBatch != 0 && c.queued > 0 && c.queued+len(wire) > limit {
+	if c.state&(stBatch|stDeferred) != 0 && c.queued > 0 && c.queued+len(wire) > limit {
 		c.flushBatchLocked(nil, c.engine().now())
 	}
 	if c.queued > 0 && c.queued+len(wire) > limit {

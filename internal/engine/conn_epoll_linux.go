@@ -90,7 +90,13 @@ func (c *Conn) flushLocked(iov [][]byte, now int64) [][]byte {
 	for c.out != nil && c.state&stAborted == 0 {
 		iov = c.out.gather(iov[:0], netpoll.MaxIovecs)
 		c.l.writes.Add(1)
-		n, err := netpoll.Writev(int(c.fd), iov)
+		var n int
+		var err error
+		if len(iov) == 1 {
+			n, err = netpoll.Write(int(c.fd), iov[0]) // write(2) costs less than a writev of one buffer
+		} else {
+			n, err = netpoll.Writev(int(c.fd), iov)
+		}
 		clear(iov)
 		if n > 0 {
 			data, closeDone := c.out.advance(n)

@@ -120,8 +120,9 @@ func openFDs(t *testing.T) int {
 }
 
 // TestConcurrentWritersKeepOrder has many goroutines write to each of many
-// connections at once, with the peer reading: every frame arrives, and
-// each writer's frames arrive in the order written.
+// connections at once, some with WriteMessage, some with DeliverFrame, with
+// the peer reading: every frame arrives, and each writer's frames arrive in
+// the order written.
 func TestConcurrentWritersKeepOrder(t *testing.T) {
 	eachKind(t, func(t *testing.T, kind engine.Kind) {
 		const conns, writers, perWriter = 50, 8, 200
@@ -153,7 +154,11 @@ func TestConcurrentWritersKeepOrder(t *testing.T) {
 					defer wg.Done()
 					for i := range perWriter {
 						msg := binary.BigEndian.AppendUint32([]byte{byte(w)}, uint32(i))
-						if err := c.WriteMessage(ws.OpBinary, msg); err != nil {
+						write := func() error { return c.WriteMessage(ws.OpBinary, msg) }
+						if w%2 == 1 { // half the writers leave the write to the loop
+							write = func() error { return c.DeliverFrame(frame.New(ws.OpBinary, msg)) }
+						}
+						if err := write(); err != nil {
 							t.Errorf("write: %v", err)
 							return
 						}
@@ -223,8 +228,14 @@ func TestCloseRacesWrites(t *testing.T) {
 				wg.Add(2)
 				go func() {
 					defer wg.Done()
-					for range 100 {
-						if err := c.WriteMessage(ws.OpText, []byte("x")); err != nil && err != engine.ErrClosed {
+					for i := range 100 {
+						var err error
+						if i%2 == 0 {
+							err = c.WriteMessage(ws.OpText, []byte("x"))
+						} else {
+							err = c.DeliverFrame(frame.New(ws.OpText, []byte("y")))
+						}
+						if err != nil && err != engine.ErrClosed {
 							t.Errorf("write: %v", err)
 						}
 					}

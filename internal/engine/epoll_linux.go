@@ -82,8 +82,9 @@ type loop struct {
 
 	mu       sync.Mutex // guards the fields below
 	tasks    []task
-	sleeping bool // the loop is in, or about to enter, a blocking epoll_wait
-	woken    bool // Wake was called since the loop last woke
+	deferred []*Conn // connections with frames from DeliverFrame to write (stDeferred set)
+	sleeping bool    // the loop is in, or about to enter, a blocking epoll_wait
+	woken    bool    // Wake was called since the loop last woke
 	exited   bool
 }
 
@@ -210,11 +211,44 @@ func (l *loop) post(t task) {
 	}
 }
 
+// flushLater puts c, which has just set stDeferred, on the loop's list of
+// connections to flush and wakes the loop if it sleeps. Safe from any
+// goroutine.
+func (l *loop) flushLater(c *Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.exited {
+		return
+	}
+	l.deferred = append(l.deferred, c)
+	if l.sleeping && !l.woken {
+		l.woken = true
+		l.poll.Wake()
+	}
+}
+
+// flushDeferred writes what DeliverFrame queued on each connection of
+// list. A socket that refuses part of it is flushed again by its drain
+// edge.
+func (l *loop) flushDeferred(list []*Conn) {
+	for i, c := range list {
+		c.mu.Lock()
+		c.state &^= stDeferred
+		if c.out != nil {
+			l.iov = c.flushBatchLocked(l.iov, l.now)
+		}
+		c.mu.Unlock()
+		l.settle(c)
+		list[i] = nil
+	}
+}
+
 // run is the loop goroutine.
 func (l *loop) run() {
 	defer l.e.loopWG.Done()
 	events := make([]netpoll.Event, maxEvents)
 	var tasks []task
+	var deferred []*Conn
 	nextSweep := l.e.now() + int64(l.sweep)
 	for {
 		timeout := 0
@@ -223,7 +257,7 @@ func (l *loop) run() {
 			timeout = max(timeout, 0)
 		}
 		l.mu.Lock()
-		if len(l.tasks) > 0 {
+		if len(l.tasks) > 0 || len(l.deferred) > 0 {
 			timeout = 0
 		}
 		l.sleeping = timeout != 0
@@ -236,6 +270,7 @@ func (l *loop) run() {
 		l.mu.Lock()
 		l.sleeping, l.woken = false, false
 		tasks, l.tasks = l.tasks, tasks[:0]
+		deferred, l.deferred = l.deferred, deferred[:0]
 		l.mu.Unlock()
 
 		l.now = l.e.now()
@@ -243,6 +278,7 @@ func (l *loop) run() {
 			l.onEvent(ev)
 		}
 		l.readAgain()
+		l.flushDeferred(deferred)
 		for i := range tasks {
 			if l.runTask(&tasks[i]) {
 				l.exit()
@@ -296,6 +332,7 @@ func (l *loop) exit() {
 	l.mu.Lock()
 	l.exited = true
 	l.tasks = nil
+	l.deferred = nil
 	l.poll.Close()
 	l.mu.Unlock()
 }

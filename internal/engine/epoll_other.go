@@ -33,6 +33,8 @@ type loop struct{ e *Engine }
 
 func (l *loop) post(task) {}
 
+func (l *loop) flushLater(*Conn) {}
+
 func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd wsflate.Params) error {
 	return e.serveGoroutine(tc, br, h, pmd)
 }

@@ -55,9 +55,12 @@ func TestLargeWritesThroughSlowReader(t *testing.T) {
 				for i, size := range sizes {
 					msg := pattern(w, i, size)
 					var err error
-					if i%2 == 0 {
+					switch i % 4 {
+					case 0:
 						err = c.WriteFrame(frame.New(ws.OpBinary, msg))
-					} else {
+					case 2:
+						err = c.DeliverFrame(frame.New(ws.OpBinary, msg))
+					default:
 						err = c.WriteMessage(ws.OpBinary, msg)
 						clear(msg) // the engine must have copied what it kept
 					}
