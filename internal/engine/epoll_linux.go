@@ -38,6 +38,10 @@ const (
 	maxEvents = 256
 	// maxPooledReaders bounds a loop's pool of idle ws.Readers.
 	maxPooledReaders = 256
+	// maxFlushesPerRound bounds the connections with delivered frames
+	// (DeliverFrame) a loop writes between two looks at its sockets, so a
+	// fan-out to thousands does not hold up reads for its whole length.
+	maxFlushesPerRound = 1024
 	// Bounds of the sweep period: a quarter of the shortest timeout.
 	minSweep = 5 * time.Millisecond
 	maxSweep = time.Second
@@ -76,6 +80,7 @@ type loop struct {
 	tag     uint32       // the last tag given to a connection
 	readers []*ws.Reader // idle decoders, reset
 	again   []*Conn      // connections left with bytes to read this round
+	flushes []*Conn      // connections with delivered frames to write, in order
 	now     int64        // engine clock after the last epoll_wait
 
 	writes atomic.Uint64 // write and writev system calls on the loop's sockets, from any goroutine
@@ -227,11 +232,12 @@ func (l *loop) flushLater(c *Conn) {
 	}
 }
 
-// flushDeferred writes what DeliverFrame queued on each connection of
-// list. A socket that refuses part of it is flushed again by its drain
-// edge.
-func (l *loop) flushDeferred(list []*Conn) {
-	for i, c := range list {
+// flushDeferred writes what DeliverFrame queued on the first
+// maxFlushesPerRound connections of l.flushes. A socket that refuses part
+// of it is flushed again by its drain edge.
+func (l *loop) flushDeferred() {
+	k := min(len(l.flushes), maxFlushesPerRound)
+	for _, c := range l.flushes[:k] {
 		c.mu.Lock()
 		c.state &^= stDeferred
 		if c.out != nil {
@@ -239,8 +245,10 @@ func (l *loop) flushDeferred(list []*Conn) {
 		}
 		c.mu.Unlock()
 		l.settle(c)
-		list[i] = nil
 	}
+	n := copy(l.flushes, l.flushes[k:])
+	clear(l.flushes[n:])
+	l.flushes = l.flushes[:n]
 }
 
 // run is the loop goroutine.
@@ -248,11 +256,10 @@ func (l *loop) run() {
 	defer l.e.loopWG.Done()
 	events := make([]netpoll.Event, maxEvents)
 	var tasks []task
-	var deferred []*Conn
 	nextSweep := l.e.now() + int64(l.sweep)
 	for {
 		timeout := 0
-		if len(l.again) == 0 {
+		if len(l.again) == 0 && len(l.flushes) == 0 {
 			timeout = int((time.Duration(nextSweep-l.now) + time.Millisecond - 1) / time.Millisecond)
 			timeout = max(timeout, 0)
 		}
@@ -270,7 +277,9 @@ func (l *loop) run() {
 		l.mu.Lock()
 		l.sleeping, l.woken = false, false
 		tasks, l.tasks = l.tasks, tasks[:0]
-		deferred, l.deferred = l.deferred, deferred[:0]
+		l.flushes = append(l.flushes, l.deferred...)
+		clear(l.deferred)
+		l.deferred = l.deferred[:0]
 		l.mu.Unlock()
 
 		l.now = l.e.now()
@@ -278,7 +287,7 @@ func (l *loop) run() {
 			l.onEvent(ev)
 		}
 		l.readAgain()
-		l.flushDeferred(deferred)
+		l.flushDeferred()
 		for i := range tasks {
 			if l.runTask(&tasks[i]) {
 				l.exit()
