@@ -40,41 +40,46 @@ func Dup(rc syscall.RawConn) (int, error) {
 	return fd, nil
 }
 
+// Read, Write and Writev make their system calls without telling Go's
+// scheduler (RawSyscall): on a non-blocking socket they never sleep, so
+// the goroutine keeps its P instead of the runtime preparing to hand the
+// P to another thread around every call, and taking it back when a loop
+// makes many calls in a row.
+
 // Read reads into b from fd. It returns 0 and a nil error at the end of
 // the stream, and ErrAgain when nothing is there to read. EINTR is
-// retried.
+// retried. fd must be non-blocking.
 func Read(fd int, b []byte) (int, error) {
+	return rawIO(unix.SYS_READ, fd, unsafe.Pointer(unsafe.SliceData(b)), len(b))
+}
+
+// rawIO makes the read or write system call trap on fd with the buffer
+// p of n bytes, retrying EINTR; it returns 0 bytes with an error.
+func rawIO(trap uintptr, fd int, p unsafe.Pointer, n int) (int, error) {
 	for {
-		n, err := unix.Read(fd, b)
-		if err == unix.EINTR {
+		r, _, errno := unix.RawSyscall(trap, uintptr(fd), uintptr(p), uintptr(n))
+		switch errno {
+		case 0:
+			return int(r), nil
+		case unix.EINTR:
 			continue
+		case unix.EAGAIN:
+			return 0, ErrAgain
 		}
-		if n < 0 {
-			n = 0
-		}
-		return n, err
+		return 0, errno
 	}
 }
 
 // Write writes b to fd without blocking and returns how many bytes the
 // kernel took; with n < len(b) the error says why (ErrAgain: the socket
-// buffer is full). EINTR is retried.
+// buffer is full). EINTR is retried. fd must be non-blocking.
 func Write(fd int, b []byte) (int, error) {
-	for {
-		n, err := unix.Write(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if n < 0 {
-			n = 0
-		}
-		return n, err
-	}
+	return rawIO(unix.SYS_WRITE, fd, unsafe.Pointer(unsafe.SliceData(b)), len(b))
 }
 
 // Writev writes the first MaxIovecs buffers of bufs to fd with one
 // writev(2) call, without blocking, and returns how many bytes the kernel
-// took. EINTR is retried. It does not allocate.
+// took. EINTR is retried. It does not allocate. fd must be non-blocking.
 func Writev(fd int, bufs [][]byte) (int, error) {
 	var iov [MaxIovecs]unix.Iovec
 	k := 0
@@ -92,16 +97,7 @@ func Writev(fd int, bufs [][]byte) (int, error) {
 	if k == 0 {
 		return 0, nil
 	}
-	for {
-		n, _, errno := unix.Syscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
-		if errno == unix.EINTR {
-			continue
-		}
-		if errno != 0 {
-			return 0, errno
-		}
-		return int(n), nil
-	}
+	return rawIO(unix.SYS_WRITEV, fd, unsafe.Pointer(&iov[0]), k)
 }
 
 // ShutdownWrite sends a FIN: the peer reads the end of the stream, and

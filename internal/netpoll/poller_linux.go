@@ -5,6 +5,9 @@ package netpoll
 import (
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -38,9 +41,17 @@ const wakeFD = -1
 // Poller is one epoll instance with an eventfd that Wake signals. Wait
 // must be called from one goroutine at a time; Add, Wake and Close may be
 // called from any goroutine, but Close only once, after the last Wait.
+//
+// A Wait that must block does not block its thread in epoll_wait: the
+// epoll descriptor is itself registered with Go's runtime poller, which
+// parks the waiting goroutine until the instance has events. So an idle
+// loop holds neither a thread nor a P, and the runtime need not take the
+// P back from a thread stuck in a system call each time the loop sleeps.
 type Poller struct {
 	epfd   int
 	wakefd int
+	file   *os.File          // epfd, as Go's runtime poller watches it; closing it closes epfd
+	rc     syscall.RawConn   // file's raw access, for parking in Wait
 	raw    []unix.EpollEvent // scratch for Wait, owned by its caller
 }
 
@@ -61,7 +72,21 @@ func New() (*Poller, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("netpoll: watch eventfd: %w", err)
 	}
-	return &Poller{epfd: epfd, wakefd: wakefd}, nil
+	// A non-blocking descriptor given to os.NewFile joins the runtime
+	// poller: an epoll instance is readable while it has events.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(wakefd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("netpoll: epoll non-blocking: %w", err)
+	}
+	file := os.NewFile(uintptr(epfd), "epoll")
+	rc, err := file.SyscallConn()
+	if err != nil {
+		unix.Close(wakefd)
+		file.Close()
+		return nil, fmt.Errorf("netpoll: epoll raw conn: %w", err)
+	}
+	return &Poller{epfd: epfd, wakefd: wakefd, file: file, rc: rc}, nil
 }
 
 // Add watches fd, edge-triggered, for Readable, Writable and PeerHangUp.
@@ -85,7 +110,12 @@ func (p *Poller) Wait(events []Event, timeoutMs int) (n int, woken bool, err err
 		p.raw = make([]unix.EpollEvent, len(events))
 	}
 	raw := p.raw[:len(events)]
-	got, err := unix.EpollWait(p.epfd, raw, timeoutMs)
+	var got int
+	if timeoutMs == 0 {
+		got, err = unix.EpollWait(p.epfd, raw, 0)
+	} else {
+		got, err = p.park(raw, timeoutMs)
+	}
 	if err != nil {
 		if errors.Is(err, unix.EINTR) {
 			return 0, false, nil
@@ -105,6 +135,28 @@ func (p *Poller) Wait(events []Event, timeoutMs int) (n int, woken bool, err err
 	return n, woken, nil
 }
 
+// park polls the epoll instance without blocking and, while it has no
+// events, parks the goroutine in the runtime poller until it has some or
+// timeoutMs milliseconds pass (negative: no limit). It returns 0 events
+// when the time is up.
+func (p *Poller) park(raw []unix.EpollEvent, timeoutMs int) (got int, err error) {
+	var deadline time.Time
+	if timeoutMs > 0 {
+		deadline = time.Now().Add(time.Duration(timeoutMs) * time.Millisecond)
+	}
+	if err := p.file.SetReadDeadline(deadline); err != nil {
+		return 0, err
+	}
+	rerr := p.rc.Read(func(fd uintptr) bool {
+		got, err = unix.EpollWait(int(fd), raw, 0)
+		return got != 0 || err != nil && !errors.Is(err, unix.EINTR)
+	})
+	if rerr != nil && !errors.Is(rerr, os.ErrDeadlineExceeded) {
+		return 0, rerr
+	}
+	return got, err
+}
+
 // Wake makes the current or next Wait return with woken set. It is safe
 // to call from any goroutine, but not after Close.
 func (p *Poller) Wake() error {
@@ -119,7 +171,7 @@ func (p *Poller) Wake() error {
 // Close releases the epoll instance and the eventfd.
 func (p *Poller) Close() error {
 	err1 := unix.Close(p.wakefd)
-	err2 := unix.Close(p.epfd)
+	err2 := p.file.Close()
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("netpoll: close: %w", err)
 	}
