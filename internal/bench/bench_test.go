@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -81,6 +82,8 @@ func TestEchoAgainstWsgate(t *testing.T) {
 		{"large payloads", []string{"--size", "70000", "--inflight", "2"}},
 		{"text compressed", []string{"--size", "1024", "--text", "--inflight", "4", "--deflate"}},
 		{"binary compressed", []string{"--size", "70000", "--deflate"}},
+		{"json compressed", []string{"--size", "4096", "--payload", "json", "--inflight", "8", "--deflate"}},
+		{"json plain", []string{"--size", "300", "--payload", "json", "--inflight", "2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,6 +101,9 @@ func TestEchoAgainstWsgate(t *testing.T) {
 			}
 			if res.Server == nil || res.Server.RSSBytes == 0 || res.MsgsPerS <= 0 {
 				t.Fatalf("server %+v", res.Server)
+			}
+			if slices.Contains(tt.args, "json") && (res.Payload != "json" || !res.Text) {
+				t.Fatalf("payload %q text %v, want json sent as text", res.Payload, res.Text)
 			}
 		})
 	}
@@ -133,19 +139,60 @@ func corruptingEcho(t *testing.T) string {
 func TestEchoDetectsCorruption(t *testing.T) {
 	t.Parallel()
 	url := corruptingEcho(t)
-	res, err := runJSON(t, "echo", "--url", url, "--conns", "2", "--size", "100", "--inflight", "4")
+	for _, payload := range []string{"binary", "json"} {
+		t.Run(payload, func(t *testing.T) {
+			t.Parallel()
+			res, err := runJSON(t, "echo", "--url", url, "--conns", "2", "--size", "100", "--inflight", "4", "--payload", payload)
+			if !errors.Is(err, ErrVerify) {
+				t.Fatalf("err = %v, want ErrVerify", err)
+			}
+			if res == nil || res.Mismatched == 0 || res.Verified == 0 {
+				t.Fatalf("result %+v", res)
+			}
+			// About one reply in three is corrupted.
+			if ratio := float64(res.Mismatched) / float64(res.Mismatched+res.Verified); ratio < 0.2 || ratio > 0.45 {
+				t.Errorf("mismatch ratio %.2f, want about 1/3", ratio)
+			}
+			if !strings.Contains(err.Error(), "differed from the message sent") {
+				t.Errorf("error text: %v", err)
+			}
+		})
+	}
+}
+
+// TestEchoDetectsReordering runs JSON payloads against a server that
+// answers each pair of messages in the wrong order: every reply is a
+// message that was sent, but in another position.
+func TestEchoDetectsReordering(t *testing.T) {
+	t.Parallel()
+	up := websocket.Upgrader{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			var msgs [2][]byte
+			var op int
+			for i := range msgs {
+				if op, msgs[i], err = c.ReadMessage(); err != nil {
+					return
+				}
+			}
+			if c.WriteMessage(op, msgs[1]) != nil || c.WriteMessage(op, msgs[0]) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(ts.Close)
+	url := "ws" + strings.TrimPrefix(ts.URL, "http")
+	res, err := runJSON(t, "echo", "--url", url, "--conns", "2", "--size", "4096", "--inflight", "4", "--payload", "json")
 	if !errors.Is(err, ErrVerify) {
 		t.Fatalf("err = %v, want ErrVerify", err)
 	}
-	if res == nil || res.Mismatched == 0 || res.Verified == 0 {
-		t.Fatalf("result %+v", res)
-	}
-	// About one reply in three is corrupted.
-	if ratio := float64(res.Mismatched) / float64(res.Mismatched+res.Verified); ratio < 0.2 || ratio > 0.45 {
-		t.Errorf("mismatch ratio %.2f, want about 1/3", ratio)
-	}
-	if !strings.Contains(err.Error(), "differed from the message sent") {
-		t.Errorf("error text: %v", err)
+	if res == nil || res.Mismatched == 0 || res.Verified != 0 {
+		t.Fatalf("result %+v, want every reply mismatched", res)
 	}
 }
 

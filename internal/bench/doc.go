@@ -24,6 +24,11 @@
 // messages per CPU-second. --json prints one JSON object instead of the
 // text summary; a progress line goes to stderr every second.
 //
+// echo --payload json sends JSON objects of quote records, exactly
+// --size bytes, compressible like real API traffic and different in
+// every message (its sequence number, prices and volumes change), so
+// compression can be measured on realistic messages.
+//
 // With --deflate every connection offers permessage-deflate (RFC 7692,
 // wsflate.ClientOffer), fails when the server declines, sends each
 // message compressed when that shrinks it and inflates the server's

@@ -30,18 +30,24 @@ type echoLoad struct {
 	op       ws.Opcode
 	size     int
 	inflight int
-	pattern  []byte // read-only: size+patternSpan bytes
+	pattern  []byte        // binary and text: read-only, size+patternSpan bytes
+	json     *jsonTemplate // json: read-only
 
 	verified, mismatched atomic.Int64
 }
 
-func newEchoLoad(r *runner) *echoLoad {
+func newEchoLoad(r *runner) (*echoLoad, error) {
 	e := &echoLoad{r: r, op: ws.OpBinary, size: r.o.Size, inflight: r.o.Inflight}
-	if r.o.Text {
+	if r.o.Payload.isText() {
 		e.op = ws.OpText
 	}
-	e.pattern = makePattern(r.o.Size+patternSpan, r.o.Text)
-	return e
+	if r.o.Payload == PayloadJSON {
+		var err error
+		e.json, err = newJSONTemplate(r.o.Size)
+		return e, err
+	}
+	e.pattern = makePattern(r.o.Size+patternSpan, r.o.Payload == PayloadText)
+	return e, nil
 }
 
 // makePattern returns n pseudo-random bytes, ASCII letters and digits
@@ -60,10 +66,45 @@ func makePattern(n int, text bool) []byte {
 	return p
 }
 
-// payload is the payload of message seq on connection id.
-func (e *echoLoad) payload(id int, seq uint64) []byte {
-	off := int((seq + 7*uint64(id)) % patternSpan)
-	return e.pattern[off : off+e.size]
+// outbox makes the payloads of one connection and keeps them while they
+// are in flight. Binary and text payloads are slices of the shared
+// pattern; a JSON payload is written into the ring slot of its sequence
+// number. An outbox belongs to its connection's goroutine.
+type outbox struct {
+	e    *echoLoad
+	id   int
+	ring []byte // json: inflight slots of size bytes
+}
+
+func (e *echoLoad) newOutbox(id int) *outbox {
+	b := &outbox{e: e, id: id}
+	if e.json != nil {
+		b.ring = make([]byte, e.inflight*e.size)
+	}
+	return b
+}
+
+// next makes the payload of message seq. It is valid until next makes
+// message seq+inflight.
+func (b *outbox) next(seq uint64) []byte {
+	if b.e.json == nil {
+		return b.sent(seq)
+	}
+	p := b.sent(seq)
+	b.e.json.fill(p, b.id, seq)
+	return p
+}
+
+// sent is the payload of message seq, made by next and still in flight.
+// A pattern payload is message seq = (seq + 7·conn) mod patternSpan of
+// the pattern.
+func (b *outbox) sent(seq uint64) []byte {
+	if b.e.json != nil {
+		i := int(seq%uint64(b.e.inflight)) * b.e.size
+		return b.ring[i : i+b.e.size]
+	}
+	off := int((seq + 7*uint64(b.id)) % patternSpan)
+	return b.e.pattern[off : off+b.e.size]
 }
 
 // loop drives one connection until ctx ends: it keeps e.inflight
@@ -75,11 +116,12 @@ func (e *echoLoad) loop(ctx context.Context, c *conn) {
 		release()
 		c.shutdown(time.Second)
 	}()
+	out := e.newOutbox(c.id)
 	sentAt := make([]time.Time, e.inflight) // ring, by seq
 	var sent, recv uint64
 	now := time.Now()
 	for ; sent < uint64(e.inflight); sent++ {
-		c.queue(e.op, e.payload(c.id, sent))
+		c.queue(e.op, out.next(sent))
 		sentAt[sent%uint64(e.inflight)] = now
 	}
 	if err := c.flush(); err != nil {
@@ -95,7 +137,7 @@ func (e *echoLoad) loop(ctx context.Context, c *conn) {
 			if now.IsZero() {
 				now = time.Now()
 			}
-			if ev.Opcode == e.op && bytes.Equal(ev.Payload, e.payload(c.id, recv)) {
+			if ev.Opcode == e.op && bytes.Equal(ev.Payload, out.sent(recv)) {
 				ok++
 			} else {
 				bad++
@@ -103,7 +145,7 @@ func (e *echoLoad) loop(ctx context.Context, c *conn) {
 			lat = append(lat, now.Sub(sentAt[recv%uint64(e.inflight)]))
 			recv++
 			if ctx.Err() == nil {
-				c.queue(e.op, e.payload(c.id, sent))
+				c.queue(e.op, out.next(sent)) // reuses recv's slot: checked above
 				sentAt[sent%uint64(e.inflight)] = now
 				sent++
 			}
@@ -128,7 +170,10 @@ func (e *echoLoad) loop(ctx context.Context, c *conn) {
 
 // runEcho is "wsgate bench echo".
 func (r *runner) runEcho(ctx context.Context) (*Result, error) {
-	e := newEchoLoad(r)
+	e, err := newEchoLoad(r)
+	if err != nil {
+		return nil, err
+	}
 	readBuf := max(16<<10, min(e.size*e.inflight+64, 256<<10))
 	conns, st, err := r.openAll(ctx, r.o.Conns, readBuf, nil)
 	if err != nil {
@@ -145,7 +190,7 @@ func (r *runner) runEcho(ctx context.Context) (*Result, error) {
 	stopLoad()
 	wg.Wait()
 	res := r.result(st, w, r.lat.Window())
-	res.Size, res.Text, res.Inflight = r.o.Size, r.o.Text, r.o.Inflight
+	res.Size, res.Payload, res.Text, res.Inflight = r.o.Size, r.o.Payload.String(), r.o.Payload.isText(), r.o.Inflight
 	res.Verified, res.Mismatched = e.verified.Load(), e.mismatched.Load()
 	res.Errors = r.errs.Snapshot()
 	if werr != nil {

@@ -91,8 +91,8 @@ type Options struct {
 	Inflight int // messages or calls in flight per connection
 
 	// echo.
-	Size int  // payload bytes
-	Text bool // text messages (ASCII payloads) instead of binary
+	Size    int     // payload bytes
+	Payload Payload // what the messages carry (--payload; --text is --payload text)
 
 	// call.
 	Method string          // method name
@@ -206,7 +206,8 @@ func newFlagSet(cmd Command, o *Options, stderr io.Writer) *flag.FlagSet {
 	case CmdEcho:
 		fs.IntVar(&o.Inflight, "inflight", 1, "messages in flight per connection (1: closed loop)")
 		fs.IntVar(&o.Size, "size", 64, "payload bytes per message")
-		fs.BoolVar(&o.Text, "text", false, "send text messages (ASCII) instead of binary")
+		fs.Var(&o.Payload, "payload", "message bodies: binary (random bytes), text (random ASCII) or json (compressible JSON records of exactly --size bytes, changing with every message; sent as text)")
+		fs.BoolFunc("text", "same as --payload text", o.Payload.setText)
 	case CmdCall:
 		fs.IntVar(&o.Inflight, "inflight", 1, "calls in flight per connection (1: closed loop)")
 		fs.StringVar(&o.Method, "method", "market.symbols", "method to call")
@@ -255,6 +256,9 @@ func (o *Options) check() error {
 	case CmdEcho:
 		if o.Size < 0 || o.Size > MaxSize {
 			return fmt.Errorf("bench: --size %d: want 0 to %d bytes", o.Size, MaxSize)
+		}
+		if err := o.checkPayload(); err != nil {
+			return err
 		}
 	case CmdCall:
 		if o.Method == "" || strings.ContainsAny(o.Method, "\"\\") {

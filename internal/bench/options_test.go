@@ -18,7 +18,7 @@ func TestParseArgs(t *testing.T) {
 		wantErr string // substring; "" means success
 	}{
 		{name: "echo defaults", args: []string{"echo"}, check: func(t *testing.T, o Options) {
-			if o.Cmd != CmdEcho || o.URL != "ws://127.0.0.1:8080/echo" || o.Conns != 100 || o.Size != 64 || o.Inflight != 1 || o.Text {
+			if o.Cmd != CmdEcho || o.URL != "ws://127.0.0.1:8080/echo" || o.Conns != 100 || o.Size != 64 || o.Inflight != 1 || o.Payload != PayloadBinary {
 				t.Errorf("got %+v", o)
 			}
 			if o.Duration != 10*time.Second || o.Warmup != 2*time.Second || o.SourceIPs != 8 || o.DialConcurrency != 64 {
@@ -41,10 +41,24 @@ func TestParseArgs(t *testing.T) {
 			}
 		}},
 		{name: "echo flags", args: []string{"echo", "--size", "1024", "--inflight", "8", "--text", "--url", "ws://localhost:9/e"}, check: func(t *testing.T, o Options) {
-			if o.Size != 1024 || o.Inflight != 8 || !o.Text || o.URL != "ws://localhost:9/e" {
+			if o.Size != 1024 || o.Inflight != 8 || o.Payload != PayloadText || o.URL != "ws://localhost:9/e" {
 				t.Errorf("got %+v", o)
 			}
 		}},
+		{name: "json payload", args: []string{"echo", "--payload", "json", "--size", "4096"}, check: func(t *testing.T, o Options) {
+			if o.Payload != PayloadJSON || o.Size != 4096 {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{name: "text=false after payload text", args: []string{"echo", "--payload", "text", "--text=false"}, check: func(t *testing.T, o Options) {
+			if o.Payload != PayloadBinary {
+				t.Errorf("payload %v", o.Payload)
+			}
+		}},
+		{name: "unknown payload", args: []string{"echo", "--payload", "xml"}, wantErr: "want binary, text or json"},
+		{name: "json too small", args: []string{"echo", "--payload", "json", "--size", "20"}, wantErr: "json payloads need at least"},
+		{name: "json in flight", args: []string{"echo", "--payload", "json", "--size", "16777216", "--conns", "100", "--inflight", "8"}, wantErr: "--inflight"},
+		{name: "payload on call", args: []string{"call", "--payload", "json"}, wantErr: "not defined"},
 		{name: "call args", args: []string{"call", "--method", "market.history", "--args", `{"symbol":"ACME","points":5}`}, check: func(t *testing.T, o Options) {
 			if o.Method != "market.history" || string(o.Args) != `{"symbol":"ACME","points":5}` {
 				t.Errorf("got %+v", o)

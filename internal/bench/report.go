@@ -19,7 +19,8 @@ type Result struct {
 	URL       string  `json:"url"`
 	Conns     int     `json:"conns"`              // connections asked for (fanout: subscribers)
 	Size      int     `json:"size,omitempty"`     // echo: payload bytes; fanout: padding bytes
-	Text      bool    `json:"text,omitempty"`     // echo: text messages
+	Payload   string  `json:"payload,omitempty"`  // echo: binary, text or json
+	Text      bool    `json:"text,omitempty"`     // echo: text messages (text and json)
 	Inflight  int     `json:"inflight,omitempty"` // echo, call: in flight per connection
 	Method    string  `json:"method,omitempty"`   // call
 	Channel   string  `json:"channel,omitempty"`  // fanout
@@ -142,10 +143,7 @@ func (res *Result) writeText(w io.Writer) error {
 	}
 	switch res.Command {
 	case "echo":
-		kind := "binary"
-		if res.Text {
-			kind = "text"
-		}
+		kind := res.Payload
 		row("load", "%s conns × %s B %s, %s", commas(int64(res.Conns)), commas(int64(res.Size)), kind, inflightText(res.Inflight))
 	case "call":
 		row("load", "%s conns × %s, %s", commas(int64(res.Conns)), res.Method, inflightText(res.Inflight))
