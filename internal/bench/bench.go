@@ -50,6 +50,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		res, err = r.runFanout(ctx)
 	}
 	if res != nil {
+		if t.deflate != nil {
+			res.Deflate = deflateResult(t.deflate.Stats())
+		}
 		var werr error
 		if o.JSON {
 			werr = res.writeJSON(stdout)

@@ -105,6 +105,11 @@ func TestEchoAgainstWsgate(t *testing.T) {
 			if slices.Contains(tt.args, "json") && (res.Payload != "json" || !res.Text) {
 				t.Fatalf("payload %q text %v, want json sent as text", res.Payload, res.Text)
 			}
+			if d := res.Deflate; slices.Contains(tt.args, "--deflate") != (d != nil) {
+				t.Fatalf("deflate %+v", d)
+			} else if d != nil && slices.Contains(tt.args, "json") && (d.Sent < uint64(res.Msgs) || d.Received < uint64(res.Msgs) || d.Ratio <= 1) {
+				t.Fatalf("deflate %+v for %d messages: want every message compressed both ways", d, res.Msgs)
+			}
 		})
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // Result is what one run measured. --json prints it as one object; the
@@ -41,9 +43,27 @@ type Result struct {
 	Lost       int64            `json:"lost,omitempty"`       // conns: connections the server dropped while held
 	Steps      []StepResult     `json:"steps,omitempty"`      // conns: each of --steps, then --conns
 
-	Errors     map[string]int64 `json:"errors,omitempty"` // by kind, whole run
-	ClientCPUS float64          `json:"client_cpu_s"`     // this process's user+sys seconds in the window
-	Server     *ServerResult    `json:"server,omitempty"` // with --server-pid
+	Errors     map[string]int64 `json:"errors,omitempty"`  // by kind, whole run
+	ClientCPUS float64          `json:"client_cpu_s"`      // this process's user+sys seconds in the window
+	Server     *ServerResult    `json:"server,omitempty"`  // with --server-pid
+	Deflate    *DeflateResult   `json:"deflate,omitempty"` // with --deflate, whole run
+}
+
+// DeflateResult shows that permessage-deflate was used both ways: counts
+// over the whole run, warmup and shutdown included.
+type DeflateResult struct {
+	Sent     uint64  `json:"sent"`     // messages this client sent compressed
+	Ratio    float64 `json:"ratio"`    // their plain bytes / their compressed bytes
+	Received uint64  `json:"received"` // compressed messages from the server, inflated
+}
+
+// deflateResult turns the client Codec's counters into a DeflateResult.
+func deflateResult(st wsflate.Stats) *DeflateResult {
+	d := &DeflateResult{Sent: st.Compressed, Received: st.Inflations}
+	if st.BytesOut > 0 {
+		d.Ratio = float64(st.BytesIn) / float64(st.BytesOut)
+	}
+	return d
 }
 
 // LatencyUS is a latency Summary in microseconds.
@@ -193,6 +213,9 @@ func (res *Result) writeText(w io.Writer) error {
 			line += fmt.Sprintf(" (from %s: %.0f B per connection)", fmtBytes(s.RSSBeforeBytes), s.RSSPerConnBytes)
 		}
 		row("server", "%s", line)
+	}
+	if d := res.Deflate; d != nil {
+		row("deflate", "%s sent compressed (%.1fx), %s compressed from the server", commas(int64(d.Sent)), d.Ratio, commas(int64(d.Received)))
 	}
 	row("client CPU", "%.2fs", res.ClientCPUS)
 	if len(res.Errors) == 0 {
