@@ -2,8 +2,9 @@
 # bench/run.sh: wsgate against gorilla/websocket, lxzan/gws, lesismal/nbio
 # and coder/websocket, side by side, with the same load from "wsgate bench".
 #
-#   bench/run.sh            full run, about 13 minutes
-#   bench/run.sh --quick    under 3 minutes
+#   bench/run.sh            full run, about 14 minutes
+#   bench/run.sh --quick    about 3 minutes
+#   SCENARIOS=deflate REPS=3 SERVERS="wsgate gws" bench/run.sh   a subset
 #
 # Each server runs pinned to one core (taskset -c $SERVER_CPU), the load
 # generator to the other (taskset -c $CLIENT_CPU). Scenarios:
@@ -13,14 +14,20 @@
 #   echo   64 B and 1 KiB messages at C = 100 and 1,000 (quick: 100),
 #          closed loop and --inflight 8: msgs/s, p99, server CPU per
 #          message and messages per server CPU-second
-# Every scenario runs $REPS times (default 3; quick runs idle once), in
-# rounds that visit every server, and the table shows medians. A fresh
-# server process serves each idle run and each round of echo runs.
+#   deflate  echo of 4 KiB JSON (--payload json) at C = 100, closed loop
+#          and --inflight 8, compressed both ways (--deflate), against the
+#          servers that compress: wsgate (on by default), gws -deflate
+#          and gorilla -deflate; nbio and coder sit this one out
+# Every scenario runs $REPS times (default 3; quick runs idle and deflate
+# once), in rounds that visit every server, and the table shows medians.
+# A fresh server process serves each idle run and each round of echo or
+# deflate runs.
 #
 # Environment:
 #   WSGATE_FLAGS      extra flags for wsgate, e.g. "--engine epoll"
 #   WSGATE_ALT_FLAGS  when set, a second wsgate ("wsgate-alt") with these flags
 #   SERVERS           which servers (default: wsgate gorilla gws nbio coder)
+#   SCENARIOS         which scenarios (default: idle echo deflate)
 #   REPS              repetitions (default 3)
 #   OUT               output folder (default bench/out): binaries, results.jsonl,
 #                     table.md and the servers' logs
@@ -47,6 +54,16 @@ CLIENT_CPU=${CLIENT_CPU:-0}
 REPS=${REPS:-3}
 WSGATE_FLAGS=${WSGATE_FLAGS:-}
 SERVERS=${SERVERS:-"wsgate gorilla gws nbio coder"}
+SCENARIOS=${SCENARIOS:-"idle echo deflate"}
+for sc in $SCENARIOS; do
+	case $sc in
+	idle | echo | deflate) ;;
+	*)
+		echo "unknown scenario $sc: want idle, echo or deflate" >&2
+		exit 2
+		;;
+	esac
+done
 if [ -n "${WSGATE_ALT_FLAGS:-}" ]; then
 	SERVERS="$SERVERS wsgate-alt"
 fi
@@ -55,6 +72,7 @@ if [ "$QUICK" = 1 ]; then
 	IDLE_STEPS="1000"
 	IDLE_CONNS=10000
 	IDLE_REPS=1
+	DEFLATE_REPS=1
 	ECHO_CONNS="100"
 	ECHO_TIME=(--duration 1s --warmup 300ms)
 	IDLE_TIME=(--duration 500ms --warmup 500ms)
@@ -62,6 +80,7 @@ else
 	IDLE_STEPS="1000,10000"
 	IDLE_CONNS=19000
 	IDLE_REPS=$REPS
+	DEFLATE_REPS=$REPS
 	ECHO_CONNS="100 1000"
 	ECHO_TIME=(--duration 2s --warmup 1s)
 	IDLE_TIME=(--duration 1s --warmup 1s)
@@ -98,10 +117,28 @@ port_of() {
 	echo $((9100 + 10 * $2 + i))
 }
 
-# start_server NAME ROUND: start it pinned to SERVER_CPU; sets SPID and PORT.
+# wants SCENARIO: whether SCENARIOS includes it.
+wants() {
+	case " $SCENARIOS " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# can_deflate NAME: whether the server takes part in the deflate scenario.
+can_deflate() {
+	case $1 in
+	wsgate | wsgate-alt | gws | gorilla) return 0 ;;
+	esac
+	return 1
+}
+
+# start_server NAME ROUND [PEER_FLAGS...]: start it pinned to SERVER_CPU;
+# sets SPID and PORT. PEER_FLAGS go to the peers, not to wsgate.
 start_server() {
 	local name=$1
 	PORT=$(port_of "$name" "$2")
+	shift 2
 	local log=$OUT/logs/$name.log
 	case $name in
 	wsgate)
@@ -113,7 +150,7 @@ start_server() {
 		taskset -c "$SERVER_CPU" "$BIN/wsgate" --listen "127.0.0.1:$PORT" --log-level warn --shutdown-grace 2s $WSGATE_ALT_FLAGS >>"$log" 2>&1 &
 		;;
 	*)
-		taskset -c "$SERVER_CPU" "$BIN/$name" -addr "127.0.0.1:$PORT" >>"$log" 2>&1 &
+		taskset -c "$SERVER_CPU" "$BIN/$name" -addr "127.0.0.1:$PORT" "$@" >>"$log" 2>&1 &
 		;;
 	esac
 	SPID=$!
@@ -173,25 +210,43 @@ echo_scenarios() {
 	done
 }
 
+# deflate_scenarios NAME REP PORT: echo of 4 KiB JSON, compressed both
+# ways. wsgate bench --deflate fails when the server declines.
+deflate_scenarios() {
+	local name=$1 rep=$2 url=ws://127.0.0.1:$3/echo
+	for k in 1 8; do
+		local mode="closed loop"
+		[ "$k" = 1 ] || mode="inflight $k"
+		run_bench "$name" "echo 4 KiB JSON deflate, C=100, $mode" echo "$rep" echo --url "$url" --conns 100 --size 4096 --payload json --deflate --inflight "$k" "${ECHO_TIME[@]}"
+	done
+}
+
 START=$(date +%s)
 for rep in $(seq "$REPS"); do
 	for name in $SERVERS; do
 		echo "round $rep/$REPS: $name" >&2
-		if [ "$rep" -le "$IDLE_REPS" ]; then
+		if wants idle && [ "$rep" -le "$IDLE_REPS" ]; then
 			start_server "$name" "$rep"
 			run_bench "$name" "idle conns" idle "$rep" conns --url "ws://127.0.0.1:$PORT/echo" --conns "$IDLE_CONNS" --steps "$IDLE_STEPS" "${IDLE_TIME[@]}"
 			stop_server
 		fi
-		start_server "$name" "$((REPS + rep))"
-		echo_scenarios "$name" "$rep" "$PORT"
-		stop_server
+		if wants echo; then
+			start_server "$name" "$((REPS + rep))"
+			echo_scenarios "$name" "$rep" "$PORT"
+			stop_server
+		fi
+		if wants deflate && can_deflate "$name" && [ "$rep" -le "$DEFLATE_REPS" ]; then
+			start_server "$name" "$((2 * REPS + rep))" -deflate
+			deflate_scenarios "$name" "$rep" "$PORT"
+			stop_server
+		fi
 	done
 done
 END=$(date +%s)
 
 {
 	echo "wsgate vs peers on $(uname -srm), $(go version | cut -d' ' -f3), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-	echo "server on core $SERVER_CPU, load on core $CLIENT_CPU; $REPS rounds$([ "$QUICK" = 1 ] && echo ", quick (idle once)"); WSGATE_FLAGS='$WSGATE_FLAGS'${WSGATE_ALT_FLAGS:+, WSGATE_ALT_FLAGS='$WSGATE_ALT_FLAGS'}; $((END - START)) s"
+	echo "server on core $SERVER_CPU, load on core $CLIENT_CPU; $REPS rounds$([ "$QUICK" = 1 ] && echo ", quick (idle and deflate once)"); SCENARIOS='$SCENARIOS'; WSGATE_FLAGS='$WSGATE_FLAGS'${WSGATE_ALT_FLAGS:+, WSGATE_ALT_FLAGS='$WSGATE_ALT_FLAGS'}; $((END - START)) s"
 	echo
 	"$BIN/report" "$RESULTS"
 } | tee "$OUT/table.md"

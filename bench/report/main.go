@@ -10,7 +10,8 @@
 // Each input line is {"server","scenario","kind","rep","error","result"},
 // where result is the object "wsgate bench --json" printed (or null) and
 // kind is "echo" or "idle". An idle run with steps (conns --steps) gives
-// one row per step.
+// one row per step. A run with --deflate in which the server sent no
+// compressed message gets a note under the table.
 package main
 
 import (
@@ -75,6 +76,10 @@ type result struct {
 		MsgsPerCPUS     float64 `json:"msgs_per_cpu_s"`
 		RSSPerConnBytes float64 `json:"rss_per_conn_bytes"`
 	} `json:"server"`
+	Deflate *struct {
+		Sent     uint64 `json:"sent"`
+		Received uint64 `json:"received"`
+	} `json:"deflate"` // runs with --deflate
 }
 
 // readRecords reads one record per line; blank lines are skipped.

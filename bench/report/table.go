@@ -21,6 +21,7 @@ type cell struct {
 	msgsPerCPU float64
 	rssPerConn float64
 	errs       []string
+	plain      int // --deflate runs in which the server compressed nothing
 }
 
 // summarize takes the medians of the successful runs in recs.
@@ -37,6 +38,9 @@ func summarize(recs []record) cell {
 		}
 		c.ok++
 		res := r.Result
+		if res.Deflate != nil && res.Deflate.Received == 0 {
+			c.plain++
+		}
 		if r.Kind == "idle" {
 			rate = append(rate, res.Storm.PerS)
 		} else {
@@ -108,8 +112,11 @@ func writeTable(w io.Writer, recs []record) error {
 			if c.ok < c.runs {
 				name += fmt.Sprintf(" (%d/%d ok)", c.ok, c.runs)
 				for _, e := range c.errs {
-					notes = append(notes, fmt.Sprintf("%s, %s: %s", sc, srv, e))
+					notes = append(notes, fmt.Sprintf("failed: %s, %s: %s", sc, srv, e))
 				}
+			}
+			if c.plain > 0 {
+				notes = append(notes, fmt.Sprintf("not compressed: %s, %s: the server sent no compressed message in %d of %d runs", sc, srv, c.plain, c.ok))
 			}
 			ratio := "–"
 			if kinds[sc] == "idle" {
@@ -123,7 +130,7 @@ func writeTable(w io.Writer, recs []record) error {
 	}
 	b.WriteString("\nvs wsgate: echo rows divide the server's messages per CPU-second by wsgate's (above 1: more efficient than wsgate); idle rows divide RSS growth per connection by wsgate's (above 1: more memory than wsgate). Medians of the runs.\n")
 	for _, n := range notes {
-		b.WriteString("\n- failed: " + n)
+		b.WriteString("\n- " + n)
 	}
 	if len(notes) > 0 {
 		b.WriteString("\n")

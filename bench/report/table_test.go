@@ -15,6 +15,10 @@ const sample = `{"server":"gorilla","scenario":"echo 64 B","kind":"echo","rep":1
 {"server":"gorilla","scenario":"idle 1k","kind":"idle","rep":1,"error":"","result":{"storm":{"opened":1000,"per_s":3000},"server":{"rss_per_conn_bytes":24000}}}
 {"server":"gorilla","scenario":"idle 1k","kind":"idle","rep":2,"error":"bench: hit the open-file limit","result":null}
 {"server":"wsgate","scenario":"idle","kind":"idle","rep":1,"error":"","result":{"storm":{"opened":3000,"per_s":2000},"server":{"rss_per_conn_bytes":5},"steps":[{"conns":2000,"handshakes_per_s":2500,"rss_per_conn_bytes":900},{"conns":3000,"handshakes_per_s":1500,"rss_per_conn_bytes":800}]}}
+{"server":"wsgate","scenario":"echo 4 KiB JSON deflate","kind":"echo","rep":1,"error":"","result":{"msgs_per_s":500,"latency_us":{"p99":2000},"server":{"cpu_us_per_msg":50,"msgs_per_cpu_s":20000},"deflate":{"sent":900,"ratio":3.7,"received":900}}}
+{"server":"gws","scenario":"echo 4 KiB JSON deflate","kind":"echo","rep":1,"error":"","result":{"msgs_per_s":400,"latency_us":{"p99":3000},"server":{"cpu_us_per_msg":80,"msgs_per_cpu_s":12500},"deflate":{"sent":800,"ratio":3.7,"received":800}}}
+{"server":"gws","scenario":"echo 4 KiB JSON deflate","kind":"echo","rep":2,"error":"","result":{"msgs_per_s":600,"latency_us":{"p99":1000},"server":{"cpu_us_per_msg":20,"msgs_per_cpu_s":50000},"deflate":{"sent":800,"ratio":3.7,"received":0}}}
+{"server":"gws","scenario":"echo 4 KiB JSON deflate","kind":"echo","rep":3,"error":"","result":{"msgs_per_s":450,"latency_us":{"p99":2500},"server":{"cpu_us_per_msg":70,"msgs_per_cpu_s":14000},"deflate":{"sent":800,"ratio":3.7,"received":800}}}
 {"server":"nbio","scenario":"idle","kind":"idle","rep":1,"error":"","result":{"storm":{"opened":3000,"per_s":2000},"server":{"rss_per_conn_bytes":5},"steps":[{"conns":2000,"handshakes_per_s":2400,"rss_per_conn_bytes":450},{"conns":3000,"handshakes_per_s":1400,"rss_per_conn_bytes":200}]}}
 `
 
@@ -39,6 +43,9 @@ func TestTable(t *testing.T) {
 		"| idle 2k conns | nbio | 2,400 | – | – | – | 450 B | 0.50× |",
 		"| idle 3k conns | wsgate | 1,500 | – | – | – | 800 B | 1.00× |",
 		"| idle 3k conns | nbio | 1,400 | – | – | – | 200 B | 0.25× |",
+		"| echo 4 KiB JSON deflate | wsgate | 500 | 2.00 ms | 50.00 µs | 20,000 | – | 1.00× |",
+		"| echo 4 KiB JSON deflate | gws | 450 | 2.50 ms | 70.00 µs | 14,000 | – | 0.70× |",
+		"- not compressed: echo 4 KiB JSON deflate, gws: the server sent no compressed message in 1 of 3 runs",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("table lacks %q:\n%s", want, got)

@@ -2,7 +2,12 @@
 // side-by-side benchmarks: every message on /echo comes back unchanged,
 // text as text and binary as binary. It serves until killed.
 //
-//	gorilla -addr 127.0.0.1:9001
+// With -deflate it accepts permessage-deflate (Upgrader.EnableCompression;
+// a connection that negotiated it compresses every message it writes):
+// the standard library's compress/flate at level 1, no context takeover
+// (the only mode gorilla has).
+//
+//	gorilla -addr 127.0.0.1:9001 [-deflate]
 package main
 
 import (
@@ -15,11 +20,13 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "listen address")
+	deflate := flag.Bool("deflate", false, "accept permessage-deflate")
 	flag.Parse()
 	up := websocket.Upgrader{
-		ReadBufferSize:  4096,
-		WriteBufferSize: 4096,
-		CheckOrigin:     func(*http.Request) bool { return true },
+		ReadBufferSize:    4096,
+		WriteBufferSize:   4096,
+		CheckOrigin:       func(*http.Request) bool { return true },
+		EnableCompression: *deflate,
 	}
 	http.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)

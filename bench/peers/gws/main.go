@@ -3,7 +3,12 @@
 // and binary as binary. Connections are upgraded by net/http and read by
 // gws's ReadLoop, as its README recommends. It serves until killed.
 //
-//	gws -addr 127.0.0.1:9002
+// With -deflate it accepts permessage-deflate the way gws's README sets it
+// up (PermessageDeflate{Enabled: true}): DEFLATE level 1, messages of 512
+// bytes or more compressed, and no context takeover on either side, so it
+// compresses every message on its own, as wsgate does.
+//
+//	gws -addr 127.0.0.1:9002 [-deflate]
 package main
 
 import (
@@ -24,8 +29,17 @@ func (echo) OnMessage(c *gws.Conn, m *gws.Message) {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9002", "listen address")
+	deflate := flag.Bool("deflate", false, "accept permessage-deflate, without context takeover")
 	flag.Parse()
-	up := gws.NewUpgrader(echo{}, &gws.ServerOption{ReadMaxPayloadSize: 1 << 20})
+	opt := &gws.ServerOption{ReadMaxPayloadSize: 1 << 20}
+	if *deflate {
+		opt.PermessageDeflate = gws.PermessageDeflate{
+			Enabled:               true,
+			ServerContextTakeover: false, // gws's default, spelled out
+			ClientContextTakeover: false,
+		}
+	}
+	up := gws.NewUpgrader(echo{}, opt)
 	http.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r)
 		if err != nil {
