@@ -20,7 +20,7 @@ type Codec struct {
 	opts    Options
 	writers [2]sync.Pool // *deflater, by Window
 	readers sync.Pool    // *inflater
-	held    atomic.Int64 // Streams holding a context slot
+	held    atomic.Int64 // context slots reserved by Negotiate and not yet freed
 
 	compressions atomic.Uint64
 	compressed   atomic.Uint64
@@ -55,7 +55,10 @@ type Stats struct {
 	BytesIn, BytesOut uint64
 	// Inflations counts Inflate calls that ran a decompressor.
 	Inflations uint64
-	// Contexts is the number of Streams holding a compressor context now.
+	// Contexts is the number of context slots held now
+	// (ModeContextTakeover): reserved by Negotiate and held until Release
+	// or the Stream's Close. A slot's compressor, about 0.8 MB at level 1,
+	// is borrowed at its connection's first compressed message.
 	Contexts int64
 }
 
@@ -72,34 +75,82 @@ func (c *Codec) Stats() Stats {
 	}
 }
 
-// Negotiate is the package-level Negotiate with c's Options, except that
-// in ModeContextTakeover it answers server_no_context_takeover once
-// MaxContexts Streams are held. The answer is advisory for the cap: a
-// connection that was allowed a context but finds the slots taken when it
-// calls NewStream compresses without one, which the RFC allows.
+// Negotiate is the package-level Negotiate with c's Options. In
+// ModeContextTakeover it reserves one of MaxContexts context slots for
+// every answer that lets the server keep its context (p without
+// ServerNoContextTakeover); once every slot is held it answers with
+// server_no_context_takeover, as in ModeNoContextTakeover, so a response
+// header that grants context takeover always comes with a slot.
+//
+// The caller settles each reserving answer exactly once: NewStream(p)
+// hands the slot to the connection's Stream, whose Close frees it, and
+// Release(p) frees it when the connection will not be served (its
+// handshake failed after negotiation). Answers that reserve nothing need
+// no settling; passing them to Release does nothing.
 func (c *Codec) Negotiate(offers []Extension) (response string, p Params, ok bool) {
 	opts := c.opts
-	if opts.Mode == ModeContextTakeover && c.held.Load() >= opts.maxContexts() {
-		opts.Mode = ModeNoContextTakeover
+	response, p, ok = Negotiate(offers, opts)
+	if !ok || p.ServerNoContextTakeover || c.reserve() {
+		return response, p, ok
 	}
+	opts.Mode = ModeNoContextTakeover
 	return Negotiate(offers, opts)
+}
+
+// reserve takes a context slot when fewer than MaxContexts are held.
+func (c *Codec) reserve() bool {
+	limit := c.opts.maxContexts()
+	for {
+		n := c.held.Load()
+		if n >= limit {
+			return false
+		}
+		if c.held.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// reserves reports whether p is an answer of Negotiate that reserved a
+// context slot.
+func (c *Codec) reserves(p Params) bool {
+	return c.opts.Mode == ModeContextTakeover && p.ServerMaxWindowBits != 0 && !p.ServerNoContextTakeover
+}
+
+// Release frees the context slot reserved by the Negotiate answer p for
+// a connection that will not get a Stream: its handshake failed, or the
+// server will not run it. It does nothing when p reserved no slot. Call
+// it at most once per answer, and never for an answer passed to
+// NewStream.
+func (c *Codec) Release(p Params) {
+	if c.reserves(p) {
+		c.held.Add(-1)
+	}
 }
 
 // NegotiateExtensions has the shape of ws.Upgrader.NegotiateExtensions:
 //
 //	u := &ws.Upgrader{NegotiateExtensions: codec.NegotiateExtensions}
 //
-// It parses the offers and calls c.Negotiate. A malformed header, like an
-// offer it cannot accept, declines compression ("") without failing the
-// handshake, so err is always nil. The server recovers the Params from
-// the response with ParseResponse([]string{hs.Extensions}), hs being the
-// ws.Handshake.
+// It parses the offers and negotiates with c's Options, except that it
+// never grants context takeover: it returns only a string, so a slot it
+// reserved could not be settled if the handshake failed. A server in
+// ModeContextTakeover calls Negotiate per handshake instead (with its own
+// NegotiateExtensions closure) and settles the answer. A malformed
+// header, like an offer it cannot accept, declines compression ("")
+// without failing the handshake, so err is always nil. The server
+// recovers the Params from the response with
+// ParseResponse([]string{hs.Extensions}), hs being the ws.Handshake.
 func (c *Codec) NegotiateExtensions(offers []string) (response string, err error) {
 	exts, perr := ParseExtensions(offers)
 	if perr != nil {
 		return "", nil
 	}
-	response, _, _ = c.Negotiate(exts)
+	opts := c.opts
+	if opts.Mode == ModeContextTakeover {
+		opts.Mode = ModeNoContextTakeover
+	}
+	response, _, _ = Negotiate(exts, opts)
 	return response, nil
 }
 

@@ -125,6 +125,11 @@ func (c *Codec) Deflate(dst, msg []byte, w Window) (out []byte, ok bool) {
 // for its own connection only, so a connection with a Stream compresses
 // its messages itself instead of sending prepared twins.
 //
+// The peer decodes the messages in the order Deflate made them, each one
+// relying on all of those before it: send every message Deflate reports
+// ok, in that order (a connection compresses and queues a message under
+// one lock), and stop sending compressed messages once one is lost.
+//
 // A Stream is used by one goroutine at a time. It borrows a compressor
 // from the Codec's pool at its first compressed message and keeps it
 // until Close; Close also frees its context slot.
@@ -135,25 +140,20 @@ type Stream struct {
 	closed bool
 }
 
-// NewStream returns a Stream for a connection with Params p, or nil when
-// the connection must compress without context: the Codec is not in
-// ModeContextTakeover, p says server_no_context_takeover, or MaxContexts
-// Streams are held already. A nil Stream is not an error; use Deflate and
-// prepared twins.
+// NewStream returns the Stream of a connection whose handshake got the
+// answer p from Negotiate, and hands it the context slot Negotiate
+// reserved: Stream.Close frees it. It returns nil when p reserved no slot
+// (the Codec is not in ModeContextTakeover, or p says
+// server_no_context_takeover); such a connection uses Deflate and
+// prepared twins. Call NewStream at most once per answer: each call
+// takes over the same slot. The Stream borrows its compressor at its
+// first compressed message, so a Stream that never compresses costs a few
+// words.
 func (c *Codec) NewStream(p Params) *Stream {
-	if c.opts.Mode != ModeContextTakeover || p.ServerNoContextTakeover {
+	if !c.reserves(p) {
 		return nil
 	}
-	limit := c.opts.maxContexts()
-	for {
-		n := c.held.Load()
-		if n >= limit {
-			return nil
-		}
-		if c.held.CompareAndSwap(n, n+1) {
-			return &Stream{c: c, w: p.ServerWindow()}
-		}
-	}
+	return &Stream{c: c, w: p.ServerWindow()}
 }
 
 // Deflate is Codec.Deflate with s's context: it appends msg compressed,

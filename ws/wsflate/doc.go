@@ -32,8 +32,14 @@
 // window, which is how a prepared frame's deflated twin is built once for
 // a fan-out. Messages under Options.Threshold (256 bytes by default) and
 // messages that do not shrink are reported not worth compressing and go
-// out plain, with RSV1 clear. In ModeContextTakeover a connection may
-// hold a Stream, its own compressor, up to Options.MaxContexts at once.
+// out plain, with RSV1 clear.
+//
+// In ModeContextTakeover a connection may hold a Stream, its own
+// compressor whose history spans messages, up to Options.MaxContexts at
+// once. Codec.Negotiate reserves the slot when it answers without
+// server_no_context_takeover; the server then settles the answer once:
+// Codec.NewStream (the Stream's Close frees the slot) or Codec.Release
+// (the handshake failed). Past the cap the answer is the stateless one.
 //
 // # Receiving
 //
@@ -46,7 +52,9 @@
 //
 // A Codec is shared by every connection of a process and safe for
 // concurrent use; it owns the pools and the counters (Codec.Stats). A
-// Stream belongs to one connection and is used by one goroutine at a time.
+// Stream belongs to one connection and is used by one goroutine at a time;
+// it keeps a compressor (about 0.8 MB at level 1) from its first
+// compressed message until Close.
 // Functions without a receiver are safe for concurrent use. Between
 // messages a connection without context takeover holds only its Params
 // (4 bytes); compressors and decompressors are borrowed for one call.

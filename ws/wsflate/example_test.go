@@ -73,3 +73,36 @@ func ExampleAcceptResponse() {
 	// true <nil> Small
 	// wsflate: invalid permessage-deflate response: server_no_context_takeover missing, it was offered
 }
+
+// In ModeContextTakeover a server negotiates per handshake, then settles
+// the answer: a Stream for a connection it serves (its Close frees the
+// slot), Release for one whose handshake failed. A repeated message costs
+// a few bytes once the Stream has seen it.
+func ExampleCodec_NewStream() {
+	codec, err := wsflate.New(wsflate.Options{Mode: wsflate.ModeContextTakeover, MaxContexts: 1})
+	if err != nil {
+		panic(err)
+	}
+	offers, _ := wsflate.ParseExtensions([]string{"permessage-deflate; client_max_window_bits"})
+
+	resp, p, _ := codec.Negotiate(offers)
+	fmt.Println(resp)
+	fmt.Println("slots held:", codec.Stats().Contexts)
+	resp2, p2, _ := codec.Negotiate(offers) // past the cap: stateless
+	fmt.Println(resp2)
+	codec.Release(p2) // nothing reserved: does nothing
+
+	s := codec.NewStream(p)
+	msg := bytes.Repeat([]byte(`{"symbol":"ACME","price":101.5,"volume":1200},`), 20)
+	first, _ := s.Deflate(nil, msg)
+	second, _ := s.Deflate(nil, msg)
+	fmt.Println(len(msg), "bytes:", len(first) < len(msg)/4, len(second) < 16)
+	s.Close()
+	fmt.Println("slots held:", codec.Stats().Contexts)
+	// Output:
+	// permessage-deflate; client_no_context_takeover
+	// slots held: 1
+	// permessage-deflate; server_no_context_takeover; client_no_context_takeover
+	// 920 bytes: true true
+	// slots held: 0
+}

@@ -2,6 +2,8 @@ package wsflate
 
 import (
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -106,20 +108,21 @@ func TestCodecNegotiateCap(t *testing.T) {
 	if got := c.Stats().Contexts; got != 2 {
 		t.Fatalf("Contexts = %d, want 2", got)
 	}
-	// A connection allowed a context that finds the slots gone gets nil.
-	_, p, _ := Negotiate(offers, c.Options())
-	if p.ServerNoContextTakeover || c.NewStream(p) != nil {
-		t.Fatal("NewStream past the cap returned a Stream")
-	}
 	streams[0].Close()
 	streams[0].Close() // idempotent
 	if got := c.Stats().Contexts; got != 1 {
 		t.Fatalf("Contexts after Close = %d, want 1", got)
 	}
-	if resp, _, _ := c.Negotiate(offers); resp != respTakeover {
+	resp, p, _ := c.Negotiate(offers)
+	if resp != respTakeover {
 		t.Fatalf("after Close: %q", resp)
 	}
+	streams = append(streams, c.NewStream(p))
 	streams[1].Close()
+	streams[3].Close()
+	if got := c.Stats().Contexts; got != 0 {
+		t.Fatalf("Contexts after closing every Stream = %d, want 0", got)
+	}
 	// Stateless modes never hand out Streams.
 	var plain Codec
 	if _, p, _ := plain.Negotiate(offers); plain.NewStream(p) != nil || plain.NewStream(Params{}) != nil {
@@ -245,5 +248,86 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	if WindowSmall.String() != "Small" || Window(5).String() != "Window(5)" || Mode(7).String() != "Mode(7)" {
 		t.Error("String of enums")
+	}
+}
+
+// TestCodecRelease checks that slots come back when a handshake fails
+// after Negotiate reserved one, and that Release ignores answers that
+// reserved nothing.
+func TestCodecRelease(t *testing.T) {
+	t.Parallel()
+	c, err := New(Options{Mode: ModeContextTakeover, MaxContexts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offers := []Extension{{Name: Name}}
+	for i := range 3 {
+		resp, p, _ := c.Negotiate(offers)
+		if resp != respTakeover || c.Stats().Contexts != 1 {
+			t.Fatalf("handshake %d: %q with %d slots held", i, resp, c.Stats().Contexts)
+		}
+		// Full: the next answer is stateless and reserves nothing.
+		resp2, p2, _ := c.Negotiate(offers)
+		if resp2 != respDefault {
+			t.Fatalf("past the cap: %q", resp2)
+		}
+		c.Release(p2)
+		c.Release(Params{})
+		if got := c.Stats().Contexts; got != 1 {
+			t.Fatalf("Release of answers without a slot: %d held, want 1", got)
+		}
+		c.Release(p) // the handshake failed
+		if got := c.Stats().Contexts; got != 0 {
+			t.Fatalf("after Release: %d held, want 0", got)
+		}
+	}
+	// A client refusing context takeover reserves nothing.
+	_, p, _ := c.Negotiate([]Extension{{Name: Name, Params: []Param{{Name: paramServerNoContext}}}})
+	if !p.ServerNoContextTakeover || c.Stats().Contexts != 0 {
+		t.Fatalf("server_no_context_takeover offer: %+v, %d held", p, c.Stats().Contexts)
+	}
+	// NegotiateExtensions never grants (nor reserves) a context.
+	if resp, _ := c.NegotiateExtensions([]string{Name}); resp != respDefault || c.Stats().Contexts != 0 {
+		t.Fatalf("NegotiateExtensions: %q, %d held", resp, c.Stats().Contexts)
+	}
+}
+
+// TestCodecSlotsConcurrent negotiates from many goroutines at once (run
+// with -race): the cap is never passed and every slot comes back.
+func TestCodecSlotsConcurrent(t *testing.T) {
+	t.Parallel()
+	const limit = 4
+	c, err := New(Options{Mode: ModeContextTakeover, MaxContexts: limit, Threshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offers := []Extension{{Name: Name}}
+	var wg sync.WaitGroup
+	var over atomic.Int64
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 200 {
+				_, p, _ := c.Negotiate(offers)
+				if n := c.Stats().Contexts; n > limit {
+					over.Store(n)
+				}
+				switch (g + i) % 3 {
+				case 0:
+					c.Release(p)
+				default:
+					if s := c.NewStream(p); s != nil {
+						s.Deflate(nil, []byte("context takeover"))
+						s.Close()
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := over.Load(); n != 0 {
+		t.Fatalf("%d slots held, cap %d", n, limit)
+	}
+	if n := c.Stats().Contexts; n != 0 {
+		t.Fatalf("%d slots held after every connection ended", n)
 	}
 }

@@ -20,7 +20,8 @@ const (
 	// ModeContextTakeover lets up to Options.MaxContexts connections keep
 	// a dedicated compressor whose history spans messages (better ratios
 	// for streams of similar messages, about 0.8 MB of memory each at
-	// level 1). Past the cap, and whenever the client asks for
+	// level 1). Codec.Negotiate reserves the slot at the handshake. Past
+	// the cap, and whenever the client asks for
 	// server_no_context_takeover, a connection gets the stateless
 	// behaviour. The client is always asked for client_no_context_takeover,
 	// so inflating never needs per-connection state.
