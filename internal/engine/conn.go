@@ -48,8 +48,11 @@ const (
 // the goroutine engine a writer
 // goroutine sends what is queued, several frames per system call. Either
 // way frames from one goroutine go out in the order they were written,
-// and the queue is bounded by Options.MaxQueuedBytes. Reads happen only
-// on the engine's side and reach the Handler.
+// and the queue is bounded by Options.MaxQueuedBytes. On a connection
+// with compression context takeover, compressed frames are made and
+// queued one writer at a time, so they go out in the order they were
+// compressed (see ctxStream). Reads happen only on the engine's side and
+// reach the Handler.
 type Conn struct {
 	h  Handler
 	g  *goConn // goroutine engine: the net.Conn and its writer; nil under epoll
@@ -67,6 +70,7 @@ type Conn struct {
 	stallAt int64     // epoll: when the socket last refused bytes while data waited; 0 when nothing waits
 	cause   error     // why the connection is ending, for OnClose
 	ctx     *connContext
+	z       *ctxStream // context takeover: made on the first compressed write (stream.go)
 
 	rflags   readFlags
 	pmd      wsflate.Params // permessage-deflate as negotiated; zero: none. Set by Serve, then read-only
@@ -160,9 +164,13 @@ func (c *Conn) writeData(op ws.Opcode, rsv uint8, payload []byte) error {
 // one publication can be queued on many connections at the cost of a
 // pointer each. On a connection that negotiated permessage-deflate the
 // frame's deflated twin (frame.Prepared.Deflated) is sent when it has
-// one, so one compression serves every such connection. Errors are those
-// of WriteMessage.
+// one, so one compression serves every such connection; a connection
+// with compression context takeover compresses the payload through its
+// own context instead (stream.go). Errors are those of WriteMessage.
 func (c *Conn) WriteFrame(f *frame.Prepared) error {
+	if err, sent := c.writeFrameContext(f); sent {
+		return err
+	}
 	wire := c.lockForFrame(f)
 	if wire == nil {
 		return ErrClosed
@@ -190,6 +198,9 @@ func (c *Conn) DeliverFrame(f *frame.Prepared) error {
 	if c.l == nil {
 		return c.WriteFrame(f)
 	}
+	if err, sent := c.writeFrameContext(f); sent {
+		return err
+	}
 	wire := c.lockForFrame(f)
 	if wire == nil {
 		return ErrClosed
@@ -214,7 +225,7 @@ func (c *Conn) DeliverFrame(f *frame.Prepared) error {
 // as sent. It returns nil, with c.mu released, when c is closing.
 func (c *Conn) lockForFrame(f *frame.Prepared) []byte {
 	wire, deflated := f.Wire(), false
-	if c.deflating() {
+	if c.deflating() && !c.keepsContext() {
 		if z := f.Deflated(c.pmd.ServerWindow()); z != nil {
 			wire, deflated = z, true
 		}

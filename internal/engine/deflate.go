@@ -37,8 +37,22 @@ func (e *Engine) countSent(deflated bool) {
 
 // writeDeflated sends payload compressed when that is worth it (at least
 // the Codec's threshold, and smaller compressed). sent is false when it
-// is not, and nothing was sent: the caller sends payload plain.
+// is not, and nothing was sent: the caller sends payload plain. A
+// connection with context takeover compresses through its own context
+// (stream.go).
 func (c *Conn) writeDeflated(op ws.Opcode, payload []byte) (err error, sent bool) {
+	if len(payload) < c.engine().opts.Codec.Threshold() {
+		return nil, false
+	}
+	if c.keepsContext() {
+		return c.writeContext(op, payload)
+	}
+	return c.writeStateless(op, payload)
+}
+
+// writeStateless is writeDeflated without context: the compressor is
+// borrowed from the Codec's pool for this message only.
+func (c *Conn) writeStateless(op ws.Opcode, payload []byte) (err error, sent bool) {
 	e := c.engine()
 	bp := e.getBuf()
 	z, ok := e.opts.Codec.Deflate((*bp)[:0], payload, c.pmd.ServerWindow())

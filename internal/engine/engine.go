@@ -102,6 +102,11 @@ func (e *Engine) Kind() Kind { return e.opts.Kind }
 // an Engine without Options.Codec, means no compression: then a frame
 // with RSV1 fails the connection with 1002.
 //
+// A pmd that grants server context takeover (wsflate.Codec.Negotiate in
+// ModeContextTakeover, which reserved a context slot for it) gives the
+// connection its own compressor (wsflate.Stream); the engine frees the
+// slot when the connection ends, or at once when Serve fails.
+//
 // Serve returns at once. Under the epoll engine a *net.TCPConn moves to
 // an event loop, which calls h from then on, and nc is closed (the loop
 // owns a duplicate of its socket). Any other connection (TLS) runs on the
@@ -114,12 +119,18 @@ func (e *Engine) Serve(nc net.Conn, br *bufio.Reader, h Handler, pmd wsflate.Par
 	if e.opts.Codec == nil {
 		pmd = wsflate.Params{}
 	}
-	if e.opts.Kind == Epoll {
-		if tc, ok := nc.(*net.TCPConn); ok {
-			return e.serveEpoll(tc, br, h, pmd)
-		}
+	var err error
+	if tc, ok := nc.(*net.TCPConn); ok && e.opts.Kind == Epoll {
+		err = e.serveEpoll(tc, br, h, pmd)
+	} else {
+		err = e.serveGoroutine(nc, br, h, pmd)
 	}
-	return e.serveGoroutine(nc, br, h, pmd)
+	if err != nil && e.opts.Codec != nil {
+		// The connection will not run: free the compression context slot
+		// its handshake reserved, if any.
+		e.opts.Codec.Release(pmd)
+	}
+	return err
 }
 
 // Stats are an Engine's counters of data frames written since New.

@@ -563,6 +563,7 @@ func (l *loop) finish(c *Conn) {
 		l.putReader(c.rd)
 		c.rd = nil
 	}
+	c.dropContext()
 	e := l.e
 	e.n.Add(-1)
 	c.h.OnClose(c, cause)

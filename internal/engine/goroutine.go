@@ -126,6 +126,7 @@ func (c *Conn) finish(flushWrites bool) {
 	c.abort(ErrClosed)
 	<-c.g.writerDone
 	c.g.e.removeGoroutine(c)
+	c.dropContext()
 	c.mu.Lock()
 	cause := c.cause
 	c.mu.Unlock()

@@ -154,5 +154,7 @@ func (c *Codec) NegotiateExtensions(offers []string) (response string, err error
 	return response, nil
 }
 
-// threshold is the smallest message c compresses, in bytes.
-func (c *Codec) threshold() int { return c.opts.threshold() }
+// Threshold is the smallest message c compresses, in bytes:
+// Options.Threshold with its default applied. A shorter message is sent
+// plain without asking the Codec.
+func (c *Codec) Threshold() int { return c.opts.threshold() }

@@ -107,7 +107,7 @@ func (c *Codec) compress(d *deflater, msg []byte) (out []byte, ok bool) {
 // plain with RSV1 clear. Compression of an incompressible message stops as
 // soon as the output outgrows the input. msg is only read.
 func (c *Codec) Deflate(dst, msg []byte, w Window) (out []byte, ok bool) {
-	if len(msg) < c.threshold() || w > WindowSmall {
+	if len(msg) < c.Threshold() || w > WindowSmall {
 		return dst, false
 	}
 	d := c.getDeflater(w)
@@ -162,7 +162,7 @@ func (c *Codec) NewStream(p Params) *Stream {
 // unchanged), send msg plain: in the latter case the context restarts
 // empty, which the peer cannot tell. After Close, Deflate reports false.
 func (s *Stream) Deflate(dst, msg []byte) (out []byte, ok bool) {
-	if s.closed || len(msg) < s.c.threshold() {
+	if s.closed || len(msg) < s.c.Threshold() {
 		return dst, false
 	}
 	if s.d == nil {
