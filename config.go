@@ -2,7 +2,6 @@ package wsgate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -169,25 +168,36 @@ type CompressionConfig struct {
 	// Threshold is the size in bytes below which a message goes out
 	// uncompressed. Zero means 256; 1 compresses every non-empty message.
 	Threshold int
-	// ContextTakeover would let connections keep a compressor between
-	// messages. It is not supported yet: New fails when it is set.
+	// ContextTakeover lets a connection keep its compressor between
+	// messages when the client allows it (RFC 7692 server context
+	// takeover), so a message may refer back to the ones before it: a
+	// stream of similar messages shrinks much more. Each such connection
+	// holds a compressor of about 1.2 MB from its first compressed message
+	// until it closes, compresses every message itself (a publication
+	// compressed once serves only the connections without a context) and
+	// compresses under a lock of its own, so its compressed writes take
+	// turns. Clients are still asked not to keep theirs.
 	ContextTakeover bool
 	// MaxContexts caps the connections holding a compressor context when
-	// ContextTakeover is set. Zero means 64.
+	// ContextTakeover is set; past it a handshake gets the stateless
+	// answer (server_no_context_takeover). Zero means 64.
 	MaxContexts int
 }
 
 // codecOptions maps c onto the Codec's options.
 func (c CompressionConfig) codecOptions() (wsflate.Options, error) {
-	if c.ContextTakeover {
-		return wsflate.Options{}, errors.New("wsgate: compression context takeover is not supported; leave Compression.ContextTakeover false")
+	if c.MaxContexts < 0 {
+		return wsflate.Options{}, fmt.Errorf("wsgate: compression max contexts %d: want 0 (default 64) or more", c.MaxContexts)
 	}
 	if c.Level < math.MinInt8 || c.Level > math.MaxInt8 {
 		return wsflate.Options{}, fmt.Errorf("wsgate: compression level %d: want 1 to 9 or -2", c.Level)
 	}
 	o := wsflate.Options{Level: wsflate.Level(c.Level), Threshold: c.Threshold, MaxContexts: c.MaxContexts}
-	if c.Disabled {
+	switch {
+	case c.Disabled:
 		o.Mode = wsflate.ModeDisabled
+	case c.ContextTakeover:
+		o.Mode = wsflate.ModeContextTakeover
 	}
 	return o, nil
 }

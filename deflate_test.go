@@ -281,7 +281,7 @@ func TestDeflateNotNegotiated(t *testing.T) {
 func TestDeflateConfig(t *testing.T) {
 	t.Parallel()
 	for _, c := range []wsgate.CompressionConfig{
-		{ContextTakeover: true},
+		{ContextTakeover: true, MaxContexts: -1},
 		{Level: 10},
 		{Level: -1},
 		{Threshold: -1},

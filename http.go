@@ -6,7 +6,6 @@ import (
 
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/ws"
-	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // Handler returns the server's HTTP endpoints: /ws, /echo (unless
@@ -65,7 +64,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	nc, br, hs, err := up.Upgrade(w, r)
+	nc, br, pmd, err := s.upgrade(w, r, up)
 	if err != nil {
 		var he *ws.HandshakeError
 		if !errors.As(err, &he) {
@@ -77,12 +76,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 	// engine a plaintext *net.TCPConn moves to an event loop; a TLS
 	// connection (*tls.Conn), like every connection under
 	// EngineGoroutine, gets two goroutines of its own.
-	var pmd wsflate.Params
-	if hs.Extensions != "" {
-		// The response is the Codec's own; an error cannot happen, and
-		// would leave the connection uncompressed.
-		pmd, _, _ = wsflate.ParseResponse([]string{hs.Extensions})
-	}
 	s.engine.Serve(nc, br, newHandler(), pmd)
 }
 

@@ -131,9 +131,9 @@ func newMetrics(s *Server) *metrics {
 }
 
 // registerCompression exports permessage-deflate's counters: the Codec's
-// work (one compression serves a whole fan-out) and the engine's frames
-// sent compressed or plain. Without a codec only the frame counts are
-// exported.
+// work (one compression serves a whole fan-out), the compressor contexts
+// held (context takeover) and the engine's frames sent compressed or
+// plain. Without a codec only the frame counts are exported.
 func (m *metrics) registerCompression(codec *wsflate.Codec, e *engine.Engine) {
 	frames := func(deflated bool) prometheus.Collector {
 		label := "plain"
@@ -165,6 +165,10 @@ func (m *metrics) registerCompression(codec *wsflate.Codec, e *engine.Engine) {
 		counter("wsgate_compression_bytes_in_total", "Bytes of messages before compression (used compressions only).", func(s wsflate.Stats) uint64 { return s.BytesIn }),
 		counter("wsgate_compression_bytes_out_total", "Bytes of the same messages after compression.", func(s wsflate.Stats) uint64 { return s.BytesOut }),
 		counter("wsgate_inflations_total", "Compressed messages from clients that were decompressed.", func(s wsflate.Stats) uint64 { return s.Inflations }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wsgate_compression_contexts",
+			Help: "Connections holding a compressor context (context takeover), from the handshake until they close; at most the configured cap.",
+		}, func() float64 { return float64(codec.Stats().Contexts) }),
 	)
 }
 

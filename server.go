@@ -92,10 +92,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.wsUp = ws.Upgrader{Subprotocols: []string{Subprotocol}, CheckOrigin: checkOrigin}
 	s.echoUp = ws.Upgrader{CheckOrigin: checkOrigin}
-	if codec != nil {
-		s.wsUp.NegotiateExtensions = codec.NegotiateExtensions
-		s.echoUp.NegotiateExtensions = codec.NegotiateExtensions
-	}
 	kind, ok := cfg.Engine.internal()
 	if !ok || !kind.Supported() {
 		return nil, fmt.Errorf("wsgate: engine %v is not supported on this system", cfg.Engine)

@@ -70,6 +70,18 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if o.compression || o.compLevel != 6 || o.compThreshold != 1024 {
 		t.Errorf("compression flags: on=%v level=%d threshold=%d, want false 6 1024", o.compression, o.compLevel, o.compThreshold)
 	}
+	if o.compContexts || o.compMaxCtx != 64 {
+		t.Errorf("context takeover defaults: %v, %d; want false, 64", o.compContexts, o.compMaxCtx)
+	}
+	o, err = parseFlags([]string{"--compression-max-contexts", "8"}, func(k string) string {
+		return map[string]string{"WSGATE_COMPRESSION_CONTEXT_TAKEOVER": "true", "WSGATE_COMPRESSION_MAX_CONTEXTS": "100"}[k]
+	}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.compContexts || o.compMaxCtx != 8 {
+		t.Errorf("context takeover flags: %v, %d; want true, 8 (the flag wins over its twin)", o.compContexts, o.compMaxCtx)
+	}
 	if envName("max-message-size") != "WSGATE_MAX_MESSAGE_SIZE" {
 		t.Error(envName("max-message-size"))
 	}
