@@ -172,11 +172,11 @@ type CompressionConfig struct {
 	// messages when the client allows it (RFC 7692 server context
 	// takeover), so a message may refer back to the ones before it: a
 	// stream of similar messages shrinks much more. Each such connection
-	// holds a compressor of about 1.2 MB from its first compressed message
-	// until it closes, compresses every message itself (a publication
-	// compressed once serves only the connections without a context) and
-	// compresses under a lock of its own, so its compressed writes take
-	// turns. Clients are still asked not to keep theirs.
+	// holds a compressor from its first compressed message until it
+	// closes: 0.83 MB at level 1, 1.09 MB at 6, 1.43 MB at 9. It
+	// compresses every message itself (a publication compressed once
+	// serves only the connections without a context), one writer at a
+	// time. Clients are still asked not to keep theirs.
 	ContextTakeover bool
 	// MaxContexts caps the connections holding a compressor context when
 	// ContextTakeover is set; past it a handshake gets the stateless

@@ -56,7 +56,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.BoolVar(&o.compression, "compression", true, "accept permessage-deflate (RFC 7692) from clients that offer it")
 	fs.IntVar(&o.compLevel, "compression-level", 1, "DEFLATE level: 1 (fastest) to 9 (smallest), or -2 for Huffman-only")
 	fs.IntVar(&o.compThreshold, "compression-threshold", 256, "smallest message in bytes that is sent compressed")
-	fs.BoolVar(&o.compContexts, "compression-context-takeover", false, "let connections keep their compressor between messages when the client allows it: streams of similar messages shrink more, at about 1.2 MB of memory per connection")
+	fs.BoolVar(&o.compContexts, "compression-context-takeover", false, "let connections keep their compressor between messages when the client allows it: streams of similar messages shrink more, at about 0.8 MB of memory per connection at level 1")
 	fs.IntVar(&o.compMaxCtx, "compression-max-contexts", 64, "most connections holding a compressor at once with --compression-context-takeover; the others compress each message on its own")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
 	fs.Usage = func() {
