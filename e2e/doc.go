@@ -9,6 +9,12 @@
 // per case and the test turns each line into a subtest, so a failure reads
 // TestInterop/<client>/<case>.
 //
+// TestContextTakeover runs node/takeover.mjs and python/takeover.py against
+// a server with compression context takeover and against one without: a
+// stream of similar JSON documents echoed compressed both ways, the peer
+// inflating with the window of earlier messages, and far fewer compressed
+// bytes sent with the context kept.
+//
 // A missing Node, ws module or python3-websockets skips that client, unless
 // WSGATE_REQUIRE_PEERS=1, which makes it fail instead; `make test` sets it
 // after installing them. WSGATE_E2E_URL=ws://HOST:PORT runs the matrix

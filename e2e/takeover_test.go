@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsgate/wsgate"
+)
+
+// TestContextTakeover runs Node's ws and Python's websockets against a
+// server with Compression.ContextTakeover and against one without, on
+// each engine: each peer echoes twenty similar 4 KB JSON documents, both
+// ways compressed, inflating the server's messages with the window of
+// the ones before. With context takeover the server must send a fraction
+// of the compressed bytes it sends without.
+func TestContextTakeover(t *testing.T) {
+	t.Parallel()
+	peers := map[string][]string{"node-ws": {"node/takeover.mjs"}, "python-websockets": {"python/takeover.py"}}
+	for _, eng := range engines {
+		t.Run(eng.String(), func(t *testing.T) {
+			t.Parallel()
+			if !eng.Supported() {
+				t.Skipf("engine %v is not supported on this system", eng)
+			}
+			for _, p := range scriptPeers() {
+				t.Run(p.name, func(t *testing.T) {
+					t.Parallel()
+					argv, missing := p.command()
+					if missing != "" {
+						if os.Getenv(requirePeersEnv) == "1" {
+							t.Fatalf("%s: %s, and %s=1", p.name, missing, requirePeersEnv)
+						}
+						t.Skipf("%s: %s; set %s=1 to fail instead", p.name, missing, requirePeersEnv)
+					}
+					// The interpreter, then the takeover script instead of interop's.
+					argv = append(argv[:1:1], peers[p.name]...)
+					var out [2]float64
+					for i, mode := range []string{"takeover", "stateless"} {
+						t.Run(mode, func(t *testing.T) {
+							srv, base := startCompressionServer(t, eng, mode == "takeover")
+							runScriptCases(t, append(argv, mode), base, []string{"takeover/echo"})
+							m := scrape(t, srv)
+							if m["wsgate_inflations_total"] < 10 {
+								t.Errorf("the server inflated %v messages: want the peer's messages compressed too", m["wsgate_inflations_total"])
+							}
+							out[i] = m["wsgate_compression_bytes_out_total"]
+							t.Logf("%s: %v compressed bytes sent for 20 echoes of about 4 KB", mode, out[i])
+						})
+					}
+					if out[0]*4 > out[1] {
+						t.Errorf("compressed bytes sent: %v with context takeover, %v without: want less than a quarter", out[0], out[1])
+					}
+				})
+			}
+		})
+	}
+}
+
+// startCompressionServer starts a server on eng, with compression context
+// takeover when takeover is set, and returns it and its base URL.
+func startCompressionServer(t *testing.T, eng wsgate.EngineKind, takeover bool) (*wsgate.Server, string) {
+	t.Helper()
+	srv, err := wsgate.New(wsgate.Config{Engine: eng, Compression: wsgate.CompressionConfig{ContextTakeover: takeover}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		ts.Close()
+	})
+	return srv, "ws" + strings.TrimPrefix(ts.URL, "http")
+}
+
+// scrape reads srv's /metrics samples, by name and labels.
+func scrape(t *testing.T, srv *wsgate.Server) map[string]float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	vals := make(map[string]float64)
+	sc := bufio.NewScanner(rec.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			vals[line[:i]] = v
+		}
+	}
+	return vals
+}
