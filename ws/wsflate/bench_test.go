@@ -59,6 +59,31 @@ func BenchmarkDeflate4KJSON(b *testing.B) {
 			b.ReportMetric(float64(len(out))/float64(len(msg)), "ratio")
 		})
 	}
+	// Context takeover: one connection's Stream compresses a stream of
+	// similar messages (a counter up front), each referring back to the
+	// ones before it.
+	b.Run("context-takeover", func(b *testing.B) {
+		c, err := New(Options{Mode: ModeContextTakeover})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, p, _ := c.Negotiate([]Extension{{Name: Name}})
+		s := c.NewStream(p)
+		defer s.Close()
+		m := bytes.Clone(msg)
+		var out []byte
+		var ok bool
+		i := 0
+		loop(b, func() {
+			i++
+			m[2], m[3] = byte('0'+i%10), byte('0'+i/10%10)
+			out, ok = s.Deflate(out[:0], m)
+		})
+		if !ok {
+			b.Fatal("not compressed")
+		}
+		b.ReportMetric(float64(len(out))/float64(len(msg)), "ratio")
+	})
 	// Peers: the same work with one reused writer and no pool.
 	b.Run("peer-klauspost-writer", func(b *testing.B) {
 		var buf bytes.Buffer
