@@ -25,7 +25,12 @@
 // inflates them into a pooled buffer within MaxMessageSize (1009 past it,
 // 1007 for corrupt data or invalid UTF-8) and sends WriteMessage payloads
 // and prepared frames compressed when that is worth it. Between messages
-// it holds only its 4-byte Params.
+// it holds only its 4-byte Params. A connection whose Params grant server
+// context takeover (stream.go) compresses through a wsflate.Stream of its
+// own instead of prepared frames' shared twins, compressing and queueing
+// under the Stream's lock so that wire order is compression order; it
+// holds the compressor from its first compressed message until it ends,
+// when the engine frees its context slot.
 //
 // The engine knows nothing about JSON, channels or caches.
 package engine
