@@ -175,10 +175,10 @@ func takeoverMessage(w, i int) []byte {
 
 // TestContextTakeoverConcurrentWriters has several goroutines write to
 // one connection with context takeover at once, through WriteMessage,
-// WriteFrame and DeliverFrame: the client inflates every message with the context of the
-// ones before it, so any frame out of compression order fails; each
-// writer's messages arrive in order. The slot is freed at close and the
-// compressor dropped.
+// WriteFrame and DeliverFrame: the client inflates every message with the
+// context of the ones before it, so any frame out of compression order
+// fails; each writer's messages arrive in order. The slot is freed at
+// close and the compressor dropped.
 func TestContextTakeoverConcurrentWriters(t *testing.T) {
 	eachKind(t, func(t *testing.T, kind engine.Kind) {
 		const writers, perWriter = 8, 150
