@@ -125,8 +125,8 @@ func (c *Conn) finish(flushWrites bool) {
 	}
 	c.abort(ErrClosed)
 	<-c.g.writerDone
-	c.g.e.removeGoroutine(c)
 	c.dropContext()
+	c.g.e.removeGoroutine(c)
 	c.mu.Lock()
 	cause := c.cause
 	c.mu.Unlock()
