@@ -19,11 +19,12 @@ import (
 // compressed, each relying on the ones before it, so compression order
 // must be wire order. A writer therefore compresses a message and hands
 // it to the connection's queue (or socket) under mu, one writer at a
-// time: WriteMessage and WriteFrame may be called from any number of
-// goroutines, and their compressed frames go out in the order mu was
-// taken. Messages sent plain (under the threshold, or not smaller
-// compressed) and control frames do not touch the Stream: the peer's
-// decompressor never sees them, so they need no place in that order.
+// time: WriteMessage, WriteFrame and DeliverFrame may be called from any
+// number of goroutines, and their compressed frames go out in the order
+// mu was taken. Messages under the threshold and control frames do not
+// touch the Stream or mu; a message that does not shrink empties the
+// Stream's history and goes out plain. The peer's decompressor never sees
+// plain messages, so they need no place in that order.
 //
 // Lock order: mu, then Conn.mu. Nothing that holds Conn.mu takes mu.
 type ctxStream struct {
