@@ -299,7 +299,7 @@ func TestContextTakeoverSlots(t *testing.T) {
 		if d := dialTakeover(t, url); !d.takesOver() {
 			t.Fatalf("after closes: %q, want context takeover", d.exts)
 		}
-		waitFor(t, func() bool { return held() == 1 })
+		waitFor(t, func() bool { return held() == 1 && e.Len() == 1 }) // d is served
 
 		// Close drops d; then a Serve refused frees the slot Negotiate
 		// reserved for it.
