@@ -166,3 +166,26 @@ func reportCPU(b *testing.B) func() {
 		}
 	}
 }
+
+// BenchmarkFresh measures the hit path a session takes on its reader:
+// Fresh, which builds the key without allocating.
+func BenchmarkFresh(b *testing.B) {
+	ctx := context.Background()
+	l := &counter{res: Result{TTL: time.Hour}}
+	load := LoadFunc(l.load)
+	for _, a := range benchArgs {
+		r := Request{Method: "market.history", Args: []byte(a.args)}
+		b.Run(a.name, func(b *testing.B) {
+			c := newRealCache(b)
+			if _, _, err := c.Get(ctx, r, load); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if c.Fresh(r) == nil {
+					b.Fatal("miss")
+				}
+			}
+		})
+	}
+}

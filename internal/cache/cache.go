@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/maypok86/otter/v2"
 )
@@ -188,13 +189,19 @@ func (c *Cache) Get(ctx context.Context, r Request, load LoadFunc) (*Entry, Sour
 // (nothing held, or only a stale entry, which Get serves while it starts
 // the refresh). It never loads and never waits, so it may be called where
 // blocking is not allowed, such as an event loop. A fresh entry counts as
-// a hit.
+// a hit. Once the cache's scratch buffers have grown, Fresh does not
+// allocate: the key is built in a pooled buffer and only looked up.
 func (c *Cache) Fresh(r Request) *Entry {
-	full, shared, err := c.key(r)
+	kb := c.getKeyBuf()
+	defer c.putKeyBuf(kb)
+	n, err := kb.appendKey(r)
 	if err != nil {
 		return nil
 	}
-	if e, src := c.lookup(full, shared, c.now()); src == Hit {
+	// The store only hashes and compares the keys of a lookup, never
+	// keeps them, so they may alias kb.b for the length of the call.
+	full := unsafe.String(unsafe.SliceData(kb.b), len(kb.b))
+	if e, src := c.lookup(full, full[:n], c.now()); src == Hit {
 		c.hits.Add(1)
 		return e
 	}
@@ -340,24 +347,41 @@ type keyBuf struct {
 // maxPooledKey is the largest key buffer, in bytes, kept for reuse.
 const maxPooledKey = 64 << 10
 
+func (c *Cache) getKeyBuf() *keyBuf {
+	if kb, ok := c.bufs.Get().(*keyBuf); ok {
+		return kb
+	}
+	return &keyBuf{b: make([]byte, 0, 256), members: make([]member, 0, 32)}
+}
+
+func (c *Cache) putKeyBuf(kb *keyBuf) {
+	if cap(kb.b) <= maxPooledKey {
+		c.bufs.Put(kb)
+	}
+}
+
 // key returns the key of r for its own user (full) and for everybody
 // (shared, a prefix of full): Method, NUL, canonical Args, and for a
 // non-empty User another NUL and User. Canonical JSON holds no NUL byte,
 // so keys cannot collide across the parts. The string is key's only
 // allocation once its scratch buffers have grown.
 func (c *Cache) key(r Request) (full, shared string, err error) {
+	kb := c.getKeyBuf()
+	defer c.putKeyBuf(kb)
+	n, err := kb.appendKey(r)
+	if err != nil {
+		return "", "", err
+	}
+	full = string(kb.b)
+	return full, full[:n], nil
+}
+
+// appendKey sets kb.b to the full key of r (see Cache.key) and returns the
+// length of its shared prefix.
+func (kb *keyBuf) appendKey(r Request) (shared int, err error) {
 	if strings.IndexByte(r.Method, 0) >= 0 {
-		return "", "", ErrInvalidMethod
+		return 0, ErrInvalidMethod
 	}
-	kb, _ := c.bufs.Get().(*keyBuf)
-	if kb == nil {
-		kb = &keyBuf{b: make([]byte, 0, 256), members: make([]member, 0, 32)}
-	}
-	defer func() {
-		if cap(kb.b) <= maxPooledKey {
-			c.bufs.Put(kb)
-		}
-	}()
 	b := append(kb.b[:0], r.Method...)
 	b = append(b, 0)
 	if len(r.Args) > 0 {
@@ -365,7 +389,7 @@ func (c *Cache) key(r Request) (full, shared string, err error) {
 		b, kb.members, err = appendCanonical(b, r.Args, kb.members)
 		kb.b = b
 		if err != nil {
-			return "", "", err
+			return 0, err
 		}
 		if string(b[start:]) == "null" { // null args count as absent
 			b = b[:start]
@@ -377,6 +401,5 @@ func (c *Cache) key(r Request) (full, shared string, err error) {
 		b = append(b, r.User...)
 	}
 	kb.b = b
-	full = string(b)
-	return full, full[:n], nil
+	return n, nil
 }
