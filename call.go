@@ -11,6 +11,7 @@ import (
 	"github.com/wsgate/wsgate/internal/backend"
 	"github.com/wsgate/wsgate/internal/cache"
 	"github.com/wsgate/wsgate/internal/envelope"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // CallFunc answers a call of one method. args is the request's "args"
@@ -75,12 +76,6 @@ func (s *Server) route(method string) (route, bool) {
 	return r, ok
 }
 
-// callable reports whether a call of method has anyone to answer it.
-func (s *Server) callable(method string) bool {
-	_, ok := s.route(method)
-	return ok || s.backend != nil
-}
-
 // startCalls sets up the backend client, the response cache and the
 // broker subscription that brings other nodes' cache invalidations.
 func (s *Server) startCalls() error {
@@ -132,20 +127,33 @@ func (s *Server) stopCalls() {
 	}
 }
 
-// cachedResult returns a fresh cached result of a call, or nil. It never
-// blocks, so a session answers cache hits on the connection's own reader
-// (or event loop) without starting a goroutine.
-func (s *Server) cachedResult(method string, args json.RawMessage) json.RawMessage {
-	if s.cache == nil {
-		return nil
-	}
-	if r, ok := s.route(method); ok && r.ttl <= 0 || !ok && s.backend == nil {
+// freshEntry returns the fresh cache entry answering a call of method
+// with args, or nil; rt and routed are what s.route(method) returned. It
+// never blocks, so a session answers cache hits on the connection's own
+// reader (or event loop) without starting a goroutine.
+func (s *Server) freshEntry(rt route, routed bool, method string, args json.RawMessage) *cache.Entry {
+	if s.cache == nil || routed && rt.ttl <= 0 || !routed && s.backend == nil {
 		return nil // not cacheable, or nobody to answer
 	}
-	if e := s.cache.Fresh(cache.Request{Method: method, Args: args}); e != nil {
-		return e.Value
+	return s.cache.Fresh(cache.Request{Method: method, Args: args})
+}
+
+// deflatedTwin returns e's result compressed for connections that
+// negotiated permessage-deflate with the full window: made on the first
+// hit that needs it and kept with the entry (cache.SetTwin), so later hits
+// compress nothing. It is empty when the result is under the compression
+// threshold or does not shrink; send it plain then. Two hits racing may
+// both compress; one twin is kept.
+func (s *Server) deflatedTwin(e *cache.Entry) []byte {
+	if e.Twin != nil {
+		return e.Twin
 	}
-	return nil
+	z, ok := s.codec.Deflate(nil, e.Value, wsflate.WindowFull)
+	if !ok {
+		z = []byte{}
+	}
+	s.cache.SetTwin(e, z)
+	return z
 }
 
 // call answers one call with the result's JSON, through the cache where

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wsgate/wsgate/internal/cache"
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/internal/envelope"
 	"github.com/wsgate/wsgate/internal/frame"
 	"github.com/wsgate/wsgate/internal/hub"
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // session is one /ws connection: it decodes the JSON envelope and runs
@@ -74,8 +76,50 @@ func (ss *session) OnClose(c *engine.Conn, err error) {
 // Send implements hub.Subscriber: publications share one prepared frame.
 func (ss *session) Send(f *frame.Prepared) { ss.c.DeliverFrame(f) }
 
+// closeReply ends a reply whose result was sent as it is.
+var closeReply = []byte{'}'}
+
+// emptyResult stands for a nil result.
+var emptyResult = json.RawMessage(`{}`)
+
+// reply sends {"id":…,"result":…}. The result is not copied into a reply
+// of its own: the reply goes out as parts (head, result, '}'), except on a
+// connection that negotiated permessage-deflate, where the reply is
+// assembled to be compressed when it is worth it.
 func (ss *session) reply(id, result json.RawMessage) {
-	ss.c.WriteMessage(ws.OpText, envelope.AppendResult(nil, id, result))
+	if len(result) == 0 {
+		result = emptyResult
+	}
+	if _, ok := ss.c.ServerWindow(); ok {
+		ss.c.WriteMessage(ws.OpText, envelope.AppendResult(nil, id, result))
+		return
+	}
+	var head [envelope.MaxResultHead]byte
+	ss.c.WriteParts(ws.OpText, false, envelope.AppendResultHead(head[:0], id), result, closeReply)
+}
+
+// replyEntry answers a call with a cached result, as reply does. On a
+// connection that compresses with the full window, the result's deflated
+// twin, made once for the entry, goes out between the head and '}' as
+// stored (uncompressed) DEFLATE blocks, so a hit compresses nothing; one
+// that asked for a smaller window has the whole reply compressed.
+func (ss *session) replyEntry(id json.RawMessage, e *cache.Entry) {
+	w, ok := ss.c.ServerWindow()
+	if ok && w != wsflate.WindowFull {
+		ss.reply(id, e.Value)
+		return
+	}
+	var buf [envelope.MaxResultHead + 5]byte
+	head := envelope.AppendResultHead(buf[:0], id)
+	if ok {
+		if z := ss.s.deflatedTwin(e); len(z) > 0 {
+			var hb [envelope.MaxResultHead + 5]byte
+			var tb [8]byte
+			ss.c.WriteParts(ws.OpText, true, wsflate.AppendStored(hb[:0], head), z, wsflate.AppendStoredTail(tb[:0], closeReply))
+			return
+		}
+	}
+	ss.c.WriteParts(ws.OpText, false, head, e.Value, closeReply)
 }
 
 func (ss *session) replyError(id json.RawMessage, code ErrorCode, message string) {
@@ -91,13 +135,14 @@ func (ss *session) replyErr(id json.RawMessage, err error) {
 // blocked by a backend. A connection with MaxCallsPerConn calls running
 // gets rate_limited for more.
 func (ss *session) call(req envelope.Request) {
-	if !ss.s.callable(req.Method) {
+	rt, routed := ss.s.route(req.Method)
+	if !routed && ss.s.backend == nil {
 		ss.replyError(req.ID, CodeNotFound, fmt.Sprintf("no method %q", req.Method))
 		return
 	}
-	if result := ss.s.cachedResult(req.Method, req.Args); result != nil {
+	if e := ss.s.freshEntry(rt, routed, req.Method, req.Args); e != nil {
 		start := time.Now()
-		ss.reply(req.ID, result)
+		ss.replyEntry(req.ID, e)
 		ss.s.metrics.observeCall("", start)
 		return
 	}

@@ -56,11 +56,16 @@ func lookup(name string) (symbol, bool) {
 // rarely asked history from holding cache memory for ever.
 const HistoryTTL = 10 * time.Minute
 
+// SymbolsTTL is how long a market.symbols result is cached: the list
+// never changes while the process runs.
+const SymbolsTTL = time.Hour
+
 // Register adds the demo's methods, market.symbols and market.history, to
 // s. market.history is deliberately expensive and cached for HistoryTTL,
-// so the second call of the same history costs nothing.
+// so the second call of the same history costs nothing; market.symbols,
+// a small constant answer, is cached too.
 func Register(s *wsgate.Server) {
-	s.Handle("market.symbols", symbolsCall)
+	s.Handle("market.symbols", symbolsCall, wsgate.CacheFor(SymbolsTTL))
 	s.Handle("market.history", historyCall, wsgate.CacheFor(HistoryTTL))
 }
 

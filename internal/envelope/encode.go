@@ -14,13 +14,24 @@ import (
 // AppendResult appends a successful reply, {"id":…,"result":…}. A nil id
 // leaves "id" out; a nil or empty result is sent as {}.
 func AppendResult(dst []byte, id, result json.RawMessage) []byte {
-	dst = appendID(dst, id)
-	dst = append(dst, `"result":`...)
+	dst = AppendResultHead(dst, id)
 	if len(result) == 0 {
 		return append(dst, "{}}"...)
 	}
 	dst = append(dst, result...)
 	return append(dst, '}')
+}
+
+// MaxResultHead is the longest AppendResultHead output, in bytes, for an
+// id Parse accepted.
+const MaxResultHead = len(`{"id":,"result":`) + MaxIDLen
+
+// AppendResultHead appends the start of a successful reply,
+// {"id":…,"result": (without "id" for a nil id). The reply is this head,
+// the result, and a closing '}': AppendResult in parts, for a result sent
+// as it is, without a copy.
+func AppendResultHead(dst []byte, id json.RawMessage) []byte {
+	return append(appendID(dst, id), `"result":`...)
 }
 
 // AppendError appends an error reply,

@@ -84,6 +84,9 @@ func TestAppendReplies(t *testing.T) {
 		{"result no id", AppendResult(nil, nil, raw(`2`)), `{"result":2}`},
 		{"result nil", AppendResult(nil, raw(`4`), nil), `{"id":4,"result":{}}`},
 		{"result appends", AppendResult([]byte("x"), nil, nil), `x{"result":{}}`},
+		{"result head", AppendResultHead(nil, raw(`7`)), `{"id":7,"result":`},
+		{"result head no id", AppendResultHead([]byte("x"), nil), `x{"result":`},
+		{"result head longest id", AppendResultHead(nil, raw(`"`+strings.Repeat("i", MaxIDLen-2)+`"`)), `{"id":"` + strings.Repeat("i", MaxIDLen-2) + `","result":`},
 		{"error", AppendError(nil, raw(`1`), "not_found", `no method "x"`),
 			`{"id":1,"error":{"code":"not_found","message":"no method \"x\""}}`},
 		{"error no id", AppendError(nil, nil, "bad_request", "invalid JSON"),
@@ -95,6 +98,9 @@ func TestAppendReplies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			if strings.HasPrefix(tt.name, "result head") && len(tt.got) > MaxResultHead+1 {
+				t.Errorf("%d bytes, over MaxResultHead", len(tt.got))
+			}
 			if string(tt.got) != tt.want {
 				t.Errorf("got %s, want %s", tt.got, tt.want)
 			}
