@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsgate/wsgate/ws"
@@ -17,13 +20,18 @@ const subprotocolV1 = "wsgate.v1"
 // callLoad is the state a call run shares between its connections.
 type callLoad struct {
 	r      *runner
-	prefix []byte // `","call":"M"` … written after the id
-	suffix []byte // `,"args":A}` or `}`
-	codes  tally  // replies by error code, "ok" for results
+	prefix []byte   // `","call":"M"` … written after the id
+	suffix []byte   // `,"args":A}` or `}`
+	codes  tally    // replies by error code, "ok" for results
+	hitLat *latency // with --miss-ratio: calls sent without a nonce
+	nonce  atomic.Uint64
 }
 
 func newCallLoad(r *runner) *callLoad {
-	l := &callLoad{r: r}
+	l := &callLoad{r: r, hitLat: newLatency()}
+	// Nonces start at a random point, so that a run does not hit what an
+	// earlier run against the same server cached.
+	l.nonce.Store(rand.Uint64() >> 1)
 	l.prefix = append([]byte(`,"call":`), strconv.Quote(r.o.Method)...)
 	if len(r.o.Args) > 0 {
 		l.suffix = append(append([]byte(`,"args":`), r.o.Args...), '}')
@@ -33,12 +41,66 @@ func newCallLoad(r *runner) *callLoad {
 	return l
 }
 
-// request appends {"id":id,"call":M,"args":A} to dst.
-func (l *callLoad) request(dst []byte, id uint64) []byte {
+// request appends {"id":id,"call":M,"args":A} to dst; with miss, A gets
+// a unique "nonce" member.
+func (l *callLoad) request(dst []byte, id uint64, miss bool) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = strconv.AppendUint(dst, id, 10)
 	dst = append(dst, l.prefix...)
-	return append(dst, l.suffix...)
+	if !miss {
+		return append(dst, l.suffix...)
+	}
+	dst = append(dst, `,"args":`...)
+	dst = argsWithNonce(dst, l.r.o.Args, l.nonce.Add(1))
+	return append(dst, '}')
+}
+
+// parseReply reads the id and error code of a reply. The usual shapes,
+// {"id":N,"result":…} and {"id":N,"error":{"code":"C",…}}, are read from
+// their first bytes, so that the load generator, not the server, does not
+// become the bottleneck decoding large results; anything else is decoded
+// with encoding/json. pub is true for a publication, which is no reply.
+func parseReply(b []byte) (id uint64, code string, pub bool, err error) {
+	const head, result, errHead = `{"id":`, `,"result":`, `,"error":{"code":"`
+	if len(b) > len(head) && string(b[:len(head)]) == head && b[len(b)-1] == '}' {
+		i := len(head)
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if n, perr := strconv.ParseUint(string(b[len(head):i]), 10, 64); perr == nil {
+			rest := b[i:]
+			switch {
+			case len(rest) > len(result) && string(rest[:len(result)]) == result:
+				return n, "ok", false, nil
+			case len(rest) > len(errHead) && string(rest[:len(errHead)]) == errHead:
+				rest = rest[len(errHead):]
+				if j := bytes.IndexByte(rest, '"'); j > 0 {
+					return n, string(rest[:j]), false, nil
+				}
+			}
+		}
+	}
+	var rep callReply
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return 0, "", false, err
+	}
+	if rep.Ch != "" {
+		return 0, "", true, nil
+	}
+	id, err = strconv.ParseUint(string(rep.ID), 10, 64)
+	if err != nil {
+		return 0, "", false, err
+	}
+	if rep.Error != nil {
+		return id, rep.Error.Code, false, nil
+	}
+	return id, "ok", false, nil
+}
+
+// sent is a call in flight.
+type sent struct {
+	at   time.Time
+	miss bool // sent with a nonce
 }
 
 // callReply is the part of a /ws reply a call run looks at.
@@ -59,13 +121,15 @@ func (l *callLoad) loop(ctx context.Context, c *conn) {
 		c.shutdown(time.Second)
 	}()
 	k := l.r.o.Inflight
-	pending := make(map[uint64]time.Time, k)
+	pending := make(map[uint64]sent, k)
 	var nextID uint64 = 1
 	var req []byte
+	missRatio := l.r.o.MissRatio
 	send := func(now time.Time) {
-		req = l.request(req[:0], nextID)
+		miss := missRatio > 0 && rand.Float64() < missRatio
+		req = l.request(req[:0], nextID, miss)
 		c.queue(ws.OpText, req)
-		pending[nextID] = now
+		pending[nextID] = sent{at: now, miss: miss}
 		nextID++
 	}
 	now := time.Now()
@@ -77,42 +141,44 @@ func (l *callLoad) loop(ctx context.Context, c *conn) {
 		return
 	}
 	lat := make([]time.Duration, 0, k)
+	hitLat := make([]time.Duration, 0, k)
 	codes := make(map[string]int64)
 	for {
-		lat = lat[:0]
+		lat, hitLat = lat[:0], hitLat[:0]
 		clear(codes)
 		now = time.Time{}
 		err := c.read(func(ev ws.Event) {
 			if now.IsZero() {
 				now = time.Now()
 			}
-			var rep callReply
-			if json.Unmarshal(ev.Payload, &rep) != nil {
-				l.r.errs.Add("reply is not a JSON object", 1)
-				return
-			}
-			if rep.Ch != "" {
+			id, code, pub, perr := parseReply(ev.Payload)
+			if pub {
 				return // a publication: not for us
 			}
-			id, perr := strconv.ParseUint(string(rep.ID), 10, 64)
-			t0, ok := pending[id]
-			if perr != nil || !ok {
+			if perr != nil {
+				l.r.errs.Add("reply is not a JSON object with a numeric id", 1)
+				return
+			}
+			s, ok := pending[id]
+			if !ok {
 				l.r.errs.Add("reply with an unknown id", 1)
 				return
 			}
 			delete(pending, id)
-			lat = append(lat, now.Sub(t0))
-			if rep.Error != nil {
-				codes[rep.Error.Code]++
-			} else {
-				codes["ok"]++
+			lat = append(lat, now.Sub(s.at))
+			if !s.miss {
+				hitLat = append(hitLat, now.Sub(s.at))
 			}
+			codes[code]++
 			if ctx.Err() == nil {
 				send(now)
 			}
 		})
 		if len(lat) > 0 {
 			l.r.lat.RecordBatch(c.id, lat)
+			if missRatio > 0 {
+				l.hitLat.RecordBatch(c.id, hitLat)
+			}
 			for code, n := range codes {
 				l.codes.Add(code, n)
 			}
@@ -139,11 +205,32 @@ func (r *runner) runCall(ctx context.Context) (*Result, error) {
 	for _, c := range conns {
 		wg.Go(func() { l.loop(loadCtx, c) })
 	}
+	var c0, c1 cacheCounters
+	var cerr error
+	r.windowHook = func(open bool) {
+		l.hitLat.SetMeasuring(open)
+		if cerr != nil {
+			return
+		}
+		if open {
+			c0, cerr = scrapeCache(ctx, r.o.MetricsURL)
+		} else {
+			c1, cerr = scrapeCache(ctx, r.o.MetricsURL)
+		}
+	}
 	w, werr := r.measure(ctx, func() string { return "" })
 	stopLoad()
 	wg.Wait()
 	res := r.result(st, w, r.lat.Window())
-	res.Inflight, res.Method = r.o.Inflight, r.o.Method
+	res.Inflight, res.Method, res.MissRatio = r.o.Inflight, r.o.Method, r.o.MissRatio
+	if r.o.MissRatio > 0 {
+		res.HitLatency = latencyUS(l.hitLat.Window())
+	}
+	if cerr != nil {
+		res.CacheError = cerr.Error()
+	} else {
+		res.Cache = c1.delta(c0)
+	}
 	res.Codes = l.codes.Snapshot()
 	res.Errors = r.errs.Snapshot()
 	if werr != nil {

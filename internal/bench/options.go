@@ -97,6 +97,13 @@ type Options struct {
 	// call.
 	Method string          // method name
 	Args   json.RawMessage // raw JSON args; nil sends none
+	// MissRatio is the fraction of calls, 0 to 1, whose args get a unique
+	// "nonce" member so that they miss the cache. Args must be an object
+	// (or none) when it is above 0.
+	MissRatio float64
+	// MetricsURL is where the target's cache counters are read, before
+	// and after the window; "" derives http://HOST:PORT/metrics from URL.
+	MetricsURL string
 
 	// fanout.
 	Channel string  // channel the subscribers join
@@ -211,6 +218,8 @@ func newFlagSet(cmd Command, o *Options, stderr io.Writer) *flag.FlagSet {
 	case CmdCall:
 		fs.IntVar(&o.Inflight, "inflight", 1, "calls in flight per connection (1: closed loop)")
 		fs.StringVar(&o.Method, "method", "market.symbols", "method to call")
+		fs.Float64Var(&o.MissRatio, "miss-ratio", 0, "fraction of calls (0 to 1) sent with a unique \"nonce\" in args, so that they miss the cache")
+		fs.StringVar(&o.MetricsURL, "metrics", "", "the target's Prometheus /metrics, read for the cache hit ratio (default: http://HOST:PORT/metrics of --url)")
 	case CmdFanout:
 		fs.StringVar(&o.Channel, "channel", "bench", "channel to subscribe and publish on")
 		fs.Float64Var(&o.Rate, "rate", 100, "publications per second")
@@ -263,6 +272,17 @@ func (o *Options) check() error {
 	case CmdCall:
 		if o.Method == "" || strings.ContainsAny(o.Method, "\"\\") {
 			return fmt.Errorf("bench: --method %q: want a method name", o.Method)
+		}
+		if !(o.MissRatio >= 0 && o.MissRatio <= 1) {
+			return fmt.Errorf("bench: --miss-ratio %v: want 0 to 1", o.MissRatio)
+		}
+		if a := strings.TrimSpace(string(o.Args)); o.MissRatio > 0 && a != "" && a[0] != '{' {
+			return fmt.Errorf("bench: --miss-ratio needs --args to be a JSON object (it adds a \"nonce\" member), not %s", a)
+		}
+		if o.MetricsURL == "" {
+			o.MetricsURL = defaultMetricsURL(o.URL)
+		} else if u, err := url.Parse(o.MetricsURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("bench: --metrics %q: want http://host:port/path", o.MetricsURL)
 		}
 	case CmdFanout:
 		if o.Channel == "" || strings.ContainsAny(o.Channel, "\"\\") {

@@ -34,14 +34,18 @@ type Result struct {
 	Latency  *LatencyUS  `json:"latency_us,omitempty"` // round trip (fanout: publish to delivery)
 	Storm    StormResult `json:"storm"`                // how the connections were opened
 
-	Verified   int64            `json:"verified,omitempty"`   // echo: replies equal to what was sent, whole run
-	Mismatched int64            `json:"mismatched,omitempty"` // echo: replies that differed, whole run
-	Codes      map[string]int64 `json:"codes,omitempty"`      // call: replies by error code ("ok" for results); fanout: publish replies; whole run
-	Published  int64            `json:"published,omitempty"`  // fanout: publications sent in the window
-	PubPerS    float64          `json:"pub_per_s,omitempty"`  // fanout: Published / DurationS
-	Gaps       int64            `json:"gaps,omitempty"`       // fanout: deliveries missed (seq holes), whole run
-	Lost       int64            `json:"lost,omitempty"`       // conns: connections the server dropped while held
-	Steps      []StepResult     `json:"steps,omitempty"`      // conns: each of --steps, then --conns
+	Verified   int64            `json:"verified,omitempty"`       // echo: replies equal to what was sent, whole run
+	Mismatched int64            `json:"mismatched,omitempty"`     // echo: replies that differed, whole run
+	Codes      map[string]int64 `json:"codes,omitempty"`          // call: replies by error code ("ok" for results); fanout: publish replies; whole run
+	MissRatio  float64          `json:"miss_ratio,omitempty"`     // call: fraction of calls sent to miss (--miss-ratio)
+	HitLatency *LatencyUS       `json:"hit_latency_us,omitempty"` // call with --miss-ratio: calls sent without a nonce only
+	Cache      *CacheResult     `json:"cache,omitempty"`          // call: the target's cache counters over the window
+	CacheError string           `json:"cache_error,omitempty"`    // call: why Cache is missing
+	Published  int64            `json:"published,omitempty"`      // fanout: publications sent in the window
+	PubPerS    float64          `json:"pub_per_s,omitempty"`      // fanout: Published / DurationS
+	Gaps       int64            `json:"gaps,omitempty"`           // fanout: deliveries missed (seq holes), whole run
+	Lost       int64            `json:"lost,omitempty"`           // conns: connections the server dropped while held
+	Steps      []StepResult     `json:"steps,omitempty"`          // conns: each of --steps, then --conns
 
 	Errors     map[string]int64 `json:"errors,omitempty"`  // by kind, whole run
 	ClientCPUS float64          `json:"client_cpu_s"`      // this process's user+sys seconds in the window
@@ -200,8 +204,19 @@ func (res *Result) writeText(w io.Writer) error {
 	if res.Command == "fanout" {
 		row("published", "%s (%s/s), %s deliveries missed", commas(res.Published), commas(int64(res.PubPerS+0.5)), commas(res.Gaps))
 	}
+	if l := res.HitLatency; l != nil {
+		row("hits only", "p50 %s  p99 %s  p99.9 %s  max %s (calls sent without a nonce)", fmtUS(l.P50), fmtUS(l.P99), fmtUS(l.P999), fmtUS(l.Max))
+	}
 	if len(res.Codes) > 0 {
 		row("codes", "%s", countsText(res.Codes))
+	}
+	if res.Command == "call" {
+		if c := res.Cache; c != nil {
+			row("cache", "hit ratio %.1f %%: %s hits, %s stale, %s misses, %s coalesced (server's counters, window; %.0f %% sent to miss)",
+				100*c.HitRatio, commas(int64(c.Hits)), commas(int64(c.StaleHits)), commas(int64(c.Misses)), commas(int64(c.Coalesced)), 100*res.MissRatio)
+		} else {
+			row("cache", "hit ratio: n/a (%s)", res.CacheError)
+		}
 	}
 	if s := res.Server; s != nil {
 		line := fmt.Sprintf("pid %d: CPU %.2fs (user %.2f + sys %.2f)", s.PID, s.CPUS, s.UserS, s.SysS)
