@@ -109,13 +109,17 @@ func (ss *session) replyEntry(id json.RawMessage, e *cache.Entry) {
 		ss.reply(id, e.Value)
 		return
 	}
-	var buf [envelope.MaxResultHead + 5]byte
+	// One scratch array for the head and, deflated, the framed head and
+	// tail: WriteParts keeps no part, but one array costs one allocation
+	// at most, where the compiler cannot prove that.
+	var buf [2*envelope.MaxResultHead + 16]byte
 	head := envelope.AppendResultHead(buf[:0], id)
 	if ok {
 		if z := ss.s.deflatedTwin(e); len(z) > 0 {
-			var hb [envelope.MaxResultHead + 5]byte
-			var tb [8]byte
-			ss.c.WriteParts(ws.OpText, true, wsflate.AppendStored(hb[:0], head), z, wsflate.AppendStoredTail(tb[:0], closeReply))
+			rest := buf[len(head):len(head)]
+			stored := wsflate.AppendStored(rest, head)
+			tail := wsflate.AppendStoredTail(stored[len(stored):len(stored)], closeReply)
+			ss.c.WriteParts(ws.OpText, true, stored, z, tail)
 			return
 		}
 	}

@@ -1,0 +1,112 @@
+package wsgate_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsgate/wsgate"
+	"github.com/wsgate/wsgate/ws"
+)
+
+// BenchmarkCachedCall measures the server's side of cache hits against
+// echoes of the same reply size, over loopback on the epoll engine: 16
+// connections, each with 8 messages in flight. Profile the server with
+// -cpuprofile and -focus 'wsgate|engine|cache|envelope'.
+func BenchmarkCachedCall(b *testing.B) {
+	if !wsgate.EngineEpoll.Supported() {
+		b.Skip("no epoll here")
+	}
+	for _, size := range []int{40, 1000} {
+		result := jsonArray(size)
+		reply := len(fmt.Sprintf(`{"id":1234567,"result":%s}`, result))
+		b.Run(fmt.Sprintf("call/%dB", reply), func(b *testing.B) {
+			benchLoad(b, result, "/ws", func(id int) []byte {
+				return fmt.Appendf(nil, `{"id":%d,"call":"big","args":{"symbol":"ACME","points":14}}`, 1000000+id%1000000)
+			})
+		})
+		b.Run(fmt.Sprintf("echo/%dB", reply), func(b *testing.B) {
+			msg := []byte(strings.Repeat("e", reply))
+			benchLoad(b, result, "/echo", func(int) []byte { return msg })
+		})
+	}
+}
+
+func benchLoad(b *testing.B, result []byte, path string, msg func(id int) []byte) {
+	srv, err := wsgate.New(wsgate.Config{Engine: wsgate.EngineEpoll, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.Handle("big", func(context.Context, json.RawMessage) (any, error) { return json.RawMessage(result), nil }, wsgate.CacheFor(time.Hour))
+	ts := httptest.NewServer(srv.Handler())
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		ts.Close()
+	}()
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + path
+	const conns, inflight = 16, 8
+	per := b.N/conns + 1
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range conns {
+		nc, br, _, err := ws.Dial(context.Background(), url, ws.DialOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer nc.Close()
+		wg.Go(func() {
+			bw := bufio.NewWriter(nc)
+			for i := 0; i < per; i += inflight {
+				n := min(inflight, per-i)
+				for j := range n {
+					bw.Write(ws.AppendMaskedFrame(nil, ws.OpText, true, 0, ws.NewMaskKey(), msg(i+j)))
+				}
+				bw.Flush()
+				for range n {
+					if err := skipFrame(br); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// skipFrame reads one unmasked server frame and drops it.
+func skipFrame(br *bufio.Reader) error {
+	var h [2]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil {
+		return err
+	}
+	n := int64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var e [2]byte
+		if _, err := io.ReadFull(br, e[:]); err != nil {
+			return err
+		}
+		n = int64(binary.BigEndian.Uint16(e[:]))
+	case 127:
+		var e [8]byte
+		if _, err := io.ReadFull(br, e[:]); err != nil {
+			return err
+		}
+		n = int64(binary.BigEndian.Uint64(e[:]))
+	}
+	_, err := br.Discard(int(n))
+	return err
+}
