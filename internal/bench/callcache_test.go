@@ -1,10 +1,16 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wsgate/wsgate"
 )
 
 func TestParseCallCacheFlags(t *testing.T) {
@@ -139,5 +145,73 @@ func TestParseReply(t *testing.T) {
 		if (err != nil) != tt.wantErr || id != tt.id || code != tt.code || pub != tt.pub {
 			t.Errorf("%s: got %d %q %v %v", tt.reply, id, code, pub, err)
 		}
+	}
+}
+
+// startCachedWsgate runs an in-process wsgate with "bench.cached", cached
+// for an hour, and returns its ws:// base URL.
+func startCachedWsgate(t *testing.T) string {
+	t.Helper()
+	srv, err := wsgate.New(wsgate.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Handle("bench.cached", func(_ context.Context, args json.RawMessage) (any, error) {
+		return json.RawMessage(`{"ok":true}`), nil
+	}, wsgate.CacheFor(time.Hour))
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		ts.Close()
+	})
+	return "ws" + strings.TrimPrefix(ts.URL, "http")
+}
+
+func TestCallHitRatio(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		args       []string
+		lo, hi     float64 // bounds of the hit ratio; hi 0: no cache figures
+		hitLatency bool    // hits alone are reported (some calls sent to miss, some not)
+	}{
+		{"all hits", []string{"--args", `{"x":1}`}, 0.99, 1, false},
+		{"half misses", []string{"--args", `{"x":1}`, "--miss-ratio", "0.5"}, 0.35, 0.65, true},
+		{"all misses, no args", []string{"--miss-ratio", "1"}, 0, 0.01, false},
+		{"metrics unreachable", []string{"--metrics", "http://127.0.0.1:1/metrics"}, 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			base := startCachedWsgate(t) // a server each: its counters are the run's
+			res, err := runJSON(t, append([]string{"call", "--url", base + "/ws", "--conns", "2", "--method", "bench.cached"}, tt.args...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Msgs == 0 || res.Codes["ok"] < res.Msgs {
+				t.Fatalf("msgs %d, codes %v", res.Msgs, res.Codes)
+			}
+			if (res.HitLatency != nil) != tt.hitLatency {
+				t.Errorf("hit latency %+v, want it %v", res.HitLatency, tt.hitLatency)
+			}
+			if tt.hi == 0 {
+				if res.Cache != nil || res.CacheError == "" {
+					t.Fatalf("cache %+v, error %q; want no figures and a reason", res.Cache, res.CacheError)
+				}
+				return
+			}
+			c := res.Cache
+			if c == nil {
+				t.Fatalf("no cache figures: %s", res.CacheError)
+			}
+			if c.HitRatio < tt.lo || c.HitRatio > tt.hi {
+				t.Errorf("hit ratio %.3f (%+v), want %.2f to %.2f", c.HitRatio, c, tt.lo, tt.hi)
+			}
+			if total := c.Hits + c.StaleHits + c.Misses + c.Coalesced; total < uint64(res.Msgs)/2 {
+				t.Errorf("server counted %d calls in the window, the client %d replies", total, res.Msgs)
+			}
+		})
 	}
 }

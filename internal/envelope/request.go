@@ -79,7 +79,7 @@ func badRequest(msg string) *Error { return &Error{Code: CodeBadRequest, Message
 // an *Error with Code CodeBadRequest. The returned ID, Args and Data alias b.
 func Parse(b []byte) (Request, error) {
 	var req Request
-	if !json.Valid(b) {
+	if !valid(b) {
 		return req, badRequest("invalid JSON")
 	}
 	s := scanner{b: b}
