@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # bench/cache.sh: calls through wsgate's response cache, in one command.
 #
-#   bench/cache.sh            3 rounds, about 6 minutes
+#   bench/cache.sh            3 rounds, about 7 minutes
 #   REPS=1 bench/cache.sh     one round
 #
-# Scenarios, each at C = 100 connections, closed loop and --inflight 8:
+# Scenarios, at C = 100 connections, closed loop and --inflight 8:
 #   call vs echo  cache hits of the demo's market.symbols (a 56 B reply) and
 #                 market.history with 14 points (a 1,040 B reply) against
 #                 /echo with messages of the same size, on one wsgate
@@ -13,7 +13,7 @@
 #                 websockets + a dict), the textbook approach
 #   hit mix       market.history with --miss-ratio 0.05 (95 % hits), and
 #                 with --miss-ratio 1 (every call runs the demo: its own
-#                 cost), for 20 and 500 points
+#                 cost), for 20 and 500 points, closed loop at C = 100 and 10
 # Each server runs pinned to one core (taskset -c $SERVER_CPU), the load
 # generator to the other ($CLIENT_CPU); a fresh server process serves each
 # round. The table shows medians over the rounds.
@@ -124,9 +124,11 @@ for rep in $(seq "$REPS"); do
 			run_bench wsgate python "$p points, $m" "$rep" call --url "$ws/ws" --method market.history --args "{\"symbol\":\"ACME\",\"points\":$p}" --inflight $k "${TIME[@]}"
 		done
 	done
-	for p in 20 500; do
-		for miss in 0.05 1; do
-			run_bench wsgate "hit mix" "$p points, miss ratio $miss" "$rep" call --url "$ws/ws" --method market.history --args "{\"symbol\":\"ACME\",\"points\":$p}" --miss-ratio $miss "${TIME[@]}"
+	for c in 100 10; do
+		for p in 20 500; do
+			for miss in 0.05 1; do
+				run_bench wsgate "hit mix" "C=$c, $p points, miss ratio $miss" "$rep" call --url "$ws/ws" --conns $c --method market.history --args "{\"symbol\":\"ACME\",\"points\":$p}" --miss-ratio $miss "${TIME[@]}"
+			done
 		done
 	done
 	stop_server

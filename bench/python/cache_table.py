@@ -89,7 +89,7 @@ def main(path):
               f"| {cpu_us(cpu(w))} | {cpu_us(cpu(p))} | {ratio(cpu(p), cpu(w))} |")
 
     print("\n**market.history at a hit mix** (wsgate, closed loop; miss ratio 1: every call runs the demo)\n")
-    print("| history, miss ratio | calls/s | p50 | p99 | p99 of hits | server hit ratio | server CPU/call |")
+    print("| load, history, miss ratio | calls/s | p50 | p99 | p99 of hits | server hit ratio | server CPU/call |")
     print("|---|--:|--:|--:|--:|--:|--:|")
     for row in rows("wsgate", "hit mix"):
         r = runs[("wsgate", "hit mix", row)]
