@@ -138,7 +138,9 @@ Load for any WebSocket server on this machine (loopback only unless
           at each of --steps on the way)
   echo    --conns connections × messages of --size bytes to an echo endpoint,
           closed loop or --inflight K pipelined; every reply is verified
-  call    {"id":n,"call":--method,"args":--args} on wsgate's /ws; error codes
+  call    {"id":n,"call":--method,"args":--args} on wsgate's /ws; error codes,
+          and the server's cache hit ratio from its /metrics; --miss-ratio F
+          sends a fraction F of calls with a unique "nonce" in args to miss
   fanout  --conns subscribers on --channel, a publisher at --rate per second
           (POST /api/publish with --api-key, else pub on /ws); delivery latency
 
