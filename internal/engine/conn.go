@@ -42,9 +42,10 @@ const (
 // engine a write goes to the socket at once, from the caller's goroutine,
 // when nothing is waiting; what the socket does not take is queued and
 // sent when the socket drains. While the loop is handling the peer's
-// input (OnMessage, pongs, the answer to a Close), writes are queued
-// and the loop sends them with one writev when it has handled all it
-// read. DeliverFrame leaves even the first attempt to the loop. Under
+// input (OnMessage, pongs, the answer to a Close), writes wait: frames
+// of up to 4 KiB are copied back to back into the loop's batch buffer,
+// larger ones are queued, and the loop sends them all when it has
+// handled everything it read, with one write where it can. DeliverFrame leaves even the first attempt to the loop. Under
 // the goroutine engine a writer
 // goroutine sends what is queued, several frames per system call. Either
 // way frames from one goroutine go out in the order they were written,
@@ -153,6 +154,12 @@ func (c *Conn) writeData(op ws.Opcode, rsv uint8, payload []byte) error {
 		c.mu.Unlock()
 		return nil
 	}
+	if c.batchesLocked(ws.MaxHeaderSize + len(payload)) {
+		var hdr [ws.MaxHeaderSize]byte
+		c.appendBatchLocked(ws.AppendHeader(hdr[:0], ws.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(payload))}), payload)
+		c.mu.Unlock()
+		return nil
+	}
 	wire := ws.AppendFrame(make([]byte, 0, ws.MaxHeaderSize+len(payload)), op, true, rsv, payload)
 	err := c.queueDataLocked(wire)
 	c.mu.Unlock()
@@ -180,6 +187,11 @@ func (c *Conn) WriteFrame(f *frame.Prepared) error {
 		c.mu.Unlock()
 		return nil
 	}
+	if c.batchesLocked(len(wire)) {
+		c.appendBatchLocked(wire)
+		c.mu.Unlock()
+		return nil
+	}
 	err := c.queueDataLocked(wire)
 	c.mu.Unlock()
 	c.kick()
@@ -204,6 +216,11 @@ func (c *Conn) DeliverFrame(f *frame.Prepared) error {
 	wire := c.lockForFrame(f)
 	if wire == nil {
 		return ErrClosed
+	}
+	if c.batchesLocked(len(wire)) {
+		c.appendBatchLocked(wire)
+		c.mu.Unlock()
+		return nil
 	}
 	// Someone writes what is queued already: the loop's batch flush,
 	// its pass over deferred connections, or the drain edge of a socket
@@ -291,9 +308,14 @@ func (c *Conn) sendControl(op ws.Opcode, payload []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if c.sendsNowLocked() {
+	if c.sendsNowLocked() || c.batchesLocked(2+len(payload)) {
 		var buf [2 + ws.MaxControlPayload]byte
-		c.sendNowLocked([][]byte{ws.AppendFrame(buf[:0], op, true, 0, payload)}, kindControl, false)
+		wire := ws.AppendFrame(buf[:0], op, true, 0, payload)
+		if c.sendsNowLocked() {
+			c.sendNowLocked([][]byte{wire}, kindControl, false)
+		} else {
+			c.appendBatchLocked(wire)
+		}
 		c.mu.Unlock()
 		return
 	}

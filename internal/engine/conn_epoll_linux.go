@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 
@@ -129,8 +130,98 @@ func (c *Conn) beginBatch() (writable bool) {
 	c.mu.Lock()
 	c.state |= stBatch
 	writable = c.out == nil
+	c.l.batch, c.l.batchOK = c.l.batch[:0], writable
 	c.mu.Unlock()
 	return writable
+}
+
+// Bounds of a loop's batch buffer: a larger frame is queued as usual
+// (by reference when shared), and the buffer is written out before it
+// would grow past maxBatchBytes.
+const (
+	maxBatchedFrame = 4 << 10
+	maxBatchBytes   = 64 << 10
+)
+
+// batchesLocked reports whether a data frame of about n bytes goes into
+// the loop's batch buffer: c's input is being handled, its socket took
+// everything so far, and no data or Close waits in c.out ahead of it
+// (control frames may: they are not ordered against data). c.mu must be
+// held.
+func (c *Conn) batchesLocked(n int) bool {
+	l := c.l
+	if l == nil || c.state&stBatch == 0 || !l.batchOK || n > maxBatchedFrame {
+		return false
+	}
+	if q := c.out; q != nil && (len(q.head) > 0 || len(q.data) > 0 || q.closeFrame != nil) {
+		return false
+	}
+	if len(l.batch)+n > maxBatchBytes {
+		c.writeBatchLocked(nil, l.e.now())
+		return l.batchOK
+	}
+	return true
+}
+
+// appendBatchLocked appends bufs, together one frame, to the loop's batch
+// buffer. c.mu must be held, and batchesLocked must have said yes.
+func (c *Conn) appendBatchLocked(bufs ...[]byte) {
+	for _, b := range bufs {
+		c.l.batch = append(c.l.batch, b...)
+	}
+}
+
+// writeBatchLocked writes the loop's batch buffer, which holds c's
+// frames, and behind it what waits in c.out (control frames queued
+// before the batch, our Close), with one system call, and empties the
+// buffer. What the socket refuses of the buffer is copied to the head of
+// c.out. iov is scratch space, returned for reuse. c.mu must be held.
+func (c *Conn) writeBatchLocked(iov [][]byte, now int64) [][]byte {
+	l := c.l
+	b := l.batch
+	l.batch = b[:0]
+	if len(b) == 0 || c.state&stAborted != 0 {
+		return iov
+	}
+	iov = append(iov[:0], b)
+	if c.out != nil {
+		iov = c.out.gather(iov, netpoll.MaxIovecs)
+	}
+	l.writes.Add(1)
+	var n int
+	var err error
+	if len(iov) == 1 {
+		n, err = netpoll.Write(int(c.fd), b)
+	} else {
+		n, err = netpoll.Writev(int(c.fd), iov)
+	}
+	clear(iov)
+	if err != nil && !netpoll.IsAgain(err) {
+		l.batchOK = false
+		c.abortLocked(fmt.Errorf("engine: write: %w", err))
+		return iov
+	}
+	if n < len(b) {
+		// batchesLocked let nothing but control frames and our Close
+		// into c.out: the rest of the buffer goes ahead of them.
+		l.batchOK = false
+		q := c.queueLocked()
+		q.head, q.headKind = bytes.Clone(b[n:]), kindData
+		c.queued += len(b) - n
+		c.stallAt = now
+		return iov
+	}
+	if n > len(b) {
+		data, closeDone := c.out.advance(n - len(b))
+		c.queued -= data
+		if c.out.empty() {
+			c.out, c.stallAt = nil, 0
+		}
+		if closeDone {
+			c.closeWrittenLocked()
+		}
+	}
+	return iov
 }
 
 // endBatch ends what beginBatch started and, when the socket may take
@@ -138,7 +229,11 @@ func (c *Conn) beginBatch() (writable bool) {
 // returned for reuse. Only the loop calls it.
 func (c *Conn) endBatch(iov [][]byte, writable bool, now int64) [][]byte {
 	c.mu.Lock()
+	if writable {
+		iov = c.writeBatchLocked(iov, now)
+	}
 	c.state &^= stBatch
+	c.l.batchOK = false
 	if writable && c.out != nil {
 		iov = c.flushBatchLocked(iov, now)
 	}
@@ -149,6 +244,9 @@ func (c *Conn) endBatch(iov [][]byte, writable bool, now int64) [][]byte {
 // flushBatchLocked writes what waits in c.out and, when the socket
 // refuses some of it, starts the write timeout. c.mu must be held.
 func (c *Conn) flushBatchLocked(iov [][]byte, now int64) [][]byte {
+	if c.state&stBatch != 0 && c.l.batchOK {
+		iov = c.writeBatchLocked(iov, now)
+	}
 	iov = c.flushLocked(iov, now)
 	if c.out != nil && c.stallAt == 0 {
 		c.stallAt = now

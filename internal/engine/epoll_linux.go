@@ -85,6 +85,15 @@ type loop struct {
 
 	writes atomic.Uint64 // write and writev system calls on the loop's sockets, from any goroutine
 
+	// batch holds, back to back, the data frames written to the
+	// connection whose input the loop is handling (stBatch) while nothing
+	// else waits for its socket, so that its replies leave with one write
+	// and need no allocation of their own; batchOK says that connection's
+	// socket may take them. Guarded by that connection's mu: a loop
+	// handles one connection's input at a time.
+	batch   []byte
+	batchOK bool
+
 	mu       sync.Mutex // guards the fields below
 	tasks    []task
 	deferred []*Conn // connections with frames from DeliverFrame to write (stDeferred set)

@@ -45,4 +45,8 @@ func (c *Conn) shutdownWriteLocked() {}
 
 func (c *Conn) flushBatchLocked(iov [][]byte, _ int64) [][]byte { return iov }
 
+func (c *Conn) batchesLocked(int) bool { return false }
+
+func (c *Conn) appendBatchLocked(...[]byte) {}
+
 func (l *loop) loopWrites() uint64 { return 0 }

@@ -69,6 +69,13 @@ func (c *Conn) WriteParts(op ws.Opcode, deflated bool, parts ...[]byte) error {
 		c.mu.Unlock()
 		return nil
 	}
+	if c.batchesLocked(ws.HeaderSize(h) + n) {
+		var hdr [ws.MaxHeaderSize]byte
+		c.appendBatchLocked(ws.AppendHeader(hdr[:0], h))
+		c.appendBatchLocked(parts...)
+		c.mu.Unlock()
+		return nil
+	}
 	wire := ws.AppendHeader(make([]byte, 0, ws.HeaderSize(h)+n), h)
 	for _, p := range parts {
 		wire = append(wire, p...)
