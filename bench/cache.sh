@@ -30,6 +30,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 OUT=${OUT:-$ROOT/bench/out/cache}
 BIN=$OUT/bin
 SERVER_CPU=${SERVER_CPU:-1}
@@ -66,46 +68,14 @@ start_server() {
 		;;
 	esac
 	SPID=$!
-	for _ in $(seq 100); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-			return 0
-		fi
-		if ! kill -0 "$SPID" 2>/dev/null; then
-			echo "$name exited at start; see $log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
-	echo "$name did not listen on 127.0.0.1:$PORT within 10s" >&2
-	exit 1
+	wait_listening "$name" "$log"
 }
 
-stop_server() {
-	if [ -n "$SPID" ]; then
-		kill "$SPID" 2>/dev/null || true
-		wait "$SPID" 2>/dev/null || true
-		SPID=""
-	fi
-}
 trap stop_server EXIT
 
 # run_bench SERVER SCENARIO ROW REP ARGS...: one wsgate bench run against
-# the running server, appended to results.jsonl.
-run_bench() {
-	local name=$1 scenario=$2 row=$3 rep=$4
-	shift 4
-	local out err=""
-	if ! out=$(taskset -c "$CLIENT_CPU" "$BIN/wsgate" bench "$@" --json --quiet --server-pid "$SPID" 2>"$OUT/last.err"); then
-		err=$(tr -d '\000-\037"\\' <"$OUT/last.err" | tail -c 300)
-		[ -n "$err" ] || err="failed"
-	fi
-	[ -n "$out" ] || out=null
-	printf '{"server":"%s","scenario":"%s","row":"%s","rep":%d,"error":"%s","result":%s}\n' \
-		"$name" "$scenario" "$row" "$rep" "$err" "$out" >>"$RESULTS"
-	if [ -n "$err" ]; then
-		echo "  $name / $scenario / $row / run $rep: $err" >&2
-	fi
-}
+# the running server, appended to results.jsonl (bench/lib.sh).
+run_bench() { record_bench "$1" "$2" row "$3" "$4" "${@:5}"; }
 
 mode() { if [ "$1" = 1 ]; then echo "closed loop"; else echo "inflight $1"; fi; }
 

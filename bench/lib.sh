@@ -1,0 +1,51 @@
+# bench/lib.sh: what bench/run.sh and bench/cache.sh share. Sourced, not
+# run. The scripts set BIN (built binaries), OUT (output folder), RESULTS
+# (the JSON lines file) and CLIENT_CPU; SPID and PORT are the running
+# server's process and port.
+
+# wait_listening NAME LOG: waits until the server SPID accepts connections
+# on 127.0.0.1:PORT; ends the script when it exits or does not listen
+# within 10 s.
+wait_listening() {
+	local name=$1 log=$2
+	for _ in $(seq 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$SPID" 2>/dev/null; then
+			echo "$name exited at start; see $log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+	echo "$name did not listen on 127.0.0.1:$PORT within 10s" >&2
+	exit 1
+}
+
+# stop_server stops the running server, if any.
+stop_server() {
+	if [ -n "$SPID" ]; then
+		kill "$SPID" 2>/dev/null || true
+		wait "$SPID" 2>/dev/null || true
+		SPID=""
+	fi
+}
+
+# record_bench SERVER SCENARIO KEY VALUE REP ARGS...: one "wsgate bench
+# ARGS..." run against the running server, appended to $RESULTS as
+# {"server","scenario",KEY:VALUE,"rep","error","result"}.
+record_bench() {
+	local name=$1 scenario=$2 key=$3 value=$4 rep=$5
+	shift 5
+	local out err=""
+	if ! out=$(taskset -c "$CLIENT_CPU" "$BIN/wsgate" bench "$@" --json --quiet --server-pid "$SPID" 2>"$OUT/last.err"); then
+		err=$(tr -d '\000-\037"\\' <"$OUT/last.err" | tail -c 300)
+		[ -n "$err" ] || err="failed"
+	fi
+	[ -n "$out" ] || out=null
+	printf '{"server":"%s","scenario":"%s","%s":"%s","rep":%d,"error":"%s","result":%s}\n' \
+		"$name" "$scenario" "$key" "$value" "$rep" "$err" "$out" >>"$RESULTS"
+	if [ -n "$err" ]; then
+		echo "  $name / $scenario / $value / run $rep: $err" >&2
+	fi
+}
