@@ -275,7 +275,12 @@ func TestFanoutAgainstWsgate(t *testing.T) {
 			// No subscriber gets more than was published in the whole
 			// run, nor misses any (Gaps); which deliveries fall inside the
 			// window depends on the latency, so only bounds are checked.
-			if res.Msgs > 5*res.Codes["ok"] || res.Msgs < res.Published {
+			// The server delivers a publication before it acknowledges
+			// it, and the publisher stops reading acknowledgements when
+			// the run ends: the last few may reach the subscribers
+			// without their acknowledgement being counted.
+			const unacked = 4
+			if res.Msgs > 5*(res.Codes["ok"]+unacked) || res.Msgs < res.Published {
 				t.Errorf("deliveries %d for %d publications in the window, %d in all", res.Msgs, res.Published, res.Codes["ok"])
 			}
 		})
