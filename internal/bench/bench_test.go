@@ -275,8 +275,8 @@ func TestFanoutAgainstWsgate(t *testing.T) {
 			// No subscriber gets more than was published in the whole
 			// run, nor misses any (Gaps); which deliveries fall inside the
 			// window depends on the latency, so only bounds are checked.
-			// The server delivers a publication before it acknowledges
-			// it, and the publisher stops reading acknowledgements when
+			// The server hands a publication to its subscribers before it
+			// acknowledges it, and the publisher stops reading acknowledgements when
 			// the run ends: the last few may reach the subscribers
 			// without their acknowledgement being counted.
 			const unacked = 4
