@@ -215,10 +215,15 @@ func newLoop(e *Engine) (*loop, error) {
 func (l *loop) post(t task) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.exited {
-		return
+	if !l.exited {
+		l.tasks = append(l.tasks, t)
+		l.wakeLocked()
 	}
-	l.tasks = append(l.tasks, t)
+}
+
+// wakeLocked wakes the loop if it sleeps and nobody woke it yet. l.mu
+// must be held.
+func (l *loop) wakeLocked() {
 	if l.sleeping && !l.woken {
 		l.woken = true
 		l.poll.Wake()
@@ -231,13 +236,9 @@ func (l *loop) post(t task) {
 func (l *loop) flushLater(c *Conn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.exited {
-		return
-	}
-	l.deferred = append(l.deferred, c)
-	if l.sleeping && !l.woken {
-		l.woken = true
-		l.poll.Wake()
+	if !l.exited {
+		l.deferred = append(l.deferred, c)
+		l.wakeLocked()
 	}
 }
 
