@@ -28,14 +28,8 @@ func (c *Conn) sendNowLocked(bufs [][]byte, kind frameKind, owned bool) {
 	written := 0
 	rest := bufs // what is left to write; skip trims it in place
 	for written < total {
-		var n int
-		var err error
 		c.l.writes.Add(1)
-		if len(rest) == 1 {
-			n, err = netpoll.Write(int(c.fd), rest[0])
-		} else {
-			n, err = netpoll.Writev(int(c.fd), rest)
-		}
+		n, err := netpoll.Writev(int(c.fd), rest)
 		written += n
 		rest = skip(rest, n)
 		if err != nil {
@@ -91,13 +85,7 @@ func (c *Conn) flushLocked(iov [][]byte, now int64) [][]byte {
 	for c.out != nil && c.state&stAborted == 0 {
 		iov = c.out.gather(iov[:0], netpoll.MaxIovecs)
 		c.l.writes.Add(1)
-		var n int
-		var err error
-		if len(iov) == 1 {
-			n, err = netpoll.Write(int(c.fd), iov[0]) // write(2) costs less than a writev of one buffer
-		} else {
-			n, err = netpoll.Writev(int(c.fd), iov)
-		}
+		n, err := netpoll.Writev(int(c.fd), iov)
 		clear(iov)
 		if n > 0 {
 			data, closeDone := c.out.advance(n)
@@ -188,13 +176,7 @@ func (c *Conn) writeBatchLocked(iov [][]byte, now int64) [][]byte {
 		iov = c.out.gather(iov, netpoll.MaxIovecs)
 	}
 	l.writes.Add(1)
-	var n int
-	var err error
-	if len(iov) == 1 {
-		n, err = netpoll.Write(int(c.fd), b)
-	} else {
-		n, err = netpoll.Writev(int(c.fd), iov)
-	}
+	n, err := netpoll.Writev(int(c.fd), iov)
 	clear(iov)
 	if err != nil && !netpoll.IsAgain(err) {
 		l.batchOK = false

@@ -78,8 +78,8 @@ func Write(fd int, b []byte) (int, error) {
 }
 
 // Writev writes the first MaxIovecs buffers of bufs to fd with one
-// writev(2) call, without blocking, and returns how many bytes the kernel
-// took. EINTR is retried. It does not allocate. fd must be non-blocking.
+// writev(2) call (write(2) when there is one non-empty buffer), without
+// blocking, and returns how many bytes the kernel took. EINTR is retried. It does not allocate. fd must be non-blocking.
 func Writev(fd int, bufs [][]byte) (int, error) {
 	var iov [MaxIovecs]unix.Iovec
 	k := 0
@@ -96,6 +96,9 @@ func Writev(fd int, bufs [][]byte) (int, error) {
 	}
 	if k == 0 {
 		return 0, nil
+	}
+	if k == 1 { // write(2) costs less than a writev of one buffer
+		return rawIO(unix.SYS_WRITE, fd, unsafe.Pointer(iov[0].Base), int(iov[0].Len))
 	}
 	return rawIO(unix.SYS_WRITEV, fd, unsafe.Pointer(&iov[0]), k)
 }
