@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/netip"
@@ -147,24 +148,41 @@ func (c *Conn) writeData(op ws.Opcode, rsv uint8, payload []byte) error {
 		return ErrClosed
 	}
 	e.countSent(rsv != 0)
-	if c.sendsNowLocked() {
-		var hdr [ws.MaxHeaderSize]byte
-		h := ws.AppendHeader(hdr[:0], ws.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(payload))})
-		c.sendNowLocked([][]byte{h, payload}, kindData, false)
-		c.mu.Unlock()
-		return nil
-	}
-	if c.batchesLocked(ws.MaxHeaderSize + len(payload)) {
-		var hdr [ws.MaxHeaderSize]byte
-		c.appendBatchLocked(ws.AppendHeader(hdr[:0], ws.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(payload))}), payload)
-		c.mu.Unlock()
-		return nil
-	}
-	wire := ws.AppendFrame(make([]byte, 0, ws.MaxHeaderSize+len(payload)), op, true, rsv, payload)
-	err := c.queueDataLocked(wire)
+	var hdr [ws.MaxHeaderSize]byte
+	h := ws.AppendHeader(hdr[:0], ws.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(payload))})
+	err := c.sendDataLocked([][]byte{h, payload}, false)
 	c.mu.Unlock()
 	c.kick()
 	return err
+}
+
+// sendDataLocked sends the data frame made of bufs: to the socket at once
+// when nothing waits, into the loop's batch buffer while the loop handles
+// c's input, or else to the queue. shared says bufs is one frame the
+// queue may keep by reference; other bytes are copied when they must
+// wait. The caller kicks the writer after releasing c.mu. c.mu must be
+// held.
+func (c *Conn) sendDataLocked(bufs [][]byte, shared bool) error {
+	if c.sendsNowLocked() {
+		c.sendNowLocked(bufs, kindData, shared)
+		return nil
+	}
+	n := 0
+	for _, b := range bufs {
+		n += len(b)
+	}
+	if c.batchesLocked(n) {
+		c.appendBatchLocked(bufs...)
+		return nil
+	}
+	if shared && len(bufs) == 1 {
+		return c.queueDataLocked(bufs[0])
+	}
+	wire := make([]byte, 0, n)
+	for _, b := range bufs {
+		wire = append(wire, b...)
+	}
+	return c.queueDataLocked(wire)
 }
 
 // WriteFrame sends a prepared frame. The frame is shared, not copied, so
@@ -182,17 +200,7 @@ func (c *Conn) WriteFrame(f *frame.Prepared) error {
 	if wire == nil {
 		return ErrClosed
 	}
-	if c.sendsNowLocked() {
-		c.sendNowLocked([][]byte{wire}, kindData, true)
-		c.mu.Unlock()
-		return nil
-	}
-	if c.batchesLocked(len(wire)) {
-		c.appendBatchLocked(wire)
-		c.mu.Unlock()
-		return nil
-	}
-	err := c.queueDataLocked(wire)
+	err := c.sendDataLocked([][]byte{wire}, true)
 	c.mu.Unlock()
 	c.kick()
 	return err
@@ -308,19 +316,17 @@ func (c *Conn) sendControl(op ws.Opcode, payload []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if c.sendsNowLocked() || c.batchesLocked(2+len(payload)) {
-		var buf [2 + ws.MaxControlPayload]byte
-		wire := ws.AppendFrame(buf[:0], op, true, 0, payload)
-		if c.sendsNowLocked() {
-			c.sendNowLocked([][]byte{wire}, kindControl, false)
-		} else {
-			c.appendBatchLocked(wire)
-		}
-		c.mu.Unlock()
-		return
+	var buf [2 + ws.MaxControlPayload]byte
+	wire := ws.AppendFrame(buf[:0], op, true, 0, payload)
+	switch {
+	case c.sendsNowLocked():
+		c.sendNowLocked([][]byte{wire}, kindControl, false)
+	case c.batchesLocked(len(wire)):
+		c.appendBatchLocked(wire)
+	default:
+		q := c.queueLocked()
+		q.control = append(q.control, bytes.Clone(wire))
 	}
-	q := c.queueLocked()
-	q.control = append(q.control, ws.AppendFrame(make([]byte, 0, 2+len(payload)), op, true, 0, payload))
 	c.mu.Unlock()
 	c.kick()
 }

@@ -60,27 +60,11 @@ func (c *Conn) WriteParts(op ws.Opcode, deflated bool, parts ...[]byte) error {
 		return ErrClosed
 	}
 	e.countSent(deflated)
-	if c.sendsNowLocked() {
-		var hdr [ws.MaxHeaderSize]byte
-		var bufs [1 + maxParts][]byte
-		bufs[0] = ws.AppendHeader(hdr[:0], h)
-		k := 1 + copy(bufs[1:], parts)
-		c.sendNowLocked(bufs[:k], kindData, false)
-		c.mu.Unlock()
-		return nil
-	}
-	if c.batchesLocked(ws.HeaderSize(h) + n) {
-		var hdr [ws.MaxHeaderSize]byte
-		c.appendBatchLocked(ws.AppendHeader(hdr[:0], h))
-		c.appendBatchLocked(parts...)
-		c.mu.Unlock()
-		return nil
-	}
-	wire := ws.AppendHeader(make([]byte, 0, ws.HeaderSize(h)+n), h)
-	for _, p := range parts {
-		wire = append(wire, p...)
-	}
-	err := c.queueDataLocked(wire)
+	var hdr [ws.MaxHeaderSize]byte
+	var bufs [1 + maxParts][]byte
+	bufs[0] = ws.AppendHeader(hdr[:0], h)
+	k := 1 + copy(bufs[1:], parts)
+	err := c.sendDataLocked(bufs[:k], false)
 	c.mu.Unlock()
 	c.kick()
 	return err
