@@ -23,7 +23,8 @@ import (
 )
 
 // startWsgate runs an in-process wsgate server with a "bench.add"
-// method and returns its ws:// base URL.
+// method and "bench.cached", cached for an hour, and returns its ws://
+// base URL.
 func startWsgate(t *testing.T, apiKey string) string {
 	t.Helper()
 	srv, err := wsgate.New(wsgate.Config{APIKey: apiKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -37,6 +38,9 @@ func startWsgate(t *testing.T, apiKey string) string {
 		}
 		return a.X + a.Y, nil
 	})
+	srv.Handle("bench.cached", func(context.Context, json.RawMessage) (any, error) {
+		return json.RawMessage(`{"ok":true}`), nil
+	}, wsgate.CacheFor(time.Hour))
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -114,8 +118,9 @@ func TestEchoAgainstWsgate(t *testing.T) {
 	}
 }
 
-// corruptingEcho echoes every message but flips a byte of every third.
-func corruptingEcho(t *testing.T) string {
+// badEcho serves WebSocket connections with echo, a server that answers
+// wrongly, and returns its ws:// URL.
+func badEcho(t *testing.T, echo func(c *websocket.Conn)) string {
 	t.Helper()
 	up := websocket.Upgrader{}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +129,15 @@ func corruptingEcho(t *testing.T) string {
 			return
 		}
 		defer c.Close()
+		echo(c)
+	}))
+	t.Cleanup(ts.Close)
+	return "ws" + strings.TrimPrefix(ts.URL, "http")
+}
+
+// corruptingEcho echoes every message but flips a byte of every third.
+func corruptingEcho(t *testing.T) string {
+	return badEcho(t, func(c *websocket.Conn) {
 		for i := 0; ; i++ {
 			op, b, err := c.ReadMessage()
 			if err != nil {
@@ -136,9 +150,7 @@ func corruptingEcho(t *testing.T) string {
 				return
 			}
 		}
-	}))
-	t.Cleanup(ts.Close)
-	return "ws" + strings.TrimPrefix(ts.URL, "http")
+	})
 }
 
 func TestEchoDetectsCorruption(t *testing.T) {
@@ -170,16 +182,11 @@ func TestEchoDetectsCorruption(t *testing.T) {
 // message that was sent, but in another position.
 func TestEchoDetectsReordering(t *testing.T) {
 	t.Parallel()
-	up := websocket.Upgrader{}
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	url := badEcho(t, func(c *websocket.Conn) {
 		for {
 			var msgs [2][]byte
 			var op int
+			var err error
 			for i := range msgs {
 				if op, msgs[i], err = c.ReadMessage(); err != nil {
 					return
@@ -189,9 +196,7 @@ func TestEchoDetectsReordering(t *testing.T) {
 				return
 			}
 		}
-	}))
-	t.Cleanup(ts.Close)
-	url := "ws" + strings.TrimPrefix(ts.URL, "http")
+	})
 	res, err := runJSON(t, "echo", "--url", url, "--conns", "2", "--size", "4096", "--inflight", "4", "--payload", "json")
 	if !errors.Is(err, ErrVerify) {
 		t.Fatalf("err = %v, want ErrVerify", err)

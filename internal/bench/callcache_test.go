@@ -1,16 +1,10 @@
 package bench
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/wsgate/wsgate"
 )
 
 func TestParseCallCacheFlags(t *testing.T) {
@@ -148,27 +142,6 @@ func TestParseReply(t *testing.T) {
 	}
 }
 
-// startCachedWsgate runs an in-process wsgate with "bench.cached", cached
-// for an hour, and returns its ws:// base URL.
-func startCachedWsgate(t *testing.T) string {
-	t.Helper()
-	srv, err := wsgate.New(wsgate.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Handle("bench.cached", func(_ context.Context, args json.RawMessage) (any, error) {
-		return json.RawMessage(`{"ok":true}`), nil
-	}, wsgate.CacheFor(time.Hour))
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		ts.Close()
-	})
-	return "ws" + strings.TrimPrefix(ts.URL, "http")
-}
-
 func TestCallHitRatio(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -185,7 +158,7 @@ func TestCallHitRatio(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			base := startCachedWsgate(t) // a server each: its counters are the run's
+			base := startWsgate(t, "") // a server each: its counters are the run's
 			res, err := runJSON(t, append([]string{"call", "--url", base + "/ws", "--conns", "2", "--method", "bench.cached"}, tt.args...)...)
 			if err != nil {
 				t.Fatal(err)
