@@ -1,14 +1,11 @@
 package wsgate_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate"
+	"github.com/wsgate/wsgate/internal/promtext"
 )
 
 // metricValues scrapes /metrics of the server at url (ws://…) and returns
@@ -28,21 +26,9 @@ func metricValues(t *testing.T, url string) map[string]float64 {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	vals, err := promtext.Parse(resp.Body)
 	if err != nil {
 		t.Fatal(err)
-	}
-	vals := make(map[string]float64)
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			vals[line[:i]] = v
-		}
 	}
 	return vals
 }

@@ -1,16 +1,15 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsgate/wsgate"
+	"github.com/wsgate/wsgate/internal/promtext"
 )
 
 // TestContextTakeover runs Node's ws and Python's websockets against a
@@ -87,17 +86,9 @@ func scrape(t *testing.T, srv *wsgate.Server) map[string]float64 {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	vals := make(map[string]float64)
-	sc := bufio.NewScanner(rec.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			vals[line[:i]] = v
-		}
+	vals, err := promtext.Parse(rec.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return vals
 }

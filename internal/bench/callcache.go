@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/promtext"
 )
 
 // This file is what "wsgate bench call" knows about wsgate's response
@@ -44,28 +45,21 @@ var cacheMetrics = map[string]func(*cacheCounters) *uint64{
 // the target is not a wsgate with a cache.
 func parseCacheCounters(r io.Reader) (cacheCounters, error) {
 	var c cacheCounters
+	samples, err := promtext.Parse(r)
+	if err != nil {
+		return c, fmt.Errorf("bench: metrics: %w", err)
+	}
 	found := 0
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
+	for name, field := range cacheMetrics {
+		v, ok := samples[name]
+		if !ok {
 			continue
 		}
-		name, rest, ok := strings.Cut(line, " ")
-		field := cacheMetrics[name]
-		if !ok || field == nil {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
-		if err != nil || v < 0 {
-			return c, fmt.Errorf("bench: metrics: %s: bad value %q", name, rest)
+		if !(v >= 0) {
+			return c, fmt.Errorf("bench: metrics: %s: bad value %v", name, v)
 		}
 		*field(&c) = uint64(v)
 		found++
-	}
-	if err := sc.Err(); err != nil {
-		return c, fmt.Errorf("bench: metrics: %w", err)
 	}
 	if c.hits == 0 && c.misses == 0 && found < 2 {
 		return c, fmt.Errorf("bench: metrics: no wsgate_cache_hits_total and wsgate_cache_misses_total")

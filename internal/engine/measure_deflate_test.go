@@ -3,7 +3,6 @@
 package engine_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate"
+	"github.com/wsgate/wsgate/internal/promtext"
 )
 
 // TestMeasureDeflate prints what permessage-deflate costs and saves, for
@@ -149,17 +149,9 @@ func priceDocument(n int) []byte {
 func scrapeMetrics(t *testing.T, srv *wsgate.Server) map[string]float64 {
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	vals := make(map[string]float64)
-	sc := bufio.NewScanner(rec.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			vals[line[:i]] = v
-		}
+	vals, err := promtext.Parse(rec.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return vals
 }
