@@ -36,18 +36,38 @@ type History struct {
 	Recovered bool
 }
 
-// Broker carries publications between the nodes of a cluster and numbers
-// them. Implementations are safe for concurrent use.
+// Broker carries publications between the nodes of a cluster, numbers
+// them and keeps each channel's recent history. Implementations are safe
+// for concurrent use.
+//
+// Where the server calls it: Publish, History and Subscribe may wait on a
+// network (a cluster's round trip, a broker that is down), so the server
+// never calls them on an event loop or with a lock held. A client's pub
+// and sub run on its connection's lane, a goroutine of its own that
+// handles that connection's sub, unsub and pub requests in order, with a
+// context bounded by Config.CallTimeout; Server.Publish runs on its
+// caller's goroutine. The cancel function Subscribe returns, and the
+// deliver callback, are the exceptions: they are called from event loops
+// and under the hub's locks, and must not block.
 type Broker interface {
-	// Publish gives data the channel's next Seq and delivers it to the
-	// channel's subscribers on every node.
+	// Publish gives data the channel's next Seq, records it in the
+	// channel's history and delivers it to the channel's subscribers on
+	// every node. It returns once the publication is numbered and
+	// recorded, or ctx ends.
 	Publish(ctx context.Context, channel string, data json.RawMessage) (Publication, error)
 	// Subscribe calls deliver for each publication on channel, in Seq
-	// order, until cancel is called. deliver must not block.
+	// order and never concurrently with itself, until cancel is called.
+	// It may block until the subscription is in place, and from its
+	// return on every publication recorded later must be delivered: the
+	// server reads History after Subscribe to resume a client without a
+	// gap. A node subscribes once per channel, while the channel has
+	// local subscribers. deliver must not block. cancel must return at
+	// once (it may finish in the background) and may be called more than
+	// once.
 	Subscribe(channel string, deliver func(Publication)) (cancel func(), err error)
 	// History returns the channel's position and, when since is not nil,
 	// the retained publications after it. It must not wait for deliver
-	// callbacks to return (it is called while deliveries are held back).
+	// callbacks to return.
 	History(ctx context.Context, channel string, since *Position) (History, error)
 	// Close releases the broker's resources.
 	Close() error

@@ -54,16 +54,6 @@ type Server struct {
 	cache    *cache.Cache     // nil when Config.CacheSize < 0
 	nodeID   string           // random; marks this node's cache invalidations on the broker
 	stopInv  func()           // ends the broker subscription to invalidations
-
-	subsMu sync.Mutex // guards subs; held while a broker subscription starts or ends
-	subs   map[string]*brokerSub
-}
-
-// brokerSub is this node's broker subscription to one channel, shared by
-// every local subscriber of that channel.
-type brokerSub struct {
-	refs   int
-	cancel func()
 }
 
 // New returns a Server configured by cfg.
@@ -78,14 +68,13 @@ func New(cfg Config) (*Server, error) {
 		log:    cfg.Logger,
 		broker: cfg.Broker,
 		codec:  codec,
-		hub:    hub.New(codec),
 		routes: make(map[string]route),
-		subs:   make(map[string]*brokerSub),
 	}
 	if s.broker == nil {
 		s.broker = NewMemoryBroker(MemoryBrokerOptions{})
 		s.owns = true
 	}
+	s.hub = hub.New(codec, brokerSource{s.broker})
 	checkOrigin, err := originChecker(cfg.AllowedOrigins)
 	if err != nil {
 		return nil, err
@@ -157,17 +146,25 @@ func originChecker(allowed []string) (func(*http.Request) bool, error) {
 // Publish sends data to every subscriber of channel, on every node of the
 // cluster. data is marshalled to JSON; a json.RawMessage or []byte must
 // already be valid JSON and is copied, so the caller may reuse it. It
-// returns the publication with its Seq.
+// returns the publication with its Seq once the Broker has numbered it,
+// so it may wait on the Broker (a network round trip with a cluster's);
+// ctx bounds that wait.
 func (s *Server) Publish(ctx context.Context, channel string, data any) (Publication, error) {
-	if s.stopping.Load() {
-		return Publication{}, ErrServerClosed
-	}
 	if !envelope.ValidName(channel) {
 		return Publication{}, Errorf(CodeBadRequest, "invalid channel name %q", channel)
 	}
 	raw, err := marshalJSON(data)
 	if err != nil {
 		return Publication{}, fmt.Errorf("wsgate: publish to %q: %w", channel, err)
+	}
+	return s.publish(ctx, channel, raw)
+}
+
+// publish hands raw, valid JSON the caller no longer touches, to the
+// Broker.
+func (s *Server) publish(ctx context.Context, channel string, raw json.RawMessage) (Publication, error) {
+	if s.stopping.Load() {
+		return Publication{}, ErrServerClosed
 	}
 	return s.broker.Publish(ctx, channel, raw)
 }
@@ -193,39 +190,13 @@ func marshalJSON(v any) (json.RawMessage, error) {
 	return bytes.Clone(raw), nil
 }
 
-// deliver hands a publication from the broker to this node's subscribers.
-func (s *Server) deliver(p Publication) {
-	s.hub.Publish(p.Channel, hub.Publication{Seq: p.Seq, Epoch: p.Epoch, Data: p.Data})
-}
+// brokerSource lets the hub subscribe this node to the Broker's channels.
+type brokerSource struct{ b Broker }
 
-// retainChannel makes sure this node receives channel's publications.
-func (s *Server) retainChannel(channel string) error {
-	s.subsMu.Lock()
-	defer s.subsMu.Unlock()
-	if bs := s.subs[channel]; bs != nil {
-		bs.refs++
-		return nil
-	}
-	cancel, err := s.broker.Subscribe(channel, s.deliver)
-	if err != nil {
-		return fmt.Errorf("wsgate: subscribe to %q: %w", channel, err)
-	}
-	s.subs[channel] = &brokerSub{refs: 1, cancel: cancel}
-	return nil
-}
-
-// releaseChannel undoes one retainChannel.
-func (s *Server) releaseChannel(channel string) {
-	s.subsMu.Lock()
-	defer s.subsMu.Unlock()
-	bs := s.subs[channel]
-	if bs == nil {
-		return
-	}
-	if bs.refs--; bs.refs == 0 {
-		bs.cancel()
-		delete(s.subs, channel)
-	}
+func (bs brokerSource) Subscribe(channel string, deliver func(hub.Publication)) (func(), error) {
+	return bs.b.Subscribe(channel, func(p Publication) {
+		deliver(hub.Publication{Seq: p.Seq, Epoch: p.Epoch, Data: p.Data})
+	})
 }
 
 // Shutdown stops the server gracefully: new connections and new calls are
@@ -277,13 +248,10 @@ func (s *Server) stop() {
 	s.callGate.Unlock()
 }
 
+// closeBroker ends this node's subscriptions to the Broker and closes
+// the Broker when New made it.
 func (s *Server) closeBroker() {
-	s.subsMu.Lock()
-	for ch, bs := range s.subs {
-		bs.cancel()
-		delete(s.subs, ch)
-	}
-	s.subsMu.Unlock()
+	s.hub.Close()
 	if s.owns {
 		s.broker.Close()
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsgate/wsgate/internal/cache"
@@ -19,20 +20,24 @@ import (
 
 // session is one /ws connection: it decodes the JSON envelope and runs
 // calls, subscriptions and publications. The engine calls OnOpen,
-// OnMessage and OnClose from one goroutine, which alone touches subs;
-// calls run on goroutines of their own, counted in Server.calls.
+// OnMessage and OnClose from one goroutine (an event loop, under epoll),
+// so they never wait: cache hits are answered there, calls run on
+// goroutines of their own, and sub, unsub and pub, which ask the Broker,
+// run in order on the connection's lane (lane.go). Both are counted in
+// Server.calls. The hub alone records what the connection is subscribed
+// to.
 type session struct {
-	s     *Server
-	c     *engine.Conn
-	slots chan struct{}       // one token per running call
-	subs  map[string]struct{} // channels this connection subscribed to
+	s      *Server
+	c      *engine.Conn
+	slots  chan struct{} // one token per running call
+	lane   lane          // sub, unsub and pub requests, in order
+	closed atomic.Bool   // OnClose has run: the lane answers nothing more
 }
 
 func newSession(s *Server) *session {
 	return &session{
 		s:     s,
 		slots: make(chan struct{}, s.cfg.MaxCallsPerConn),
-		subs:  make(map[string]struct{}),
 	}
 }
 
@@ -65,12 +70,11 @@ func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
 	}
 }
 
+// OnClose ends the connection's subscriptions. A subscribe running on the
+// lane meanwhile sees closed and undoes itself (subscribe).
 func (ss *session) OnClose(c *engine.Conn, err error) {
+	ss.closed.Store(true)
 	ss.s.hub.UnsubscribeAll(ss)
-	for ch := range ss.subs {
-		ss.s.releaseChannel(ch)
-	}
-	clear(ss.subs)
 }
 
 // Send implements hub.Subscriber: publications share one prepared frame.
@@ -171,10 +175,8 @@ func (ss *session) runCall(method string, id, args json.RawMessage) {
 		<-ss.slots
 		ss.s.calls.Done()
 	}()
-	ctx, cancel := context.WithTimeout(ss.c.Context(), ss.s.cfg.CallTimeout)
+	ctx, cancel := ss.requestContext()
 	defer cancel()
-	stop := context.AfterFunc(ss.s.baseCtx, cancel)
-	defer stop()
 
 	start := time.Now()
 	result, err := ss.s.call(ctx, method, args)
@@ -200,48 +202,53 @@ func (s *Server) startCall() bool {
 	return true
 }
 
+// subscribe queues a sub request on the lane. The payload buffer is
+// reused once OnMessage returns, so what the request needs is copied.
 func (ss *session) subscribe(req envelope.Request) {
-	ch := req.Channel
-	if _, ok := ss.subs[ch]; ok {
-		h, err := ss.s.broker.History(ss.c.Context(), ch, nil)
-		if err != nil {
-			ss.replyErr(req.ID, unavailable(err))
-			return
-		}
-		ss.reply(req.ID, positionJSON(h, false, false))
-		return
-	}
-	if err := ss.s.retainChannel(ch); err != nil {
-		ss.replyErr(req.ID, unavailable(err))
-		return
-	}
+	id, ch := bytes.Clone(req.ID), req.Channel
 	var since *Position
 	if req.Since != nil {
 		since = &Position{Seq: req.Since.Seq, Epoch: req.Since.Epoch}
 	}
-	var herr error
-	ss.s.hub.Subscribe(ch, ss, func() []hub.Publication {
-		// Called with the channel held: the reply and the missed
-		// publications go out before any live one.
-		h, err := ss.s.broker.History(ss.c.Context(), ch, since)
+	ss.onLane(id, 0, func(ctx context.Context) { ss.runSubscribe(ctx, id, ch, since) })
+}
+
+// runSubscribe subscribes the connection to ch through the hub, which
+// reads the broker's history with no lock held and sends the reply, the
+// missed publications and the live ones in that order.
+func (ss *session) runSubscribe(ctx context.Context, id json.RawMessage, ch string, since *Position) {
+	added, err := ss.s.hub.Subscribe(ctx, ch, ss, func(ctx context.Context) (hub.Backlog, error) {
+		h, err := ss.s.broker.History(ctx, ch, since)
 		if err != nil {
-			herr = err
-			return nil
+			return hub.Backlog{}, err
 		}
-		ss.reply(req.ID, positionJSON(h, since != nil, h.Recovered))
 		missed := make([]hub.Publication, len(h.Missed))
 		for i, p := range h.Missed {
 			missed[i] = hub.Publication{Seq: p.Seq, Epoch: p.Epoch, Data: p.Data}
 		}
-		return missed
+		start := func() { ss.reply(id, positionJSON(h, since != nil, h.Recovered)) }
+		return hub.Backlog{Start: start, Missed: missed}, nil
 	})
-	if herr != nil {
+	switch {
+	case errors.Is(err, hub.ErrUnsubscribed):
+		// The connection ended meanwhile: nobody to answer.
+	case errors.Is(err, hub.ErrOverflow):
+		ss.replyError(id, CodeUnavailable, "publications arrived faster than the channel's history could be read; subscribe again")
+	case err != nil:
+		ss.replyErr(id, brokerError(err))
+	case !added:
+		// Subscribed already: answer with the channel's position.
+		h, err := ss.s.broker.History(ctx, ch, nil)
+		if err != nil {
+			ss.replyErr(id, brokerError(err))
+			return
+		}
+		ss.reply(id, positionJSON(h, false, false))
+	case ss.closed.Load():
+		// The connection ended while it joined, after OnClose had
+		// unsubscribed it from everything: undo the join.
 		ss.s.hub.Unsubscribe(ch, ss)
-		ss.s.releaseChannel(ch)
-		ss.replyErr(req.ID, unavailable(herr))
-		return
 	}
-	ss.subs[ch] = struct{}{}
 }
 
 // positionJSON encodes a sub's result: {"seq":41,"epoch":"…"}, plus
@@ -260,37 +267,56 @@ func positionJSON(h History, resumed, recovered bool) json.RawMessage {
 	return b
 }
 
-func unavailable(err error) error {
+// brokerError is what a client is told when the Broker failed it.
+func brokerError(err error) error {
+	switch {
+	case isWireError(err):
+		return err
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Code: CodeTimeout, Message: "the broker did not answer in time"}
+	case errors.Is(err, ErrServerClosed), errors.Is(err, hub.ErrClosed), errors.Is(err, context.Canceled):
+		return &Error{Code: CodeUnavailable, Message: "server shutting down"}
+	}
 	return &Error{Code: CodeUnavailable, Message: err.Error()}
 }
 
+// unsubscribe queues an unsub request on the lane, behind the sub it may
+// undo.
 func (ss *session) unsubscribe(req envelope.Request) {
-	if _, ok := ss.subs[req.Channel]; ok {
-		ss.s.hub.Unsubscribe(req.Channel, ss)
-		ss.s.releaseChannel(req.Channel)
-		delete(ss.subs, req.Channel)
-	}
-	ss.reply(req.ID, nil)
+	id, ch := bytes.Clone(req.ID), req.Channel
+	ss.onLane(id, 0, func(context.Context) {
+		ss.s.hub.Unsubscribe(ch, ss)
+		ss.reply(id, nil)
+	})
 }
 
+// publish checks a pub request's size at once and queues it on the lane,
+// so one connection's publications reach the broker in the order sent.
 func (ss *session) publish(req envelope.Request) {
 	if len(req.Data) > ss.s.cfg.MaxPublishSize {
 		ss.replyError(req.ID, CodeTooLarge, fmt.Sprintf("data is %d bytes; the limit is %d", len(req.Data), ss.s.cfg.MaxPublishSize))
 		return
 	}
+	id, ch, data := bytes.Clone(req.ID), req.Channel, bytes.Clone(req.Data)
+	ss.onLane(id, len(data), func(ctx context.Context) { ss.runPublish(ctx, id, ch, data) })
+}
+
+// runPublish asks CanPublish, then the Broker, and answers with the
+// publication's seq.
+func (ss *session) runPublish(ctx context.Context, id json.RawMessage, ch string, data json.RawMessage) {
 	if can := ss.s.cfg.CanPublish; can != nil {
-		if err := can(ss.c.Context(), req.Channel); err != nil {
+		if err := can(ctx, ch); err != nil {
 			if !isWireError(err) {
 				err = &Error{Code: CodeForbidden, Message: err.Error()}
 			}
-			ss.replyErr(req.ID, err)
+			ss.replyErr(id, err)
 			return
 		}
 	}
-	p, err := ss.s.Publish(ss.c.Context(), req.Channel, req.Data) // copies req.Data
+	p, err := ss.s.publish(ctx, ch, data)
 	if err != nil {
-		ss.replyErr(req.ID, unavailable(err))
+		ss.replyErr(id, brokerError(err))
 		return
 	}
-	ss.reply(req.ID, fmt.Appendf(nil, `{"seq":%d}`, p.Seq))
+	ss.reply(id, fmt.Appendf(nil, `{"seq":%d}`, p.Seq))
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -17,9 +18,9 @@ func BenchmarkPublish(b *testing.B) {
 	data := json.RawMessage(`{"symbol":"ACME","price":123.45,"ts":1700000000000}`)
 	for _, n := range []int{1, 100, 10_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			h := New(nil)
+			h := New(nil, nil)
 			for range n {
-				h.Subscribe("ticks", &counter{}, nil)
+				h.Subscribe(context.Background(), "ticks", &counter{}, nil)
 			}
 			b.ReportAllocs()
 			seq := uint64(0)
@@ -33,14 +34,14 @@ func BenchmarkPublish(b *testing.B) {
 }
 
 func BenchmarkSubscribeUnsubscribe(b *testing.B) {
-	h := New(nil)
+	h := New(nil, nil)
 	for i := range 1000 {
-		h.Subscribe(fmt.Sprint("ch", i), &counter{}, nil)
+		h.Subscribe(context.Background(), fmt.Sprint("ch", i), &counter{}, nil)
 	}
 	s := &counter{}
 	b.ReportAllocs()
 	for b.Loop() {
-		h.Subscribe("ch1", s, nil)
+		h.Subscribe(context.Background(), "ch1", s, nil)
 		h.Unsubscribe("ch1", s)
 	}
 }

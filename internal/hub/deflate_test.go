@@ -30,11 +30,11 @@ func TestPublishDeflatable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := New(tt.codec)
+			h := New(tt.codec, nil)
 			subs := make([]*recorder, 10)
 			for i := range subs {
 				subs[i] = &recorder{}
-				h.Subscribe("news", subs[i], nil)
+				subscribe(t, h, "news", subs[i])
 			}
 			before := codec.Stats().Compressions
 			h.Publish("news", Publication{Seq: 1, Epoch: "e", Data: data})

@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/wsgate/wsgate/internal/frame"
@@ -16,22 +17,31 @@ func (p printer) Send(f *frame.Prepared) { fmt.Printf("%s <- %s\n", p, f.Payload
 // starts with the backlog, then continues live; publication 3, which arrives
 // both ways, is delivered once.
 func ExampleHub_Subscribe() {
-	h := hub.New(nil)
-	h.Subscribe("ticks", printer("alice"), nil)
+	ctx := context.Background()
+	h := hub.New(nil, nil)
+	h.Subscribe(ctx, "ticks", printer("alice"), nil)
 	h.Publish("ticks", hub.Publication{Seq: 1, Epoch: "e", Data: []byte(`"one"`)})
 
 	history := []hub.Publication{
 		{Seq: 2, Epoch: "e", Data: []byte(`"two"`)},
 		{Seq: 3, Epoch: "e", Data: []byte(`"three"`)},
 	}
-	first, added := h.Subscribe("ticks", printer("bob"), func() []hub.Publication { return history })
-	fmt.Println("first:", first, "added:", added)
+	added, err := h.Subscribe(ctx, "ticks", printer("bob"), func(context.Context) (hub.Backlog, error) {
+		// A broker's history would be read here; the answer to the
+		// subscribe request goes out in Start, ahead of the backlog.
+		return hub.Backlog{
+			Start:  func() { fmt.Println("bob subscribed") },
+			Missed: history,
+		}, nil
+	})
+	fmt.Println("added:", added, "err:", err)
 
 	h.Publish("ticks", hub.Publication{Seq: 3, Epoch: "e", Data: []byte(`"three"`)})
 	// Output:
 	// alice <- {"ch":"ticks","seq":1,"data":"one"}
+	// bob subscribed
 	// bob <- {"ch":"ticks","seq":2,"data":"two"}
 	// bob <- {"ch":"ticks","seq":3,"data":"three"}
-	// first: false added: true
+	// added: true err: <nil>
 	// alice <- {"ch":"ticks","seq":3,"data":"three"}
 }

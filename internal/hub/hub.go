@@ -2,6 +2,7 @@ package hub
 
 import (
 	"encoding/json"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -10,6 +11,24 @@ import (
 	"github.com/wsgate/wsgate/ws"
 	"github.com/wsgate/wsgate/ws/wsflate"
 )
+
+// Errors Subscribe returns besides the Source's and the backlog's.
+var (
+	// ErrClosed: the Hub has been closed.
+	ErrClosed = errors.New("hub: closed")
+	// ErrOverflow: more than MaxHeldBytes of live publications arrived
+	// while the subscriber's backlog was being read; it was not
+	// subscribed. Subscribing again usually succeeds.
+	ErrOverflow = errors.New("hub: publications arrived faster than the backlog was read")
+	// ErrUnsubscribed: the subscriber was unsubscribed (UnsubscribeAll,
+	// say, as its connection closed) before its Subscribe completed.
+	ErrUnsubscribed = errors.New("hub: unsubscribed before the subscription completed")
+)
+
+// MaxHeldBytes bounds the live publications, in bytes of their frames,
+// that one subscription holds back while its backlog is read; past it
+// the subscription fails with ErrOverflow.
+const MaxHeldBytes = 1 << 20
 
 // Subscriber receives a channel's publications. Send must not block (it
 // enqueues); it is called with the channel's lock held, which is what keeps
@@ -22,6 +41,22 @@ import (
 // comparable, and a pointer type is the usual choice.
 type Subscriber interface {
 	Send(f *frame.Prepared)
+}
+
+// Source is where a node's publications come from: the broker that
+// numbers them and carries them between nodes. The Hub subscribes the
+// node to a channel on the channel's first local subscriber and cancels
+// on its last, so a node receives only the channels someone here reads.
+//
+// Subscribe may block until the subscription is in place (a network round
+// trip); it is called on the goroutine of the subscriber that needs it,
+// never with a lock held. From its return on, deliver must be called for
+// every publication of channel, in Seq order, and must not be called
+// concurrently with itself. The cancel function must return at once (it
+// may finish in the background): the Hub calls it when a channel's last
+// subscriber leaves, which may be on an event loop.
+type Source interface {
+	Subscribe(channel string, deliver func(Publication)) (cancel func(), err error)
 }
 
 // Publication is one message on a channel. Seq numbers a channel's
@@ -38,17 +73,20 @@ type Publication struct {
 type Stats struct {
 	Channels      int    // channels with at least one subscriber
 	Subscriptions int    // subscriptions over all channels
-	Publications  uint64 // Publish calls since New
+	Publications  uint64 // publications received (Source deliveries and Publish calls) since New
 	Deliveries    uint64 // frames handed to Send since New, backlogs included
 }
 
-// Hub maps channel names to their subscribers. It is safe for concurrent
-// use. The zero value is not usable; call New.
+// Hub maps channel names to their subscribers and holds this node's
+// subscriptions to the Source. It is safe for concurrent use. The zero
+// value is not usable; call New.
 type Hub struct {
 	codec *wsflate.Codec // nil: publications are never compressed
+	src   Source         // nil: publications come only through Publish
 
 	mu       sync.RWMutex
 	channels map[string]*channel // guarded by mu
+	closed   bool                // guarded by mu
 
 	idxMu sync.Mutex
 	index map[Subscriber]map[string]*channel // each subscriber's channels; guarded by idxMu
@@ -61,151 +99,43 @@ type Hub struct {
 // New returns an empty Hub. codec, when not nil, gives every publication
 // frame a deflated twin (frame.NewDeflatable) built at most once per
 // window, on the first subscriber that negotiated permessage-deflate; the
-// Hub does not own it.
-func New(codec *wsflate.Codec) *Hub {
+// Hub does not own it. src, when not nil, is subscribed to per channel
+// while the channel has local subscribers; with a nil src publications
+// arrive only through Publish.
+func New(codec *wsflate.Codec, src Source) *Hub {
 	return &Hub{
 		codec:    codec,
+		src:      src,
 		channels: make(map[string]*channel),
 		index:    make(map[Subscriber]map[string]*channel),
 	}
 }
 
-// Subscribe adds s to channel. If s is already subscribed it changes nothing
-// and returns added == false; backlog is not called then.
-//
-// backlog, when non-nil, is called with the channel locked before any live
-// publication can reach s; what it returns is sent to s first, in order
-// (resume after a reconnect), subject to the same deduplication as live
-// publications. It must not call the Hub. The resume has no gap when
-// whoever calls Publish first records each publication where backlog reads
-// it (a broker's history): a publication backlog does not see is then
-// published after s was added.
-//
-// first reports that s is the channel's first subscriber on this hub: the
-// caller may need to subscribe the node to the channel elsewhere (a broker).
-// A channel that loses its last subscriber is dropped, so a later Subscribe
-// reports first again. The Hub decides first and last (see Unsubscribe)
-// under the channel's lock, but cannot order what callers do with them: a
-// caller acting on first and last concurrently must serialize that per
-// channel itself.
-func (h *Hub) Subscribe(channel string, s Subscriber, backlog func() []Publication) (first, added bool) {
-	for {
-		c := h.channelFor(channel)
-		first, added, ok := h.subscribe(c, s, backlog)
-		if ok {
-			return first, added
-		}
-		// c was dropped between the lookup and the lock; look again.
-	}
-}
-
-// subscribe adds s to c. ok is false when c has been dropped from the hub.
-func (h *Hub) subscribe(c *channel, s Subscriber, backlog func() []Publication) (first, added, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.dead {
-		return false, false, false
-	}
-	if _, dup := c.pos[s]; dup {
-		return false, false, true
-	}
-	first = len(c.subs) == 0
-	sub := c.addLocked(s)
-	h.subscriptions.Add(1)
-	h.idxMu.Lock()
-	set := h.index[s]
-	if set == nil {
-		set = make(map[string]*channel, 1)
-		h.index[s] = set
-	}
-	set[c.name] = c
-	h.idxMu.Unlock()
-
-	if backlog != nil {
-		var n uint64
-		for _, p := range backlog() {
-			if sub.accept(p.Seq, p.Epoch) {
-				s.Send(h.prepare(c.name, p))
-				n++
-			}
-		}
-		h.deliveries.Add(n)
-	}
-	return first, true, true
-}
-
-// Unsubscribe removes s from channel. removed reports that s was subscribed;
-// last reports that the channel has no subscriber left and was dropped.
-func (h *Hub) Unsubscribe(channel string, s Subscriber) (removed, last bool) {
-	c := h.lookup(channel)
-	if c == nil {
-		return false, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.removeLocked(s) {
-		return false, false
-	}
-	h.idxMu.Lock()
-	if set := h.index[s]; set[channel] == c {
-		delete(set, channel)
-		if len(set) == 0 {
-			delete(h.index, s)
-		}
-	}
-	h.idxMu.Unlock()
-	return true, h.afterRemoveLocked(c)
-}
-
-// UnsubscribeAll removes s from every channel, as when its connection
-// closes, and returns the channels it left empty (dropped), in no particular
-// order. It costs O(number of channels of s). A Subscribe of s that runs
-// concurrently with UnsubscribeAll may survive it: stop subscribing s first.
-func (h *Hub) UnsubscribeAll(s Subscriber) (emptied []string) {
-	h.idxMu.Lock()
-	set := h.index[s]
-	delete(h.index, s)
-	h.idxMu.Unlock()
-	for name, c := range set {
-		c.mu.Lock()
-		if c.removeLocked(s) && h.afterRemoveLocked(c) {
-			emptied = append(emptied, name)
-		}
-		c.mu.Unlock()
-	}
-	return emptied
-}
-
-// afterRemoveLocked accounts for a removed subscription and drops c from the
-// hub when it is empty, reporting whether it did. c.mu must be held.
-func (h *Hub) afterRemoveLocked(c *channel) (dropped bool) {
-	h.subscriptions.Add(-1)
-	if len(c.subs) > 0 {
-		return false
-	}
-	c.dead = true
-	h.mu.Lock()
-	if h.channels[c.name] == c {
-		delete(h.channels, c.name)
-	}
-	h.mu.Unlock()
-	return true
-}
-
-// Publish delivers p to channel's subscribers and returns how many got it.
-// It builds the frame only if there is at least one subscriber, and builds
-// it once: every subscriber is sent the same *frame.Prepared. A subscription
-// already sent a publication at or after p (same Epoch, Seq <= its last) is
-// skipped; a different Epoch resets what the subscription remembers.
+// Publish delivers p to channel's local subscribers and returns how many
+// got it, as a delivery from the Source does. It is for publications that
+// do not come through a Source; with a Source, publish through it.
 func (h *Hub) Publish(channel string, p Publication) (delivered int) {
 	h.publications.Add(1)
 	c := h.lookup(channel)
-	if c == nil || c.n.Load() == 0 {
+	if c == nil {
 		return 0
 	}
-	f := h.prepare(channel, p) // outside the lock: encoding may copy a large payload
+	return h.publishTo(c, p)
+}
+
+// publishTo hands p to c's subscribers. It builds the frame only if there
+// is at least one subscriber, and builds it once: every subscriber is sent
+// the same *frame.Prepared. A subscription already sent a publication at
+// or after p (same Epoch, Seq <= its last) is skipped; a different Epoch
+// resets what the subscription remembers. A subscription whose backlog is
+// being read holds p back (channel.go).
+func (h *Hub) publishTo(c *channel, p Publication) int {
+	if c.n.Load() == 0 {
+		return 0
+	}
+	f := h.prepare(c.name, p) // outside the lock: encoding may copy a large payload
 	c.mu.Lock()
-	delivered = c.sendLocked(f, p.Seq, p.Epoch)
+	delivered := c.sendLocked(f, p.Seq, p.Epoch)
 	c.mu.Unlock()
 	h.deliveries.Add(uint64(delivered))
 	return delivered
@@ -232,6 +162,31 @@ func (h *Hub) Stats() Stats {
 	}
 }
 
+// Close drops every channel and cancels the node's subscriptions to the
+// Source. Subscribe fails with ErrClosed afterwards; Unsubscribe and
+// UnsubscribeAll still work (they find nothing).
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	chans := h.channels
+	h.channels = make(map[string]*channel)
+	h.mu.Unlock()
+	h.idxMu.Lock()
+	clear(h.index)
+	h.idxMu.Unlock()
+	for _, c := range chans {
+		c.mu.Lock()
+		cancel := c.killLocked()
+		h.subscriptions.Add(-int64(len(c.subs)))
+		c.subs, c.pos = nil, nil
+		c.n.Store(0)
+		c.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+	}
+}
+
 func (h *Hub) lookup(name string) *channel {
 	h.mu.RLock()
 	c := h.channels[name]
@@ -240,18 +195,31 @@ func (h *Hub) lookup(name string) *channel {
 }
 
 // channelFor returns the live channel called name, creating it if needed.
-func (h *Hub) channelFor(name string) *channel {
+func (h *Hub) channelFor(name string) (*channel, error) {
 	if c := h.lookup(name); c != nil {
-		return c
+		return c, nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
 	c := h.channels[name]
 	if c == nil {
 		c = newChannel(name)
 		h.channels[name] = c
 	}
-	return c
+	return c, nil
+}
+
+// dropLocked removes c from the hub's map, if it is still there. c.mu
+// must be held.
+func (h *Hub) dropLocked(c *channel) {
+	h.mu.Lock()
+	if h.channels[c.name] == c {
+		delete(h.channels, c.name)
+	}
+	h.mu.Unlock()
 }
 
 // stackFrame is the size of the buffer prepare encodes into before the

@@ -1,13 +1,13 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 
@@ -64,13 +64,29 @@ func (r *recorder) seqs(t testing.TB, ch string) []uint64 {
 	return out
 }
 
+// subscribe subscribes s to ch with no backlog and reports added.
+func subscribe(t testing.TB, h *Hub, ch string, s Subscriber) bool {
+	t.Helper()
+	added, err := h.Subscribe(context.Background(), ch, s, nil)
+	if err != nil {
+		t.Errorf("Subscribe(%q): %v", ch, err) // Errorf: callers may be other goroutines
+	}
+	return added
+}
+
+// withBacklog returns a backlog function that starts with missed.
+func withBacklog(missed ...Publication) func(context.Context) (Backlog, error) {
+	return func(context.Context) (Backlog, error) { return Backlog{Missed: missed}, nil }
+}
+
 func pub(seq uint64, epoch string) Publication {
 	return Publication{Seq: seq, Epoch: epoch, Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, seq))}
 }
 
 func TestSubscribeUnsubscribe(t *testing.T) {
 	t.Parallel()
-	h := New(nil)
+	src := newSource()
+	h := New(nil, src)
 	a, b := &recorder{}, &recorder{}
 
 	check := func(what string, got, want any) {
@@ -79,34 +95,31 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 			t.Fatalf("%s = %v, want %v", what, got, want)
 		}
 	}
-	first, added := h.Subscribe("t", a, nil)
-	check("first Subscribe", [2]bool{first, added}, [2]bool{true, true})
-	first, added = h.Subscribe("t", a, nil)
-	check("repeated Subscribe", [2]bool{first, added}, [2]bool{false, false})
-	first, added = h.Subscribe("t", b, nil)
-	check("second subscriber", [2]bool{first, added}, [2]bool{false, true})
-	h.Subscribe("u", a, nil)
+	check("first Subscribe", subscribe(t, h, "t", a), true)
+	check("source subscriptions", src.active(), map[string]int{"t": 1})
+	check("repeated Subscribe", subscribe(t, h, "t", a), false)
+	check("second subscriber", subscribe(t, h, "t", b), true)
+	check("source subscriptions after second", src.active(), map[string]int{"t": 1})
+	subscribe(t, h, "u", a)
 	check("Subscribers(t)", h.Subscribers("t"), 2)
 	check("Subscribers(none)", h.Subscribers("none"), 0)
 	check("Stats", h.Stats(), Stats{Channels: 2, Subscriptions: 3})
 
-	check("Publish", h.Publish("t", pub(1, "e")), 2)
+	src.publish("t", pub(1, "e"))
 	check("Publish to nobody", h.Publish("none", pub(1, "e")), 0)
 	check("Stats", h.Stats(), Stats{Channels: 2, Subscriptions: 3, Publications: 2, Deliveries: 2})
 
-	removed, last := h.Unsubscribe("t", a)
-	check("Unsubscribe", [2]bool{removed, last}, [2]bool{true, false})
-	removed, last = h.Unsubscribe("t", a)
-	check("repeated Unsubscribe", [2]bool{removed, last}, [2]bool{false, false})
-	removed, last = h.Unsubscribe("none", a)
-	check("Unsubscribe unknown channel", [2]bool{removed, last}, [2]bool{false, false})
-	removed, last = h.Unsubscribe("t", b)
-	check("last Unsubscribe", [2]bool{removed, last}, [2]bool{true, true})
+	check("Unsubscribe", h.Unsubscribe("t", a), true)
+	check("repeated Unsubscribe", h.Unsubscribe("t", a), false)
+	check("Unsubscribe unknown channel", h.Unsubscribe("none", a), false)
+	check("source subscriptions before last", src.active(), map[string]int{"t": 1, "u": 1})
+	check("last Unsubscribe", h.Unsubscribe("t", b), true)
+	check("source subscriptions after last", src.active(), map[string]int{"u": 1})
 	check("Subscribers(t) after", h.Subscribers("t"), 0)
 	check("Publish after", h.Publish("t", pub(2, "e")), 0)
 
-	first, added = h.Subscribe("t", b, nil)
-	check("Subscribe after drop", [2]bool{first, added}, [2]bool{true, true})
+	check("Subscribe after drop", subscribe(t, h, "t", b), true)
+	check("source subscriptions made", src.made("t"), 2)
 	check("Stats", h.Stats(), Stats{Channels: 2, Subscriptions: 2, Publications: 3, Deliveries: 2})
 
 	check("a got", a.seqs(t, "t"), []uint64{1})
@@ -115,20 +128,22 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 
 func TestUnsubscribeAll(t *testing.T) {
 	t.Parallel()
-	h := New(nil)
+	src := newSource()
+	h := New(nil, src)
 	a, b := &recorder{}, &recorder{}
 	for _, ch := range []string{"x", "y", "z"} {
-		h.Subscribe(ch, a, nil)
+		subscribe(t, h, ch, a)
 	}
-	h.Subscribe("y", b, nil)
+	subscribe(t, h, "y", b)
 
-	emptied := h.UnsubscribeAll(a)
-	sort.Strings(emptied)
-	if want := []string{"x", "z"}; !slices.Equal(emptied, want) {
-		t.Fatalf("UnsubscribeAll emptied %v, want %v", emptied, want)
+	if n := h.UnsubscribeAll(a); n != 3 {
+		t.Fatalf("UnsubscribeAll ended %d subscriptions, want 3", n)
 	}
-	if got := h.UnsubscribeAll(a); got != nil {
-		t.Fatalf("second UnsubscribeAll emptied %v, want nothing", got)
+	if want := map[string]int{"y": 1}; !reflect.DeepEqual(src.active(), want) {
+		t.Fatalf("source subscriptions %v, want %v", src.active(), want)
+	}
+	if n := h.UnsubscribeAll(a); n != 0 {
+		t.Fatalf("second UnsubscribeAll ended %d, want 0", n)
 	}
 	if got, want := h.Stats(), (Stats{Channels: 1, Subscriptions: 1}); got != want {
 		t.Fatalf("Stats = %+v, want %+v", got, want)
@@ -136,8 +151,8 @@ func TestUnsubscribeAll(t *testing.T) {
 	if n := h.Publish("y", pub(1, "")); n != 1 {
 		t.Fatalf("Publish(y) reached %d, want 1", n)
 	}
-	if first, added := h.Subscribe("x", a, nil); !first || !added {
-		t.Fatalf("re-Subscribe after UnsubscribeAll = %v, %v; want true, true", first, added)
+	if !subscribe(t, h, "x", a) {
+		t.Fatal("re-Subscribe after UnsubscribeAll: not added")
 	}
 	if len(h.index) != 2 {
 		t.Fatalf("index holds %d subscribers, want 2", len(h.index))
@@ -151,11 +166,11 @@ func TestUnsubscribeAll(t *testing.T) {
 
 func TestPublishSharesOneFrame(t *testing.T) {
 	t.Parallel()
-	h := New(nil)
+	h := New(nil, nil)
 	subs := make([]*recorder, 100)
 	for i := range subs {
 		subs[i] = &recorder{}
-		h.Subscribe("ticks", subs[i], nil)
+		subscribe(t, h, "ticks", subs[i])
 	}
 	data := json.RawMessage(`{"symbol":"ACME","price":1.5}`)
 	if n := h.Publish("ticks", Publication{Seq: 7, Epoch: "e", Data: data}); n != len(subs) {
@@ -174,9 +189,9 @@ func TestPublishSharesOneFrame(t *testing.T) {
 
 func TestPublishLargePayload(t *testing.T) {
 	t.Parallel()
-	h := New(nil)
+	h := New(nil, nil)
 	r := &recorder{}
-	h.Subscribe("big", r, nil)
+	subscribe(t, h, "big", r)
 	data, _ := json.Marshal(string(make([]byte, 3*stackFrame)))
 	h.Publish("big", Publication{Seq: 1, Data: data})
 	got := r.received(t)
@@ -188,10 +203,10 @@ func TestPublishLargePayload(t *testing.T) {
 // TestPublishWithoutSubscribers checks that no frame is built for nobody.
 // It is not parallel: AllocsPerRun refuses parallel tests.
 func TestPublishWithoutSubscribers(t *testing.T) {
-	h := New(nil)
+	h := New(nil, nil)
 	r := &recorder{}
-	h.Subscribe("other", r, nil)
-	h.Subscribe("gone", r, nil)
+	subscribe(t, h, "other", r)
+	subscribe(t, h, "gone", r)
 	h.Unsubscribe("gone", r)
 	p := pub(1, "e")
 	if n := testing.AllocsPerRun(100, func() {
@@ -224,9 +239,9 @@ func TestDedupe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := New(nil)
+			h := New(nil, nil)
 			r := &recorder{}
-			h.Subscribe("c", r, nil)
+			subscribe(t, h, "c", r)
 			for _, s := range tt.steps {
 				h.Publish("c", pub(s.seq, s.epoch))
 			}
@@ -239,21 +254,25 @@ func TestDedupe(t *testing.T) {
 
 func TestBacklog(t *testing.T) {
 	t.Parallel()
-	h := New(nil)
+	h := New(nil, nil)
 	live := &recorder{}
-	h.Subscribe("c", live, nil)
+	subscribe(t, h, "c", live)
 	h.Publish("c", pub(1, "e"))
 	h.Publish("c", pub(2, "e"))
 
 	r := &recorder{}
 	calls := 0
-	first, added := h.Subscribe("c", r, func() []Publication {
+	started := false
+	added, err := h.Subscribe(context.Background(), "c", r, func(context.Context) (Backlog, error) {
 		calls++
 		// The backlog may overlap and be out of order; duplicates are dropped.
-		return []Publication{pub(1, "e"), pub(2, "e"), pub(2, "e"), pub(1, "e")}
+		return Backlog{
+			Start:  func() { started = len(r.frames) == 0 },
+			Missed: []Publication{pub(1, "e"), pub(2, "e"), pub(2, "e"), pub(1, "e")},
+		}, nil
 	})
-	if first || !added || calls != 1 {
-		t.Fatalf("Subscribe = %v, %v with %d backlog calls; want false, true, 1", first, added, calls)
+	if err != nil || !added || calls != 1 || !started {
+		t.Fatalf("Subscribe = %v, %v with %d backlog calls, started first %v; want true, nil, 1, true", added, err, calls, started)
 	}
 	h.Publish("c", pub(2, "e")) // arrives live too: skipped
 	h.Publish("c", pub(3, "e"))
@@ -263,7 +282,7 @@ func TestBacklog(t *testing.T) {
 	if got, want := live.seqs(t, "c"), []uint64{1, 2, 3}; !slices.Equal(got, want) {
 		t.Fatalf("live subscriber got %v, want %v", got, want)
 	}
-	h.Subscribe("c", r, func() []Publication { calls++; return nil })
+	h.Subscribe(context.Background(), "c", r, func(context.Context) (Backlog, error) { calls++; return Backlog{}, nil })
 	if calls != 1 {
 		t.Fatalf("backlog called for a repeated Subscribe")
 	}
@@ -272,30 +291,32 @@ func TestBacklog(t *testing.T) {
 	}
 }
 
-// TestResumeRace resumes subscribers while a publisher runs: each must see
-// every publication exactly once, in order, whether it came from the
-// backlog, live, or both.
+// TestResumeRace resumes subscribers while a publisher runs through a
+// Source that records each publication in a log before delivering it:
+// each subscriber must see every publication exactly once, in order,
+// whether it came from the backlog, live, or both.
 func TestResumeRace(t *testing.T) {
 	t.Parallel()
 	const n = 600
-	h := New(nil)
+	src := newSource()
+	h := New(nil, src)
 	var (
 		logMu sync.Mutex
 		log   []Publication
 	)
-	backlog := func() []Publication {
+	backlog := func(context.Context) (Backlog, error) {
 		logMu.Lock()
 		defer logMu.Unlock()
-		return slices.Clone(log)
+		return Backlog{Missed: slices.Clone(log)}, nil
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for seq := uint64(1); seq <= n; seq++ {
 			p := pub(seq, "e")
-			logMu.Lock() // recorded where backlogs read it before it is published
+			logMu.Lock() // recorded where backlogs read it before it is delivered
 			log = append(log, p)
 			logMu.Unlock()
-			h.Publish("c", p)
+			src.publish("c", p)
 		}
 	})
 	subs := make([]*recorder, 20)
@@ -310,7 +331,9 @@ func TestResumeRace(t *testing.T) {
 			runtime.Gosched()
 		}
 		subs[i] = &recorder{}
-		h.Subscribe("c", subs[i], backlog)
+		if _, err := h.Subscribe(context.Background(), "c", subs[i], backlog); err != nil {
+			t.Fatal(err)
+		}
 	}
 	wg.Wait()
 	want := make([]uint64, n)
@@ -329,7 +352,7 @@ func TestResumeRace(t *testing.T) {
 // channel's sequence numbers strictly increasing.
 func TestConcurrent(t *testing.T) {
 	t.Parallel()
-	h := New(nil)
+	h := New(nil, nil)
 	channels := []string{"a", "b", "c", "d"}
 	const pubs = 500
 	var wg sync.WaitGroup
@@ -350,7 +373,7 @@ func TestConcurrent(t *testing.T) {
 				ch := channels[rng.IntN(len(channels))]
 				switch rng.IntN(4) {
 				case 0, 1:
-					h.Subscribe(ch, r, nil)
+					subscribe(t, h, ch, r)
 				case 2:
 					h.Unsubscribe(ch, r)
 				case 3:
