@@ -22,9 +22,17 @@
 //
 // # Concurrency
 //
-// A Server and its methods are safe for concurrent use. Calls run on
-// goroutines of their own, up to Config.MaxCallsPerConn per connection;
-// a CallFunc may block (on a database, say) and must honour its context.
+// A Server and its methods are safe for concurrent use. An event loop
+// never waits: what it runs for a connection (decoding the envelope,
+// answering a cache hit, queueing a reply) returns at once, and whatever
+// may wait on a network runs on a goroutine. Calls run on goroutines of
+// their own, up to Config.MaxCallsPerConn per connection; a CallFunc may
+// block (on a database, say) and must honour its context. A connection's
+// sub, unsub and pub requests, which ask the Broker, run one at a time in
+// the order sent on a goroutine of that connection (its lane), so a
+// Broker that stalls holds up only the requests waiting for it. The
+// Broker's deliver callbacks and the cancel functions of its
+// subscriptions run on loops and must not block (see Broker).
 // Everything sent to one connection goes through a bounded queue, so any
 // goroutine may publish at any time, and a client that does not read is
 // closed (1008) rather than allowed to grow the server's memory.
