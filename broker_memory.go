@@ -10,17 +10,25 @@ import (
 // process. Each channel keeps its last publications (HistorySize) for
 // clients that resume. It is safe for concurrent use.
 //
-// Memory stays bounded when clients publish on ever new channel names:
-// once more than MaxIdleChannels channels exist, the ones nobody is
-// subscribed to are dropped with their history. A dropped channel that
-// comes back starts a new epoch, so a client resuming from before is told
-// that it cannot be recovered.
+// Memory stays bounded when clients publish on ever new channel names: at
+// most MaxIdleChannels channels without subscribers are kept, and past
+// that the one idle the longest is dropped with its history, in constant
+// time whatever the number of channels. A dropped channel that comes back
+// starts a new epoch, so a client resuming from before is told that it
+// cannot be recovered.
 type MemoryBroker struct {
 	opts MemoryBrokerOptions
 
-	mu       sync.Mutex // guards channels and closed
-	channels map[string]*memoryChannel
-	closed   bool
+	// mu guards channels, closed, the idle list and every channel's
+	// users, idle links and gone flag. Lock order: a channel's publishMu,
+	// then its mu, then b.mu; b.mu is never held while a channel's lock
+	// is taken.
+	mu        sync.Mutex
+	channels  map[string]*memoryChannel
+	closed    bool
+	idleFirst *memoryChannel // idle the longest: dropped first
+	idleLast  *memoryChannel
+	idleN     int
 }
 
 // MemoryBrokerOptions tune a MemoryBroker. The zero value is ready to use.
@@ -28,8 +36,9 @@ type MemoryBrokerOptions struct {
 	// HistorySize is how many of its latest publications each channel
 	// keeps for resuming clients. Zero means 128.
 	HistorySize int
-	// MaxIdleChannels is how many channels may exist before those without
-	// subscribers are dropped. Zero means 10,000.
+	// MaxIdleChannels is how many channels without subscribers are kept
+	// (with their history); past it the one idle the longest is dropped.
+	// Zero means 10,000.
 	MaxIdleChannels int
 }
 
@@ -37,6 +46,7 @@ type MemoryBrokerOptions struct {
 // mu is never held while deliver runs, so History can be called by code
 // that holds a lock deliver also takes.
 type memoryChannel struct {
+	name      string
 	publishMu sync.Mutex // serialises Publish, so deliveries follow Seq order
 
 	mu    sync.Mutex // guards the fields below
@@ -44,7 +54,13 @@ type memoryChannel struct {
 	seq   uint64
 	ring  []Publication // the last publications; ring[(seq-1)%cap] is the newest
 	subs  map[*memorySub]struct{}
-	gone  bool // dropped from the broker's map: look the channel up again
+
+	// Guarded by the broker's mu. users counts subscriptions and the
+	// calls in progress on the channel; a channel with none is idle, on
+	// the broker's idle list, and may be dropped (gone).
+	users              int
+	idlePrev, idleNext *memoryChannel
+	gone               bool
 }
 
 type memorySub struct{ deliver func(Publication) }
@@ -60,29 +76,9 @@ func NewMemoryBroker(opts MemoryBrokerOptions) *MemoryBroker {
 	return &MemoryBroker{opts: opts, channels: make(map[string]*memoryChannel)}
 }
 
-// lockChannel returns the live state of channel name with its mu held,
-// creating it if needed. With publish set it holds publishMu too.
-func (b *MemoryBroker) lockChannel(name string, publish bool) (*memoryChannel, error) {
-	for {
-		ch, err := b.channel(name)
-		if err != nil {
-			return nil, err
-		}
-		if publish {
-			ch.publishMu.Lock()
-		}
-		ch.mu.Lock()
-		if !ch.gone {
-			return ch, nil
-		}
-		ch.mu.Unlock()
-		if publish {
-			ch.publishMu.Unlock()
-		}
-	}
-}
-
-func (b *MemoryBroker) channel(name string) (*memoryChannel, error) {
+// use returns the live state of channel name, creating it if needed, and
+// counts one user of it, so it is not dropped until release.
+func (b *MemoryBroker) use(name string) (*memoryChannel, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -90,34 +86,65 @@ func (b *MemoryBroker) channel(name string) (*memoryChannel, error) {
 	}
 	ch := b.channels[name]
 	if ch == nil {
-		if len(b.channels) >= b.opts.MaxIdleChannels {
-			b.dropIdleLocked()
-		}
-		ch = &memoryChannel{epoch: randomID(), subs: make(map[*memorySub]struct{})}
+		ch = &memoryChannel{name: name, epoch: randomID(), subs: make(map[*memorySub]struct{})}
 		b.channels[name] = ch
+	} else if ch.users == 0 {
+		b.unlinkIdleLocked(ch)
 	}
+	ch.users++
 	return ch, nil
 }
 
-// dropIdleLocked drops every channel without subscribers. b.mu must be held.
-func (b *MemoryBroker) dropIdleLocked() {
-	for name, ch := range b.channels {
-		ch.mu.Lock()
-		if len(ch.subs) == 0 {
-			ch.gone = true
-			delete(b.channels, name)
-		}
-		ch.mu.Unlock()
+// release undoes one use. A channel left without users joins the idle
+// list, and the list is cut back to MaxIdleChannels from its oldest end.
+func (b *MemoryBroker) release(ch *memoryChannel) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ch.users--; ch.users > 0 || ch.gone {
+		return
 	}
+	ch.idlePrev, ch.idleNext = b.idleLast, nil
+	if b.idleLast != nil {
+		b.idleLast.idleNext = ch
+	} else {
+		b.idleFirst = ch
+	}
+	b.idleLast = ch
+	b.idleN++
+	for b.idleN > b.opts.MaxIdleChannels {
+		old := b.idleFirst
+		b.unlinkIdleLocked(old)
+		old.gone = true
+		delete(b.channels, old.name)
+	}
+}
+
+// unlinkIdleLocked takes ch off the idle list. b.mu must be held.
+func (b *MemoryBroker) unlinkIdleLocked(ch *memoryChannel) {
+	if ch.idlePrev != nil {
+		ch.idlePrev.idleNext = ch.idleNext
+	} else {
+		b.idleFirst = ch.idleNext
+	}
+	if ch.idleNext != nil {
+		ch.idleNext.idlePrev = ch.idlePrev
+	} else {
+		b.idleLast = ch.idlePrev
+	}
+	ch.idlePrev, ch.idleNext = nil, nil
+	b.idleN--
 }
 
 // Publish implements Broker.
 func (b *MemoryBroker) Publish(ctx context.Context, channel string, data json.RawMessage) (Publication, error) {
-	ch, err := b.lockChannel(channel, true)
+	ch, err := b.use(channel)
 	if err != nil {
 		return Publication{}, err
 	}
+	defer b.release(ch)
+	ch.publishMu.Lock()
 	defer ch.publishMu.Unlock()
+	ch.mu.Lock()
 	ch.seq++
 	p := Publication{Channel: channel, Seq: ch.seq, Epoch: ch.epoch, Data: data}
 	if len(ch.ring) < b.opts.HistorySize {
@@ -136,15 +163,17 @@ func (b *MemoryBroker) Publish(ctx context.Context, channel string, data json.Ra
 	return p, nil
 }
 
-// Subscribe implements Broker.
+// Subscribe implements Broker. It never blocks for long: it waits at
+// most for a Publish of the same channel to finish its deliveries, so the
+// subscription starts between two publications.
 func (b *MemoryBroker) Subscribe(channel string, deliver func(Publication)) (func(), error) {
-	// Holding publishMu makes the subscription start between two
-	// publications, never in the middle of one's deliveries.
-	ch, err := b.lockChannel(channel, true)
+	ch, err := b.use(channel) // released by cancel
 	if err != nil {
 		return nil, err
 	}
 	s := &memorySub{deliver: deliver}
+	ch.publishMu.Lock()
+	ch.mu.Lock()
 	ch.subs[s] = struct{}{}
 	ch.mu.Unlock()
 	ch.publishMu.Unlock()
@@ -156,16 +185,19 @@ func (b *MemoryBroker) Subscribe(channel string, deliver func(Publication)) (fun
 			delete(ch.subs, s)
 			ch.mu.Unlock()
 			ch.publishMu.Unlock()
+			b.release(ch)
 		})
 	}, nil
 }
 
 // History implements Broker.
 func (b *MemoryBroker) History(ctx context.Context, channel string, since *Position) (History, error) {
-	ch, err := b.lockChannel(channel, false)
+	ch, err := b.use(channel)
 	if err != nil {
 		return History{}, err
 	}
+	defer b.release(ch)
+	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	h := History{Position: Position{Seq: ch.seq, Epoch: ch.epoch}}
 	if since == nil {

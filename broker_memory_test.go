@@ -131,3 +131,51 @@ func TestMemoryBrokerConcurrentChurn(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestMemoryBrokerDropsLongestIdle: past MaxIdleChannels the channel idle
+// the longest goes, and any use (a history read, a publication) makes a
+// channel idle anew.
+func TestMemoryBrokerDropsLongestIdle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{MaxIdleChannels: 3})
+	defer b.Close()
+	epochs := map[string]string{}
+	for _, ch := range []string{"a", "b", "c"} {
+		p, _ := b.Publish(ctx, ch, json.RawMessage(`1`))
+		epochs[ch] = p.Epoch
+	}
+	b.History(ctx, "a", nil) // a is now the most recently idle
+	b.Publish(ctx, "d", json.RawMessage(`1`))
+	// In this order a look does not drop what is looked at next: reading
+	// b creates it again, which drops d.
+	for _, tt := range []struct {
+		ch   string
+		kept bool
+	}{{"a", true}, {"c", true}, {"b", false}} {
+		ch, kept := tt.ch, tt.kept
+		h, err := b.History(ctx, ch, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.Position.Epoch == epochs[ch]; got != kept {
+			t.Errorf("channel %s kept = %v, want %v", ch, got, kept)
+		}
+	}
+}
+
+// BenchmarkMemoryBrokerNewChannels publishes once on each of ever new
+// channel names, past the idle bound: the cost per publication must not
+// grow with the number of channels.
+func BenchmarkMemoryBrokerNewChannels(b *testing.B) {
+	ctx := context.Background()
+	br := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{})
+	defer br.Close()
+	data := json.RawMessage(`{"n":1}`)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		br.Publish(ctx, fmt.Sprint("ch.", i), data)
+		i++
+	}
+}
