@@ -96,6 +96,10 @@ type Config struct {
 	// MaxCallsPerConn limits the calls one connection may have running;
 	// a call beyond it is answered with rate_limited at once. Zero means 64.
 	MaxCallsPerConn int
+	// MaxSubscriptionsPerConn caps the channels one connection may be
+	// subscribed to; a sub beyond it is answered with too_large. Zero
+	// means 1,000; negative means no cap.
+	MaxSubscriptionsPerConn int
 	// CallTimeout bounds one call; the client gets a timeout error after
 	// it. Zero means 10s.
 	CallTimeout time.Duration
@@ -202,6 +206,10 @@ func (c CompressionConfig) codecOptions() (wsflate.Options, error) {
 	return o, nil
 }
 
+// DefaultMaxSubscriptionsPerConn is Config.MaxSubscriptionsPerConn's
+// default.
+const DefaultMaxSubscriptionsPerConn = 1000
+
 func (c Config) withDefaults() Config {
 	if c.MaxMessageSize == 0 {
 		c.MaxMessageSize = 1 << 20
@@ -214,6 +222,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxCallsPerConn <= 0 {
 		c.MaxCallsPerConn = 64
+	}
+	if c.MaxSubscriptionsPerConn == 0 {
+		c.MaxSubscriptionsPerConn = DefaultMaxSubscriptionsPerConn
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 10 * time.Second

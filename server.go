@@ -74,7 +74,7 @@ func New(cfg Config) (*Server, error) {
 		s.broker = NewMemoryBroker(MemoryBrokerOptions{})
 		s.owns = true
 	}
-	s.hub = hub.New(codec, brokerSource{s.broker})
+	s.hub = hub.New(hub.Options{Codec: codec, Source: brokerSource{s.broker}, MaxPerSubscriber: cfg.MaxSubscriptionsPerConn})
 	checkOrigin, err := originChecker(cfg.AllowedOrigins)
 	if err != nil {
 		return nil, err

@@ -232,6 +232,8 @@ func (ss *session) runSubscribe(ctx context.Context, id json.RawMessage, ch stri
 	switch {
 	case errors.Is(err, hub.ErrUnsubscribed):
 		// The connection ended meanwhile: nobody to answer.
+	case errors.Is(err, hub.ErrTooManySubscriptions):
+		ss.replyError(id, CodeTooLarge, fmt.Sprintf("this connection has %d subscriptions, the most allowed; unsub first", ss.s.cfg.MaxSubscriptionsPerConn))
 	case errors.Is(err, hub.ErrOverflow):
 		ss.replyError(id, CodeUnavailable, "publications arrived faster than the channel's history could be read; subscribe again")
 	case err != nil:

@@ -275,3 +275,26 @@ func TestCallsOverTheLimitAreRateLimited(t *testing.T) {
 		}
 	})
 }
+
+func TestMaxSubscriptionsPerConn(t *testing.T) {
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, url := startServer(t, wsgate.Config{Engine: eng, MaxSubscriptionsPerConn: 3})
+		c, other := dial(t, url+"/ws"), dial(t, url+"/ws")
+		for i := range 3 {
+			if r := request(t, c, fmt.Sprintf(`{"id":%d,"sub":"ch.%d"}`, i, i)); r.Error != nil {
+				t.Fatalf("sub %d: %+v", i, r.Error)
+			}
+		}
+		r := request(t, c, `{"id":9,"sub":"ch.9"}`)
+		if r.Error == nil || r.Error.Code != "too_large" || !strings.Contains(r.Error.Message, "3 subscriptions") {
+			t.Fatalf("sub past the cap: %+v", r)
+		}
+		if r := request(t, other, `{"id":1,"sub":"ch.9"}`); r.Error != nil {
+			t.Fatalf("another connection's sub: %+v", r.Error)
+		}
+		request(t, c, `{"id":10,"unsub":"ch.0"}`)
+		if r := request(t, c, `{"id":11,"sub":"ch.9"}`); r.Error != nil {
+			t.Fatalf("sub after an unsub: %+v", r.Error)
+		}
+	})
+}

@@ -18,7 +18,7 @@ func BenchmarkPublish(b *testing.B) {
 	data := json.RawMessage(`{"symbol":"ACME","price":123.45,"ts":1700000000000}`)
 	for _, n := range []int{1, 100, 10_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			h := New(nil, nil)
+			h := New(Options{})
 			for range n {
 				h.Subscribe(context.Background(), "ticks", &counter{}, nil)
 			}
@@ -34,7 +34,7 @@ func BenchmarkPublish(b *testing.B) {
 }
 
 func BenchmarkSubscribeUnsubscribe(b *testing.B) {
-	h := New(nil, nil)
+	h := New(Options{})
 	for i := range 1000 {
 		h.Subscribe(context.Background(), fmt.Sprint("ch", i), &counter{}, nil)
 	}

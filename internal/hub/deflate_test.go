@@ -30,7 +30,7 @@ func TestPublishDeflatable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := New(tt.codec, nil)
+			h := New(Options{Codec: tt.codec})
 			subs := make([]*recorder, 10)
 			for i := range subs {
 				subs[i] = &recorder{}

@@ -18,7 +18,7 @@ func (p printer) Send(f *frame.Prepared) { fmt.Printf("%s <- %s\n", p, f.Payload
 // both ways, is delivered once.
 func ExampleHub_Subscribe() {
 	ctx := context.Background()
-	h := hub.New(nil, nil)
+	h := hub.New(hub.Options{})
 	h.Subscribe(ctx, "ticks", printer("alice"), nil)
 	h.Publish("ticks", hub.Publication{Seq: 1, Epoch: "e", Data: []byte(`"one"`)})
 

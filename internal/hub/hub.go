@@ -23,6 +23,9 @@ var (
 	// ErrUnsubscribed: the subscriber was unsubscribed (UnsubscribeAll,
 	// say, as its connection closed) before its Subscribe completed.
 	ErrUnsubscribed = errors.New("hub: unsubscribed before the subscription completed")
+	// ErrTooManySubscriptions: the subscriber has Options.MaxPerSubscriber
+	// subscriptions already.
+	ErrTooManySubscriptions = errors.New("hub: too many subscriptions")
 )
 
 // MaxHeldBytes bounds the live publications, in bytes of their frames,
@@ -77,12 +80,30 @@ type Stats struct {
 	Deliveries    uint64 // frames handed to Send since New, backlogs included
 }
 
+// Options configure a Hub. The zero value is ready to use.
+type Options struct {
+	// Codec, when not nil, gives every publication frame a deflated twin
+	// (frame.NewDeflatable) built at most once per window, on the first
+	// subscriber that negotiated permessage-deflate. The Hub does not own
+	// it.
+	Codec *wsflate.Codec
+	// Source, when not nil, is subscribed to per channel while the
+	// channel has local subscribers. Nil: publications arrive only
+	// through Publish.
+	Source Source
+	// MaxPerSubscriber caps the channels one subscriber may be subscribed
+	// to (pending subscriptions included); Subscribe past it fails with
+	// ErrTooManySubscriptions. Zero means no cap.
+	MaxPerSubscriber int
+}
+
 // Hub maps channel names to their subscribers and holds this node's
 // subscriptions to the Source. It is safe for concurrent use. The zero
 // value is not usable; call New.
 type Hub struct {
-	codec *wsflate.Codec // nil: publications are never compressed
-	src   Source         // nil: publications come only through Publish
+	codec  *wsflate.Codec // nil: publications are never compressed
+	src    Source         // nil: publications come only through Publish
+	maxPer int            // 0: no cap
 
 	mu       sync.RWMutex
 	channels map[string]*channel // guarded by mu
@@ -96,16 +117,12 @@ type Hub struct {
 	deliveries    atomic.Uint64
 }
 
-// New returns an empty Hub. codec, when not nil, gives every publication
-// frame a deflated twin (frame.NewDeflatable) built at most once per
-// window, on the first subscriber that negotiated permessage-deflate; the
-// Hub does not own it. src, when not nil, is subscribed to per channel
-// while the channel has local subscribers; with a nil src publications
-// arrive only through Publish.
-func New(codec *wsflate.Codec, src Source) *Hub {
+// New returns an empty Hub configured by opts.
+func New(opts Options) *Hub {
 	return &Hub{
-		codec:    codec,
-		src:      src,
+		codec:    opts.Codec,
+		src:      opts.Source,
+		maxPer:   max(opts.MaxPerSubscriber, 0),
 		channels: make(map[string]*channel),
 		index:    make(map[Subscriber]map[string]*channel),
 	}

@@ -86,7 +86,7 @@ func pub(seq uint64, epoch string) Publication {
 func TestSubscribeUnsubscribe(t *testing.T) {
 	t.Parallel()
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	a, b := &recorder{}, &recorder{}
 
 	check := func(what string, got, want any) {
@@ -129,7 +129,7 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 func TestUnsubscribeAll(t *testing.T) {
 	t.Parallel()
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	a, b := &recorder{}, &recorder{}
 	for _, ch := range []string{"x", "y", "z"} {
 		subscribe(t, h, ch, a)
@@ -166,7 +166,7 @@ func TestUnsubscribeAll(t *testing.T) {
 
 func TestPublishSharesOneFrame(t *testing.T) {
 	t.Parallel()
-	h := New(nil, nil)
+	h := New(Options{})
 	subs := make([]*recorder, 100)
 	for i := range subs {
 		subs[i] = &recorder{}
@@ -189,7 +189,7 @@ func TestPublishSharesOneFrame(t *testing.T) {
 
 func TestPublishLargePayload(t *testing.T) {
 	t.Parallel()
-	h := New(nil, nil)
+	h := New(Options{})
 	r := &recorder{}
 	subscribe(t, h, "big", r)
 	data, _ := json.Marshal(string(make([]byte, 3*stackFrame)))
@@ -203,7 +203,7 @@ func TestPublishLargePayload(t *testing.T) {
 // TestPublishWithoutSubscribers checks that no frame is built for nobody.
 // It is not parallel: AllocsPerRun refuses parallel tests.
 func TestPublishWithoutSubscribers(t *testing.T) {
-	h := New(nil, nil)
+	h := New(Options{})
 	r := &recorder{}
 	subscribe(t, h, "other", r)
 	subscribe(t, h, "gone", r)
@@ -239,7 +239,7 @@ func TestDedupe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := New(nil, nil)
+			h := New(Options{})
 			r := &recorder{}
 			subscribe(t, h, "c", r)
 			for _, s := range tt.steps {
@@ -254,7 +254,7 @@ func TestDedupe(t *testing.T) {
 
 func TestBacklog(t *testing.T) {
 	t.Parallel()
-	h := New(nil, nil)
+	h := New(Options{})
 	live := &recorder{}
 	subscribe(t, h, "c", live)
 	h.Publish("c", pub(1, "e"))
@@ -299,7 +299,7 @@ func TestResumeRace(t *testing.T) {
 	t.Parallel()
 	const n = 600
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	var (
 		logMu sync.Mutex
 		log   []Publication
@@ -352,7 +352,7 @@ func TestResumeRace(t *testing.T) {
 // channel's sequence numbers strictly increasing.
 func TestConcurrent(t *testing.T) {
 	t.Parallel()
-	h := New(nil, nil)
+	h := New(Options{})
 	channels := []string{"a", "b", "c", "d"}
 	const pubs = 500
 	var wg sync.WaitGroup

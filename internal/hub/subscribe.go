@@ -33,7 +33,8 @@ type Backlog struct {
 // added is false, and backlog is not called, when s is subscribed
 // already. On an error s is not subscribed: the Source's error (wrapped),
 // backlog's, ctx's, ErrOverflow, ErrUnsubscribed when s was unsubscribed
-// meanwhile (UnsubscribeAll as its connection closed), or ErrClosed.
+// meanwhile (UnsubscribeAll as its connection closed),
+// ErrTooManySubscriptions, or ErrClosed.
 func (h *Hub) Subscribe(ctx context.Context, channel string, s Subscriber, backlog func(context.Context) (Backlog, error)) (added bool, err error) {
 	c, added, makeInterest, err := h.join(channel, s)
 	if err != nil || !added {
@@ -82,18 +83,23 @@ func (h *Hub) join(name string, s Subscriber) (c *channel, added, makeInterest b
 			c.mu.Unlock()
 			return c, false, false, nil
 		}
-		c.addLocked(s)
-		makeInterest = !c.interest
-		c.interest = true
-		h.subscriptions.Add(1)
 		h.idxMu.Lock()
 		set := h.index[s]
+		if h.maxPer > 0 && len(set) >= h.maxPer {
+			h.idxMu.Unlock()
+			c.mu.Unlock()
+			return nil, false, false, ErrTooManySubscriptions
+		}
 		if set == nil {
 			set = make(map[string]*channel, 1)
 			h.index[s] = set
 		}
 		set[c.name] = c
 		h.idxMu.Unlock()
+		c.addLocked(s)
+		makeInterest = !c.interest
+		c.interest = true
+		h.subscriptions.Add(1)
 		c.mu.Unlock()
 		return c, true, makeInterest, nil
 	}

@@ -39,7 +39,7 @@ func subscribeAsync(ctx context.Context, h *Hub, ch string, s Subscriber, backlo
 func TestSubscribeMakesOneSourceSubscription(t *testing.T) {
 	t.Parallel()
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	release := src.setGate("slow")
 	a, b, c := &recorder{}, &recorder{}, &recorder{}
 	doneA := subscribeAsync(context.Background(), h, "slow", a, nil)
@@ -78,7 +78,7 @@ func TestSubscribeMakesOneSourceSubscription(t *testing.T) {
 func TestSubscribeSourceFails(t *testing.T) {
 	t.Parallel()
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	src.setFail(errDown)
 	release := src.setGate("c")
 	doneA := subscribeAsync(context.Background(), h, "c", &recorder{}, nil)
@@ -108,7 +108,7 @@ func TestSubscribeSourceFails(t *testing.T) {
 func TestSubscribeContextEnds(t *testing.T) {
 	t.Parallel()
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	release := src.setGate("c")
 	defer release()
 	doneA := subscribeAsync(context.Background(), h, "c", &recorder{}, nil)
@@ -135,7 +135,7 @@ func TestSubscribeContextEnds(t *testing.T) {
 func TestBacklogHoldsLivePublications(t *testing.T) {
 	t.Parallel()
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	live := &recorder{}
 	subscribe(t, h, "c", live)
 	src.publish("c", pub(1, "e"))
@@ -176,7 +176,7 @@ func TestBacklogHoldsLivePublications(t *testing.T) {
 func TestSubscribeOverflow(t *testing.T) {
 	t.Parallel()
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	live := &recorder{}
 	subscribe(t, h, "c", live)
 	reading, proceed := make(chan struct{}), make(chan struct{})
@@ -213,7 +213,7 @@ func TestUnsubscribedWhileSubscribing(t *testing.T) {
 		t.Run(stage, func(t *testing.T) {
 			t.Parallel()
 			src := newSource()
-			h := New(nil, src)
+			h := New(Options{Source: src})
 			var release func()
 			reading, proceed := make(chan struct{}), make(chan struct{})
 			backlog := func(context.Context) (Backlog, error) {
@@ -258,7 +258,7 @@ func TestUnsubscribedWhileSubscribing(t *testing.T) {
 func TestStaleDeliveries(t *testing.T) {
 	t.Parallel()
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	a := &recorder{}
 	subscribe(t, h, "c", a)
 	old := src.deliverFunc("c")
@@ -278,7 +278,7 @@ func TestStaleDeliveries(t *testing.T) {
 func TestClose(t *testing.T) {
 	t.Parallel()
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	a := &recorder{}
 	subscribe(t, h, "x", a)
 	subscribe(t, h, "y", a)
@@ -304,7 +304,7 @@ func TestClose(t *testing.T) {
 func TestConcurrentSources(t *testing.T) {
 	t.Parallel()
 	src := newSource()
-	h := New(nil, src)
+	h := New(Options{Source: src})
 	channels := []string{"a", "b", "c"}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -353,5 +353,27 @@ func TestConcurrentSources(t *testing.T) {
 	}
 	if a := src.active(); len(a) != 0 {
 		t.Fatalf("source subscriptions left: %v", a)
+	}
+}
+
+func TestMaxPerSubscriber(t *testing.T) {
+	t.Parallel()
+	h := New(Options{MaxPerSubscriber: 2})
+	a, b := &recorder{}, &recorder{}
+	subscribe(t, h, "x", a)
+	subscribe(t, h, "y", a)
+	if _, err := h.Subscribe(context.Background(), "z", a, nil); !errors.Is(err, ErrTooManySubscriptions) {
+		t.Fatalf("third subscription = %v, want ErrTooManySubscriptions", err)
+	}
+	if added, err := h.Subscribe(context.Background(), "x", a, nil); added || err != nil {
+		t.Fatalf("repeated subscription at the cap = %v, %v; want false, nil", added, err)
+	}
+	subscribe(t, h, "z", b) // the cap is per subscriber
+	h.Unsubscribe("x", a)
+	if !subscribe(t, h, "z", a) {
+		t.Fatal("not added after making room")
+	}
+	if st := h.Stats(); st.Subscriptions != 3 || st.Channels != 2 {
+		t.Fatalf("Stats = %+v", st)
 	}
 }
