@@ -163,10 +163,21 @@ func (c *Cache) Get(ctx context.Context, r Request, load LoadFunc) (*Entry, Sour
 	}
 
 	c.mu.Lock()
+	if _, private := c.privateMethods[r.Method]; private && r.User == "" {
+		// Its results are for one caller, and an anonymous caller cannot
+		// be told from another: no result of another call may answer it.
+		c.mu.Unlock()
+		return c.loadAlone(ctx, r, load)
+	}
 	if f, ok := c.flights[full]; ok {
 		c.mu.Unlock()
 		c.coalesced.Add(1)
 		e, err := f.wait(ctx)
+		if err == nil && e.private && r.User == "" {
+			// The answer turned out private: it was the first caller's
+			// alone, and this one makes its own call.
+			return c.loadAlone(ctx, r, load)
+		}
 		return e, Coalesced, err
 	}
 	// A load may have stored the entry since the lookup above.
@@ -183,6 +194,21 @@ func (c *Cache) Get(ctx context.Context, r Request, load LoadFunc) (*Entry, Sour
 	c.misses.Add(1)
 	e, err := f.wait(ctx)
 	return e, Miss, err
+}
+
+// loadAlone runs load for r on the caller's goroutine, shared with no
+// other caller and stored nowhere: the call of an anonymous caller whose
+// answer is private.
+func (c *Cache) loadAlone(ctx context.Context, r Request, load LoadFunc) (*Entry, Source, error) {
+	c.misses.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout)
+	defer cancel()
+	res, err := c.call(ctx, r, load)
+	if err != nil {
+		c.loadErrors.Add(1)
+		return nil, Miss, err
+	}
+	return &Entry{Value: res.Value, private: res.Private}, Miss, nil
 }
 
 // Fresh returns the fresh entry answering r, or nil when there is none
