@@ -298,3 +298,23 @@ func TestMaxSubscriptionsPerConn(t *testing.T) {
 		}
 	})
 }
+
+// TestDeepMessageAnswered: a message nesting deeper than the envelope
+// allows is answered with bad_request naming the limit, with its id, and
+// the connection stays.
+func TestDeepMessageAnswered(t *testing.T) {
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		_, url := startServer(t, wsgate.Config{Engine: eng})
+		c := dial(t, url+"/ws")
+		for _, depth := range []int{600, 12_000} {
+			args := strings.Repeat("[", depth) + strings.Repeat("]", depth)
+			r := request(t, c, fmt.Sprintf(`{"id":%d,"call":"m","args":%s}`, depth, args))
+			if string(r.ID) != fmt.Sprint(depth) || r.Error == nil || r.Error.Code != "bad_request" || !strings.Contains(r.Error.Message, "nested deeper than 512") {
+				t.Fatalf("args %d deep answered %+v", depth, r)
+			}
+		}
+		if r := request(t, c, `{"id":1,"sub":"ok"}`); r.Error != nil {
+			t.Fatalf("connection unusable after deep messages: %+v", r.Error)
+		}
+	})
+}

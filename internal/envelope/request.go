@@ -79,7 +79,11 @@ func badRequest(msg string) *Error { return &Error{Code: CodeBadRequest, Message
 // an *Error with Code CodeBadRequest. The returned ID, Args and Data alias b.
 func Parse(b []byte) (Request, error) {
 	var req Request
-	if !valid(b) {
+	if ok, tooDeep := validNested(b, MaxNesting); !ok {
+		if tooDeep {
+			req.ID = leadingID(b)
+			return req, badRequest("nested deeper than " + strconv.Itoa(MaxNesting) + " levels")
+		}
 		return req, badRequest("invalid JSON")
 	}
 	s := scanner{b: b}

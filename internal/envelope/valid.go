@@ -10,17 +10,24 @@ const maxNesting = 10000
 // strings. It is a single pass without recursion or allocation, several
 // times faster than json.Valid on the small messages of the envelope.
 func valid(b []byte) bool {
+	ok, _ := validNested(b, maxNesting)
+	return ok
+}
+
+// validNested is valid with a nesting limit of its own, at most
+// maxNesting: tooDeep reports that b is not accepted because it nests
+// arrays and objects deeper than limit (what follows is not looked at).
+func validNested(b []byte, limit int) (ok, tooDeep bool) {
 	var objects [(maxNesting + 63) / 64]uint64 // bit d set: level d+1 is an object
 	depth, i := 0, skipSpace(b, 0)
-	var ok bool
 value:
 	if i >= len(b) {
-		return false
+		return false, false
 	}
 	switch c := b[i]; {
 	case c == '{' || c == '[':
-		if depth == maxNesting {
-			return false
+		if depth == limit {
+			return false, true
 		}
 		if c == '{' {
 			objects[depth/64] |= 1 << (depth % 64)
@@ -40,34 +47,34 @@ value:
 		goto value
 	case c == '"':
 		if i, ok = skipValidString(b, i); !ok {
-			return false
+			return false, false
 		}
 	case c == '-' || '0' <= c && c <= '9':
 		if i, ok = skipNumber(b, i); !ok {
-			return false
+			return false, false
 		}
 	case c == 't':
 		if i, ok = skipLiteral(b, i, "true"); !ok {
-			return false
+			return false, false
 		}
 	case c == 'f':
 		if i, ok = skipLiteral(b, i, "false"); !ok {
-			return false
+			return false, false
 		}
 	case c == 'n':
 		if i, ok = skipLiteral(b, i, "null"); !ok {
-			return false
+			return false, false
 		}
 	default:
-		return false
+		return false, false
 	}
 after:
 	i = skipSpace(b, i)
 	if depth == 0 {
-		return i == len(b)
+		return i == len(b), false
 	}
 	if i >= len(b) {
-		return false
+		return false, false
 	}
 	if objects[(depth-1)/64]&(1<<((depth-1)%64)) != 0 {
 		switch b[i] {
@@ -79,7 +86,7 @@ after:
 			depth--
 			goto after
 		}
-		return false
+		return false, false
 	}
 	switch b[i] {
 	case ',':
@@ -90,17 +97,17 @@ after:
 		depth--
 		goto after
 	}
-	return false
+	return false, false
 key:
 	if i >= len(b) || b[i] != '"' {
-		return false
+		return false, false
 	}
 	if i, ok = skipValidString(b, i); !ok {
-		return false
+		return false, false
 	}
 	i = skipSpace(b, i)
 	if i >= len(b) || b[i] != ':' {
-		return false
+		return false, false
 	}
 	i = skipSpace(b, i+1)
 	goto value
