@@ -1,6 +1,7 @@
 package wsgate
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -106,9 +107,18 @@ func apiJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// authorizedAPI reports whether r carries "Authorization: Bearer
+// <Config.APIKey>". The scheme is matched without regard to case (RFC
+// 7235, section 2.1), and the key is compared by its SHA-256 digest in
+// constant time, so the time taken tells nothing about the key, its
+// length included.
 func (s *Server) authorizedAPI(r *http.Request) bool {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.APIKey)) == 1
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimLeft(token, " ")))
+	return subtle.ConstantTimeCompare(got[:], s.apiKeyHash[:]) == 1
 }
 
 func apiError(w http.ResponseWriter, status int, code ErrorCode, message string) {

@@ -3,6 +3,7 @@ package wsgate
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,6 +55,8 @@ type Server struct {
 	cache    *cache.Cache     // nil when Config.CacheSize < 0
 	nodeID   string           // random; marks this node's cache invalidations on the broker
 	stopInv  func()           // ends the broker subscription to invalidations
+
+	apiKeyHash [sha256.Size]byte // SHA-256 of Config.APIKey, for constant-time checks
 }
 
 // New returns a Server configured by cfg.
@@ -70,6 +73,7 @@ func New(cfg Config) (*Server, error) {
 		codec:  codec,
 		routes: make(map[string]route),
 	}
+	s.apiKeyHash = sha256.Sum256([]byte(cfg.APIKey))
 	if s.broker == nil {
 		s.broker = NewMemoryBroker(MemoryBrokerOptions{})
 		s.owns = true

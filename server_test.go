@@ -147,10 +147,10 @@ func TestAPIPublish(t *testing.T) {
 		sub := dial(t, url+"/ws")
 		request(t, sub, `{"id":1,"sub":"news"}`)
 		httpURL := "http" + strings.TrimPrefix(url, "ws") + "/api/publish"
-		post := func(key, body string) *http.Response {
+		post := func(auth, body string) *http.Response {
 			req, _ := http.NewRequest(http.MethodPost, httpURL, strings.NewReader(body))
-			if key != "" {
-				req.Header.Set("Authorization", "Bearer "+key)
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -161,20 +161,26 @@ func TestAPIPublish(t *testing.T) {
 			return resp
 		}
 		tests := []struct {
-			key, body  string
+			auth, body string
 			wantStatus int
 		}{
 			{"", `{"channel":"news","data":1}`, http.StatusUnauthorized},
-			{"wrong", `{"channel":"news","data":1}`, http.StatusUnauthorized},
-			{"k3y", `{"channel":"news"}`, http.StatusBadRequest},
-			{"k3y", `not json`, http.StatusBadRequest},
-			{"k3y", `{"channel":"/bad","data":1}`, http.StatusBadRequest},
-			{"k3y", `{"channel":"news","data":"` + strings.Repeat("x", 100) + `"}`, http.StatusRequestEntityTooLarge},
-			{"k3y", `{"channel":"news","data":{"headline":"up"}}`, http.StatusOK},
+			{"Bearer wrong", `{"channel":"news","data":1}`, http.StatusUnauthorized},
+			{"Bearer k3y4", `{"channel":"news","data":1}`, http.StatusUnauthorized},
+			{"Bearer k3", `{"channel":"news","data":1}`, http.StatusUnauthorized},
+			{"Basic k3y", `{"channel":"news","data":1}`, http.StatusUnauthorized},
+			{"Bearerk3y", `{"channel":"news","data":1}`, http.StatusUnauthorized},
+			{"bearer k3y", `{"channel":"news"}`, http.StatusBadRequest}, // the scheme in any case
+			{"BEARER  k3y", `{"channel":"news"}`, http.StatusBadRequest},
+			{"Bearer k3y", `{"channel":"news"}`, http.StatusBadRequest},
+			{"Bearer k3y", `not json`, http.StatusBadRequest},
+			{"Bearer k3y", `{"channel":"/bad","data":1}`, http.StatusBadRequest},
+			{"Bearer k3y", `{"channel":"news","data":"` + strings.Repeat("x", 100) + `"}`, http.StatusRequestEntityTooLarge},
+			{"Bearer k3y", `{"channel":"news","data":{"headline":"up"}}`, http.StatusOK},
 		}
 		for _, tt := range tests {
-			if resp := post(tt.key, tt.body); resp.StatusCode != tt.wantStatus {
-				t.Errorf("key %q body %.40s: status %d, want %d", tt.key, tt.body, resp.StatusCode, tt.wantStatus)
+			if resp := post(tt.auth, tt.body); resp.StatusCode != tt.wantStatus {
+				t.Errorf("Authorization %q body %.40s: status %d, want %d", tt.auth, tt.body, resp.StatusCode, tt.wantStatus)
 			}
 		}
 		if p := next(t, sub); p.Ch != "news" || string(p.Data) != `{"headline":"up"}` {
