@@ -96,6 +96,12 @@ type Config struct {
 	// MaxCallsPerConn limits the calls one connection may have running;
 	// a call beyond it is answered with rate_limited at once. Zero means 64.
 	MaxCallsPerConn int
+	// MaxMessagesPerSecond limits the messages one /ws connection may
+	// send: a token bucket refilled at this rate that holds up to one
+	// second's worth. A message over the rate is answered rate_limited
+	// (with its id) and not acted on; other connections are not slowed.
+	// Zero means 10,000; negative means no limit.
+	MaxMessagesPerSecond int
 	// MaxSubscriptionsPerConn caps the channels one connection may be
 	// subscribed to; a sub beyond it is answered with too_large. Zero
 	// means 1,000; negative means no cap.
@@ -206,9 +212,11 @@ func (c CompressionConfig) codecOptions() (wsflate.Options, error) {
 	return o, nil
 }
 
-// DefaultMaxSubscriptionsPerConn is Config.MaxSubscriptionsPerConn's
-// default.
-const DefaultMaxSubscriptionsPerConn = 1000
+// Defaults of Config's per-connection limits.
+const (
+	DefaultMaxMessagesPerSecond    = 10_000
+	DefaultMaxSubscriptionsPerConn = 1000
+)
 
 func (c Config) withDefaults() Config {
 	if c.MaxMessageSize == 0 {
@@ -222,6 +230,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxCallsPerConn <= 0 {
 		c.MaxCallsPerConn = 64
+	}
+	if c.MaxMessagesPerSecond == 0 {
+		c.MaxMessagesPerSecond = DefaultMaxMessagesPerSecond
 	}
 	if c.MaxSubscriptionsPerConn == 0 {
 		c.MaxSubscriptionsPerConn = DefaultMaxSubscriptionsPerConn

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/wsgate/wsgate/internal/cache"
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/internal/envelope"
@@ -32,13 +34,18 @@ type session struct {
 	slots  chan struct{} // one token per running call
 	lane   lane          // sub, unsub and pub requests, in order
 	closed atomic.Bool   // OnClose has run: the lane answers nothing more
+	rate   *rate.Limiter // Config.MaxMessagesPerSecond; nil: no limit
 }
 
 func newSession(s *Server) *session {
-	return &session{
+	ss := &session{
 		s:     s,
 		slots: make(chan struct{}, s.cfg.MaxCallsPerConn),
 	}
+	if n := s.cfg.MaxMessagesPerSecond; n > 0 {
+		ss.rate = rate.NewLimiter(rate.Limit(n), n)
+	}
+	return ss
 }
 
 func (ss *session) OnOpen(c *engine.Conn) { ss.c = c }
@@ -56,6 +63,10 @@ func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
 			msg = ee.Message
 		}
 		ss.replyError(req.ID, CodeBadRequest, msg)
+		return
+	}
+	if ss.rate != nil && !ss.rate.Allow() {
+		ss.replyError(req.ID, CodeRateLimited, fmt.Sprintf("more than %d messages a second on this connection", ss.s.cfg.MaxMessagesPerSecond))
 		return
 	}
 	switch req.Kind {

@@ -318,3 +318,38 @@ func TestDeepMessageAnswered(t *testing.T) {
 		}
 	})
 }
+
+// TestMessageRate: a connection sending faster than MaxMessagesPerSecond
+// gets rate_limited for the messages past its bucket, with their ids,
+// while another connection is served as usual.
+func TestMessageRate(t *testing.T) {
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		srv, url := startServer(t, wsgate.Config{Engine: eng, MaxMessagesPerSecond: 20})
+		srv.Handle("m", func(context.Context, json.RawMessage) (any, error) { return 1, nil })
+		flood, calm := dial(t, url+"/ws"), dial(t, url+"/ws")
+		const sent = 200
+		for i := range sent {
+			send(t, flood, fmt.Sprintf(`{"id":%d,"call":"m"}`, i))
+		}
+		limited := 0
+		for range sent {
+			r := next(t, flood)
+			if r.Error != nil {
+				if r.Error.Code != "rate_limited" || !strings.Contains(r.Error.Message, "20 messages a second") || r.ID == nil {
+					t.Fatalf("flood answered %+v", r)
+				}
+				limited++
+			}
+		}
+		// The bucket holds a second's worth (20) and refills at 20/s: 20
+		// pass at once, a few more while the test runs.
+		if limited < sent/2 || limited > sent-20 {
+			t.Fatalf("%d of %d messages limited, want about %d", limited, sent, sent-20)
+		}
+		for i := range 10 {
+			if r := request(t, calm, fmt.Sprintf(`{"id":%d,"call":"m"}`, i)); r.Error != nil {
+				t.Fatalf("calm connection beside the flood: %+v", r.Error)
+			}
+		}
+	})
+}
