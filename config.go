@@ -156,7 +156,10 @@ type Config struct {
 	// becomes forbidden). Nil lets clients publish on every channel.
 	// Server.Publish is not subject to it.
 	CanPublish func(ctx context.Context, channel string) error
-	// Logger receives the server's logs. Nil means slog.Default().
+	// Logger receives the server's logs. Nil means slog.Default(). Lines
+	// a client or backend can cause in numbers (an unusable backend
+	// reply, say) are rate-limited per message: 10 at once, then one a
+	// second, each passed line counting the ones dropped before it.
 	Logger *slog.Logger
 	// Compression configures permessage-deflate (RFC 7692) on /ws and
 	// /echo. The zero value turns it on with level 1, a 256-byte

@@ -18,6 +18,7 @@ import (
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/internal/envelope"
 	"github.com/wsgate/wsgate/internal/hub"
+	"github.com/wsgate/wsgate/internal/lograte"
 	"github.com/wsgate/wsgate/ws"
 	"github.com/wsgate/wsgate/ws/wsflate"
 )
@@ -31,7 +32,8 @@ const Subprotocol = "wsgate.v1"
 // are safe for concurrent use.
 type Server struct {
 	cfg     Config
-	log     *slog.Logger
+	log     *slog.Logger     // Config.Logger, each message at a bounded rate (logs)
+	logs    *lograte.Handler // counts the lines dropped
 	broker  Broker
 	owns    bool // the broker was made by New and is closed by Shutdown
 	hub     *hub.Hub
@@ -66,9 +68,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	logs := lograte.New(cfg.Logger.Handler(), lograte.Options{})
 	s := &Server{
 		cfg:    cfg,
-		log:    cfg.Logger,
+		log:    slog.New(logs),
+		logs:   logs,
 		broker: cfg.Broker,
 		codec:  codec,
 		routes: make(map[string]route),
