@@ -96,6 +96,20 @@ type Config struct {
 	// MaxCallsPerConn limits the calls one connection may have running;
 	// a call beyond it is answered with rate_limited at once. Zero means 64.
 	MaxCallsPerConn int
+	// MaxConns caps the WebSocket connections the server holds, on /ws
+	// and /echo together; a handshake past it is answered 503 with
+	// Retry-After, before any WebSocket state is made. Zero means the
+	// process's open-file limit less a headroom of an eighth of it (64 to
+	// 512 descriptors), so that plain HTTP requests (/healthz, /metrics)
+	// and backend calls still get descriptors when the cap is hit: 19,488
+	// with a limit of 20,000. Where the limit cannot be read, and when
+	// negative, there is no cap.
+	MaxConns int
+	// MaxConnsPerIP caps the WebSocket connections from one client IP
+	// address (the TCP peer's: behind a proxy or CDN, every client has
+	// the proxy's address, so leave it off there); past it a handshake is
+	// answered 503. Zero or negative means no cap.
+	MaxConnsPerIP int
 	// MaxMessagesPerSecond limits the messages one /ws connection may
 	// send: a token bucket refilled at this rate that holds up to one
 	// second's worth. A message over the rate is answered rate_limited
@@ -215,6 +229,19 @@ func (c CompressionConfig) codecOptions() (wsflate.Options, error) {
 	return o, nil
 }
 
+// defaultMaxConns is MaxConns's default for an open-file limit of
+// limit descriptors (0: unknown, no cap).
+func defaultMaxConns(limit uint64) int {
+	if limit == 0 || limit > 1<<30 {
+		return -1
+	}
+	headroom := min(max(limit/8, 64), 512)
+	if limit <= headroom {
+		return -1
+	}
+	return int(limit - headroom)
+}
+
 // Defaults of Config's per-connection limits.
 const (
 	DefaultMaxMessagesPerSecond    = 10_000
@@ -234,6 +261,11 @@ func (c Config) withDefaults() Config {
 	if c.MaxCallsPerConn <= 0 {
 		c.MaxCallsPerConn = 64
 	}
+	if c.MaxConns == 0 {
+		c.MaxConns = defaultMaxConns(openFileLimit())
+	}
+	c.MaxConns = max(c.MaxConns, 0)
+	c.MaxConnsPerIP = max(c.MaxConnsPerIP, 0)
 	if c.MaxMessagesPerSecond == 0 {
 		c.MaxMessagesPerSecond = DefaultMaxMessagesPerSecond
 	}

@@ -60,12 +60,18 @@ func (s *Server) EchoHandler() http.Handler {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, newHandler func() engine.Handler) {
 	if s.stopping.Load() {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		refuseHandshake(w, http.StatusServiceUnavailable, "server shutting down")
+		return
+	}
+	release, refusal := s.gate.admit(r)
+	if refusal != "" {
+		s.refused.Add(1)
+		refuseHandshake(w, http.StatusServiceUnavailable, refusal)
 		return
 	}
 	nc, br, pmd, err := s.upgrade(w, r, up)
 	if err != nil {
+		release()
 		var he *ws.HandshakeError
 		if !errors.As(err, &he) {
 			s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
@@ -76,7 +82,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 	// engine a plaintext *net.TCPConn moves to an event loop; a TLS
 	// connection (*tls.Conn), like every connection under
 	// EngineGoroutine, gets two goroutines of its own.
-	s.engine.Serve(nc, br, newHandler(), pmd)
+	if err := s.engine.Serve(nc, br, &gatedHandler{newHandler(), release}, pmd); err != nil {
+		release() // Serve did not take the connection: OnClose will not run
+	}
 }
 
 // echoHandler sends every message back as it came.

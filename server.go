@@ -59,6 +59,9 @@ type Server struct {
 	stopInv  func()           // ends the broker subscription to invalidations
 
 	apiKeyHash [sha256.Size]byte // SHA-256 of Config.APIKey, for constant-time checks
+
+	gate    *connGate     // Config.MaxConns and MaxConnsPerIP
+	refused atomic.Uint64 // handshakes refused by the gate
 }
 
 // New returns a Server configured by cfg.
@@ -78,6 +81,7 @@ func New(cfg Config) (*Server, error) {
 		routes: make(map[string]route),
 	}
 	s.apiKeyHash = sha256.Sum256([]byte(cfg.APIKey))
+	s.gate = newConnGate(cfg.MaxConns, cfg.MaxConnsPerIP)
 	if s.broker == nil {
 		s.broker = NewMemoryBroker(MemoryBrokerOptions{})
 		s.owns = true
