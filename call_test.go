@@ -43,6 +43,10 @@ func (b *countingBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"n":%d}`, n)
 	case "orders.missing":
 		http.Error(w, `{"error":{"message":"no such order"}}`, http.StatusNotFound)
+	case "me.profile":
+		time.Sleep(100 * time.Millisecond) // long enough for concurrent calls to overlap
+		w.Header().Set("Cache-Control", "private, max-age=60")
+		fmt.Fprintf(w, `{"caller":%d}`, n)
 	case "broken":
 		w.Write([]byte(`{"not json`))
 	default:
@@ -129,6 +133,48 @@ func TestConcurrentMissesMakeOneBackendCall(t *testing.T) {
 	wg.Wait()
 	if n := be.count("quotes.get"); n != 1 {
 		t.Errorf("%d concurrent calls on one cold key made %d backend calls, want 1", conns*perConn, n)
+	}
+}
+
+// TestPrivateResultsNotShared: concurrent identical calls from several
+// connections whose answer is private (Cache-Control: private) each get
+// their own backend call and answer, never another connection's.
+func TestPrivateResultsNotShared(t *testing.T) {
+	t.Parallel()
+	be := &countingBackend{}
+	upstream := httptest.NewServer(be)
+	defer upstream.Close()
+	_, url := startServer(t, wsgate.Config{Backend: upstream.URL + "/rpc"})
+	const conns = 8
+	cs := make([]*websocket.Conn, conns)
+	for i := range cs {
+		cs[i] = dial(t, url+"/ws")
+	}
+	for round := range 2 { // the second round, the method is known to be private
+		answers := make([]string, conns)
+		var wg sync.WaitGroup
+		for i, c := range cs {
+			wg.Go(func() {
+				c.WriteMessage(websocket.TextMessage, []byte(`{"id":1,"call":"me.profile"}`))
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, b, err := c.ReadMessage()
+				if err != nil {
+					t.Error(err)
+				}
+				answers[i] = string(b)
+			})
+		}
+		wg.Wait()
+		seen := map[string]bool{}
+		for _, a := range answers {
+			if seen[a] || !strings.Contains(a, `"caller"`) {
+				t.Fatalf("round %d: answer %s twice or wrong; answers %v", round, a, answers)
+			}
+			seen[a] = true
+		}
+	}
+	if n := be.count("me.profile"); n != 2*conns {
+		t.Fatalf("%d backend calls for %d private calls, want one each", n, 2*conns)
 	}
 }
 
