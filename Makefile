@@ -9,7 +9,8 @@
 #                Node.js, npm and Chromium (when missing) and e2e/node's
 #                modules (ws, playwright-core)
 #
-# Installing needs root or sudo, and Debian's apt.
+# Installing needs root or sudo, and Debian's apt; it waits up to
+# APT_LOCK_WAIT seconds (default 300) for another apt process to finish.
 
 GO       ?= go
 FUZZTIME ?= 30s
@@ -18,6 +19,10 @@ NODE_DIR := e2e/node
 # exactly when node_modules matches it.
 NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# APT_LOCK_WAIT is how long, in seconds, make waits for another apt or dpkg
+# process (an unattended upgrade, another install) to let go of its lock.
+APT_LOCK_WAIT ?= 300
+APT      := $(SUDO) apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_WAIT)
 
 SHELL       := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -42,7 +47,10 @@ deps: deps-apt $(NODE_STAMP)
 	$(GO) mod download
 
 # deps-apt installs only what is missing: apt-get update alone takes longer
-# than the whole test run on a warm machine.
+# than the whole test run on a warm machine. When another apt or dpkg
+# process holds a lock, it waits up to APT_LOCK_WAIT seconds: install
+# through apt's DPkg::Lock::Timeout, update (whose lists lock apt 2.6 does
+# not wait for) by trying again every 5 s.
 deps-apt:
 	@missing=""; \
 	dpkg -s python3-websockets >/dev/null 2>&1 || missing="$$missing python3-websockets"; \
@@ -51,8 +59,17 @@ deps-apt:
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+		waited=0; \
+		until out=$$($(APT) update -qq 2>&1); do \
+			case $$out in \
+			*"Could not get lock"*) ;; \
+			*) echo "$$out" >&2; exit 1 ;; \
+			esac; \
+			if [ $$waited -ge $(APT_LOCK_WAIT) ]; then echo "$$out" >&2; exit 1; fi; \
+			[ $$waited -gt 0 ] || echo "waiting up to $(APT_LOCK_WAIT)s for another apt process to finish"; \
+			sleep 5; waited=$$((waited + 5)); \
+		done; \
+		$(APT) install -y -q --no-install-recommends $$missing; \
 	fi
 
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json | deps-apt
