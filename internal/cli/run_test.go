@@ -157,6 +157,9 @@ func TestRunServesDemoAndShutsDown(t *testing.T) {
 	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.CloseGoingAway {
 		t.Errorf("after shutdown: %v, want close 1001", err)
 	}
+	if !strings.Contains(logs.String(), `backend="built-in demo`) || !strings.Contains(logs.String(), `files="demo page"`) {
+		t.Errorf("the start-up log does not say the demo is served:\n%s", logs)
+	}
 	if !strings.Contains(logs.String(), "wsgate stopped") {
 		t.Errorf("logs lack the stop line:\n%s", logs)
 	}
@@ -215,5 +218,9 @@ func TestRunWithHTTPBackend(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	if l := logs.String(); !strings.Contains(l, "backend="+upstream.URL+"/api") || strings.Contains(l, "built-in demo") ||
+		!strings.Contains(l, "the page says so") {
+		t.Errorf("the start-up log does not name the backend, or advertises the demo:\n%s", l)
 	}
 }
