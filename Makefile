@@ -3,7 +3,8 @@
 #   make test    installs what the tests need, then vets and runs every test
 #                with the race detector (and the bench/ module's tests); the one
 #                command for a fresh machine
-#   make build   builds bin/wsgate
+#   make build   builds bin/wsgate, with its version (git describe
+#                --always --dirty; VERSION=… to set another) embedded
 #   make fuzz    runs each Fuzz target in the repository for FUZZTIME
 #   make deps    installs the test peers: Debian's python3-websockets,
 #                Node.js, npm and Chromium (when missing) and e2e/node's
@@ -13,6 +14,7 @@
 # APT_LOCK_WAIT seconds (default 300) for another apt process to finish.
 
 GO       ?= go
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null)
 FUZZTIME ?= 30s
 NODE_DIR := e2e/node
 # npm rewrites this file on every install, so it is newer than the lock
@@ -34,7 +36,7 @@ export DEBIAN_FRONTEND := noninteractive
 all: build
 
 build:
-	$(GO) build -o bin/wsgate ./cmd/wsgate
+	$(GO) build -ldflags "-X github.com/wsgate/wsgate/internal/cli.buildVersion=$(VERSION)" -o bin/wsgate ./cmd/wsgate
 
 test: deps vet
 	WSGATE_REQUIRE_PEERS=1 $(GO) test -race -count=1 ./...

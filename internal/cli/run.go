@@ -135,24 +135,45 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return err
 }
 
-// version is the module version and VCS revision the binary was built from.
+// buildVersion is the version given at build time, which make build sets
+// from git describe:
+//
+//	go build -ldflags "-X github.com/wsgate/wsgate/internal/cli.buildVersion=$(git describe --always --dirty)" ./cmd/wsgate
+//
+// It is set by the linker only and never written at run time.
+var buildVersion string
+
+// version is "wsgate VERSION GO": the version embedded at build time, or
+// else the module version and VCS revision the Go toolchain recorded.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
+	return versionText(buildVersion, bi, ok)
+}
+
+// versionText is version's text for a build-time version (may be empty)
+// and the binary's build information.
+func versionText(built string, bi *debug.BuildInfo, ok bool) string {
 	if !ok {
-		return "wsgate (unknown version)"
+		if built == "" {
+			built = "(unknown version)"
+		}
+		return "wsgate " + built
 	}
-	v := "wsgate " + bi.Main.Version
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			v += " " + s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				v += "+dirty"
+	v := built
+	if v == "" {
+		v = bi.Main.Version
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				v += " " + s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					v += "+dirty"
+				}
 			}
 		}
 	}
-	return v + " " + bi.GoVersion
+	return "wsgate " + v + " " + bi.GoVersion
 }
 
 // demoChannelsReadOnly keeps clients from publishing fake prices on the

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -173,6 +174,30 @@ func TestVersion(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "wsgate ") || !strings.Contains(out.String(), "go1.") {
 		t.Errorf("version output %q", out.String())
+	}
+}
+
+func TestVersionText(t *testing.T) {
+	t.Parallel()
+	vcs := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "99a8dd6abc"}, {Key: "vcs.modified", Value: "true"}}}
+	novcs := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}
+	tests := []struct {
+		built string
+		bi    *debug.BuildInfo
+		ok    bool
+		want  string
+	}{
+		{"v0.3.0-12-g99a8dd6-dirty", novcs, true, "wsgate v0.3.0-12-g99a8dd6-dirty go1.26.8"},
+		{"99a8dd6", vcs, true, "wsgate 99a8dd6 go1.26.8"},
+		{"", vcs, true, "wsgate (devel) 99a8dd6abc+dirty go1.26.8"},
+		{"", novcs, true, "wsgate (devel) go1.26.8"},
+		{"", nil, false, "wsgate (unknown version)"},
+	}
+	for _, tt := range tests {
+		if got := versionText(tt.built, tt.bi, tt.ok); got != tt.want {
+			t.Errorf("versionText(%q, …) = %q, want %q", tt.built, got, tt.want)
+		}
 	}
 }
 
