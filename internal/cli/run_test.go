@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -247,5 +249,67 @@ func TestRunWithHTTPBackend(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "backend="+upstream.URL+"/api") || strings.Contains(l, "built-in demo") ||
 		!strings.Contains(l, "the page says so") {
 		t.Errorf("the start-up log does not name the backend, or advertises the demo:\n%s", l)
+	}
+}
+
+// TestDemoPageInBrowser loads the demo page in headless Chromium, with the
+// demo backend and with a --backend that has no demo methods, and reads
+// the page as the browser left it (--dump-dom).
+func TestDemoPageInBrowser(t *testing.T) {
+	t.Parallel()
+	chromium := "/usr/bin/chromium"
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		chromium = p
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("WSGATE_REQUIRE_PEERS") == "1" {
+			t.Fatalf("%s is missing (make deps installs it)", chromium)
+		}
+		t.Skipf("%s is missing (make deps installs it)", chromium)
+	}
+	upstream := httptest.NewServer(http.NotFoundHandler()) // a backend without market.*
+	t.Cleanup(upstream.Close)
+	tests := []struct {
+		name  string
+		args  []string
+		want  []string
+		avoid []string
+	}{
+		{"demo backend", nil,
+			[]string{`ACME: 500 points in`, `<polyline id="line" fill="none" stroke="#3366cc" stroke-width="2" points="0.0,`, `<div id="nodemo" hidden="">`},
+			[]string{`<div id="demo" hidden`}},
+		{"other backend", []string{"--backend", upstream.URL},
+			[]string{`<div id="nodemo">`, `market.symbols answered not_found`, `<div id="demo" hidden="">`},
+			[]string{`500 points in`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			ready := make(chan net.Addr, 1)
+			done := make(chan error, 1)
+			go func() {
+				done <- Run(ctx, append([]string{"--listen", "127.0.0.1:0"}, tt.args...), noEnv, io.Discard, io.Discard, ready)
+			}()
+			t.Cleanup(func() { cancel(); <-done })
+			addr := <-ready
+			cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir="+t.TempDir(),
+				"--virtual-time-budget=10000", "--dump-dom", "http://"+addr.String()+"/")
+			var dom, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &dom, &errOut
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("chromium: %v\n%s", err, errOut.String())
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(dom.String(), want) {
+					t.Errorf("page lacks %s:\n%s", want, dom.String())
+				}
+			}
+			for _, avoid := range tt.avoid {
+				if strings.Contains(dom.String(), avoid) {
+					t.Errorf("page has %s:\n%s", avoid, dom.String())
+				}
+			}
+		})
 	}
 }
