@@ -251,8 +251,8 @@ type rawFlags struct {
 // addCommonFlags registers the flags every subcommand takes; cmd picks
 // the defaults of --url and --conns.
 func addCommonFlags(fs *flag.FlagSet, cmd Command, o *Options) {
-	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL (default for call and fanout: ws://127.0.0.1:8080/ws)")
-	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers; default 1000 for conns and fanout)")
+	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL; conns and echo default to ws://127.0.0.1:8080/echo, call and fanout to ws://127.0.0.1:8080/ws")
+	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers); echo and call default to 100, conns and fanout to 1000")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured window (conns: how long to hold)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "load before the measured window (conns: settle time)")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object on stdout instead of the text summary")
