@@ -3,21 +3,28 @@
 #   make test    installs what the tests need, then vets and runs every test
 #                with the race detector (and the bench/ module's tests); the one
 #                command for a fresh machine
-#   make build   builds bin/wsgate
+#   make build   builds bin/wsgate, with its version (git describe
+#                --always --dirty; VERSION=… to set another) embedded
 #   make fuzz    runs each Fuzz target in the repository for FUZZTIME
 #   make deps    installs the test peers: Debian's python3-websockets,
 #                Node.js, npm and Chromium (when missing) and e2e/node's
 #                modules (ws, playwright-core)
 #
-# Installing needs root or sudo, and Debian's apt.
+# Installing needs root or sudo, and Debian's apt; it waits up to
+# APT_LOCK_WAIT seconds (default 300) for another apt process to finish.
 
 GO       ?= go
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null)
 FUZZTIME ?= 30s
 NODE_DIR := e2e/node
 # npm rewrites this file on every install, so it is newer than the lock
 # exactly when node_modules matches it.
 NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# APT_LOCK_WAIT is how long, in seconds, make waits for another apt or dpkg
+# process (an unattended upgrade, another install) to let go of its lock.
+APT_LOCK_WAIT ?= 300
+APT      := $(SUDO) apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_WAIT)
 
 SHELL       := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -29,7 +36,7 @@ export DEBIAN_FRONTEND := noninteractive
 all: build
 
 build:
-	$(GO) build -o bin/wsgate ./cmd/wsgate
+	$(GO) build -ldflags "-X github.com/wsgate/wsgate/internal/cli.buildVersion=$(VERSION)" -o bin/wsgate ./cmd/wsgate
 
 test: deps vet
 	WSGATE_REQUIRE_PEERS=1 $(GO) test -race -count=1 ./...
@@ -42,7 +49,10 @@ deps: deps-apt $(NODE_STAMP)
 	$(GO) mod download
 
 # deps-apt installs only what is missing: apt-get update alone takes longer
-# than the whole test run on a warm machine.
+# than the whole test run on a warm machine. When another apt or dpkg
+# process holds a lock, it waits up to APT_LOCK_WAIT seconds: install
+# through apt's DPkg::Lock::Timeout, update (whose lists lock apt 2.6 does
+# not wait for) by trying again every 5 s.
 deps-apt:
 	@missing=""; \
 	dpkg -s python3-websockets >/dev/null 2>&1 || missing="$$missing python3-websockets"; \
@@ -51,8 +61,17 @@ deps-apt:
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+		waited=0; \
+		until out=$$($(APT) update -qq 2>&1); do \
+			case $$out in \
+			*"Could not get lock"*) ;; \
+			*) echo "$$out" >&2; exit 1 ;; \
+			esac; \
+			if [ $$waited -ge $(APT_LOCK_WAIT) ]; then echo "$$out" >&2; exit 1; fi; \
+			[ $$waited -gt 0 ] || echo "waiting up to $(APT_LOCK_WAIT)s for another apt process to finish"; \
+			sleep 5; waited=$$((waited + 5)); \
+		done; \
+		$(APT) install -y -q --no-install-recommends $$missing; \
 	fi
 
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json | deps-apt

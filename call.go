@@ -87,7 +87,7 @@ func (s *Server) startCalls() error {
 			Logger:        s.log,
 		})
 		if err != nil {
-			return fmt.Errorf("wsgate: backend: %w", err)
+			return fmt.Errorf("wsgate: %w", err) // err names the backend already
 		}
 		s.backend = b
 	}

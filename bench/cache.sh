@@ -3,6 +3,7 @@
 #
 #   bench/cache.sh            3 rounds, about 7 minutes
 #   REPS=1 bench/cache.sh     one round
+#   BASE=99a8dd6 bench/cache.sh   also wsgate as it was at revision 99a8dd6
 #
 # Scenarios, at C = 100 connections, closed loop and --inflight 8:
 #   call vs echo  cache hits of the demo's market.symbols (a 56 B reply) and
@@ -25,6 +26,11 @@
 #   SERVER_CPU, CLIENT_CPU   cores for the servers and the load (1 and 0)
 #   PYTHON                   interpreter with websockets (default /usr/bin/python3)
 #   DURATION, WARMUP         measured window and warmup per run (3s, 1s)
+#   BASE                     a git revision (hash, tag, branch): builds
+#                            wsgate as it was there (git archive into
+#                            $OUT/base-src) into $BIN/wsgate-base, runs every
+#                            wsgate scenario against it too in each round,
+#                            and adds a table of the two side by side
 #
 # Loopback only; every run is bounded by wsgate bench's --duration.
 set -euo pipefail
@@ -45,7 +51,11 @@ RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
 
 echo "building wsgate into $BIN" >&2
-(cd "$ROOT" && go build -o "$BIN/wsgate" ./cmd/wsgate)
+build_wsgate
+BASE_REV=""
+if [ -n "${BASE:-}" ]; then
+	build_base "$BASE"
+fi
 if ! "$PYTHON" -c 'import websockets' 2>/dev/null; then
 	echo "$PYTHON lacks websockets (Debian: apt-get install python3-websockets)" >&2
 	exit 1
@@ -59,8 +69,9 @@ start_server() {
 	local name=$1 log=$OUT/logs/$1.log
 	PORT=$((9300 + 10 * $2))
 	case $name in
-	wsgate)
-		taskset -c "$SERVER_CPU" "$BIN/wsgate" --listen "127.0.0.1:$PORT" --log-level warn --shutdown-grace 2s >>"$log" 2>&1 &
+	wsgate | wsgate-base)
+		[ "$name" = wsgate ] || PORT=$((PORT + 2))
+		taskset -c "$SERVER_CPU" "$BIN/$name" --listen "127.0.0.1:$PORT" --log-level warn --shutdown-grace 2s >>"$log" 2>&1 &
 		;;
 	python)
 		PORT=$((PORT + 1))
@@ -79,29 +90,39 @@ run_bench() { record_bench "$1" "$2" row "$3" "$4" "${@:5}"; }
 
 mode() { if [ "$1" = 1 ]; then echo "closed loop"; else echo "inflight $1"; fi; }
 
-START=$(date +%s)
-for rep in $(seq "$REPS"); do
-	echo "round $rep/$REPS: wsgate" >&2
-	start_server wsgate "$rep"
+# wsgate_scenarios NAME REP: every wsgate scenario against a fresh
+# server NAME (wsgate or wsgate-base).
+wsgate_scenarios() {
+	local name=$1 rep=$2 ws k m p c miss
+	echo "round $rep/$REPS: $name" >&2
+	start_server "$name" "$rep"
 	ws=ws://127.0.0.1:$PORT
 	for k in 1 8; do
 		m=$(mode $k)
-		run_bench wsgate "call vs echo" "56 B, $m, echo" "$rep" echo --url "$ws/echo" --size 56 --text --inflight $k "${TIME[@]}"
-		run_bench wsgate "call vs echo" "56 B, $m, cached call" "$rep" call --url "$ws/ws" --method market.symbols --inflight $k "${TIME[@]}"
-		run_bench wsgate "call vs echo" "1,040 B, $m, echo" "$rep" echo --url "$ws/echo" --size 1040 --text --inflight $k "${TIME[@]}"
-		run_bench wsgate "call vs echo" "1,040 B, $m, cached call" "$rep" call --url "$ws/ws" --method market.history --args '{"symbol":"ACME","points":14}' --inflight $k "${TIME[@]}"
+		run_bench "$name" "call vs echo" "56 B, $m, echo" "$rep" echo --url "$ws/echo" --size 56 --text --inflight $k "${TIME[@]}"
+		run_bench "$name" "call vs echo" "56 B, $m, cached call" "$rep" call --url "$ws/ws" --method market.symbols --inflight $k "${TIME[@]}"
+		run_bench "$name" "call vs echo" "1,040 B, $m, echo" "$rep" echo --url "$ws/echo" --size 1040 --text --inflight $k "${TIME[@]}"
+		run_bench "$name" "call vs echo" "1,040 B, $m, cached call" "$rep" call --url "$ws/ws" --method market.history --args '{"symbol":"ACME","points":14}' --inflight $k "${TIME[@]}"
 		for p in 20 500; do
-			run_bench wsgate python "$p points, $m" "$rep" call --url "$ws/ws" --method market.history --args "{\"symbol\":\"ACME\",\"points\":$p}" --inflight $k "${TIME[@]}"
+			run_bench "$name" python "$p points, $m" "$rep" call --url "$ws/ws" --method market.history --args "{\"symbol\":\"ACME\",\"points\":$p}" --inflight $k "${TIME[@]}"
 		done
 	done
 	for c in 100 10; do
 		for p in 20 500; do
 			for miss in 0.05 1; do
-				run_bench wsgate "hit mix" "C=$c, $p points, miss ratio $miss" "$rep" call --url "$ws/ws" --conns $c --method market.history --args "{\"symbol\":\"ACME\",\"points\":$p}" --miss-ratio $miss "${TIME[@]}"
+				run_bench "$name" "hit mix" "C=$c, $p points, miss ratio $miss" "$rep" call --url "$ws/ws" --conns $c --method market.history --args "{\"symbol\":\"ACME\",\"points\":$p}" --miss-ratio $miss "${TIME[@]}"
 			done
 		done
 	done
 	stop_server
+}
+
+START=$(date +%s)
+for rep in $(seq "$REPS"); do
+	wsgate_scenarios wsgate "$rep"
+	if [ -n "$BASE_REV" ]; then
+		wsgate_scenarios wsgate-base "$rep"
+	fi
 
 	echo "round $rep/$REPS: python" >&2
 	start_server python "$rep"
@@ -115,7 +136,7 @@ done
 END=$(date +%s)
 
 {
-	echo "calls through the cache on $(uname -srm), $(go version | cut -d' ' -f3), wsgate $(git -C "$ROOT" rev-parse --short HEAD)"
+	echo "calls through the cache on $(uname -srm), $(go version | cut -d' ' -f3), wsgate $("$BIN/wsgate" version | cut -d' ' -f2)${BASE_REV:+, wsgate-base $BASE_REV (BASE=$BASE)}"
 	echo "server on core $SERVER_CPU, load on core $CLIENT_CPU; C = 100; $REPS rounds; $((END - START)) s"
 	echo
 	"$PYTHON" "$ROOT/bench/python/cache_table.py" "$RESULTS"

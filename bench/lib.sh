@@ -1,7 +1,31 @@
 # bench/lib.sh: what bench/run.sh and bench/cache.sh share. Sourced, not
-# run. The scripts set BIN (built binaries), OUT (output folder), RESULTS
-# (the JSON lines file) and CLIENT_CPU; SPID and PORT are the running
-# server's process and port.
+# run. The scripts set ROOT (the repository), BIN (built binaries), OUT
+# (output folder), RESULTS (the JSON lines file) and CLIENT_CPU; SPID and
+# PORT are the running server's process and port.
+
+# build_wsgate: builds the working tree's wsgate into $BIN/wsgate, with its
+# version (git describe) embedded as make build does.
+build_wsgate() {
+	(cd "$ROOT" && go build -ldflags "-X github.com/wsgate/wsgate/internal/cli.buildVersion=$(git describe --always --dirty 2>/dev/null)" -o "$BIN/wsgate" ./cmd/wsgate)
+}
+
+# build_base REV: builds wsgate as it was at git revision REV into
+# $BIN/wsgate-base, from a copy of that revision's files (git archive into
+# $OUT/base-src, so no worktree is left registered), and sets BASE_REV to
+# REV's short hash. The load generator stays the working tree's wsgate
+# bench, so both servers get the same load.
+build_base() {
+	local src=$OUT/base-src
+	BASE_REV=$(git -C "$ROOT" rev-parse --short "$1^{commit}") || {
+		echo "BASE=$1 is not a git revision" >&2
+		exit 2
+	}
+	echo "building wsgate at $BASE_REV into $BIN/wsgate-base" >&2
+	rm -rf "$src"
+	mkdir -p "$src"
+	git -C "$ROOT" archive "$BASE_REV" | tar -x -C "$src"
+	(cd "$src" && go build -ldflags "-X github.com/wsgate/wsgate/internal/cli.buildVersion=$BASE_REV" -o "$BIN/wsgate-base" ./cmd/wsgate)
+}
 
 # wait_listening NAME LOG: waits until the server SPID accepts connections
 # on 127.0.0.1:PORT; ends the script when it exits or does not listen

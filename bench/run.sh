@@ -5,6 +5,8 @@
 #   bench/run.sh            full run, about 14 minutes
 #   bench/run.sh --quick    about 3 minutes
 #   SCENARIOS=deflate REPS=3 SERVERS="wsgate gws" bench/run.sh   a subset
+#   BASE=99a8dd6 SCENARIOS=echo REPS=1 bench/run.sh --quick     this tree's
+#          wsgate beside the one of revision 99a8dd6 ("wsgate-base")
 #
 # Each server runs pinned to one core (taskset -c $SERVER_CPU), the load
 # generator to the other (taskset -c $CLIENT_CPU). Scenarios:
@@ -12,7 +14,9 @@
 #          1k) to let the server settle and sample it: the server's RSS growth
 #          per connection held and the handshake rate of each storm
 #   echo   64 B and 1 KiB messages at C = 100 and 1,000 (quick: 100),
-#          closed loop and --inflight 8: msgs/s, p99, server CPU per
+#          closed loop, --inflight 8 (the client writes the 8 messages due
+#          at once in one write) and --inflight 8 --write-each (one write
+#          per message, as browsers send): msgs/s, p99, server CPU per
 #          message and messages per server CPU-second
 #   deflate  echo of 4 KiB JSON (--payload json) at C = 100, closed loop
 #          and --inflight 8, compressed both ways (--deflate), against the
@@ -26,6 +30,11 @@
 # Environment:
 #   WSGATE_FLAGS      extra flags for wsgate, e.g. "--engine epoll"
 #   WSGATE_ALT_FLAGS  when set, a second wsgate ("wsgate-alt") with these flags
+#   BASE              a git revision (hash, tag, branch): builds wsgate as it
+#                     was there (git archive into $OUT/base-src) into
+#                     $BIN/wsgate-base and adds it, with WSGATE_FLAGS, to every
+#                     scenario and table as "wsgate-base"; its "vs wsgate"
+#                     column compares the two revisions
 #   SERVERS           which servers (default: wsgate gorilla gws nbio coder)
 #   SCENARIOS         which scenarios (default: idle echo deflate)
 #   REPS              repetitions (default 3)
@@ -69,6 +78,9 @@ done
 if [ -n "${WSGATE_ALT_FLAGS:-}" ]; then
 	SERVERS="$SERVERS wsgate-alt"
 fi
+if [ -n "${BASE:-}" ]; then
+	SERVERS="$SERVERS wsgate-base"
+fi
 
 if [ "$QUICK" = 1 ]; then
 	IDLE_STEPS="1000"
@@ -93,7 +105,11 @@ RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
 
 echo "building wsgate and the peers into $BIN" >&2
-(cd "$ROOT" && go build -o "$BIN/wsgate" ./cmd/wsgate)
+build_wsgate
+BASE_REV=""
+if [ -n "${BASE:-}" ]; then
+	build_base "$BASE"
+fi
 (cd "$ROOT/bench" && for p in gorilla gws nbio coder; do go build -o "$BIN/$p" "./peers/$p"; done && go build -o "$BIN/report" ./report)
 
 SPID=""
@@ -111,6 +127,7 @@ port_of() {
 	nbio) i=4 ;;
 	coder) i=5 ;;
 	wsgate-alt) i=6 ;;
+	wsgate-base) i=7 ;;
 	*)
 		echo "unknown server $1" >&2
 		exit 2
@@ -130,7 +147,7 @@ wants() {
 # can_deflate NAME: whether the server takes part in the deflate scenario.
 can_deflate() {
 	case $1 in
-	wsgate | wsgate-alt | gws | gorilla) return 0 ;;
+	wsgate | wsgate-alt | wsgate-base | gws | gorilla) return 0 ;;
 	esac
 	return 1
 }
@@ -151,6 +168,10 @@ start_server() {
 		# shellcheck disable=SC2086
 		taskset -c "$SERVER_CPU" "$BIN/wsgate" --listen "127.0.0.1:$PORT" --log-level warn --shutdown-grace 2s $WSGATE_ALT_FLAGS >>"$log" 2>&1 &
 		;;
+	wsgate-base)
+		# shellcheck disable=SC2086
+		taskset -c "$SERVER_CPU" "$BIN/wsgate-base" --listen "127.0.0.1:$PORT" --log-level warn --shutdown-grace 2s $WSGATE_FLAGS >>"$log" 2>&1 &
+		;;
 	*)
 		taskset -c "$SERVER_CPU" "$BIN/$name" -addr "127.0.0.1:$PORT" "$@" >>"$log" 2>&1 &
 		;;
@@ -169,12 +190,16 @@ echo_scenarios() {
 	local name=$1 rep=$2 url=ws://127.0.0.1:$3/echo
 	for size in 64 1024; do
 		for c in $ECHO_CONNS; do
-			for k in 1 8; do
-				local mode="closed loop"
-				[ "$k" = 1 ] || mode="inflight $k"
+			# 8w: 8 in flight, each message written on its own.
+			for k in 1 8 8w; do
+				local mode="closed loop" each=()
+				case $k in
+				8) mode="inflight 8" ;;
+				8w) mode="inflight 8, one write per message" each=(--write-each) k=8 ;;
+				esac
 				local label="echo $size B, C=$c, $mode"
 				[ "$size" = 1024 ] && label="echo 1 KiB, C=$c, $mode"
-				run_bench "$name" "$label" echo "$rep" echo --url "$url" --conns "$c" --size "$size" --inflight "$k" "${ECHO_TIME[@]}"
+				run_bench "$name" "$label" echo "$rep" echo --url "$url" --conns "$c" --size "$size" --inflight "$k" "${each[@]}" "${ECHO_TIME[@]}"
 			done
 		done
 	done
@@ -216,6 +241,7 @@ END=$(date +%s)
 
 {
 	echo "wsgate vs peers on $(uname -srm), $(go version | cut -d' ' -f3), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+	echo "wsgate $("$BIN/wsgate" version | cut -d' ' -f2)${BASE_REV:+, wsgate-base $BASE_REV (BASE=$BASE)}"
 	echo "server on core $SERVER_CPU, load on core $CLIENT_CPU; $REPS rounds$([ "$QUICK" = 1 ] && echo ", quick (idle and deflate once)"); SCENARIOS='$SCENARIOS'; WSGATE_FLAGS='$WSGATE_FLAGS'${WSGATE_ALT_FLAGS:+, WSGATE_ALT_FLAGS='$WSGATE_ALT_FLAGS'}; $((END - START)) s"
 	echo
 	"$BIN/report" "$RESULTS"

@@ -98,6 +98,17 @@ def main(path):
         print(f"| {row} | {n(rate(r))} | {us(p50(r))} | {us(p99(r))} | {us(hit_p99)} "
               f"| {'–' if hr is None else f'{100 * hr:.1f} %'} | {cpu_us(cpu(r))} |")
 
+    base_keys = [k for k in order if k[0] == "wsgate-base"]
+    if base_keys:
+        print("\n**wsgate beside wsgate-base** (the revision given as BASE, same scenarios and rounds; "
+              "ratios: wsgate ÷ base for msgs/s, base ÷ wsgate for CPU)\n")
+        print("| scenario, row | wsgate msgs/s | base msgs/s | ratio | wsgate p99 | base p99 | wsgate CPU/msg | base CPU/msg | ratio |")
+        print("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+        for _, scenario, row in base_keys:
+            w, b = runs[("wsgate", scenario, row)], runs[("wsgate-base", scenario, row)]
+            print(f"| {scenario}: {row} | {n(rate(w))} | {n(rate(b))} | {ratio(rate(w), rate(b))} | {us(p99(w))} | {us(p99(b))} "
+                  f"| {cpu_us(cpu(w))} | {cpu_us(cpu(b))} | {ratio(cpu(b), cpu(w))} |")
+
 
 if __name__ == "__main__":
     main(sys.argv[1])

@@ -76,10 +76,24 @@ type result struct {
 		MsgsPerCPUS     float64 `json:"msgs_per_cpu_s"`
 		RSSPerConnBytes float64 `json:"rss_per_conn_bytes"`
 	} `json:"server"`
-	Deflate *struct {
-		Sent     uint64 `json:"sent"`
-		Received uint64 `json:"received"`
-	} `json:"deflate"` // runs with --deflate
+	WholeRun struct {
+		Deflate *deflateCounts `json:"deflate"` // runs with --deflate
+	} `json:"whole_run"`
+	Deflate *deflateCounts `json:"deflate"` // where results before whole_run kept it
+}
+
+// deflateCounts are the messages a --deflate run compressed each way.
+type deflateCounts struct {
+	Sent     uint64 `json:"sent"`
+	Received uint64 `json:"received"`
+}
+
+// deflate returns the run's compression counts, nil without --deflate.
+func (r *result) deflate() *deflateCounts {
+	if r.WholeRun.Deflate != nil {
+		return r.WholeRun.Deflate
+	}
+	return r.Deflate
 }
 
 // readRecords reads one record per line; blank lines are skipped.

@@ -38,7 +38,7 @@ func summarize(recs []record) cell {
 		}
 		c.ok++
 		res := r.Result
-		if res.Deflate != nil && res.Deflate.Received == 0 {
+		if d := res.deflate(); d != nil && d.Received == 0 {
 			c.plain++
 		}
 		if r.Kind == "idle" {

@@ -1,12 +1,11 @@
 // Command wsgate runs the wsgate WebSocket server. With no flags it serves
 // the demo on :8080: /ws with the built-in demo backend, /echo, and the
-// demo page. "wsgate --help" lists the flags; "wsgate version" prints the
-// version.
+// demo page. "wsgate --help" lists what is served, the subcommands
+// ("wsgate bench", "wsgate version") and the flags.
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,7 +17,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "wsgate:", err)
-		os.Exit(1)
+		stop()
+		os.Exit(cli.Report(os.Stderr, err))
 	}
 }

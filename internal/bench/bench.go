@@ -12,12 +12,13 @@ import (
 
 // Main runs "wsgate bench" with args (the subcommand and its flags, not
 // "bench" itself). The summary goes to stdout (one JSON object with
-// --json), progress lines and help to stderr. It returns nil after
-// --help, and an error when the run could not be done or went wrong: a
+// --json), and so does the help asked for with --help; progress lines go
+// to stderr. It returns nil after --help, and an error when the run could
+// not be done or went wrong: a
 // limit hit while connecting, a reply that failed verification, or any
 // connection error during the run (the summary is printed first).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, err := parseArgs(args, stderr)
+	o, err := parseArgs(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

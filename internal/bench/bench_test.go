@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wsgate/wsgate"
+	"github.com/wsgate/wsgate/ws"
 )
 
 // startWsgate runs an in-process wsgate server with a "bench.add"
@@ -115,6 +117,27 @@ func TestEchoAgainstWsgate(t *testing.T) {
 				t.Fatalf("deflate %+v for %d messages: want every message compressed both ways", d, res.Msgs)
 			}
 		})
+	}
+}
+
+// TestEchoWriteEach runs alone (not in parallel), so that its load, a
+// system call per message, does not slow the parallel runs down.
+func TestEchoWriteEach(t *testing.T) {
+	base := startWsgate(t, "")
+	for _, cmd := range [][]string{
+		{"echo", "--url", base + "/echo", "--size", "64"},
+		{"call", "--url", base + "/ws", "--method", "bench.cached"},
+	} {
+		res, err := runJSON(t, append(cmd, "--conns", "2", "--inflight", "8", "--write-each")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.WriteEach || res.Msgs == 0 || res.Errors != nil {
+			t.Fatalf("%s: result %+v", cmd[0], res)
+		}
+		if cmd[0] == "echo" && (res.Verified < res.Msgs || res.Mismatched != 0) {
+			t.Fatalf("echo: verified %d, mismatched %d for %d messages", res.Verified, res.Mismatched, res.Msgs)
+		}
 	}
 }
 
@@ -338,9 +361,26 @@ func TestTextSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := out.String()
 	for _, want := range []string{"messages", "p50", "p99", "p99.9", "verified", "µs/msg", "msgs per CPU-second", "errors      none"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	// Each figure sits under the heading of its window: the window's
+	// figures first, then the whole run's counts.
+	measured, whole := strings.Index(s, "\n  measured "), strings.Index(s, "\n  whole run ")
+	if measured < 0 || whole < measured || !strings.Contains(s, "s of warm-up:\n") || !strings.Contains(s, "s, warm-up included:\n") {
+		t.Fatalf("summary lacks its two headings in order:\n%s", s)
+	}
+	for _, f := range []string{"messages", "latency", "server", "client CPU"} {
+		if i := strings.Index(s, "    "+f); i < measured || i > whole {
+			t.Errorf("%q is not under the measured window's heading:\n%s", f, s)
+		}
+	}
+	for _, f := range []string{"verified", "errors"} {
+		if i := strings.Index(s, "    "+f); i < whole {
+			t.Errorf("%q is not under the whole run's heading:\n%s", f, s)
 		}
 	}
 	if !strings.Contains(progress.String(), "msgs/s") {
@@ -394,3 +434,45 @@ func TestOpenFileLimit(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// writeCounter is a net.Conn that counts its Write calls.
+type writeCounter struct {
+	net.Conn
+	writes [][]byte
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+func TestFlushWriteEach(t *testing.T) {
+	t.Parallel()
+	for _, each := range []bool{false, true} {
+		w := &writeCounter{}
+		c := &conn{nc: w, writeEach: each, rng: newMaskSource()}
+		for range 2 { // twice: the frame ends are reset after a flush
+			for _, p := range []string{"a", "bb", "ccc"} {
+				c.queue(ws.OpText, []byte(p))
+			}
+			if err := c.flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := 2
+		if each {
+			want = 6
+		}
+		if len(w.writes) != want {
+			t.Errorf("writeEach %v: %d writes, want %d", each, len(w.writes), want)
+		}
+		if each {
+			for i, b := range w.writes {
+				// 2-byte header, 4-byte mask, then the payload.
+				if n := len(b) - 6; n != i%3+1 {
+					t.Errorf("write %d holds %d payload bytes, want one whole frame of %d", i, n, i%3+1)
+				}
+			}
+		}
+	}
+}

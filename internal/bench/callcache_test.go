@@ -28,7 +28,7 @@ func TestParseCallCacheFlags(t *testing.T) {
 		{"array args", []string{"call", "--miss-ratio", "0.1", "--args", `[1]`}, 0, "", "JSON object"},
 		{"array args, no misses", []string{"call", "--args", `[1]`}, 0, "http://127.0.0.1:8080/metrics", ""},
 		{"bad metrics URL", []string{"call", "--metrics", "ws://127.0.0.1/metrics"}, 0, "", "--metrics"},
-		{"not for echo", []string{"echo", "--miss-ratio", "0.1"}, 0, "", "not defined"},
+		{"not for echo", []string{"echo", "--miss-ratio", "0.1"}, 0, "", "unknown flag --miss-ratio"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,7 +33,11 @@ type conn struct {
 	in   []byte // read buffer
 	pend []byte // bytes the handshake read past the 101 response
 	out  []byte // frames waiting for flush
-	rng  *rand.ChaCha8
+	// writeEach: flush writes each frame on its own (ends marks where
+	// each one ends in out) instead of all of out at once.
+	writeEach bool
+	ends      []int
+	rng       *rand.ChaCha8
 
 	z    *wsflate.Codec // permessage-deflate negotiated; nil: plain
 	zout []byte         // scratch for compressing one message
@@ -100,18 +104,40 @@ func (c *conn) queue(op ws.Opcode, payload []byte) {
 		if z, ok := c.z.Deflate(c.zout[:0], payload, wsflate.WindowFull); ok {
 			c.zout = z
 			c.out = ws.AppendMaskedFrame(c.out, op, true, ws.Rsv1, c.maskKey(), z)
+			c.endFrame()
 			return
 		}
 	}
 	c.out = ws.AppendMaskedFrame(c.out, op, true, 0, c.maskKey(), payload)
+	c.endFrame()
 }
 
-// flush writes the queued frames.
+// endFrame marks the end of the frame just queued, for --write-each.
+func (c *conn) endFrame() {
+	if c.writeEach {
+		c.ends = append(c.ends, len(c.out))
+	}
+}
+
+// flush writes the queued frames: in one write, or with --write-each one
+// write per frame, as a browser sends each message when it is made.
 func (c *conn) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	_, err := c.nc.Write(c.out)
+	var err error
+	if c.writeEach {
+		from := 0
+		for _, end := range c.ends {
+			if _, err = c.nc.Write(c.out[from:end]); err != nil {
+				break
+			}
+			from = end
+		}
+		c.ends = c.ends[:0]
+	} else {
+		_, err = c.nc.Write(c.out)
+	}
 	c.out = c.out[:0]
 	return err
 }

@@ -16,9 +16,18 @@
 //     at a fixed rate (through /api/publish or a pub on /ws), measuring
 //     delivery latency from a timestamp carried in the payload.
 //
+// A connection sends the messages due at once (the first --inflight, or
+// the replacements for the replies of one read) in one write; with
+// --write-each (echo, call) it writes each message on its own, as a
+// browser does, so a server cannot answer a batch with one write.
+//
 // Every run has a warmup, then a measured window (--duration). Latency
 // goes into HdrHistogram with 3 significant digits; the summary gives
-// msgs/s and p50/p99/p99.9. With --server-pid the server's CPU time
+// msgs/s and p50/p99/p99.9. The summary keeps two windows apart, each
+// under its heading: the figures of the measured window, and the counts
+// checked on every message of the whole run, warm-up included (replies
+// verified, error codes, missed deliveries, errors; "whole_run" in
+// --json). With --server-pid the server's CPU time
 // (user+sys, from /proc/PID/stat) over the measured window and its RSS
 // (from /proc/PID/status) are reported too, as CPU µs per message and
 // messages per CPU-second. --json prints one JSON object instead of the

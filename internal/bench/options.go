@@ -55,7 +55,7 @@ func (c Command) String() string {
 
 // parseCommand maps a typed name to a Command.
 func parseCommand(s string) (Command, bool) {
-	for _, c := range []Command{CmdConns, CmdEcho, CmdCall, CmdFanout} {
+	for _, c := range commands {
 		if c.String() == s {
 			return c, true
 		}
@@ -89,6 +89,9 @@ type Options struct {
 
 	// echo and call.
 	Inflight int // messages or calls in flight per connection
+	// WriteEach writes every message with a write of its own, as a
+	// browser does, instead of the messages due at once in one write.
+	WriteEach bool
 
 	// echo.
 	Size    int     // payload bytes
@@ -127,8 +130,9 @@ func defaultConns(c Command) int {
 	return 100
 }
 
-// usage is the text of wsgate bench --help.
+// usage is the head of wsgate bench --help; the flags follow it.
 const usage = `Usage: wsgate bench <conns|echo|call|fanout> [flags]
+       wsgate bench SUB --help   the flags of one subcommand only
 
 Load for any WebSocket server on this machine (loopback only unless
 --allow-remote). Every run: connect, warm up, measure for --duration, report.
@@ -143,51 +147,94 @@ Load for any WebSocket server on this machine (loopback only unless
           sends a fraction F of calls with a unique "nonce" in args to miss
   fanout  --conns subscribers on --channel, a publisher at --rate per second
           (POST /api/publish with --api-key, else pub on /ws); delivery latency
-
-Flags:
 `
 
+// commands are the subcommands in the order help lists them.
+var commands = []Command{CmdConns, CmdEcho, CmdCall, CmdFanout}
+
+// usageError is a mistake in the arguments, such as an unknown flag or
+// subcommand: the command line shows it with a pointer to the help of
+// HelpCommand, which lists what is accepted.
+type usageError struct {
+	err  error
+	help string // "wsgate bench" or "wsgate bench echo"
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// HelpCommand is the command whose --help lists what was mistyped.
+func (e *usageError) HelpCommand() string { return e.help }
+
+// flagError turns an error of FlagSet.Parse into a usageError that reads
+// as the rest of the package's errors do.
+func flagError(err error, help string) error {
+	if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+		err = fmt.Errorf("unknown flag --%s", name)
+	}
+	return &usageError{err: fmt.Errorf("bench: %w", err), help: help}
+}
+
+// printHelp writes wsgate bench --help to w: the subcommands, the flags
+// they all take, then each one's own flags.
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, usage)
+	fmt.Fprintf(w, "\nFlags of every subcommand:\n")
+	common := flag.NewFlagSet("", flag.ContinueOnError)
+	common.SetOutput(w)
+	addCommonFlags(common, CmdEcho, &Options{})
+	common.PrintDefaults()
+	for _, c := range commands {
+		own := flag.NewFlagSet("", flag.ContinueOnError)
+		own.SetOutput(w)
+		addCommandFlags(own, c, &Options{}, &rawFlags{})
+		fmt.Fprintf(w, "\nFlags of %s only:\n", c)
+		own.PrintDefaults()
+	}
+}
+
 // parseArgs parses "wsgate bench" arguments: a subcommand, then flags.
-// It returns flag.ErrHelp after printing help to stderr when asked.
-func parseArgs(args []string, stderr io.Writer) (Options, error) {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
-		newFlagSet(CmdEcho, &Options{}, stderr).PrintDefaults()
-		if len(args) == 0 {
-			return Options{}, errors.New("bench: missing subcommand: conns, echo, call or fanout")
-		}
+// It returns flag.ErrHelp after printing help to stdout when asked.
+func parseArgs(args []string, stdout io.Writer) (Options, error) {
+	if len(args) == 0 {
+		return Options{}, &usageError{err: errors.New("bench: missing subcommand: conns, echo, call or fanout"), help: "wsgate bench"}
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		printHelp(stdout)
 		return Options{}, flag.ErrHelp
 	}
 	cmd, ok := parseCommand(args[0])
 	if !ok {
-		return Options{}, fmt.Errorf("bench: unknown subcommand %q: want conns, echo, call or fanout", args[0])
+		return Options{}, &usageError{err: fmt.Errorf("bench: unknown subcommand %q: want conns, echo, call or fanout", args[0]), help: "wsgate bench"}
 	}
 	o := Options{Cmd: cmd}
-	fs := newFlagSet(cmd, &o, stderr)
-	var rawArgs, steps string
-	switch cmd {
-	case CmdCall:
-		fs.StringVar(&rawArgs, "args", "", "call args as a JSON value (empty: none)")
-	case CmdConns:
-		fs.StringVar(&steps, "steps", "", "comma-separated connection counts below --conns at which to settle and sample the server on the way (e.g. 1000,10000)")
-	}
-	if err := fs.Parse(args[1:]); err != nil {
+	var raw rawFlags
+	fs := flag.NewFlagSet("wsgate bench "+cmd.String(), flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned, help is printed below
+	addCommonFlags(fs, cmd, &o)
+	addCommandFlags(fs, cmd, &o, &raw)
+	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "Usage: wsgate bench %s [flags]\n\nFlags:\n", cmd)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
 		return o, err
+	} else if err != nil {
+		return o, flagError(err, fs.Name())
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+		return o, &usageError{err: fmt.Errorf("bench: unexpected argument %q", fs.Arg(0)), help: fs.Name()}
 	}
-	if rawArgs != "" {
-		if !json.Valid([]byte(rawArgs)) {
-			return o, fmt.Errorf("bench: --args %q is not valid JSON", rawArgs)
+	if raw.args != "" {
+		if !json.Valid([]byte(raw.args)) {
+			return o, fmt.Errorf("bench: --args %q is not valid JSON", raw.args)
 		}
-		o.Args = json.RawMessage(rawArgs)
+		o.Args = json.RawMessage(raw.args)
 	}
-	if steps != "" {
-		for _, f := range strings.Split(steps, ",") {
+	if raw.steps != "" {
+		for _, f := range strings.Split(raw.steps, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil {
-				return o, fmt.Errorf("bench: --steps %q: want counts like 1000,10000", steps)
+				return o, fmt.Errorf("bench: --steps %q: want counts like 1000,10000", raw.steps)
 			}
 			o.Steps = append(o.Steps, n)
 		}
@@ -195,12 +242,17 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	return o, o.check()
 }
 
-// newFlagSet registers the flags of cmd on a new FlagSet writing into o.
-func newFlagSet(cmd Command, o *Options, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("wsgate bench "+cmd.String(), flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL")
-	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers)")
+// rawFlags are flag values checked and converted after parsing.
+type rawFlags struct {
+	args  string // call --args
+	steps string // conns --steps
+}
+
+// addCommonFlags registers the flags every subcommand takes; cmd picks
+// the defaults of --url and --conns.
+func addCommonFlags(fs *flag.FlagSet, cmd Command, o *Options) {
+	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL; conns and echo default to ws://127.0.0.1:8080/echo, call and fanout to ws://127.0.0.1:8080/ws")
+	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers); echo and call default to 100, conns and fanout to 1000")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured window (conns: how long to hold)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "load before the measured window (conns: settle time)")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object on stdout instead of the text summary")
@@ -211,15 +263,25 @@ func newFlagSet(cmd Command, o *Options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.DialConcurrency, "dial-concurrency", 64, "handshakes in flight while connecting")
 	fs.DurationVar(&o.DialTimeout, "dial-timeout", 10*time.Second, "timeout of one connect and handshake")
 	fs.IntVar(&o.SourceIPs, "source-ips", 8, "spread connections over source addresses 127.0.0.1..127.0.0.N (127.x targets)")
+}
+
+// addCommandFlags registers the flags of cmd alone.
+func addCommandFlags(fs *flag.FlagSet, cmd Command, o *Options, raw *rawFlags) {
+	const writeEach = "write each message with its own system call, as browsers do (default: the messages due at once go out in one write)"
 	switch cmd {
+	case CmdConns:
+		fs.StringVar(&raw.steps, "steps", "", "comma-separated connection counts below --conns at which to settle and sample the server on the way (e.g. 1000,10000)")
 	case CmdEcho:
 		fs.IntVar(&o.Inflight, "inflight", 1, "messages in flight per connection (1: closed loop)")
+		fs.BoolVar(&o.WriteEach, "write-each", false, writeEach)
 		fs.IntVar(&o.Size, "size", 64, "payload bytes per message")
 		fs.Var(&o.Payload, "payload", "message bodies: binary (random bytes), text (random ASCII) or json (compressible JSON records of exactly --size bytes, changing with every message; sent as text)")
 		fs.BoolFunc("text", "same as --payload text", o.Payload.setText)
 	case CmdCall:
 		fs.IntVar(&o.Inflight, "inflight", 1, "calls in flight per connection (1: closed loop)")
+		fs.BoolVar(&o.WriteEach, "write-each", false, writeEach)
 		fs.StringVar(&o.Method, "method", "market.symbols", "method to call")
+		fs.StringVar(&raw.args, "args", "", "call args as a JSON value (empty: none)")
 		fs.Float64Var(&o.MissRatio, "miss-ratio", 0, "fraction of calls (0 to 1) sent with a unique \"nonce\" in args, so that they miss the cache")
 		fs.StringVar(&o.MetricsURL, "metrics", "", "the target's Prometheus /metrics, read for the cache hit ratio (default: http://HOST:PORT/metrics of --url)")
 	case CmdFanout:
@@ -228,7 +290,6 @@ func newFlagSet(cmd Command, o *Options, stderr io.Writer) *flag.FlagSet {
 		fs.StringVar(&o.APIKey, "api-key", "", "publish through POST /api/publish with this key (empty: pub on /ws)")
 		fs.IntVar(&o.Size, "size", 0, "extra padding bytes in each publication's data")
 	}
-	return fs
 }
 
 // check validates o's ranges and the target URL.

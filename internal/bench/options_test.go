@@ -58,7 +58,7 @@ func TestParseArgs(t *testing.T) {
 		{name: "unknown payload", args: []string{"echo", "--payload", "xml"}, wantErr: "want binary, text or json"},
 		{name: "json too small", args: []string{"echo", "--payload", "json", "--size", "20"}, wantErr: "json payloads need at least"},
 		{name: "json in flight", args: []string{"echo", "--payload", "json", "--size", "16777216", "--conns", "100", "--inflight", "8"}, wantErr: "--inflight"},
-		{name: "payload on call", args: []string{"call", "--payload", "json"}, wantErr: "not defined"},
+		{name: "payload on call", args: []string{"call", "--payload", "json"}, wantErr: "unknown flag"},
 		{name: "call args", args: []string{"call", "--method", "market.history", "--args", `{"symbol":"ACME","points":5}`}, check: func(t *testing.T, o Options) {
 			if o.Method != "market.history" || string(o.Args) != `{"symbol":"ACME","points":5}` {
 				t.Errorf("got %+v", o)
@@ -72,11 +72,11 @@ func TestParseArgs(t *testing.T) {
 		{name: "steps not below conns", args: []string{"conns", "--conns", "1000", "--steps", "1000"}, wantErr: "--steps"},
 		{name: "steps not ascending", args: []string{"conns", "--conns", "1000", "--steps", "500,200"}, wantErr: "--steps"},
 		{name: "steps not numbers", args: []string{"conns", "--steps", "1k"}, wantErr: "--steps"},
-		{name: "steps on echo", args: []string{"echo", "--steps", "10"}, wantErr: "not defined"},
+		{name: "steps on echo", args: []string{"echo", "--steps", "10"}, wantErr: "unknown flag"},
 		{name: "no subcommand", args: nil, wantErr: "missing subcommand"},
 		{name: "unknown subcommand", args: []string{"flood"}, wantErr: `unknown subcommand "flood"`},
 		{name: "bad args JSON", args: []string{"call", "--args", "{"}, wantErr: "not valid JSON"},
-		{name: "inflight on conns", args: []string{"conns", "--inflight", "2"}, wantErr: "not defined"},
+		{name: "inflight on conns", args: []string{"conns", "--inflight", "2"}, wantErr: "unknown flag"},
 		{name: "too many conns", args: []string{"conns", "--conns", "100001"}, wantErr: "--conns 100001"},
 		{name: "zero conns", args: []string{"echo", "--conns", "0"}, wantErr: "--conns 0"},
 		{name: "zero duration", args: []string{"echo", "--duration", "0s"}, wantErr: "--duration"},
@@ -112,9 +112,50 @@ func TestParseArgsHelp(t *testing.T) {
 	if _, err := parseArgs([]string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"conns", "echo", "call", "fanout", "-server-pid", "-allow-remote"} {
+	// Every subcommand's own flags are listed, and how to see them alone.
+	for _, want := range []string{"conns", "echo", "call", "fanout", "-server-pid", "-allow-remote",
+		"wsgate bench SUB --help", "Flags of conns only:", "-steps", "Flags of echo only:", "-write-each", "-payload",
+		"Flags of call only:", "-miss-ratio", "-args", "Flags of fanout only:", "-rate", "-api-key"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help does not mention %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if _, err := parseArgs([]string{"call", "--help"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("call --help: err = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"Usage: wsgate bench call", "-url", "-method", "-write-each"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("call --help does not mention %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "-steps") {
+		t.Errorf("call --help lists conns' --steps:\n%s", out.String())
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args     []string
+		msg      string
+		helpWith string
+	}{
+		{nil, "bench: missing subcommand: conns, echo, call or fanout", "wsgate bench"},
+		{[]string{"flood"}, `bench: unknown subcommand "flood": want conns, echo, call or fanout`, "wsgate bench"},
+		{[]string{"echo", "--nope"}, "bench: unknown flag --nope", "wsgate bench echo"},
+		{[]string{"call", "--inflight", "x"}, `bench: invalid value "x" for flag -inflight: parse error`, "wsgate bench call"},
+		{[]string{"echo", "now"}, `bench: unexpected argument "now"`, "wsgate bench echo"},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		_, err := parseArgs(tt.args, &out)
+		var ue interface{ HelpCommand() string }
+		if err == nil || err.Error() != tt.msg || !errors.As(err, &ue) || ue.HelpCommand() != tt.helpWith {
+			t.Errorf("%q: err = %v, want %q pointing at %s --help", tt.args, err, tt.msg, tt.helpWith)
+		}
+		if out.Len() > 0 {
+			t.Errorf("%q printed %q besides returning the error", tt.args, out.String())
 		}
 	}
 }

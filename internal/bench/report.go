@@ -14,47 +14,58 @@ import (
 )
 
 // Result is what one run measured. --json prints it as one object; the
-// field comments give the units. Counts cover the measured window unless
-// they say otherwise.
+// field comments give the units. Every figure belongs to one of two
+// windows: the top-level ones to the measured window (DurationS), those
+// of WholeRun (JSON "whole_run") to the whole run, warm-up included.
 type Result struct {
 	Command   string  `json:"command"`
 	URL       string  `json:"url"`
-	Conns     int     `json:"conns"`              // connections asked for (fanout: subscribers)
-	Size      int     `json:"size,omitempty"`     // echo: payload bytes; fanout: padding bytes
-	Payload   string  `json:"payload,omitempty"`  // echo: binary, text or json
-	Text      bool    `json:"text,omitempty"`     // echo: text messages (text and json)
-	Inflight  int     `json:"inflight,omitempty"` // echo, call: in flight per connection
-	Method    string  `json:"method,omitempty"`   // call
-	Channel   string  `json:"channel,omitempty"`  // fanout
-	WarmupS   float64 `json:"warmup_s"`           // seconds of warmup (conns: settle time)
-	DurationS float64 `json:"duration_s"`         // seconds the measured window lasted
+	Conns     int     `json:"conns"`                // connections asked for (fanout: subscribers)
+	Size      int     `json:"size,omitempty"`       // echo: payload bytes; fanout: padding bytes
+	Payload   string  `json:"payload,omitempty"`    // echo: binary, text or json
+	Text      bool    `json:"text,omitempty"`       // echo: text messages (text and json)
+	Inflight  int     `json:"inflight,omitempty"`   // echo, call: in flight per connection
+	WriteEach bool    `json:"write_each,omitempty"` // echo, call: one write per message (--write-each)
+	Method    string  `json:"method,omitempty"`     // call
+	Channel   string  `json:"channel,omitempty"`    // fanout
+	WarmupS   float64 `json:"warmup_s"`             // seconds of warmup (conns: settle time)
+	DurationS float64 `json:"duration_s"`           // seconds the measured window lasted
 
 	Msgs     int64       `json:"msgs"`                 // echoes, replies or deliveries
 	MsgsPerS float64     `json:"msgs_per_s"`           // Msgs / DurationS
 	Latency  *LatencyUS  `json:"latency_us,omitempty"` // round trip (fanout: publish to delivery)
 	Storm    StormResult `json:"storm"`                // how the connections were opened
 
-	Verified   int64            `json:"verified,omitempty"`       // echo: replies equal to what was sent, whole run
-	Mismatched int64            `json:"mismatched,omitempty"`     // echo: replies that differed, whole run
-	Codes      map[string]int64 `json:"codes,omitempty"`          // call: replies by error code ("ok" for results); fanout: publish replies; whole run
-	MissRatio  float64          `json:"miss_ratio,omitempty"`     // call: fraction of calls sent to miss (--miss-ratio)
-	HitLatency *LatencyUS       `json:"hit_latency_us,omitempty"` // call with --miss-ratio: calls sent without a nonce only
-	Cache      *CacheResult     `json:"cache,omitempty"`          // call: the target's cache counters over the window
-	CacheError string           `json:"cache_error,omitempty"`    // call: why Cache is missing
-	Published  int64            `json:"published,omitempty"`      // fanout: publications sent in the window
-	PubPerS    float64          `json:"pub_per_s,omitempty"`      // fanout: Published / DurationS
-	Gaps       int64            `json:"gaps,omitempty"`           // fanout: deliveries missed (seq holes), whole run
-	Lost       int64            `json:"lost,omitempty"`           // conns: connections the server dropped while held
-	Steps      []StepResult     `json:"steps,omitempty"`          // conns: each of --steps, then --conns
+	MissRatio  float64      `json:"miss_ratio,omitempty"`     // call: fraction of calls sent to miss (--miss-ratio)
+	HitLatency *LatencyUS   `json:"hit_latency_us,omitempty"` // call with --miss-ratio: calls sent without a nonce only
+	Cache      *CacheResult `json:"cache,omitempty"`          // call: the target's cache counters over the window
+	CacheError string       `json:"cache_error,omitempty"`    // call: why Cache is missing
+	Published  int64        `json:"published,omitempty"`      // fanout: publications sent in the window
+	PubPerS    float64      `json:"pub_per_s,omitempty"`      // fanout: Published / DurationS
+	Lost       int64        `json:"lost,omitempty"`           // conns: connections the server dropped while held
+	Steps      []StepResult `json:"steps,omitempty"`          // conns: each of --steps, then --conns
 
-	Errors     map[string]int64 `json:"errors,omitempty"`  // by kind, whole run
-	ClientCPUS float64          `json:"client_cpu_s"`      // this process's user+sys seconds in the window
-	Server     *ServerResult    `json:"server,omitempty"`  // with --server-pid
-	Deflate    *DeflateResult   `json:"deflate,omitempty"` // with --deflate, whole run
+	ClientCPUS float64       `json:"client_cpu_s"`     // this process's user+sys seconds in the window
+	Server     *ServerResult `json:"server,omitempty"` // with --server-pid
+
+	WholeRun `json:"whole_run"`
+}
+
+// WholeRun holds the counts of a whole run, warm-up included: what
+// must be checked on every message (replies verified, error codes,
+// missed deliveries, errors), not only on those of the measured window.
+type WholeRun struct {
+	Seconds    float64          `json:"seconds"`              // warm-up and measured window
+	Verified   int64            `json:"verified,omitempty"`   // echo: replies equal to what was sent
+	Mismatched int64            `json:"mismatched,omitempty"` // echo: replies that differed
+	Codes      map[string]int64 `json:"codes,omitempty"`      // call: replies by error code ("ok" for results); fanout: publish replies
+	Gaps       int64            `json:"gaps,omitempty"`       // fanout: deliveries missed (seq holes)
+	Errors     map[string]int64 `json:"errors,omitempty"`     // by kind
+	Deflate    *DeflateResult   `json:"deflate,omitempty"`    // with --deflate
 }
 
 // DeflateResult shows that permessage-deflate was used both ways: counts
-// over the whole run, warmup and shutdown included.
+// over the whole run, warm-up and shutdown included.
 type DeflateResult struct {
 	Sent     uint64  `json:"sent"`     // messages this client sent compressed
 	Ratio    float64 `json:"ratio"`    // their plain bytes / their compressed bytes
@@ -129,6 +140,7 @@ func (r *runner) result(st storm, w window, msgs Summary) *Result {
 		Command:    o.Cmd.String(),
 		URL:        o.URL,
 		Conns:      o.Conns,
+		WriteEach:  o.WriteEach,
 		WarmupS:    w.WarmupElapsed.Seconds(),
 		DurationS:  w.Elapsed.Seconds(),
 		Msgs:       msgs.Count,
@@ -136,6 +148,7 @@ func (r *runner) result(st storm, w window, msgs Summary) *Result {
 		Latency:    latencyUS(msgs),
 		Storm:      StormResult{Opened: st.Opened, Seconds: st.Elapsed.Seconds(), PerS: st.PerSecond(), HandshakeL: latencyUS(st.Handshake)},
 		ClientCPUS: w.ClientCPU.Seconds(),
+		WholeRun:   WholeRun{Seconds: (w.WarmupElapsed + w.Elapsed).Seconds()},
 	}
 	if s := w.Server; s != nil {
 		cpu := s.User + s.Sys
@@ -158,19 +171,21 @@ func (res *Result) writeJSON(w io.Writer) error {
 	return err
 }
 
-// writeText prints res for a person.
+// writeText prints res for a person: how the run went, then the figures
+// of the measured window, then the counts of the whole run, each group
+// under a heading that says which window it covers.
 func (res *Result) writeText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", res.Command, res.URL)
+	indent := "  "
 	row := func(name, format string, args ...any) {
-		fmt.Fprintf(&b, "  %-11s "+format+"\n", append([]any{name}, args...)...)
+		fmt.Fprintf(&b, "%s%-11s "+format+"\n", append([]any{indent, name}, args...)...)
 	}
 	switch res.Command {
 	case "echo":
-		kind := res.Payload
-		row("load", "%s conns × %s B %s, %s", commas(int64(res.Conns)), commas(int64(res.Size)), kind, inflightText(res.Inflight))
+		row("load", "%s conns × %s B %s, %s", commas(int64(res.Conns)), commas(int64(res.Size)), res.Payload, inflightText(res.Inflight, res.WriteEach))
 	case "call":
-		row("load", "%s conns × %s, %s", commas(int64(res.Conns)), res.Method, inflightText(res.Inflight))
+		row("load", "%s conns × %s, %s", commas(int64(res.Conns)), res.Method, inflightText(res.Inflight, res.WriteEach))
 	case "fanout":
 		row("load", "%s subscribers on %q, %s publications/s", commas(int64(res.Conns)), res.Channel, commas(int64(res.PubPerS+0.5)))
 	}
@@ -180,7 +195,9 @@ func (res *Result) writeText(w io.Writer) error {
 		hs = fmt.Sprintf(" (handshake p50 %s, p99 %s)", fmtUS(st.HandshakeL.P50), fmtUS(st.HandshakeL.P99))
 	}
 	row("connected", "%s in %.2fs = %s handshakes/s%s", commas(int64(st.Opened)), st.Seconds, commas(int64(st.PerS+0.5)), hs)
-	row("window", "%.1fs after %.1fs warmup", res.DurationS, res.WarmupS)
+
+	fmt.Fprintf(&b, "  measured %.1fs, after %.1fs of warm-up:\n", res.DurationS, res.WarmupS)
+	indent = "    "
 	if res.Command == "conns" {
 		row("held", "%s connections, %s dropped by the server", commas(int64(st.Opened)), commas(res.Lost))
 		if len(res.Steps) > 1 {
@@ -198,21 +215,15 @@ func (res *Result) writeText(w io.Writer) error {
 	if l := res.Latency; l != nil {
 		row("latency", "p50 %s  p99 %s  p99.9 %s  max %s", fmtUS(l.P50), fmtUS(l.P99), fmtUS(l.P999), fmtUS(l.Max))
 	}
-	if res.Command == "echo" {
-		row("verified", "%s replies byte for byte, %s differed", commas(res.Verified), commas(res.Mismatched))
-	}
-	if res.Command == "fanout" {
-		row("published", "%s (%s/s), %s deliveries missed", commas(res.Published), commas(int64(res.PubPerS+0.5)), commas(res.Gaps))
-	}
 	if l := res.HitLatency; l != nil {
 		row("hits only", "p50 %s  p99 %s  p99.9 %s  max %s (calls sent without a nonce)", fmtUS(l.P50), fmtUS(l.P99), fmtUS(l.P999), fmtUS(l.Max))
 	}
-	if len(res.Codes) > 0 {
-		row("codes", "%s", countsText(res.Codes))
+	if res.Command == "fanout" {
+		row("published", "%s (%s/s)", commas(res.Published), commas(int64(res.PubPerS+0.5)))
 	}
 	if res.Command == "call" {
 		if c := res.Cache; c != nil {
-			row("cache", "hit ratio %.1f %%: %s hits, %s stale, %s misses, %s coalesced (server's counters, window; %.0f %% sent to miss)",
+			row("cache", "hit ratio %.1f %%: %s hits, %s stale, %s misses, %s coalesced (server's counters; %.0f %% sent to miss)",
 				100*c.HitRatio, commas(int64(c.Hits)), commas(int64(c.StaleHits)), commas(int64(c.Misses)), commas(int64(c.Coalesced)), 100*res.MissRatio)
 		} else {
 			row("cache", "hit ratio: n/a (%s)", res.CacheError)
@@ -229,10 +240,22 @@ func (res *Result) writeText(w io.Writer) error {
 		}
 		row("server", "%s", line)
 	}
+	row("client CPU", "%.2fs", res.ClientCPUS)
+
+	fmt.Fprintf(&b, "  whole run %.1fs, warm-up included:\n", res.WholeRun.Seconds)
+	indent = "    "
+	if res.Command == "echo" {
+		row("verified", "%s replies byte for byte, %s differed", commas(res.Verified), commas(res.Mismatched))
+	}
+	if res.Command == "fanout" {
+		row("missed", "%s deliveries (holes in seq)", commas(res.Gaps))
+	}
+	if len(res.Codes) > 0 {
+		row("codes", "%s", countsText(res.Codes))
+	}
 	if d := res.Deflate; d != nil {
 		row("deflate", "%s sent compressed (%.1fx), %s compressed from the server", commas(int64(d.Sent)), d.Ratio, commas(int64(d.Received)))
 	}
-	row("client CPU", "%.2fs", res.ClientCPUS)
 	if len(res.Errors) == 0 {
 		row("errors", "none")
 	} else {
@@ -242,11 +265,18 @@ func (res *Result) writeText(w io.Writer) error {
 	return err
 }
 
-func inflightText(k int) string {
-	if k <= 1 {
-		return "closed loop"
+// inflightText describes the load of one connection: "closed loop",
+// "8 in flight per connection", and with writeEach "…, one write per
+// message".
+func inflightText(k int, writeEach bool) string {
+	s := "closed loop"
+	if k > 1 {
+		s = fmt.Sprintf("%d in flight per connection", k)
 	}
-	return fmt.Sprintf("%d in flight per connection", k)
+	if writeEach {
+		s += ", one write per message"
+	}
+	return s
 }
 
 // countsText lists counts by name, largest first.

@@ -94,6 +94,7 @@ func (r *runner) openRange(ctx context.Context, from, to, readBuf int, subprotoc
 					return
 				}
 				d := time.Since(t0)
+				c.writeEach = r.o.WriteEach
 				conns[i] = c
 				opened.Add(1)
 				mu.Lock()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,11 +39,13 @@ func envName(flagName string) string {
 }
 
 // parseFlags reads args, with defaults taken from the environment where a
-// twin is set. A flag given on the command line wins over its twin.
-func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+// twin is set. A flag given on the command line wins over its twin. With
+// --help it prints the help to stdout and returns flag.ErrHelp; a mistake
+// is returned, not printed.
+func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("wsgate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // mistakes are returned; the help is printed below
 	fs.StringVar(&o.listen, "listen", ":8080", "listen address")
 	fs.BoolVar(&o.echo, "echo", true, "serve /echo, a WebSocket that echoes every message (for conformance suites and benchmarks)")
 	fs.Int64Var(&o.maxMessageSize, "max-message-size", 1<<20, "largest incoming message in bytes; larger ones close the connection with 1009")
@@ -52,41 +55,54 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.backend, "backend", "", "HTTP backend for calls: a call of method M is POST URL/M with the args as body (default: the built-in demo backend)")
 	fs.Int64Var(&o.cacheSize, "cache-size", 64<<20, "response cache bound in bytes; results are kept as the backend's Cache-Control says (negative: no cache)")
-	fs.TextVar(&o.engine, "engine", wsgate.EngineAuto, "connection engine: auto (epoll on Linux, goroutines elsewhere; TLS always uses goroutines), epoll or goroutine")
+	fs.Var((*engineFlag)(&o.engine), "engine", "connection engine: auto (epoll on Linux, goroutines elsewhere; TLS always uses goroutines), epoll or goroutine")
 	fs.BoolVar(&o.compression, "compression", true, "accept permessage-deflate (RFC 7692) from clients that offer it")
 	fs.IntVar(&o.compLevel, "compression-level", 1, "DEFLATE level: 1 (fastest) to 9 (smallest), or -2 for Huffman-only")
 	fs.IntVar(&o.compThreshold, "compression-threshold", 256, "smallest message in bytes that is sent compressed")
 	fs.BoolVar(&o.compContexts, "compression-context-takeover", false, "let connections keep their compressor between messages when the client allows it: streams of similar messages shrink more, at about 0.8 MB of memory per connection at level 1")
 	fs.IntVar(&o.compMaxCtx, "compression-max-contexts", 64, "most connections holding a compressor at once with --compression-context-takeover; the others compress each message on its own")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: wsgate [flags]\n       wsgate version\n\nServes /ws, /echo, /api/publish, /healthz, /readyz and static files on one listener.\nEvery flag has an environment twin: --max-message-size is WSGATE_MAX_MESSAGE_SIZE.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv(envName(f.Name)); v != "" && envErr == nil {
 			if err := f.Value.Set(v); err != nil {
-				envErr = fmt.Errorf("cli: %s=%q: %w", envName(f.Name), v, err)
+				envErr = fmt.Errorf("wsgate: %s=%q: %w", envName(f.Name), v, err)
 			}
 		}
 	})
 	if envErr != nil {
 		return o, envErr
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usageHead)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
 		return o, err
+	} else if err != nil {
+		return o, flagError(err)
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("cli: unexpected argument %q (see wsgate --help)", fs.Arg(0))
+		return o, &usageError{err: fmt.Errorf("wsgate: unexpected argument %q", fs.Arg(0)), help: "wsgate"}
 	}
-	return o, nil
+	return o, o.check()
+}
+
+// check validates what the flags' types do not: values the server would
+// refuse with a message about its Config rather than the flag.
+func (o options) check() error {
+	if _, err := o.level(); err != nil {
+		return err
+	}
+	if l := o.compLevel; l != -2 && (l < 1 || l > 9) {
+		return fmt.Errorf("wsgate: --compression-level %d: want 1 to 9 or -2", l)
+	}
+	return nil
 }
 
 func (o options) level() (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return 0, fmt.Errorf("cli: --log-level %q: want debug, info, warn or error", o.logLevel)
+		return 0, fmt.Errorf("wsgate: --log-level %q: want debug, info, warn or error", o.logLevel)
 	}
 	return l, nil
 }
@@ -99,4 +115,17 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// engineFlag is --engine: a wsgate.EngineKind whose error, shown after
+// the flag's name, is not prefixed a second time with "wsgate:".
+type engineFlag wsgate.EngineKind
+
+func (e *engineFlag) String() string { return wsgate.EngineKind(*e).String() }
+
+func (e *engineFlag) Set(s string) error {
+	if err := (*wsgate.EngineKind)(e).UnmarshalText([]byte(s)); err != nil {
+		return errors.New("want auto, epoll or goroutine")
+	}
+	return nil
 }

@@ -18,20 +18,27 @@ import (
 	"github.com/wsgate/wsgate/web"
 )
 
-// Run runs the wsgate command: "wsgate version" prints the version;
-// otherwise it serves wsgate as args and the environment say until ctx is done,
-// then shuts down gracefully: new connections are refused, running calls
-// finish, and every connection is closed with 1001. ready, when not nil,
-// receives the listening address once the server accepts connections.
+// Run runs the wsgate command: "wsgate version" (or --version) prints the
+// version, "wsgate help" and --help the help, "wsgate bench" is the load
+// tool; otherwise it serves wsgate as args and the environment say until
+// ctx is done, then shuts down gracefully: new connections are refused,
+// running calls finish, and every connection is closed with 1001. ready,
+// when not nil, receives the listening address once the server accepts
+// connections. A returned error's message is whole, prefixed once
+// ("wsgate: …", "wsgate bench: …"); Report prints it.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- net.Addr) error {
-	if len(args) > 0 && args[0] == "version" {
-		fmt.Fprintln(stdout, version())
-		return nil
+	if len(args) > 0 {
+		switch args[0] {
+		case "version", "-version", "--version":
+			fmt.Fprintln(stdout, version())
+			return nil
+		case "help":
+			return help(ctx, args[1:], getenv, stdout, stderr)
+		case "bench":
+			return runBench(ctx, args[1:], stdout, stderr)
+		}
 	}
-	if len(args) > 0 && args[0] == "bench" {
-		return runBench(ctx, args[1:], stdout, stderr)
-	}
-	o, err := parseFlags(args, getenv, stderr)
+	o, err := parseFlags(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -47,7 +54,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	site := web.Handler()
 	if o.static != "" {
 		if st, err := os.Stat(o.static); err != nil || !st.IsDir() {
-			return fmt.Errorf("cli: --static %q: not a directory", o.static)
+			return fmt.Errorf("wsgate: --static %q: not a directory", o.static)
 		}
 		site = http.FileServerFS(os.DirFS(o.static))
 	}
@@ -84,7 +91,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		return fmt.Errorf("cli: listen: %w", err)
+		return fmt.Errorf("wsgate: %w", err)
 	}
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
@@ -98,7 +105,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ticked <- nil
 	}
 
-	logger.Info("wsgate listening", "addr", ln.Addr().String(), "demo", "http://"+displayAddr(ln.Addr()))
+	logger.Info("wsgate listening", whatIsServed(ln.Addr(), o)...)
 	if ready != nil {
 		ready <- ln.Addr()
 	}
@@ -106,7 +113,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	select {
 	case <-ctx.Done():
 	case err = <-served:
-		err = fmt.Errorf("cli: serve: %w", err)
+		err = fmt.Errorf("wsgate: serve: %w", err)
 	}
 	logger.Info("wsgate shutting down", "grace", o.shutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownGrace)
@@ -116,10 +123,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- httpSrv.Shutdown(sctx) }()
 	if e := srv.Shutdown(sctx); e != nil && err == nil {
-		err = fmt.Errorf("cli: shutdown: %w", e)
+		err = fmt.Errorf("wsgate: shutdown: %w", e)
 	}
 	if e := <-httpDone; e != nil && err == nil {
-		err = fmt.Errorf("cli: http shutdown: %w", e)
+		err = fmt.Errorf("wsgate: http shutdown: %w", e)
 	}
 	if err == nil || errors.Is(err, http.ErrServerClosed) {
 		logger.Info("wsgate stopped")
@@ -128,24 +135,45 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return err
 }
 
-// version is the module version and VCS revision the binary was built from.
+// buildVersion is the version given at build time, which make build sets
+// from git describe:
+//
+//	go build -ldflags "-X github.com/wsgate/wsgate/internal/cli.buildVersion=$(git describe --always --dirty)" ./cmd/wsgate
+//
+// It is set by the linker only and never written at run time.
+var buildVersion string
+
+// version is "wsgate VERSION GO": the version embedded at build time, or
+// else the module version and VCS revision the Go toolchain recorded.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
+	return versionText(buildVersion, bi, ok)
+}
+
+// versionText is version's text for a build-time version (may be empty)
+// and the binary's build information.
+func versionText(built string, bi *debug.BuildInfo, ok bool) string {
 	if !ok {
-		return "wsgate (unknown version)"
+		if built == "" {
+			built = "(unknown version)"
+		}
+		return "wsgate " + built
 	}
-	v := "wsgate " + bi.Main.Version
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			v += " " + s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				v += "+dirty"
+	v := built
+	if v == "" {
+		v = bi.Main.Version
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				v += " " + s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					v += "+dirty"
+				}
 			}
 		}
 	}
-	return v + " " + bi.GoVersion
+	return "wsgate " + v + " " + bi.GoVersion
 }
 
 // demoChannelsReadOnly keeps clients from publishing fake prices on the
@@ -165,4 +193,19 @@ func displayAddr(a net.Addr) string {
 		return "localhost:" + port
 	}
 	return a.String()
+}
+
+// whatIsServed describes for the start-up log what the server answers with:
+// its address, where calls go (the built-in demo backend or --backend),
+// and what / serves (the demo page or --static DIR).
+func whatIsServed(addr net.Addr, o options) []any {
+	calls, files := "built-in demo (market.symbols, market.history, channel ticks)", "demo page"
+	if o.backend != "" {
+		calls = o.backend
+		files = "demo page (made for the demo backend, which --backend replaces: the page says so)"
+	}
+	if o.static != "" {
+		files = o.static
+	}
+	return []any{"addr", addr.String(), "url", "http://" + displayAddr(addr), "backend", calls, "files", files}
 }

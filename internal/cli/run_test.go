@@ -8,6 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -157,6 +160,9 @@ func TestRunServesDemoAndShutsDown(t *testing.T) {
 	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.CloseGoingAway {
 		t.Errorf("after shutdown: %v, want close 1001", err)
 	}
+	if !strings.Contains(logs.String(), `backend="built-in demo`) || !strings.Contains(logs.String(), `files="demo page"`) {
+		t.Errorf("the start-up log does not say the demo is served:\n%s", logs)
+	}
 	if !strings.Contains(logs.String(), "wsgate stopped") {
 		t.Errorf("logs lack the stop line:\n%s", logs)
 	}
@@ -170,6 +176,30 @@ func TestVersion(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "wsgate ") || !strings.Contains(out.String(), "go1.") {
 		t.Errorf("version output %q", out.String())
+	}
+}
+
+func TestVersionText(t *testing.T) {
+	t.Parallel()
+	vcs := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "99a8dd6abc"}, {Key: "vcs.modified", Value: "true"}}}
+	novcs := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}
+	tests := []struct {
+		built string
+		bi    *debug.BuildInfo
+		ok    bool
+		want  string
+	}{
+		{"v0.3.0-12-g99a8dd6-dirty", novcs, true, "wsgate v0.3.0-12-g99a8dd6-dirty go1.26.8"},
+		{"99a8dd6", vcs, true, "wsgate 99a8dd6 go1.26.8"},
+		{"", vcs, true, "wsgate (devel) 99a8dd6abc+dirty go1.26.8"},
+		{"", novcs, true, "wsgate (devel) go1.26.8"},
+		{"", nil, false, "wsgate (unknown version)"},
+	}
+	for _, tt := range tests {
+		if got := versionText(tt.built, tt.bi, tt.ok); got != tt.want {
+			t.Errorf("versionText(%q, …) = %q, want %q", tt.built, got, tt.want)
+		}
 	}
 }
 
@@ -215,5 +245,103 @@ func TestRunWithHTTPBackend(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	if l := logs.String(); !strings.Contains(l, "backend="+upstream.URL+"/api") || strings.Contains(l, "built-in demo") ||
+		!strings.Contains(l, "the page says so") {
+		t.Errorf("the start-up log does not name the backend, or advertises the demo:\n%s", l)
+	}
+}
+
+// TestDemoPageInBrowser loads the demo page in headless Chromium, with the
+// demo backend and with a --backend that has no demo methods, and reads
+// the page as the browser left it (--dump-dom).
+func TestDemoPageInBrowser(t *testing.T) {
+	t.Parallel()
+	chromium := "/usr/bin/chromium"
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		chromium = p
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("WSGATE_REQUIRE_PEERS") == "1" {
+			t.Fatalf("%s is missing (make deps installs it)", chromium)
+		}
+		t.Skipf("%s is missing (make deps installs it)", chromium)
+	}
+	upstream := httptest.NewServer(http.NotFoundHandler()) // a backend without market.*
+	t.Cleanup(upstream.Close)
+	tests := []struct {
+		name  string
+		args  []string
+		want  []string
+		avoid []string
+	}{
+		{"demo backend", nil,
+			[]string{`ACME: 500 points in`, `<polyline id="line" fill="none" stroke="#3366cc" stroke-width="2" points="0.0,`, `<div id="nodemo" hidden="">`},
+			[]string{`<div id="demo" hidden`}},
+		{"other backend", []string{"--backend", upstream.URL},
+			[]string{`<div id="nodemo">`, `market.symbols answered not_found`, `<div id="demo" hidden="">`},
+			[]string{`500 points in`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			ready := make(chan net.Addr, 1)
+			done := make(chan error, 1)
+			go func() {
+				done <- Run(ctx, append([]string{"--listen", "127.0.0.1:0"}, tt.args...), noEnv, io.Discard, io.Discard, ready)
+			}()
+			t.Cleanup(func() { cancel(); <-done })
+			addr := <-ready
+			warmCache(t, addr)
+			// Chromium's virtual time does not wait for WebSocket replies:
+			// on a busy machine the page may be dumped before they came,
+			// so a page that lacks them is loaded again, a few times.
+			var dom bytes.Buffer
+			for attempt := 0; attempt < 5; attempt++ {
+				dom.Reset()
+				var errOut bytes.Buffer
+				cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir="+t.TempDir(),
+					"--virtual-time-budget=10000", "--dump-dom", "http://"+addr.String()+"/")
+				cmd.Stdout, cmd.Stderr = &dom, &errOut
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("chromium: %v\n%s", err, errOut.String())
+				}
+				if strings.Contains(dom.String(), tt.want[0]) {
+					break
+				}
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(dom.String(), want) {
+					t.Errorf("page lacks %s:\n%s", want, dom.String())
+				}
+			}
+			for _, avoid := range tt.avoid {
+				if strings.Contains(dom.String(), avoid) {
+					t.Errorf("page has %s:\n%s", avoid, dom.String())
+				}
+			}
+		})
+	}
+}
+
+// warmCache makes the calls the demo page makes on load, so that the
+// browser's are cache hits: Chromium's virtual time (--virtual-time-budget)
+// does not wait for WebSocket replies, and a slow first market.history
+// (under -race, on a busy machine) would likely miss the page's dump.
+func warmCache(t *testing.T, addr net.Addr) {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr.String()+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	c.WriteMessage(websocket.TextMessage, []byte(`{"id":1,"call":"market.symbols"}`))
+	c.WriteMessage(websocket.TextMessage, []byte(`{"id":2,"call":"market.history","args":{"symbol":"ACME","points":500}}`))
+	for range 2 {
+		if _, _, err := c.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

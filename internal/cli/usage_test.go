@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/wsgate/wsgate/internal/backend"
+)
+
+func noEnv(string) string { return "" }
+
+// TestErrorMessages runs the command line with mistakes and checks what a
+// person sees: the message once, one prefix, and for a mistyped flag or
+// argument one line pointing at the help.
+func TestErrorMessages(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string // all Report prints
+		code int
+	}{
+		{"bad backend URL", []string{"--backend", "foo"},
+			"wsgate: backend: invalid URL \"foo\": want http:// or https:// and a host\n", 1},
+		{"compression level", []string{"--compression-level", "12"},
+			"wsgate: --compression-level 12: want 1 to 9 or -2\n", 1},
+		{"compression level 0", []string{"--compression-level", "0"},
+			"wsgate: --compression-level 0: want 1 to 9 or -2\n", 1},
+		{"unknown flag", []string{"--nope"},
+			"wsgate: unknown flag --nope\nrun wsgate --help for the flags\n", 2},
+		{"bad engine", []string{"--engine", "fast"},
+			"wsgate: invalid value \"fast\" for flag -engine: want auto, epoll or goroutine\nrun wsgate --help for the flags\n", 2},
+		{"stray argument", []string{"serve"},
+			"wsgate: unexpected argument \"serve\"\nrun wsgate --help for the flags\n", 2},
+		{"log level", []string{"--log-level", "loud"},
+			"wsgate: --log-level \"loud\": want debug, info, warn or error\n", 1},
+		{"static", []string{"--static", "/no/such/dir"},
+			"wsgate: --static \"/no/such/dir\": not a directory\n", 1},
+		{"allowed origins", []string{"--allowed-origins", "example.com"},
+			"wsgate: allowed origin \"example.com\": want scheme://host[:port] or *\n", 1},
+		{"help on nothing", []string{"help", "me"},
+			"wsgate: no help on \"me\": want wsgate help, wsgate help bench [SUB] or wsgate help version\nrun wsgate --help for the flags\n", 2},
+		{"bench without subcommand", []string{"bench"},
+			"wsgate bench: missing subcommand: conns, echo, call or fanout\nrun wsgate bench --help for the flags\n", 2},
+		{"bench unknown flag", []string{"bench", "echo", "--nope"},
+			"wsgate bench: unknown flag --nope\nrun wsgate bench echo --help for the flags\n", 2},
+		{"bench bad value", []string{"bench", "call", "--conns", "0"},
+			"wsgate bench: --conns 0: want 1 to 100000\n", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := tt.args
+			if args[0] != "bench" && args[0] != "help" {
+				// Should a mistake go unnoticed, serve on a free port.
+				args = append(args, "--listen", "127.0.0.1:0")
+			}
+			var out, logs bytes.Buffer
+			err := Run(context.Background(), args, noEnv, &out, &logs, nil)
+			if err == nil {
+				t.Fatalf("no error; output %q", out.String())
+			}
+			var shown bytes.Buffer
+			if code := Report(&shown, err); shown.String() != tt.want || code != tt.code {
+				t.Errorf("Report printed\n%q (exit %d), want\n%q (exit %d)", shown.String(), code, tt.want, tt.code)
+			}
+			if out.Len() > 0 || strings.Contains(logs.String(), "Usage") {
+				t.Errorf("printed besides the error: stdout %q, stderr %q", out.String(), logs.String())
+			}
+		})
+	}
+}
+
+func TestErrorsStillUnwrap(t *testing.T) {
+	t.Parallel()
+	err := Run(context.Background(), []string{"--backend", "ftp://x"}, noEnv, &bytes.Buffer{}, &bytes.Buffer{}, nil)
+	if !errors.Is(err, backend.ErrInvalidURL) {
+		t.Errorf("err = %v, want one wrapping backend.ErrInvalidURL", err)
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	t.Parallel()
+	run := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if err := Run(context.Background(), args, noEnv, &out, &errOut, nil); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if errOut.Len() > 0 {
+			t.Errorf("%q wrote to stderr: %q", args, errOut.String())
+		}
+		return out.String()
+	}
+	h := run("--help")
+	for _, want := range []string{"/ws", "/echo", "/api/publish", "/api/cache/invalidate", "/metrics", "/healthz", "/readyz",
+		"any other path answers 404", "wsgate bench SUB", "wsgate version", "-listen", "-backend", "WSGATE_MAX_MESSAGE_SIZE"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("wsgate --help lacks %q:\n%s", want, h)
+		}
+	}
+	if !strings.HasPrefix(h, "Usage: wsgate [flags]") || strings.Index(h, "/metrics") > strings.Index(h, "Flags:") {
+		t.Errorf("wsgate --help does not start with the endpoints and subcommands:\n%s", h)
+	}
+	if got := run("help"); got != h {
+		t.Errorf("wsgate help differs from wsgate --help:\n%s", got)
+	}
+	if got := run("-h"); got != h {
+		t.Errorf("wsgate -h differs from wsgate --help")
+	}
+	b := run("help", "bench")
+	if b != run("bench", "--help") || !strings.Contains(b, "Flags of echo only:") || !strings.Contains(b, "wsgate bench SUB --help") {
+		t.Errorf("wsgate help bench:\n%s", b)
+	}
+	if e := run("help", "bench", "echo"); !strings.Contains(e, "Usage: wsgate bench echo") || !strings.Contains(e, "-write-each") {
+		t.Errorf("wsgate help bench echo:\n%s", e)
+	}
+	if v := run("version"); v != run("--version") || !strings.HasPrefix(v, "wsgate ") {
+		t.Errorf("wsgate --version = %q, wsgate version = %q", run("--version"), v)
+	}
+	if !strings.Contains(run("help", "version"), "Usage: wsgate version") {
+		t.Error("wsgate help version")
+	}
+}
