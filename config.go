@@ -110,6 +110,11 @@ type Config struct {
 	// the proxy's address, so leave it off there); past it a handshake is
 	// answered 503. Zero or negative means no cap.
 	MaxConnsPerIP int
+	// HandshakeTimeout bounds the sending of a WebSocket handshake's
+	// answer: a client that does not take it in time is dropped. Zero
+	// means 10s. The time to send the request is the http.Server's
+	// ReadHeaderTimeout, which should be set too.
+	HandshakeTimeout time.Duration
 	// MaxMessagesPerSecond limits the messages one /ws connection may
 	// send: a token bucket refilled at this rate that holds up to one
 	// second's worth. A message over the rate is answered rate_limited
@@ -244,6 +249,7 @@ func defaultMaxConns(limit uint64) int {
 
 // Defaults of Config's per-connection limits.
 const (
+	DefaultHandshakeTimeout        = 10 * time.Second
 	DefaultMaxMessagesPerSecond    = 10_000
 	DefaultMaxSubscriptionsPerConn = 1000
 )
@@ -266,6 +272,9 @@ func (c Config) withDefaults() Config {
 	}
 	c.MaxConns = max(c.MaxConns, 0)
 	c.MaxConnsPerIP = max(c.MaxConnsPerIP, 0)
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
 	if c.MaxMessagesPerSecond == 0 {
 		c.MaxMessagesPerSecond = DefaultMaxMessagesPerSecond
 	}

@@ -3,6 +3,7 @@ package wsgate
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/ws"
@@ -69,6 +70,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 		refuseHandshake(w, http.StatusServiceUnavailable, refusal)
 		return
 	}
+	// The answer must reach the client in time; the engine sets its own
+	// deadlines once it runs the connection.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	nc, br, pmd, err := s.upgrade(w, r, up)
 	if err != nil {
 		release()

@@ -30,6 +30,15 @@ type options struct {
 	compThreshold  int
 	compContexts   bool
 	compMaxCtx     int
+
+	maxConns         int
+	maxConnsPerIP    int
+	maxMsgRate       int
+	maxSubs          int
+	headerTimeout    time.Duration
+	requestTimeout   time.Duration
+	keepAliveTimeout time.Duration
+	handshakeTimeout time.Duration
 }
 
 // envName is the environment twin of a flag: --max-message-size is
@@ -61,6 +70,14 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.IntVar(&o.compThreshold, "compression-threshold", 256, "smallest message in bytes that is sent compressed")
 	fs.BoolVar(&o.compContexts, "compression-context-takeover", false, "let connections keep their compressor between messages when the client allows it: streams of similar messages shrink more, at about 0.8 MB of memory per connection at level 1")
 	fs.IntVar(&o.compMaxCtx, "compression-max-contexts", 64, "most connections holding a compressor at once with --compression-context-takeover; the others compress each message on its own")
+	fs.IntVar(&o.maxConns, "max-conns", 0, "most WebSocket connections held at once; past it a handshake is answered 503 (0: the open-file limit less an eighth of it, at most 512 less; negative: no cap)")
+	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 0, "most WebSocket connections from one client IP; past it a handshake is answered 503 (0: no cap; behind a proxy or CDN every client has its address)")
+	fs.IntVar(&o.maxMsgRate, "max-messages-per-second", wsgate.DefaultMaxMessagesPerSecond, "messages one /ws connection may send per second (a token bucket holding one second's worth); more are answered rate_limited (negative: no limit)")
+	fs.IntVar(&o.maxSubs, "max-subscriptions-per-conn", wsgate.DefaultMaxSubscriptionsPerConn, "channels one connection may be subscribed to; a sub past it is answered too_large (negative: no cap)")
+	fs.DurationVar(&o.headerTimeout, "header-timeout", 10*time.Second, "time a client has to send a request's headers, the WebSocket handshake's included")
+	fs.DurationVar(&o.requestTimeout, "request-timeout", 30*time.Second, "time a client has to send a whole HTTP request, body included")
+	fs.DurationVar(&o.keepAliveTimeout, "keep-alive-timeout", 60*time.Second, "how long an idle keep-alive HTTP connection is kept open")
+	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", wsgate.DefaultHandshakeTimeout, "time a WebSocket handshake's answer may take to reach the client")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {

@@ -11,10 +11,10 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
-	"time"
 
 	"github.com/wsgate/wsgate"
 	"github.com/wsgate/wsgate/internal/demo"
+	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/web"
 )
 
@@ -56,7 +56,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if st, err := os.Stat(o.static); err != nil || !st.IsDir() {
 			return fmt.Errorf("wsgate: --static %q: not a directory", o.static)
 		}
-		site = http.FileServerFS(os.DirFS(o.static))
+		files, err := static.New(o.static)
+		if err != nil {
+			return fmt.Errorf("wsgate: --static %q: %w", o.static, err)
+		}
+		defer files.Close()
+		site = files
 	}
 	withDemo := o.backend == "" // the built-in demo answers calls when no backend is given
 	var canPublish func(context.Context, string) error
@@ -73,14 +78,19 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			ContextTakeover: o.compContexts,
 			MaxContexts:     o.compMaxCtx,
 		},
-		Backend:        o.backend,
-		CacheSize:      o.cacheSize,
-		AllowedOrigins: splitList(o.allowedOrigins),
-		APIKey:         o.apiKey,
-		DisableEcho:    !o.echo,
-		CanPublish:     canPublish,
-		Logger:         logger,
-		Files:          site,
+		MaxConns:                o.maxConns,
+		MaxConnsPerIP:           o.maxConnsPerIP,
+		MaxMessagesPerSecond:    o.maxMsgRate,
+		MaxSubscriptionsPerConn: o.maxSubs,
+		HandshakeTimeout:        o.handshakeTimeout,
+		Backend:                 o.backend,
+		CacheSize:               o.cacheSize,
+		AllowedOrigins:          splitList(o.allowedOrigins),
+		APIKey:                  o.apiKey,
+		DisableEcho:             !o.echo,
+		CanPublish:              canPublish,
+		Logger:                  logger,
+		Files:                   site,
 	})
 	if err != nil {
 		return err
@@ -93,7 +103,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("wsgate: %w", err)
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	httpSrv := newHTTPServer(srv.Handler(), o, logger)
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// newHTTPServer returns the http.Server of the wsgate command: the
+// timeouts of the flags, and connState guarding the open-file limit
+// against connections that hold a descriptor while doing nothing.
+func newHTTPServer(h http.Handler, o options, logger *slog.Logger) *http.Server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: o.headerTimeout,
+		ReadTimeout:       o.requestTimeout,
+		IdleTimeout:       o.keepAliveTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	g := newConnGuard(srv, openFileLimit(), logger)
+	srv.ConnState = g.connState
+	return srv
+}
+
+// connGuard counts the plain HTTP connections of an http.Server (hijacked
+// WebSocket connections leave its count: the WebSocket server caps those
+// itself) and keeps them from using up the process's open files:
+//   - past high, keep-alives are turned off, which closes every idle
+//     keep-alive connection at once, until the count is back under low;
+//   - past max, a new connection is answered 503 and closed.
+//
+// Its thresholds are fractions of the open-file limit, so that requests
+// such as /healthz still get a descriptor under a flood of idle clients.
+// Safe for concurrent use: net/http calls connState from each
+// connection's goroutine.
+type connGuard struct {
+	srv            *http.Server
+	log            *slog.Logger
+	high, low, max int64 // 0: no limit known, no guard
+	open           atomic.Int64
+	pressed        atomic.Bool // keep-alives are off
+}
+
+func newConnGuard(srv *http.Server, limit uint64, logger *slog.Logger) *connGuard {
+	g := &connGuard{srv: srv, log: logger}
+	if limit > 256 && limit < 1<<30 {
+		g.high = int64(limit / 4)
+		g.low = g.high / 2
+		g.max = int64(limit / 2)
+	}
+	return g
+}
+
+// refusal is what a connection past max gets before it is closed.
+const (
+	refusalBody = "too many open connections\n"
+	refusal     = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 26\r\n\r\n" + refusalBody
+)
+
+func (g *connGuard) connState(c net.Conn, st http.ConnState) {
+	if g.max == 0 {
+		return
+	}
+	switch st {
+	case http.StateNew:
+		n := g.open.Add(1)
+		if n > g.max {
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			c.Write([]byte(refusal))
+			c.Close() // StateClosed follows and counts it out
+			return
+		}
+		if n > g.high && g.pressed.CompareAndSwap(false, true) {
+			g.log.Warn("many idle HTTP connections: keep-alives off until they drop", "open", n, "threshold", g.high)
+			g.srv.SetKeepAlivesEnabled(false)
+		}
+	case http.StateHijacked, http.StateClosed:
+		if n := g.open.Add(-1); n < g.low && g.pressed.CompareAndSwap(true, false) {
+			g.srv.SetKeepAlivesEnabled(true)
+		}
+	}
+}
+
+// openFileLimit is the process's soft RLIMIT_NOFILE, or 0 when unknown.
+func openFileLimit() uint64 {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 0
+	}
+	return rl.Cur
+}
