@@ -12,7 +12,9 @@ import (
 // newHTTPServer returns the http.Server of the wsgate command: the
 // timeouts of the flags, and connState guarding the open-file limit
 // against connections that hold a descriptor while doing nothing.
-func newHTTPServer(h http.Handler, o options, logger *slog.Logger) *http.Server {
+// wsConns reports the WebSocket connections held, which use descriptors
+// too.
+func newHTTPServer(h http.Handler, o options, logger *slog.Logger, wsConns func() int) *http.Server {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: o.headerTimeout,
@@ -20,7 +22,7 @@ func newHTTPServer(h http.Handler, o options, logger *slog.Logger) *http.Server 
 		IdleTimeout:       o.keepAliveTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	g := newConnGuard(srv, openFileLimit(), logger)
+	g := newConnGuard(srv, openFileLimit(), logger, wsConns)
 	srv.ConnState = g.connState
 	return srv
 }
@@ -28,28 +30,31 @@ func newHTTPServer(h http.Handler, o options, logger *slog.Logger) *http.Server 
 // connGuard counts the plain HTTP connections of an http.Server (hijacked
 // WebSocket connections leave its count: the WebSocket server caps those
 // itself) and keeps them from using up the process's open files:
-//   - past high, keep-alives are turned off, which closes every idle
-//     keep-alive connection at once, until the count is back under low;
-//   - past max, a new connection is answered 503 and closed.
+//   - past high (a quarter of the open-file limit), keep-alives are
+//     turned off, which closes every idle keep-alive connection at once,
+//     until the count is back under low (an eighth);
+//   - when HTTP and WebSocket connections together pass max (the limit
+//     less 64), a new connection is answered 503 and closed.
 //
-// Its thresholds are fractions of the open-file limit, so that requests
-// such as /healthz still get a descriptor under a flood of idle clients.
+// So requests such as /healthz still get a descriptor under a flood of
+// idle clients, and when the WebSocket cap is reached.
 // Safe for concurrent use: net/http calls connState from each
 // connection's goroutine.
 type connGuard struct {
 	srv            *http.Server
 	log            *slog.Logger
+	wsConns        func() int
 	high, low, max int64 // 0: no limit known, no guard
 	open           atomic.Int64
 	pressed        atomic.Bool // keep-alives are off
 }
 
-func newConnGuard(srv *http.Server, limit uint64, logger *slog.Logger) *connGuard {
-	g := &connGuard{srv: srv, log: logger}
+func newConnGuard(srv *http.Server, limit uint64, logger *slog.Logger, wsConns func() int) *connGuard {
+	g := &connGuard{srv: srv, log: logger, wsConns: wsConns}
 	if limit > 256 && limit < 1<<30 {
 		g.high = int64(limit / 4)
 		g.low = g.high / 2
-		g.max = int64(limit / 2)
+		g.max = int64(limit - 64)
 	}
 	return g
 }
@@ -68,7 +73,7 @@ func (g *connGuard) connState(c net.Conn, st http.ConnState) {
 	switch st {
 	case http.StateNew:
 		n := g.open.Add(1)
-		if n > g.max {
+		if n+int64(g.wsConns()) > g.max {
 			c.SetWriteDeadline(time.Now().Add(time.Second))
 			c.Write([]byte(refusal))
 			c.Close() // StateClosed follows and counts it out

@@ -78,13 +78,15 @@ func TestHTTPTimeouts(t *testing.T) {
 }
 
 // TestConnGuard: past a quarter of the open-file limit keep-alives go off
-// until the count drops under an eighth; past half, a new connection is
+// until the count drops under an eighth; when HTTP and WebSocket
+// connections together pass the limit less 64, a new connection is
 // answered 503 and closed.
 func TestConnGuard(t *testing.T) {
 	t.Parallel()
 	srv := &http.Server{}
-	g := newConnGuard(srv, 400, discardLogger())
-	if g.high != 100 || g.low != 50 || g.max != 200 {
+	const ws = 136 // WebSocket connections held
+	g := newConnGuard(srv, 400, discardLogger(), func() int { return ws })
+	if g.high != 100 || g.low != 50 || g.max != 336 {
 		t.Fatalf("thresholds %d/%d/%d for a limit of 400", g.high, g.low, g.max)
 	}
 	conns := make([]net.Conn, 0, 200)

@@ -103,7 +103,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("wsgate: %w", err)
 	}
-	httpSrv := newHTTPServer(srv.Handler(), o, logger)
+	httpSrv := newHTTPServer(srv.Handler(), o, logger, srv.Conns)
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 
