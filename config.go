@@ -132,7 +132,9 @@ type Config struct {
 	// server pings it. Zero means 25s.
 	PingInterval time.Duration
 	// IdleTimeout closes (1001) a connection silent for this long, even
-	// to pings. Zero means 60s.
+	// to pings. Zero means 60s. When it is lower than twice PingInterval
+	// the engine raises it to twice PingInterval, so a live client always
+	// has a ping to answer in time.
 	IdleTimeout time.Duration
 	// CloseTimeout bounds the closing handshake. Zero means 5s.
 	CloseTimeout time.Duration
@@ -173,7 +175,11 @@ type Config struct {
 	// CanPublish decides whether a client may pub on a channel; a non-nil
 	// error is sent as the reply (an *Error keeps its code, anything else
 	// becomes forbidden). Nil lets clients publish on every channel.
-	// Server.Publish is not subject to it.
+	// Server.Publish is not subject to it. CanPublish runs on the
+	// connection's broker path, a goroutine of its own, never on an event
+	// loop; it may block (a database lookup, say) for up to CallTimeout,
+	// and it is called in order with the connection's other sub, unsub and
+	// pub requests.
 	CanPublish func(ctx context.Context, channel string) error
 	// Logger receives the server's logs. Nil means slog.Default(). Lines
 	// a client or backend can cause in numbers (an unusable backend
@@ -254,15 +260,14 @@ const (
 	DefaultMaxSubscriptionsPerConn = 1000
 )
 
+// withDefaults fills in the defaults this package owns. The layers that
+// own the others apply them: MaxMessageSize and MaxQueuedBytes
+// (engine.DefaultMaxMessageSize, engine.DefaultMaxQueuedBytes), the
+// timeouts of connections (engine.Options), and CacheSize
+// (cache.DefaultMaxBytes).
 func (c Config) withDefaults() Config {
-	if c.MaxMessageSize == 0 {
-		c.MaxMessageSize = 1 << 20
-	}
 	if c.MaxPublishSize <= 0 {
 		c.MaxPublishSize = 64 << 10
-	}
-	if c.MaxQueuedBytes <= 0 {
-		c.MaxQueuedBytes = 1 << 20
 	}
 	if c.MaxCallsPerConn <= 0 {
 		c.MaxCallsPerConn = 64

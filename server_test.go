@@ -227,6 +227,11 @@ func TestHealthAndFiles(t *testing.T) {
 	}
 }
 
+// TestSlowConsumerIsClosed1008 checks that the server gives up on a /ws
+// client that stops reading. The client reads only after the connection
+// is gone, past CloseTimeout, so it may find no Close frame: that the
+// 1008 reaches a client draining after the decision is checked on the
+// wire by internal/engine's TestSlowConsumerGets1008.
 func TestSlowConsumerIsClosed1008(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {

@@ -3,13 +3,12 @@ package wsgate_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/wsgate/wsgate"
+	"github.com/wsgate/wsgate/internal/measuretest"
 	"github.com/wsgate/wsgate/ws"
 )
 
@@ -23,13 +22,8 @@ import (
 //
 //	WSGATE_MEASURE=1 go test -run TestMeasureContextTakeover -v .
 func TestMeasureContextTakeover(t *testing.T) {
-	if os.Getenv("WSGATE_MEASURE") != "1" {
-		t.Skip("set WSGATE_MEASURE=1 to measure")
-	}
-	n := 64
-	if v, err := strconv.Atoi(os.Getenv("WSGATE_MEASURE_N")); err == nil && v > 0 {
-		n = v
-	}
+	measuretest.Require(t)
+	n := measuretest.N(64)
 	for _, eng := range engines {
 		for _, level := range []int{1, 6, 9} {
 			var stateless float64
@@ -83,23 +77,13 @@ func measureTakeover(t *testing.T, cfg wsgate.Config, n int) (perConn float64, a
 		waitUntil(t, func() bool { return srv.Conns() == 0 })
 	}
 	closeAll(open()) // warm up: pools, loops, buffers
-	base0 := liveHeap()
+	base0 := measuretest.LiveHeap()
 	peers := open()
-	held := liveHeap()
+	held := measuretest.LiveHeap()
 	closeAll(peers)
 	if got := metric(t, srv, "wsgate_compression_contexts"); got != 0 {
 		t.Errorf("%v contexts held after every connection closed", got)
 	}
 	runtime.KeepAlive(peers)
-	return float64(int64(held)-int64(base0)) / float64(n), int64(liveHeap()) - int64(base0)
-}
-
-// liveHeap returns the heap in use after two collections (the second one
-// empties sync.Pools, whose victims survive the first).
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
+	return float64(int64(held)-int64(base0)) / float64(n), int64(measuretest.LiveHeap()) - int64(base0)
 }

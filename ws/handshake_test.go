@@ -39,13 +39,15 @@ func TestHeaderTokens(t *testing.T) {
 			t.Errorf("%q: got %q, want %q", tt.lines, got, tt.tokens)
 		}
 	}
-	h := http.Header{"Connection": {"keep-alive, UPGRADE"}, "Upgrade": {"h2c", "WebSocket"}}
+	h := http.Header{"Connection": {"keep-alive, UPGRADE"}, "Upgrade": {"h2c", "WebSocket"}, "X-Folds": {"websoc\u212Aet, up\u017Fgrade"}}
 	for _, c := range []struct {
 		name, token string
 		want        bool
 	}{
 		{"Connection", "upgrade", true}, {"connection", "Keep-Alive", true}, {"Connection", "close", false},
 		{"Upgrade", "websocket", true}, {"Upgrade", "h2", false}, {"Origin", "x", false},
+		// ASCII case only: a Kelvin sign is not a K, a long s not an s.
+		{"X-Folds", "websocket", false}, {"X-Folds", "upsgrade", false},
 	} {
 		if got := HasToken(h, c.name, c.token); got != c.want {
 			t.Errorf("HasToken(%s, %s) = %v", c.name, c.token, got)
@@ -442,29 +444,108 @@ func TestDialErrors(t *testing.T) {
 	}
 }
 
+// FuzzCheckRequest compares CheckRequest with rfcCheck, a reading of RFC
+// 6455 §4.2.1 written here without the package's helpers: on every
+// request net/http parses they agree on the verdict, the status of a
+// rejection and the key of an acceptance.
 func FuzzCheckRequest(f *testing.F) {
 	f.Add([]byte(validRequest("")))
 	f.Add([]byte(validRequest("Upgrade: h2c\r\n", "Upgrade")))
 	f.Add([]byte(validRequest("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n", "Sec-WebSocket-Key")))
+	f.Add([]byte(validRequest("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAB==\r\n", "Sec-WebSocket-Key")))
+	f.Add([]byte(validRequest("Upgrade: h2c, WebSocket\r\nConnection: keep-alive,\tupgrade\r\n", "Upgrade", "Connection")))
+	f.Add([]byte(validRequest("Sec-WebSocket-Version: 13\r\n")))
 	f.Add([]byte("GET / HTTP/1.0\r\n\r\n"))
+	f.Add([]byte("POST / HTTP/1.1\r\nHost: x\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(string(raw))))
 		if err != nil {
 			return
 		}
+		wantStatus, wantKey := rfcCheck(r)
 		key, err := CheckRequest(r)
+		status := 0
 		if err != nil {
 			var he *HandshakeError
-			if !errors.As(err, &he) || he.Status < 400 || he.Status > 599 {
-				t.Fatalf("bad error %v", err)
+			if !errors.As(err, &he) {
+				t.Fatalf("error %v is not a *HandshakeError", err)
 			}
-			return
+			status = he.Status
 		}
-		if !validKey(key) || r.Method != http.MethodGet || !HasToken(r.Header, "Upgrade", "websocket") {
-			t.Fatalf("accepted key %q for %q", key, raw)
+		if status != wantStatus || key != wantKey {
+			t.Fatalf("%q: CheckRequest: status %d, key %q; RFC 6455: status %d, key %q", raw, status, key, wantStatus, wantKey)
 		}
-		if len(AcceptKey(key)) != 28 {
+		if err == nil && len(AcceptKey(key)) != 28 {
 			t.Fatal("bad accept key")
 		}
 	})
+}
+
+// rfcCheck is RFC 6455 §4.2.1 read on its own, with the statuses
+// CheckRequest documents: it returns 0 and the key for a valid opening
+// handshake, else the status to reject it with. Token lists are split at
+// commas and compared ignoring ASCII case only, as §4.2.1 asks.
+func rfcCheck(r *http.Request) (status int, key string) {
+	lower := func(s string) string {
+		b := []byte(s)
+		for i, c := range b {
+			if 'A' <= c && c <= 'Z' {
+				b[i] = c + 'a' - 'A'
+			}
+		}
+		return string(b)
+	}
+	trimOWS := func(s string) string {
+		for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+			s = s[1:]
+		}
+		for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+			s = s[:len(s)-1]
+		}
+		return s
+	}
+	lists := func(name, token string) bool {
+		for _, line := range r.Header[name] {
+			for len(line) > 0 {
+				elem, rest, _ := strings.Cut(line, ",")
+				if lower(trimOWS(elem)) == token {
+					return true
+				}
+				line = rest
+			}
+		}
+		return false
+	}
+	// The key is 16 bytes in canonical base64: 21 characters of the
+	// alphabet, one that leaves the last 4 bits zero, then "==".
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	validKey := func(k string) bool {
+		if len(k) != 24 || k[22:] != "==" {
+			return false
+		}
+		for i := range 22 {
+			v := strings.IndexByte(alphabet, k[i])
+			if v < 0 || i == 21 && v&0x0F != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case r.Method != "GET":
+		return http.StatusMethodNotAllowed, ""
+	case r.ProtoMajor < 1 || r.ProtoMajor == 1 && r.ProtoMinor < 1:
+		return http.StatusHTTPVersionNotSupported, ""
+	case len(r.Header["Upgrade"]) == 0:
+		return http.StatusUpgradeRequired, ""
+	case !lists("Upgrade", "websocket"), !lists("Connection", "upgrade"):
+		return http.StatusBadRequest, ""
+	}
+	if v := r.Header["Sec-Websocket-Version"]; len(v) != 1 || trimOWS(v[0]) != "13" {
+		return http.StatusUpgradeRequired, ""
+	}
+	if k := r.Header["Sec-Websocket-Key"]; len(k) == 1 && validKey(k[0]) {
+		return 0, k[0]
+	}
+	return http.StatusBadRequest, ""
 }

@@ -27,12 +27,34 @@ func HeaderTokens(h http.Header, name string) []string {
 func HasToken(h http.Header, name, token string) bool {
 	for _, line := range h.Values(name) {
 		for t := range strings.SplitSeq(line, ",") {
-			if strings.EqualFold(strings.Trim(t, " \t"), token) {
+			if asciiEqualFold(strings.Trim(t, " \t"), token) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// asciiEqualFold reports whether a and b are equal ignoring ASCII case.
+// Unlike strings.EqualFold it folds no other letter: "websoc\u212Aet",
+// with a Kelvin sign, is not "websocket".
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // extensionNames returns the extension names of Sec-WebSocket-Extensions

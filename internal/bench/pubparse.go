@@ -58,7 +58,10 @@ func scanPublication(b []byte) (seq uint64, t int64, ok bool) {
 		return 0, 0, false
 	}
 	b = bytes.TrimLeft(b, " \t\r\n")
-	digits, _ = leadingNumber(b)
+	digits, b = leadingNumber(b)
+	if len(b) == 0 || !bytes.ContainsAny(b[:1], ",} \t\r\n") {
+		return 0, 0, false // not an integer (1.5, 2e3): encoding/json decides
+	}
 	t, err = strconv.ParseInt(string(digits), 10, 64)
 	if err != nil {
 		return 0, 0, false

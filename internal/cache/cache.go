@@ -32,6 +32,11 @@ var ErrLoadPanicked = errors.New("cache: load panicked")
 // which keys use as a separator.
 var ErrInvalidMethod = errors.New("cache: method name contains NUL")
 
+// DefaultMaxBytes is Config.MaxBytes's default, 64 MiB; it is also the
+// default of wsgate.Config.CacheSize and of the wsgate command's
+// --cache-size, which refer to it.
+const DefaultMaxBytes = 64 << 20
+
 // Config configures a Cache. The zero value is ready to use.
 type Config struct {
 	// MaxBytes bounds what the cache holds, in bytes: each entry weighs its
@@ -58,7 +63,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.MaxBytes <= 0 {
-		c.MaxBytes = 64 << 20
+		c.MaxBytes = DefaultMaxBytes
 	}
 	if c.LoadTimeout <= 0 {
 		c.LoadTimeout = 10 * time.Second

@@ -192,9 +192,7 @@ func TestWaiterLeaves(t *testing.T) {
 		v, src := mustGet(t, c, r, load)
 		third <- v + " " + src.String()
 	}()
-	for c.Stats().Coalesced != 2 {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the third caller joins the load", func() bool { return c.Stats().Coalesced == 2 })
 	close(release)
 	if got := <-third; got != `"v" coalesced` {
 		t.Fatalf("third caller: %s", got)
@@ -293,9 +291,7 @@ func TestStaleRefreshFails(t *testing.T) {
 		if v, src := mustGet(t, c, r, load); v != `"old"` || src != Stale {
 			t.Fatalf("%s %v", v, src)
 		}
-		for c.Stats().LoadErrors != uint64(i+1) {
-			time.Sleep(time.Millisecond)
-		}
+		waitUntil(t, fmt.Sprintf("failed refresh %d", i+1), func() bool { return c.Stats().LoadErrors == uint64(i+1) })
 	}
 	if s := c.Stats(); s.Refreshes != 3 {
 		t.Fatalf("%d refreshes, want 3", s.Refreshes)
@@ -354,9 +350,7 @@ func TestErrorShared(t *testing.T) {
 			}
 		})
 	}
-	for s := c.Stats(); s.Misses+s.Coalesced < 50; s = c.Stats() {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "50 callers waiting on one load", func() bool { s := c.Stats(); return s.Misses+s.Coalesced >= 50 })
 	close(b.release)
 	wg.Wait()
 	if n := b.requests.Load(); n != 1 {
@@ -426,6 +420,17 @@ func TestSourceString(t *testing.T) {
 	for s, want := range map[Source]string{Hit: "hit", Stale: "stale", Miss: "miss", Coalesced: "coalesced", 9: "Source(9)"} {
 		if got := fmt.Sprint(s); got != want {
 			t.Errorf("%d: %q, want %q", s, got, want)
+		}
+	}
+}
+
+// waitUntil polls cond every millisecond and fails the test, naming what
+// it waited for, when cond is still false after 10 seconds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for %s", what)
 		}
 	}
 }

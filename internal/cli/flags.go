@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate"
+	"github.com/wsgate/wsgate/internal/cache"
+	"github.com/wsgate/wsgate/internal/engine"
 )
 
 // options are the command line's settings, after flags and environment.
@@ -57,13 +59,13 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.SetOutput(io.Discard) // mistakes are returned; the help is printed below
 	fs.StringVar(&o.listen, "listen", ":8080", "listen address")
 	fs.BoolVar(&o.echo, "echo", true, "serve /echo, a WebSocket that echoes every message (for conformance suites and benchmarks)")
-	fs.Int64Var(&o.maxMessageSize, "max-message-size", 1<<20, "largest incoming message in bytes; larger ones close the connection with 1009")
+	fs.Int64Var(&o.maxMessageSize, "max-message-size", engine.DefaultMaxMessageSize, "largest incoming message in bytes; larger ones close the connection with 1009")
 	fs.StringVar(&o.allowedOrigins, "allowed-origins", "", "comma-separated Origin allowlist for the WebSocket handshake (empty: any origin)")
 	fs.StringVar(&o.apiKey, "api-key", "", "key required on /api/* as 'Authorization: Bearer KEY' (empty: /api/* is off)")
 	fs.StringVar(&o.static, "static", "", "serve the files of this directory at / instead of the demo page")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.backend, "backend", "", "HTTP backend for calls: a call of method M is POST URL/M with the args as body (default: the built-in demo backend)")
-	fs.Int64Var(&o.cacheSize, "cache-size", 64<<20, "response cache bound in bytes; results are kept as the backend's Cache-Control says (negative: no cache)")
+	fs.Int64Var(&o.cacheSize, "cache-size", cache.DefaultMaxBytes, "response cache bound in bytes; results are kept as the backend's Cache-Control says (negative: no cache)")
 	fs.Var((*engineFlag)(&o.engine), "engine", "connection engine: auto (epoll on Linux, goroutines elsewhere; TLS always uses goroutines), epoll or goroutine")
 	fs.BoolVar(&o.compression, "compression", true, "accept permessage-deflate (RFC 7692) from clients that offer it")
 	fs.IntVar(&o.compLevel, "compression-level", 1, "DEFLATE level: 1 (fastest) to 9 (smallest), or -2 for Huffman-only")

@@ -14,10 +14,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/wsgate/wsgate/internal/measuretest"
 	"github.com/wsgate/wsgate/ws"
 	"github.com/wsgate/wsgate/ws/wsflate"
 )
@@ -167,7 +167,7 @@ func childMain(url string) int {
 			k, _ := strconv.Atoi(f[2])
 			size, _ := strconv.Atoi(f[3])
 			var echoed atomic.Int64
-			before := cpuNanos()
+			before := measuretest.CPUNanos()
 			parallel(c, c, func(i int) {
 				cc := conns[i]
 				msg := []byte(strings.Repeat("e", size))
@@ -184,7 +184,7 @@ func childMain(url string) int {
 					echoed.Add(1)
 				}
 			})
-			fmt.Println("echoed", echoed.Load(), cpuNanos()-before)
+			fmt.Println("echoed", echoed.Load(), measuretest.CPUNanos()-before)
 		case "once", "sub", "recv":
 			var done, bytes atomic.Int64
 			parallel(n, 64, func(i int) {
@@ -326,13 +326,4 @@ func parallel(n, workers int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
-}
-
-// cpuNanos is the CPU time (user and system) this process has used.
-func cpuNanos() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -9,14 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsgate/wsgate"
+	"github.com/wsgate/wsgate/internal/measuretest"
 	"github.com/wsgate/wsgate/internal/promtext"
 )
 
@@ -33,13 +32,8 @@ import (
 //
 //	WSGATE_MEASURE=1 go test -run 'TestMeasureDeflate/epoll/deflate' -v ./internal/engine
 func TestMeasureDeflate(t *testing.T) {
-	if os.Getenv("WSGATE_MEASURE") != "1" {
-		t.Skip("set WSGATE_MEASURE=1 to measure")
-	}
-	n := 10000
-	if v, err := strconv.Atoi(os.Getenv("WSGATE_MEASURE_N")); err == nil && v > 0 {
-		n = v
-	}
+	measuretest.Require(t)
+	n := measuretest.N(10000)
 	for _, server := range []string{"epoll", "goroutine"} {
 		for _, mode := range []string{"plain", "deflate"} {
 			t.Run(server+"/"+mode, func(t *testing.T) {
@@ -59,17 +53,14 @@ func childFor(t *testing.T, mode, url string, n int) *child {
 }
 
 func measureDeflateMemory(t *testing.T, server, mode string, n int) {
-	url, conns, stop := measuredServer(t, server)
+	url, conns, stop := measuretest.Server(t, server)
 	defer stop()
-	size := "1024"
-	if v := os.Getenv("WSGATE_MEASURE_SIZE"); v != "" {
-		size = v
-	}
+	size := strconv.Itoa(measuretest.Size(1024))
 	warm := childFor(t, mode, url, 10)
 	warm.do("once " + size)
 	warm.stop()
 	waitFor(t, func() bool { return conns() == 0 })
-	base := rssAfterGC()
+	base := measuretest.RSSAfterGC()
 
 	c := childFor(t, mode, url, n)
 	deadline := time.Now().Add(30 * time.Second)
@@ -80,9 +71,9 @@ func measureDeflateMemory(t *testing.T, server, mode string, n int) {
 		t.Fatalf("child: %q, want every connection to have exchanged a message", got)
 	}
 	time.Sleep(200 * time.Millisecond)
-	rss := rssAfterGC()
+	rss := measuretest.RSSAfterGC()
 	t.Logf("%s/%s: %d idle connections after one %s-byte message each: RSS %+d KiB, %.0f bytes per connection (heap in use %d KiB, stacks %d KiB)",
-		server, mode, n, size, (rss-base)>>10, float64(rss-base)/float64(n), heapInUse()>>10, stackInUse()>>10)
+		server, mode, n, size, (rss-base)>>10, float64(rss-base)/float64(n), measuretest.HeapInUse()>>10, measuretest.StackInUse()>>10)
 	c.stop()
 }
 
@@ -109,12 +100,12 @@ func measureDeflateFanOut(t *testing.T, server, mode string, n int) {
 	doc := priceDocument(4 << 10)
 	for run := range 3 {
 		before := scrapeMetrics(t, srv)
-		cpu0, wall0 := cpuNanos(), time.Now()
+		cpu0, wall0 := measuretest.CPUNanos(), time.Now()
 		if _, err := srv.Publish(context.Background(), "prices", json.RawMessage(doc)); err != nil {
 			t.Fatal(err)
 		}
 		got := strings.Fields(c.do("recv"))
-		cpu, wall := cpuNanos()-cpu0, time.Since(wall0)
+		cpu, wall := measuretest.CPUNanos()-cpu0, time.Since(wall0)
 		after := scrapeMetrics(t, srv)
 		wire, _ := strconv.ParseInt(got[2], 10, 64)
 		t.Logf("%s/%s: run %d: one %d-byte publication to %s subscribers in %v: server CPU %.2f ms (%.2f µs per subscriber), compressions %+.0f, frames compressed %+.0f plain %+.0f, payload %d bytes per subscriber",
@@ -125,12 +116,6 @@ func measureDeflateFanOut(t *testing.T, server, mode string, n int) {
 			wire/int64(n))
 	}
 	c.stop()
-}
-
-func stackInUse() uint64 {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.StackInuse
 }
 
 // priceDocument is a valid JSON price history of about n bytes.

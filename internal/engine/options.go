@@ -6,6 +6,15 @@ import (
 	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
+// Defaults of Options, also the defaults of wsgate.Config and of the
+// wsgate command's flags, which refer to them.
+const (
+	// DefaultMaxMessageSize is Options.MaxMessageSize's default: 1 MiB.
+	DefaultMaxMessageSize = 1 << 20
+	// DefaultMaxQueuedBytes is Options.MaxQueuedBytes's default: 1 MiB.
+	DefaultMaxQueuedBytes = 1 << 20
+)
+
 // Options tune every connection an Engine serves. The zero value is
 // ready to use; each field documents its default.
 type Options struct {
@@ -52,10 +61,10 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	o.Kind = o.Kind.resolve()
 	if o.MaxMessageSize == 0 {
-		o.MaxMessageSize = 1 << 20
+		o.MaxMessageSize = DefaultMaxMessageSize
 	}
 	if o.MaxQueuedBytes <= 0 {
-		o.MaxQueuedBytes = 1 << 20
+		o.MaxQueuedBytes = DefaultMaxQueuedBytes
 	}
 	if o.PingInterval <= 0 {
 		o.PingInterval = 25 * time.Second

@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/wsgate/wsgate/internal/cache"
+	"github.com/wsgate/wsgate/internal/engine"
+)
+
+// TestFlagDefaultsAreTheLibrarys checks that running wsgate without flags
+// configures what a zero wsgate.Config means: the flags' defaults are the
+// defaults of the layers that own them.
+func TestFlagDefaultsAreTheLibrarys(t *testing.T) {
+	t.Parallel()
+	o, err := parseFlags(nil, func(string) string { return "" }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		flag      string
+		got, want int64
+	}{
+		{"--max-message-size", o.maxMessageSize, engine.DefaultMaxMessageSize},
+		{"--cache-size", o.cacheSize, cache.DefaultMaxBytes},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s defaults to %d, the library to %d", tt.flag, tt.got, tt.want)
+		}
+	}
+}
