@@ -126,45 +126,45 @@ var families = []family{
 		emit(float64(st.Hub.Deliveries))
 	}},
 
-	cacheFamily("wsgate_cache_hits_total", "Calls answered by a fresh cached result.", counter, func(c wsgate.CacheStats) uint64 { return c.Hits }),
-	cacheFamily("wsgate_cache_stale_hits_total", "Calls answered by a stale result while one refresh ran (stale-while-revalidate).", counter, func(c wsgate.CacheStats) uint64 { return c.StaleHits }),
-	cacheFamily("wsgate_cache_misses_total", "Calls that started a backend call.", counter, func(c wsgate.CacheStats) uint64 { return c.Misses }),
-	cacheFamily("wsgate_cache_coalesced_total", "Calls that waited for an identical call already running.", counter, func(c wsgate.CacheStats) uint64 { return c.Coalesced }),
-	cacheFamily("wsgate_cache_refreshes_total", "Background refreshes of stale results.", counter, func(c wsgate.CacheStats) uint64 { return c.Refreshes }),
-	cacheFamily("wsgate_cache_load_errors_total", "Backend calls made for the cache that failed.", counter, func(c wsgate.CacheStats) uint64 { return c.LoadErrors }),
-	cacheFamily("wsgate_cache_evictions_total", "Results evicted to stay within the cache size.", counter, func(c wsgate.CacheStats) uint64 { return c.Evictions }),
-	cacheFamily("wsgate_cache_invalidated_total", "Results dropped by invalidation.", counter, func(c wsgate.CacheStats) uint64 { return c.Invalidated }),
-	cacheFamily("wsgate_cache_bytes", "Bytes held by the response cache.", gauge, func(c wsgate.CacheStats) uint64 { return c.Bytes }),
-	cacheFamily("wsgate_cache_entries", "Results held by the response cache.", gauge, func(c wsgate.CacheStats) uint64 { return uint64(c.Entries) }),
+	optional("wsgate_cache_hits_total", "Calls answered by a fresh cached result.", counter, cache, func(c wsgate.CacheStats) uint64 { return c.Hits }),
+	optional("wsgate_cache_stale_hits_total", "Calls answered by a stale result while one refresh ran (stale-while-revalidate).", counter, cache, func(c wsgate.CacheStats) uint64 { return c.StaleHits }),
+	optional("wsgate_cache_misses_total", "Calls that started a backend call.", counter, cache, func(c wsgate.CacheStats) uint64 { return c.Misses }),
+	optional("wsgate_cache_coalesced_total", "Calls that waited for an identical call already running.", counter, cache, func(c wsgate.CacheStats) uint64 { return c.Coalesced }),
+	optional("wsgate_cache_refreshes_total", "Background refreshes of stale results.", counter, cache, func(c wsgate.CacheStats) uint64 { return c.Refreshes }),
+	optional("wsgate_cache_load_errors_total", "Backend calls made for the cache that failed.", counter, cache, func(c wsgate.CacheStats) uint64 { return c.LoadErrors }),
+	optional("wsgate_cache_evictions_total", "Results evicted to stay within the cache size.", counter, cache, func(c wsgate.CacheStats) uint64 { return c.Evictions }),
+	optional("wsgate_cache_invalidated_total", "Results dropped by invalidation.", counter, cache, func(c wsgate.CacheStats) uint64 { return c.Invalidated }),
+	optional("wsgate_cache_bytes", "Bytes held by the response cache.", gauge, cache, func(c wsgate.CacheStats) uint64 { return c.Bytes }),
+	optional("wsgate_cache_entries", "Results held by the response cache.", gauge, cache, func(c wsgate.CacheStats) uint64 { return uint64(c.Entries) }),
 
 	{"wsgate_frames_sent_total", "Text and binary frames sent, by encoding (deflate: RSV1 set; plain).", counter, "encoding", func(st *wsgate.Stats, emit func(float64, ...string)) {
 		emit(float64(st.Compression.FramesDeflated), "deflate")
 		emit(float64(st.Compression.FramesPlain), "plain")
 	}},
-	codecFamily("wsgate_compressions_total", "Messages run through a compressor (at least the threshold long), used or not.", counter, func(c wsgate.CompressionStats) uint64 { return c.Compressions }),
-	codecFamily("wsgate_compressions_used_total", "Compressions that came out smaller than their input and were sent.", counter, func(c wsgate.CompressionStats) uint64 { return c.Compressed }),
-	codecFamily("wsgate_compression_bytes_in_total", "Bytes of messages before compression (used compressions only).", counter, func(c wsgate.CompressionStats) uint64 { return c.BytesIn }),
-	codecFamily("wsgate_compression_bytes_out_total", "Bytes of the same messages after compression.", counter, func(c wsgate.CompressionStats) uint64 { return c.BytesOut }),
-	codecFamily("wsgate_inflations_total", "Compressed messages from clients that were decompressed.", counter, func(c wsgate.CompressionStats) uint64 { return c.Inflations }),
-	codecFamily("wsgate_compression_contexts", "Connections holding a compressor context (context takeover), from the handshake until they close; at most the configured cap.", gauge, func(c wsgate.CompressionStats) uint64 { return uint64(c.Contexts) }),
+	optional("wsgate_compressions_total", "Messages run through a compressor (at least the threshold long), used or not.", counter, compressor, func(c wsgate.CompressionStats) uint64 { return c.Compressions }),
+	optional("wsgate_compressions_used_total", "Compressions that came out smaller than their input and were sent.", counter, compressor, func(c wsgate.CompressionStats) uint64 { return c.Compressed }),
+	optional("wsgate_compression_bytes_in_total", "Bytes of messages before compression (used compressions only).", counter, compressor, func(c wsgate.CompressionStats) uint64 { return c.BytesIn }),
+	optional("wsgate_compression_bytes_out_total", "Bytes of the same messages after compression.", counter, compressor, func(c wsgate.CompressionStats) uint64 { return c.BytesOut }),
+	optional("wsgate_inflations_total", "Compressed messages from clients that were decompressed.", counter, compressor, func(c wsgate.CompressionStats) uint64 { return c.Inflations }),
+	optional("wsgate_compression_contexts", "Connections holding a compressor context (context takeover), from the handshake until they close; at most the configured cap.", gauge, compressor, func(c wsgate.CompressionStats) uint64 { return uint64(c.Contexts) }),
 }
 
-// cacheFamily is an unlabelled figure of the response cache, exported
-// unless the cache is disabled.
-func cacheFamily(name, help string, typ prometheus.ValueType, get func(wsgate.CacheStats) uint64) family {
-	return family{name: name, help: help, typ: typ, read: func(st *wsgate.Stats, emit func(float64, ...string)) {
-		if !st.Cache.Disabled {
-			emit(float64(get(st.Cache)))
-		}
-	}}
+// part is one part of a server that a Config may disable: its figures
+// and whether it is on.
+type part[T any] func(st *wsgate.Stats) (figures T, on bool)
+
+func cache(st *wsgate.Stats) (wsgate.CacheStats, bool) { return st.Cache, !st.Cache.Disabled }
+
+func compressor(st *wsgate.Stats) (wsgate.CompressionStats, bool) {
+	return st.Compression, !st.Compression.Disabled
 }
 
-// codecFamily is an unlabelled figure of permessage-deflate's compressor,
-// exported unless compression is disabled.
-func codecFamily(name, help string, typ prometheus.ValueType, get func(wsgate.CompressionStats) uint64) family {
+// optional is an unlabelled family read from one figure of a part, and
+// exported only while that part is on.
+func optional[T any](name, help string, typ prometheus.ValueType, p part[T], get func(T) uint64) family {
 	return family{name: name, help: help, typ: typ, read: func(st *wsgate.Stats, emit func(float64, ...string)) {
-		if !st.Compression.Disabled {
-			emit(float64(get(st.Compression)))
+		if figures, on := p(st); on {
+			emit(float64(get(figures)))
 		}
 	}}
 }
