@@ -291,7 +291,9 @@ func TestStats(t *testing.T) {
 	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
 		srv, url := startServer(t, wsgate.Config{Engine: eng})
 		srv.Handle("ok", func(context.Context, json.RawMessage) (any, error) { return 1, nil })
-		srv.Handle("teapot", func(context.Context, json.RawMessage) (any, error) { return nil, wsgate.Errorf("teapot", "short and stout") })
+		srv.Handle("teapot", func(context.Context, json.RawMessage) (any, error) {
+			return nil, wsgate.Errorf("teapot", "short and stout")
+		})
 		c := dial(t, url+"/ws")
 		request(t, c, `{"id":1,"call":"ok"}`)
 		request(t, c, `{"id":2,"call":"missing"}`)

@@ -2,18 +2,21 @@ package wsgate
 
 import "time"
 
-// Stats is a snapshot of a Server's counters, from Server.Stats. Counters
-// (uint64) count from New on and never go down; the other figures are
+// Stats is a snapshot of a Server's counters, from Server.Stats. Figures
+// that count events (Opened, Received, Hits, …) count from New on and
+// never go down; the others (Open, Channels, Bytes, Contexts, …) are
 // levels at the time of the snapshot. Each figure is read atomically, but
 // together they are not one instant: a connection may be counted as
 // opened and not yet as open.
 //
-// The metrics package exports these figures to Prometheus.
+// Package github.com/wsgate/wsgate/metrics exports these figures to
+// Prometheus.
 type Stats struct {
 	WS   EndpointStats // the /ws endpoint
 	Echo EndpointStats // the /echo endpoint
 
-	// Closed counts the connections of both endpoints that ended, by why.
+	// Closed counts the connections of both endpoints that ended, by
+	// reason.
 	Closed CloseStats
 
 	// Calls counts the calls answered on /ws, by result: "ok", or the
