@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,16 +17,16 @@ import (
 
 // cachedServer serves a cached method "big" whose result is a JSON
 // history of about size bytes, and counts its runs.
-func cachedServer(t *testing.T, eng wsgate.EngineKind, size int) (url string, runs *atomic.Int64, result []byte) {
+func cachedServer(t *testing.T, eng wsgate.EngineKind, size int) (srv *wsgate.Server, url string, runs *atomic.Int64, result []byte) {
 	t.Helper()
-	srv, url := startServer(t, wsgate.Config{Engine: eng})
+	srv, url = startServer(t, wsgate.Config{Engine: eng})
 	result = jsonArray(size)
 	runs = new(atomic.Int64)
 	srv.Handle("big", func(context.Context, json.RawMessage) (any, error) {
 		runs.Add(1)
 		return json.RawMessage(result), nil
 	}, wsgate.CacheFor(time.Hour))
-	return url + "/ws", runs, result
+	return srv, url + "/ws", runs, result
 }
 
 // jsonArray is a JSON array of about n bytes (at least 2).
@@ -48,9 +47,9 @@ func jsonArray(n int) []byte {
 // for all of them, and each reply carries its own id.
 func TestCachedReplyDeflated(t *testing.T) {
 	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
-		url, runs, result := cachedServer(t, eng, 4096)
+		srv, url, runs, result := cachedServer(t, eng, 4096)
 		p := deflateDial(t, url)
-		before := metricValues(t, strings.TrimSuffix(url, "/ws"))
+		before := srv.Stats().Compression
 		for i := range 5 {
 			id := fmt.Sprintf(`"call-%d"`, i)
 			p.write(text(`{"id":` + id + `,"call":"big"}`))
@@ -63,13 +62,13 @@ func TestCachedReplyDeflated(t *testing.T) {
 				t.Fatalf("call %d: reply sent plain", i)
 			}
 		}
-		after := metricValues(t, strings.TrimSuffix(url, "/ws"))
+		after := srv.Stats().Compression
 		if n := runs.Load(); n != 1 {
 			t.Errorf("handler ran %d times, want 1", n)
 		}
 		// The miss compresses its reply, the first hit the result; the
 		// other three hits compress nothing.
-		if d := after["wsgate_compressions_total"] - before["wsgate_compressions_total"]; d != 2 {
+		if d := after.Compressions - before.Compressions; d != 2 {
 			t.Errorf("%v compressions for 5 calls, want 2", d)
 		}
 	})
@@ -82,7 +81,7 @@ func TestCachedReplyInterop(t *testing.T) {
 	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
 		for _, size := range []int{40, 4096, 30_000} {
 			for _, compress := range []bool{false, true} {
-				url, _, result := cachedServer(t, eng, size)
+				_, url, _, result := cachedServer(t, eng, size)
 				d := websocket.Dialer{EnableCompression: compress}
 				c, _, err := d.Dial(url, nil)
 				if err != nil {

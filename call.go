@@ -230,7 +230,7 @@ func (s *Server) errorReply(err error) (ErrorCode, string) {
 	case errors.As(err, &e):
 		return e.Code, e.Message
 	case errors.As(err, &be):
-		return ErrorCode(be.Code), be.Message
+		return be.Code, be.Message
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeTimeout, "call timed out"
 	case errors.Is(err, context.Canceled), errors.Is(err, ErrServerClosed), errors.Is(err, cache.ErrClosed):

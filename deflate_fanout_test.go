@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -13,25 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate"
-	"github.com/wsgate/wsgate/internal/promtext"
 )
-
-// metricValues scrapes /metrics of the server at url (ws://…) and returns
-// every sample by its name and labels as printed, such as
-// `wsgate_frames_sent_total{encoding="deflate"}`.
-func metricValues(t *testing.T, url string) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get("http" + strings.TrimPrefix(url, "ws") + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	vals, err := promtext.Parse(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vals
-}
 
 // dialDeflate opens a gorilla/websocket connection offering
 // permessage-deflate (no context takeover) and fails unless the server
@@ -65,7 +46,7 @@ func jsonDocument(n int) []byte {
 // TestDeflateFanOut publishes one 4 KB JSON document to 100 subscribers
 // that negotiated compression: the server compresses it once and sends
 // the same compressed frame 100 times, and every subscriber decodes the
-// same message. The counters come from /metrics.
+// same message. The counters come from Stats.
 func TestDeflateFanOut(t *testing.T) {
 	t.Parallel()
 	const subscribers = 100
@@ -82,7 +63,7 @@ func TestDeflateFanOut(t *testing.T) {
 		if !json.Valid(data) {
 			t.Fatalf("test data is not JSON: %.80s…", data)
 		}
-		before := metricValues(t, url)
+		before := srv.Stats().Compression
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if _, err := srv.Publish(ctx, "prices", json.RawMessage(data)); err != nil {
@@ -105,19 +86,22 @@ func TestDeflateFanOut(t *testing.T) {
 				t.Fatalf("subscriber %d got another message than subscriber 0", i)
 			}
 		}
-		after := metricValues(t, url)
-		for name, want := range map[string]float64{
-			`wsgate_compressions_total`:                    1,
-			`wsgate_compressions_used_total`:               1,
-			`wsgate_frames_sent_total{encoding="deflate"}`: subscribers,
-			`wsgate_frames_sent_total{encoding="plain"}`:   0,
+		after := srv.Stats().Compression
+		for _, c := range []struct {
+			name      string
+			got, want uint64
+		}{
+			{"Compressions", after.Compressions - before.Compressions, 1},
+			{"Compressed", after.Compressed - before.Compressed, 1},
+			{"FramesDeflated", after.FramesDeflated - before.FramesDeflated, subscribers},
+			{"FramesPlain", after.FramesPlain - before.FramesPlain, 0},
 		} {
-			if got := after[name] - before[name]; got != want {
-				t.Errorf("%s went up by %v, want %v", name, got, want)
+			if c.got != c.want {
+				t.Errorf("%s went up by %d, want %d", c.name, c.got, c.want)
 			}
 		}
-		in := after["wsgate_compression_bytes_in_total"] - before["wsgate_compression_bytes_in_total"]
-		out := after["wsgate_compression_bytes_out_total"] - before["wsgate_compression_bytes_out_total"]
+		in := float64(after.BytesIn - before.BytesIn)
+		out := float64(after.BytesOut - before.BytesOut)
 		if in < float64(len(data)) || out <= 0 || out >= in/2 {
 			t.Errorf("compressed %v bytes into %v, want the %d-byte publication to shrink by more than half", in, out, len(data))
 		}
@@ -143,15 +127,15 @@ func TestDeflateCallReply(t *testing.T) {
 			} else {
 				c = dial(t, url+"/ws")
 			}
-			before := metricValues(t, url)
+			before := srv.Stats().Compression
 			r := request(t, c, `{"id":1,"call":"history"}`)
 			if r.Error != nil || !bytes.Equal(r.Result, doc) {
 				t.Fatalf("deflate=%v: reply %+v, want the %d-byte document", deflate, r.Error, len(doc))
 			}
-			after := metricValues(t, url)
-			d := after[`wsgate_frames_sent_total{encoding="deflate"}`] - before[`wsgate_frames_sent_total{encoding="deflate"}`]
-			p := after[`wsgate_frames_sent_total{encoding="plain"}`] - before[`wsgate_frames_sent_total{encoding="plain"}`]
-			if want := map[bool]float64{true: 1, false: 0}[deflate]; d != want || p != 1-want {
+			after := srv.Stats().Compression
+			d := after.FramesDeflated - before.FramesDeflated
+			p := after.FramesPlain - before.FramesPlain
+			if want := map[bool]uint64{true: 1, false: 0}[deflate]; d != want || p != 1-want {
 				t.Errorf("deflate=%v: %v frames sent compressed and %v plain, want %v and %v", deflate, d, p, want, 1-want)
 			}
 		}

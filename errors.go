@@ -3,23 +3,27 @@ package wsgate
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wsgate/wsgate/internal/errcode"
 )
 
 // ErrorCode is the machine-readable code of an error reply on /ws
-// ({"id":1,"error":{"code":"not_found","message":"…"}}).
-type ErrorCode string
+// ({"id":1,"error":{"code":"not_found","message":"…"}}). Clients branch
+// on it; the message next to it is for people.
+type ErrorCode = errcode.Code
 
-// The error codes of the wire contract. Clients branch on these; the
-// message next to them is for people.
+// The error codes of the wire contract, with their wire form. The
+// catalog they come from, internal/errcode, documents when the server
+// itself sends each.
 const (
-	CodeBadRequest  ErrorCode = "bad_request"  // the request is malformed or its arguments are wrong
-	CodeNotFound    ErrorCode = "not_found"    // no such method
-	CodeForbidden   ErrorCode = "forbidden"    // not allowed for this connection
-	CodeTooLarge    ErrorCode = "too_large"    // a payload is over a configured size limit
-	CodeRateLimited ErrorCode = "rate_limited" // too many requests; try again later
-	CodeUnavailable ErrorCode = "unavailable"  // the backend is down or overloaded
-	CodeTimeout     ErrorCode = "timeout"      // the backend did not answer in time
-	CodeInternal    ErrorCode = "internal"     // a bug or an unexpected failure on the server
+	CodeBadRequest  = errcode.BadRequest  // "bad_request": the request is malformed or its arguments are wrong
+	CodeNotFound    = errcode.NotFound    // "not_found": no such method
+	CodeForbidden   = errcode.Forbidden   // "forbidden": not allowed for this connection
+	CodeTooLarge    = errcode.TooLarge    // "too_large": a payload is over a configured size limit
+	CodeRateLimited = errcode.RateLimited // "rate_limited": too many requests; try again later
+	CodeUnavailable = errcode.Unavailable // "unavailable": the backend is down or overloaded
+	CodeTimeout     = errcode.Timeout     // "timeout": the backend did not answer in time
+	CodeInternal    = errcode.Internal    // "internal": a bug or an unexpected failure on the server
 )
 
 // Error is an error with a wire code. A CallFunc returns one to choose the

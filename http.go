@@ -10,10 +10,11 @@ import (
 )
 
 // Handler returns the server's HTTP endpoints: /ws, /echo (unless
-// Config.DisableEcho), /api/publish and /api/cache/invalidate (when Config.APIKey is set), /metrics
-// (Prometheus text format), /healthz, /readyz, and Config.Files for every
-// other path. Mount it on an
-// http.ServeMux beside your own handlers, or serve it directly.
+// Config.DisableEcho), /api/publish and /api/cache/invalidate (when
+// Config.APIKey is set), /healthz, /readyz, and Config.Files for every
+// other path. Mount it on an http.ServeMux beside your own handlers, or
+// serve it directly. It serves no /metrics: mount metrics.Handler (package
+// github.com/wsgate/wsgate/metrics) there for Prometheus, or read Stats.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/ws", s.WebSocketHandler())
@@ -27,7 +28,6 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.Files != nil {
 		mux.Handle("/", s.cfg.Files)
 	}
-	mux.Handle("/metrics", s.metrics.handler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write([]byte("ok\n"))

@@ -3,7 +3,6 @@ package wsgate
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -18,12 +17,6 @@ const invalidationChannel = "$wsgate.cache.invalidate"
 // ErrCacheDisabled is returned by the cache methods of a Server whose
 // Config.CacheSize is negative.
 var ErrCacheDisabled = errors.New("wsgate: response cache disabled")
-
-// invalidationMessage is what one node tells the others.
-type invalidationMessage struct {
-	Node string             `json:"node"`
-	Inv  cache.Invalidation `json:"inv"`
-}
 
 // InvalidateCache drops the cached results of method, on this node and,
 // through the Broker, on every node. With args (any JSON-marshalable
@@ -63,7 +56,7 @@ func (s *Server) invalidate(inv cache.Invalidation) (int, error) {
 // forwardInvalidation tells the other nodes about an invalidation made
 // here (cache.Config.OnInvalidate).
 func (s *Server) forwardInvalidation(inv cache.Invalidation) {
-	data, err := json.Marshal(invalidationMessage{Node: s.nodeID, Inv: inv})
+	data, err := cache.EncodeInvalidation(s.nodeID, inv)
 	if err == nil {
 		_, err = s.broker.Publish(s.baseCtx, invalidationChannel, data)
 	}
@@ -75,15 +68,15 @@ func (s *Server) forwardInvalidation(inv cache.Invalidation) {
 // applyInvalidation applies another node's invalidation to this node's
 // cache. It runs as a broker delivery and must not block.
 func (s *Server) applyInvalidation(p Publication) {
-	var m invalidationMessage
-	if err := json.Unmarshal(p.Data, &m); err != nil {
+	node, inv, err := cache.DecodeInvalidation(p.Data)
+	if err != nil {
 		s.log.Warn("malformed cache invalidation from the broker", "err", err)
 		return
 	}
-	if m.Node == s.nodeID {
+	if node == s.nodeID {
 		return // made here, and applied already
 	}
-	if _, err := s.cache.Apply(m.Inv); err != nil {
+	if _, err := s.cache.Apply(inv); err != nil {
 		s.log.Warn("cache invalidation from the broker not applied", "err", err)
 	}
 }

@@ -38,7 +38,7 @@ type Server struct {
 	owns    bool // the broker was made by New and is closed by Shutdown
 	hub     *hub.Hub
 	engine  *engine.Engine
-	metrics *metrics
+	metrics metrics        // read by Stats
 	codec   *wsflate.Codec // nil when Compression.Disabled
 	wsUp    ws.Upgrader    // for /ws
 	echoUp  ws.Upgrader    // for /echo
@@ -111,7 +111,6 @@ func New(cfg Config) (*Server, error) {
 	if err := s.startCalls(); err != nil {
 		return nil, err
 	}
-	s.metrics = newMetrics(s)
 	return s, nil
 }
 

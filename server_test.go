@@ -297,17 +297,21 @@ func TestPingKeepsIdleClientAlive(t *testing.T) {
 	})
 }
 
-func TestMetrics(t *testing.T) {
+func TestStats(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
 		srv, url := startServer(t, wsgate.Config{Engine: eng})
 		srv.Handle("ok", func(context.Context, json.RawMessage) (any, error) { return 1, nil })
+		srv.Handle("teapot", func(context.Context, json.RawMessage) (any, error) {
+			return nil, wsgate.Errorf("teapot", "short and stout")
+		})
 		c := dial(t, url+"/ws")
 		request(t, c, `{"id":1,"call":"ok"}`)
 		request(t, c, `{"id":2,"call":"missing"}`)
 		request(t, c, `{"id":3,"sub":"m"}`)
 		srv.Publish(context.Background(), "m", 1)
 		next(t, c)
+		request(t, c, `{"id":4,"call":"teapot"}`)
 		e := dial(t, url+"/echo")
 		e.WriteMessage(websocket.TextMessage, []byte("x"))
 		e.ReadMessage()
@@ -315,34 +319,35 @@ func TestMetrics(t *testing.T) {
 		closeCode(t, e)
 		e.Close()
 
-		scrape := func() string {
-			resp, err := http.Get("http" + strings.TrimPrefix(url, "ws") + "/metrics")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return string(b)
-		}
-		body := scrape()
-		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(body, `reason="protocol_error"} 1`) && time.Now().Before(deadline); {
+		st := srv.Stats()
+		for deadline := time.Now().Add(5 * time.Second); st.Closed.ProtocolError == 0 && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
-			body = scrape() // the echo connection ends once its TCP close arrives
+			st = srv.Stats() // the echo connection ends once its TCP close arrives
 		}
-		for _, want := range []string{
-			`wsgate_connections{endpoint="ws"} 1`,
-			`wsgate_connections_opened_total{endpoint="echo"} 1`,
-			`wsgate_messages_received_total{endpoint="ws"} 3`,
-			`wsgate_calls_total{code="ok"} 1`,
-			`wsgate_connections_closed_total{reason="protocol_error"} 1`,
-			`wsgate_subscriptions 1`,
-			`wsgate_publications_total 1`,
-			`wsgate_deliveries_total 1`,
-			`go_goroutines`,
-		} {
-			if !strings.Contains(body, want) {
-				t.Errorf("/metrics lacks %s", want)
+		want := wsgate.Stats{
+			WS:     wsgate.EndpointStats{Open: 1, Opened: 1, Received: 4},
+			Echo:   wsgate.EndpointStats{Open: 0, Opened: 1, Received: 1},
+			Closed: wsgate.CloseStats{ProtocolError: 1},
+			Hub:    wsgate.HubStats{Channels: 1, Subscriptions: 1, Publications: 1, Deliveries: 1},
+		}
+		if st.WS != want.WS || st.Echo != want.Echo || st.Closed != want.Closed || st.Hub != want.Hub {
+			t.Errorf("stats\n%+v, %+v, %+v, %+v; want\n%+v, %+v, %+v, %+v",
+				st.WS, st.Echo, st.Closed, st.Hub, want.WS, want.Echo, want.Closed, want.Hub)
+		}
+		// "missing" is answered not_found before it runs: not counted.
+		if len(st.Calls) != 2 || st.Calls["ok"].Count != 1 || st.Calls["teapot"].Count != 1 {
+			t.Errorf("calls %+v, want one ok and one teapot", st.Calls)
+		}
+		for code, cs := range st.Calls {
+			if n := len(cs.Buckets); n != 14 || cs.Buckets[0].UpperBound != 500*time.Microsecond || cs.Buckets[n-1].UpperBound != 10*time.Second {
+				t.Fatalf("%s: buckets %+v, want 500µs to 10s", code, cs.Buckets)
 			}
+			if b := cs.Buckets[len(cs.Buckets)-1]; b.Count != cs.Count || cs.Duration <= 0 || cs.Duration > 10*time.Second {
+				t.Errorf("%s: %d calls, %d under 10s, taking %v", code, cs.Count, b.Count, cs.Duration)
+			}
+		}
+		if st.Cache.Disabled || st.Compression.Disabled || st.Compression.FramesPlain == 0 {
+			t.Errorf("cache %+v, compression %+v", st.Cache, st.Compression)
 		}
 	})
 }

@@ -128,33 +128,16 @@ func TestContextTakeoverEcho(t *testing.T) {
 						t.Errorf("echo %d took %d bytes, the first %d: want much smaller = %v", i, sizes[i], sizes[0], takeover)
 					}
 				}
-				want := 0.0
+				var want int64
 				if takeover {
 					want = 1
 				}
-				if got := metric(t, srv, "wsgate_compression_contexts"); got != want {
-					t.Errorf("wsgate_compression_contexts = %v, want %v", got, want)
+				if got := srv.Stats().Compression.Contexts; got != want {
+					t.Errorf("%d compression contexts held, want %d", got, want)
 				}
 			})
 		}
 	})
-}
-
-// metric reads one sample of srv's /metrics.
-func metric(t *testing.T, srv *wsgate.Server, name string) float64 {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	for line := range strings.Lines(rec.Body.String()) {
-		var v float64
-		if rest, ok := strings.CutPrefix(line, name+" "); ok {
-			if _, err := fmt.Sscan(rest, &v); err == nil {
-				return v
-			}
-		}
-	}
-	t.Fatalf("no %s in /metrics", name)
-	return 0
 }
 
 // TestContextTakeoverCap checks MaxContexts: with 2, the third
@@ -165,7 +148,7 @@ func TestContextTakeoverCap(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
 		srv, base := startServer(t, takeoverConfig(eng, 2))
-		held := func() float64 { return metric(t, srv, "wsgate_compression_contexts") }
+		held := func() int64 { return srv.Stats().Compression.Contexts }
 		g, resp, err := (&gorilla.Dialer{EnableCompression: true}).Dial(base+"/echo", nil)
 		if err != nil {
 			t.Fatal(err)
@@ -182,7 +165,7 @@ func TestContextTakeoverCap(t *testing.T) {
 			t.Fatalf("third response %q", c.exts)
 		}
 		if got := held(); got != 2 {
-			t.Fatalf("wsgate_compression_contexts = %v, want 2", got)
+			t.Fatalf("%d compression contexts held, want 2", got)
 		}
 		// Every connection still echoes, compressed, whatever its mode.
 		msg := jsonPayload(4 << 10)
@@ -234,7 +217,7 @@ func TestContextTakeoverFailedHandshake(t *testing.T) {
 		if rec.Code != http.StatusInternalServerError {
 			t.Fatalf("handshake on a recorder: status %d, want 500", rec.Code)
 		}
-		if got := metric(t, srv, "wsgate_compression_contexts"); got != 0 {
+		if got := srv.Stats().Compression.Contexts; got != 0 {
 			t.Fatalf("after a failed handshake: %v contexts held, want 0", got)
 		}
 	}

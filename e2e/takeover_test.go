@@ -10,6 +10,7 @@ import (
 
 	"github.com/wsgate/wsgate"
 	"github.com/wsgate/wsgate/internal/promtext"
+	"github.com/wsgate/wsgate/metrics"
 )
 
 // TestContextTakeover runs Node's ws and Python's websockets against a
@@ -85,7 +86,7 @@ func startCompressionServer(t *testing.T, eng wsgate.EngineKind, takeover bool) 
 func scrape(t *testing.T, srv *wsgate.Server) map[string]float64 {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	metrics.Handler(srv).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	vals, err := promtext.Parse(rec.Body)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wsgate/wsgate/internal/errcode"
 )
 
 // UserHeader carries the identity of the connection that made a call, when
@@ -44,11 +46,11 @@ type Config struct {
 	// pool keeps as many idle keep-alive connections. Zero means 256.
 	MaxConcurrent int
 	// QueueTimeout is how long a call beyond MaxConcurrent waits for a slot
-	// before it fails with CodeUnavailable. Zero means 1s; negative means
+	// before it fails with errcode.Unavailable. Zero means 1s; negative means
 	// it fails at once.
 	QueueTimeout time.Duration
 	// MaxResponseSize limits a reply body in bytes. A larger one fails the
-	// call with CodeUnavailable and is logged. Zero means 4 MiB.
+	// call with errcode.Unavailable and is logged. Zero means 4 MiB.
 	MaxResponseSize int64
 	// Logger receives a line for each reply that cannot be used (not JSON,
 	// too large, a redirect) and each failure to reach the backend. Nil
@@ -152,10 +154,10 @@ func (c *Client) InFlight() int { return len(c.sem) }
 // Config.QueueTimeout for a slot in vain.
 func (c *Client) Call(ctx context.Context, method string, args json.RawMessage, user string) (Response, error) {
 	if !validMethod(method) {
-		return Response{}, &Error{Code: CodeBadRequest, Message: fmt.Sprintf("backend: method name %q cannot be sent", method)}
+		return Response{}, &Error{Code: errcode.BadRequest, Message: fmt.Sprintf("backend: method name %q cannot be sent", method)}
 	}
 	if !validHeaderValue(user) {
-		return Response{}, &Error{Code: CodeBadRequest, Message: "backend: user identity cannot be sent"}
+		return Response{}, &Error{Code: errcode.BadRequest, Message: "backend: user identity cannot be sent"}
 	}
 	if len(args) == 0 {
 		args = json.RawMessage("{}")
@@ -169,7 +171,7 @@ func (c *Client) Call(ctx context.Context, method string, args json.RawMessage, 
 	defer cancel()
 	req, err := http.NewRequestWithContext(callCtx, http.MethodPost, c.base+"/"+method, bytes.NewReader(args))
 	if err != nil {
-		return Response{}, &Error{Code: CodeBadRequest, Message: "backend: request cannot be built", err: err}
+		return Response{}, &Error{Code: errcode.BadRequest, Message: "backend: request cannot be built", err: err}
 	}
 	req.Header = http.Header{
 		"Content-Type": {"application/json"},
@@ -191,7 +193,7 @@ func (c *Client) Call(ctx context.Context, method string, args json.RawMessage, 
 		return c.result(ctx, callCtx, method, resp)
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		c.log.Warn("backend: redirect ignored", "method", method, "status", resp.StatusCode, "location", resp.Header.Get("Location"))
-		return Response{}, &Error{Code: CodeUnavailable, Message: "backend: unusable reply", Status: resp.StatusCode}
+		return Response{}, &Error{Code: errcode.Unavailable, Message: "backend: unusable reply", Status: resp.StatusCode}
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // let a short tail keep the connection
@@ -204,7 +206,7 @@ func (c *Client) result(ctx, callCtx context.Context, method string, resp *http.
 	limit := c.cfg.MaxResponseSize
 	if resp.ContentLength > limit {
 		c.log.Warn("backend: reply too large", "method", method, "bytes", resp.ContentLength, "limit", limit)
-		return Response{}, &Error{Code: CodeUnavailable, Message: "backend: reply too large", Status: resp.StatusCode}
+		return Response{}, &Error{Code: errcode.Unavailable, Message: "backend: reply too large", Status: resp.StatusCode}
 	}
 	var buf bytes.Buffer
 	if resp.ContentLength > 0 {
@@ -216,12 +218,12 @@ func (c *Client) result(ctx, callCtx context.Context, method string, resp *http.
 	}
 	if n > limit {
 		c.log.Warn("backend: reply too large", "method", method, "bytes", ">"+strconv.FormatInt(limit, 10), "limit", limit)
-		return Response{}, &Error{Code: CodeUnavailable, Message: "backend: reply too large", Status: resp.StatusCode}
+		return Response{}, &Error{Code: errcode.Unavailable, Message: "backend: reply too large", Status: resp.StatusCode}
 	}
 	body := bytes.TrimSpace(buf.Bytes())
 	if !json.Valid(body) || !utf8.Valid(body) { // a text frame must be UTF-8 (RFC 6455, section 5.6)
 		c.log.Warn("backend: reply is not JSON", "method", method, "status", resp.StatusCode, "bytes", len(body), "start", prefix(body, 64))
-		return Response{}, &Error{Code: CodeUnavailable, Message: "backend: unusable reply", Status: resp.StatusCode}
+		return Response{}, &Error{Code: errcode.Unavailable, Message: "backend: unusable reply", Status: resp.StatusCode}
 	}
 	return Response{Body: body, Cache: ParseCacheControl(resp.Header)}, nil
 }
@@ -234,7 +236,7 @@ func (c *Client) acquire(ctx context.Context) error {
 	default:
 	}
 	if c.cfg.QueueTimeout < 0 {
-		return &Error{Code: CodeUnavailable, Message: "backend: too many calls in flight"}
+		return &Error{Code: errcode.Unavailable, Message: "backend: too many calls in flight"}
 	}
 	t := time.NewTimer(c.cfg.QueueTimeout)
 	defer t.Stop()
@@ -242,7 +244,7 @@ func (c *Client) acquire(ctx context.Context) error {
 	case c.sem <- struct{}{}:
 		return nil
 	case <-t.C:
-		return &Error{Code: CodeUnavailable, Message: "backend: too many calls in flight"}
+		return &Error{Code: errcode.Unavailable, Message: "backend: too many calls in flight"}
 	case <-ctx.Done():
 		return cancelled(ctx.Err())
 	}
@@ -256,22 +258,22 @@ func (c *Client) failure(ctx, callCtx context.Context, method string, err error)
 	}
 	var ne net.Error
 	if errors.Is(callCtx.Err(), context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return &Error{Code: CodeTimeout, Message: "backend: no reply within " + c.cfg.Timeout.String(), err: err}
+		return &Error{Code: errcode.Timeout, Message: "backend: no reply within " + c.cfg.Timeout.String(), err: err}
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		c.log.Warn("backend: connection refused", "method", method, "url", c.base)
 	} else {
 		c.log.Warn("backend: call failed", "method", method, "err", err)
 	}
-	return &Error{Code: CodeUnavailable, Message: "backend: unreachable", err: err}
+	return &Error{Code: errcode.Unavailable, Message: "backend: unreachable", err: err}
 }
 
 // cancelled is the error of a call whose caller's context ended.
 func cancelled(err error) *Error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Code: CodeTimeout, Message: "backend: call timed out", err: err}
+		return &Error{Code: errcode.Timeout, Message: "backend: call timed out", err: err}
 	}
-	return &Error{Code: CodeUnavailable, Message: "backend: call cancelled", err: err}
+	return &Error{Code: errcode.Unavailable, Message: "backend: call cancelled", err: err}
 }
 
 // validMethod reports whether m can be appended to the base URL's path

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/errcode"
 )
 
 // logBuffer collects log lines from concurrent calls.
@@ -64,7 +66,7 @@ func reply(status int, body string, header ...string) http.HandlerFunc {
 	}
 }
 
-func wantCode(t *testing.T, err error, code Code) *Error {
+func wantCode(t *testing.T, err error, code errcode.Code) *Error {
 	t.Helper()
 	var e *Error
 	if !errors.As(err, &e) {
@@ -83,31 +85,31 @@ func TestCallStatusMapping(t *testing.T) {
 		name    string
 		status  int
 		body    string
-		code    Code   // "" for success
-		message string // Error.Message, or Response.Body on success
+		code    errcode.Code // "" for success
+		message string       // Error.Message, or Response.Body on success
 	}{
 		{"ok", 200, `{"a":1}`, "", `{"a":1}`},
 		{"ok trimmed", 200, " \n[1,2]\n", "", `[1,2]`},
 		{"created", 201, `"x"`, "", `"x"`},
 		{"no content", 204, ``, "", `null`},
-		{"bad request", 400, `{"error":{"message":"symbol missing"}}`, CodeBadRequest, "symbol missing"},
-		{"unauthorized", 401, ``, CodeForbidden, "backend: unauthorized"},
-		{"forbidden", 403, `{"message":"not yours"}`, CodeForbidden, "not yours"},
-		{"not found", 404, `nope`, CodeNotFound, "backend: not found"},
-		{"method not allowed", 405, ``, CodeBadRequest, "backend: method not allowed"},
-		{"conflict", 409, `{"error":"taken"}`, CodeBadRequest, "taken"},
-		{"too large", 413, ``, CodeTooLarge, "backend: request entity too large"},
-		{"unprocessable", 422, `{"error":{"message":"  bad date "}}`, CodeBadRequest, "bad date"},
-		{"rate limited", 429, `{"message":"slow down"}`, CodeRateLimited, "slow down"},
-		{"unknown 4xx", 499, ``, CodeBadRequest, "backend: status 499"},
-		{"internal", 500, `{"error":{"message":"db down"}}`, CodeUnavailable, "db down"},
-		{"bad gateway", 502, `<html>`, CodeUnavailable, "backend: bad gateway"},
-		{"unavailable", 503, ``, CodeUnavailable, "backend: service unavailable"},
-		{"gateway timeout", 504, ``, CodeUnavailable, "backend: gateway timeout"},
-		{"redirect", 307, ``, CodeUnavailable, "backend: unusable reply"},
-		{"message not a string", 400, `{"error":{"message":7},"message":"outer"}`, CodeBadRequest, "outer"},
-		{"long message", 400, `{"message":"` + long + `"}`, CodeBadRequest, long[:MaxMessageLen-4] + "…"},
-		{"invalid utf-8 message", 400, "{\"message\":\"a\xffb\"}", CodeBadRequest, "a\uFFFDb"},
+		{"bad request", 400, `{"error":{"message":"symbol missing"}}`, errcode.BadRequest, "symbol missing"},
+		{"unauthorized", 401, ``, errcode.Forbidden, "backend: unauthorized"},
+		{"forbidden", 403, `{"message":"not yours"}`, errcode.Forbidden, "not yours"},
+		{"not found", 404, `nope`, errcode.NotFound, "backend: not found"},
+		{"method not allowed", 405, ``, errcode.BadRequest, "backend: method not allowed"},
+		{"conflict", 409, `{"error":"taken"}`, errcode.BadRequest, "taken"},
+		{"too large", 413, ``, errcode.TooLarge, "backend: request entity too large"},
+		{"unprocessable", 422, `{"error":{"message":"  bad date "}}`, errcode.BadRequest, "bad date"},
+		{"rate limited", 429, `{"message":"slow down"}`, errcode.RateLimited, "slow down"},
+		{"unknown 4xx", 499, ``, errcode.BadRequest, "backend: status 499"},
+		{"internal", 500, `{"error":{"message":"db down"}}`, errcode.Unavailable, "db down"},
+		{"bad gateway", 502, `<html>`, errcode.Unavailable, "backend: bad gateway"},
+		{"unavailable", 503, ``, errcode.Unavailable, "backend: service unavailable"},
+		{"gateway timeout", 504, ``, errcode.Unavailable, "backend: gateway timeout"},
+		{"redirect", 307, ``, errcode.Unavailable, "backend: unusable reply"},
+		{"message not a string", 400, `{"error":{"message":7},"message":"outer"}`, errcode.BadRequest, "outer"},
+		{"long message", 400, `{"message":"` + long + `"}`, errcode.BadRequest, long[:MaxMessageLen-4] + "…"},
+		{"invalid utf-8 message", 400, "{\"message\":\"a\xffb\"}", errcode.BadRequest, "a\uFFFDb"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,7 +201,7 @@ func TestCallRejectsUnsendable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := c.Call(context.Background(), tt.method, nil, tt.user)
-			wantCode(t, err, CodeBadRequest)
+			wantCode(t, err, errcode.BadRequest)
 		})
 	}
 	t.Cleanup(func() {
@@ -250,7 +252,7 @@ func TestCallGarbage(t *testing.T) {
 			t.Parallel()
 			c, logs := newClient(t, tt.h, Config{MaxResponseSize: 1000})
 			_, err := c.Call(context.Background(), "m", nil, "")
-			wantCode(t, err, CodeUnavailable)
+			wantCode(t, err, errcode.Unavailable)
 			if !strings.Contains(logs.String(), tt.log) {
 				t.Errorf("log %q does not mention %q", logs.String(), tt.log)
 			}
@@ -287,13 +289,13 @@ func TestCallTimeout(t *testing.T) {
 		h       http.HandlerFunc
 		timeout time.Duration
 		ctx     func() (context.Context, context.CancelFunc)
-		code    Code
+		code    errcode.Code
 		is      error
 	}{
-		{"no headers, call timeout", stall, 100 * time.Millisecond, background, CodeTimeout, context.DeadlineExceeded},
-		{"stalled body, call timeout", stallBody, 100 * time.Millisecond, background, CodeTimeout, context.DeadlineExceeded},
-		{"caller deadline", stall, 10 * time.Second, deadline, CodeTimeout, context.DeadlineExceeded},
-		{"caller cancelled", stall, 10 * time.Second, cancelled, CodeUnavailable, context.Canceled},
+		{"no headers, call timeout", stall, 100 * time.Millisecond, background, errcode.Timeout, context.DeadlineExceeded},
+		{"stalled body, call timeout", stallBody, 100 * time.Millisecond, background, errcode.Timeout, context.DeadlineExceeded},
+		{"caller deadline", stall, 10 * time.Second, deadline, errcode.Timeout, context.DeadlineExceeded},
+		{"caller cancelled", stall, 10 * time.Second, cancelled, errcode.Unavailable, context.Canceled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,7 +331,7 @@ func TestCallBackendDown(t *testing.T) {
 	}
 	defer c.Close()
 	_, err = c.Call(context.Background(), "m", nil, "")
-	e := wantCode(t, err, CodeUnavailable)
+	e := wantCode(t, err, errcode.Unavailable)
 	if !errors.Is(err, syscallRefused) || e.Status != 0 {
 		t.Errorf("error %v: want connection refused, no status", err)
 	}
@@ -374,7 +376,7 @@ func TestConcurrencyCap(t *testing.T) {
 			for range tt.calls {
 				wg.Go(func() {
 					if _, err := c.Call(context.Background(), "m", nil, ""); err != nil {
-						wantCode(t, err, CodeUnavailable)
+						wantCode(t, err, errcode.Unavailable)
 						fails.Add(1)
 					}
 				})

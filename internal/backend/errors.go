@@ -7,22 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-)
 
-// Code is the wire error code a failed call maps to. The values are those
-// of the /ws wire contract, so the server converts a Code to its own error
-// code without a table.
-type Code string
-
-// The codes a Client returns.
-const (
-	CodeBadRequest  Code = "bad_request"  // 400, 422 and other 4xx; a method name the URL cannot carry
-	CodeNotFound    Code = "not_found"    // 404
-	CodeForbidden   Code = "forbidden"    // 401, 403
-	CodeTooLarge    Code = "too_large"    // 413
-	CodeRateLimited Code = "rate_limited" // 429
-	CodeUnavailable Code = "unavailable"  // 5xx, 3xx, unreachable, overloaded, an unusable reply, a cancelled call
-	CodeTimeout     Code = "timeout"      // the call's deadline passed
+	"github.com/wsgate/wsgate/internal/errcode"
 )
 
 // MaxMessageLen is the longest error message, in bytes, that a Client
@@ -35,7 +21,7 @@ const MaxMessageLen = 256
 // transport or context error, if any, so errors.Is(err,
 // context.DeadlineExceeded) works on a timeout.
 type Error struct {
-	Code    Code
+	Code    errcode.Code
 	Message string // for the client: the backend's own message when it gave one, else a generic one
 	Status  int    // the backend's HTTP status; 0 when it did not answer
 	err     error
@@ -64,7 +50,7 @@ func (e *Error) Unwrap() error { return e.err }
 
 // CodeOf returns the Code of an *Error in err's chain, and false when
 // there is none.
-func CodeOf(err error) (Code, bool) {
+func CodeOf(err error) (errcode.Code, bool) {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code, true
@@ -73,20 +59,20 @@ func CodeOf(err error) (Code, bool) {
 }
 
 // statusCode maps a non-success HTTP status to a wire code.
-func statusCode(status int) Code {
+func statusCode(status int) errcode.Code {
 	switch {
 	case status == http.StatusNotFound:
-		return CodeNotFound
+		return errcode.NotFound
 	case status == http.StatusUnauthorized, status == http.StatusForbidden:
-		return CodeForbidden
+		return errcode.Forbidden
 	case status == http.StatusRequestEntityTooLarge:
-		return CodeTooLarge
+		return errcode.TooLarge
 	case status == http.StatusTooManyRequests:
-		return CodeRateLimited
+		return errcode.RateLimited
 	case status >= 400 && status < 500:
-		return CodeBadRequest // 400, 422 and the rest of 4xx
+		return errcode.BadRequest // 400, 422 and the rest of 4xx
 	}
-	return CodeUnavailable // 5xx, and the 1xx/3xx a backend should never answer
+	return errcode.Unavailable // 5xx, and the 1xx/3xx a backend should never answer
 }
 
 // statusError builds the error for a non-success reply whose (bounded)

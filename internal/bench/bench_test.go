@@ -21,6 +21,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wsgate/wsgate"
+	"github.com/wsgate/wsgate/metrics"
 	"github.com/wsgate/wsgate/ws"
 )
 
@@ -43,7 +44,10 @@ func startWsgate(t *testing.T, apiKey string) string {
 	srv.Handle("bench.cached", func(context.Context, json.RawMessage) (any, error) {
 		return json.RawMessage(`{"ok":true}`), nil
 	}, wsgate.CacheFor(time.Hour))
-	ts := httptest.NewServer(srv.Handler())
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.Handler())
+	mux.Handle("/metrics", metrics.Handler(srv)) // the call benchmark reads the cache counters
+	ts := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

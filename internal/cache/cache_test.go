@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/internal/backend"
+	"github.com/wsgate/wsgate/internal/errcode"
 )
 
 func TestTTL(t *testing.T) {
@@ -307,7 +308,7 @@ func TestErrorsNotCached(t *testing.T) {
 		is   error
 	}{
 		{"error", func(context.Context, Request) (Result, error) {
-			return Result{}, &backend.Error{Code: backend.CodeNotFound, Message: "no"}
+			return Result{}, &backend.Error{Code: errcode.NotFound, Message: "no"}
 		}, nil},
 		{"panic", func(context.Context, Request) (Result, error) { panic("boom") }, ErrLoadPanicked},
 	}
@@ -322,7 +323,7 @@ func TestErrorsNotCached(t *testing.T) {
 				if tt.is != nil && !errors.Is(err, tt.is) {
 					t.Fatalf("%v is not %v", err, tt.is)
 				}
-				if code, _ := backend.CodeOf(err); tt.is == nil && code != backend.CodeNotFound {
+				if code, _ := backend.CodeOf(err); tt.is == nil && code != errcode.NotFound {
 					t.Fatalf("code %q lost: %v", code, err)
 				}
 			}
@@ -335,7 +336,7 @@ func TestErrorShared(t *testing.T) {
 	c, _ := newCache(t, Config{})
 	b := &countingBackend{release: make(chan struct{})}
 	srvLoad := startBackend(t, b, backend.Config{})
-	wantErr := &backend.Error{Code: backend.CodeUnavailable, Message: "down"}
+	wantErr := &backend.Error{Code: errcode.Unavailable, Message: "down"}
 	load := func(ctx context.Context, r Request) (Result, error) {
 		if _, err := srvLoad(ctx, r); err != nil {
 			return Result{}, err

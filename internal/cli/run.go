@@ -15,6 +15,7 @@ import (
 	"github.com/wsgate/wsgate"
 	"github.com/wsgate/wsgate/internal/demo"
 	"github.com/wsgate/wsgate/internal/static"
+	"github.com/wsgate/wsgate/metrics"
 	"github.com/wsgate/wsgate/web"
 )
 
@@ -103,7 +104,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("wsgate: %w", err)
 	}
-	httpSrv := newHTTPServer(srv.Handler(), o, logger, srv.Conns)
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.Handler())
+	mux.Handle("/metrics", metrics.Handler(srv))
+	httpSrv := newHTTPServer(mux, o, logger, srv.Conns)
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 

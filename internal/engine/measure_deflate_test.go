@@ -17,6 +17,7 @@ import (
 	"github.com/wsgate/wsgate"
 	"github.com/wsgate/wsgate/internal/measuretest"
 	"github.com/wsgate/wsgate/internal/promtext"
+	"github.com/wsgate/wsgate/metrics"
 )
 
 // TestMeasureDeflate prints what permessage-deflate costs and saves, for
@@ -133,7 +134,7 @@ func priceDocument(n int) []byte {
 // scrapeMetrics reads srv's /metrics samples by name and labels.
 func scrapeMetrics(t *testing.T, srv *wsgate.Server) map[string]float64 {
 	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	metrics.Handler(srv).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	vals, err := promtext.Parse(rec.Body)
 	if err != nil {
 		t.Fatal(err)

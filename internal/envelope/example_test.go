@@ -18,7 +18,7 @@ func ExampleParse() {
 		req, err := envelope.Parse([]byte(msg))
 		var e *envelope.Error
 		if errors.As(err, &e) {
-			fmt.Printf("%s\n", envelope.AppendError(nil, req.ID, e.Code, e.Message))
+			fmt.Printf("%s\n", envelope.AppendError(nil, req.ID, string(e.Code), e.Message))
 			continue
 		}
 		switch req.Kind {

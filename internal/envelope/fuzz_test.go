@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+
+	"github.com/wsgate/wsgate/internal/errcode"
 )
 
 func FuzzParse(f *testing.F) {
@@ -31,7 +33,7 @@ func FuzzParse(f *testing.F) {
 		req, err := Parse(b)
 		if err != nil {
 			var e *Error
-			if !errors.As(err, &e) || e.Code != CodeBadRequest || e.Message == "" {
+			if !errors.As(err, &e) || e.Code != errcode.BadRequest || e.Message == "" {
 				t.Fatalf("Parse(%q) error %v is not a bad_request *Error", b, err)
 			}
 			if req.ID != nil && (!json.Valid(req.ID) || len(req.ID) > MaxIDLen) {
@@ -50,7 +52,7 @@ func FuzzParse(f *testing.F) {
 		// Every reply built from the request's fields is valid JSON.
 		for _, out := range [][]byte{
 			AppendResult(nil, req.ID, req.Args),
-			AppendError(nil, req.ID, CodeBadRequest, string(b)),
+			AppendError(nil, req.ID, string(errcode.BadRequest), string(b)),
 			AppendPublication(nil, req.Channel, 1, req.Data),
 		} {
 			if !json.Valid(out) {

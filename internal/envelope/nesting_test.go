@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/wsgate/wsgate/internal/errcode"
 )
 
 // nested returns a JSON value of depth arrays (and objects every third
@@ -59,7 +61,7 @@ func TestParseNesting(t *testing.T) {
 				return
 			}
 			var e *Error
-			if !errors.As(err, &e) || e.Code != CodeBadRequest || e.Message != tt.errMsg {
+			if !errors.As(err, &e) || e.Code != errcode.BadRequest || e.Message != tt.errMsg {
 				t.Fatalf("Parse error %v, want bad_request %q", err, tt.errMsg)
 			}
 		})

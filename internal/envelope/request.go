@@ -3,14 +3,13 @@ package envelope
 import (
 	"encoding/json"
 	"strconv"
+
+	"github.com/wsgate/wsgate/internal/errcode"
 )
 
 // MaxIDLen is the longest "id" Parse accepts, in bytes as written on the
 // wire (quotes and escapes of a string id included).
 const MaxIDLen = 64
-
-// CodeBadRequest is the wire error code of every error Parse returns.
-const CodeBadRequest = "bad_request"
 
 // Kind is what a request asks for.
 type Kind uint8
@@ -63,20 +62,21 @@ type Request struct {
 }
 
 // Error is a request the server cannot accept. Code is the wire error code
-// to reply with and Message a short description for people.
+// to reply with (errcode.BadRequest for every error Parse returns) and
+// Message a short description for people.
 type Error struct {
-	Code    string
+	Code    errcode.Code
 	Message string
 }
 
-func (e *Error) Error() string { return "envelope: " + e.Code + ": " + e.Message }
+func (e *Error) Error() string { return "envelope: " + string(e.Code) + ": " + e.Message }
 
-func badRequest(msg string) *Error { return &Error{Code: CodeBadRequest, Message: msg} }
+func badRequest(msg string) *Error { return &Error{Code: errcode.BadRequest, Message: msg} }
 
 // Parse decodes one request from b, following the rules in the package
 // documentation. On error it still returns the request's ID when it could
 // read a valid one, so that the error reply can carry it; the error is then
-// an *Error with Code CodeBadRequest. The returned ID, Args and Data alias b.
+// an *Error with Code errcode.BadRequest. The returned ID, Args and Data alias b.
 func Parse(b []byte) (Request, error) {
 	var req Request
 	if ok, tooDeep := validNested(b, MaxNesting); !ok {

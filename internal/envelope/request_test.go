@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/wsgate/wsgate/internal/errcode"
 )
 
 func TestParse(t *testing.T) {
@@ -132,8 +134,8 @@ func TestParseErrors(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("Parse(%s) = %+v, %v; want an *Error", tt.in, got, err)
 			}
-			if e.Code != CodeBadRequest {
-				t.Errorf("Code = %q, want %q", e.Code, CodeBadRequest)
+			if e.Code != errcode.BadRequest {
+				t.Errorf("Code = %q, want %q", e.Code, errcode.BadRequest)
 			}
 			if !strings.Contains(e.Message, tt.msg) {
 				t.Errorf("Message = %q, want it to contain %q", e.Message, tt.msg)
