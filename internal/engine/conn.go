@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"net/netip"
 	"sync"
 
 	"github.com/wsgate/wsgate/internal/frame"
@@ -55,31 +54,26 @@ const (
 // queued one writer at a time, so they go out in the order they were
 // compressed (see ctxStream). Reads happen only on the engine's side and
 // reach the Handler.
+//
+// A Conn holds the state both engines share; what differs is its
+// transport (transport.go), the goConn or epollConn that embeds it.
 type Conn struct {
 	h  Handler
-	g  *goConn // goroutine engine: the net.Conn and its writer; nil under epoll
-	l  *loop   // epoll: the loop that owns the socket; nil under the goroutine engine
-	fd int32   // epoll: the socket, a duplicate owned by l
-	// tag tells this connection's epoll events from those of an earlier
-	// socket with the same number. Only the loop touches it.
-	tag uint32
+	tr transport // the engine's part: the goConn or epollConn holding this Conn
 
-	mu      sync.Mutex // guards the fields up to rflags
-	state   connState
+	mu     sync.Mutex // guards state and the fields from out to z
+	state  connState
+	rflags readFlags      // only the reader (read goroutine or epoll loop) touches it
+	pmd    wsflate.Params // permessage-deflate as negotiated; zero: none. Set by Serve, then read-only
+
 	out     *outQueue // what waits to be written; nil under epoll when nothing waits
 	queued  int       // bytes of data frames queued or in a writer's hands
 	closeBy int64     // when stCloseSent: the engine clock by which the peer must answer
-	stallAt int64     // epoll: when the socket last refused bytes while data waited; 0 when nothing waits
 	cause   error     // why the connection is ending, for OnClose
 	ctx     *connContext
 	z       *ctxStream // context takeover: made on the first compressed write (stream.go)
 
-	rflags   readFlags
-	pmd      wsflate.Params // permessage-deflate as negotiated; zero: none. Set by Serve, then read-only
-	lastRead int64          // engine clock: when the peer last sent a byte
-	rd       *ws.Reader     // epoll: held only while a frame or fragmented message is partial
-
-	addr netip.AddrPort // epoll: the peer's address
+	lastRead int64 // engine clock: when the peer last sent a byte; only the reader touches it
 }
 
 // connContext is made on the first call to Conn.Context, so connections
@@ -90,12 +84,7 @@ type connContext struct {
 }
 
 // engine returns the Engine that runs c.
-func (c *Conn) engine() *Engine {
-	if c.l != nil {
-		return c.l.e
-	}
-	return c.g.e
-}
+func (c *Conn) engine() *Engine { return c.tr.servedBy() }
 
 // Context is done once the connection has ended. Work done on behalf of
 // the connection (a backend call) can use it to stop early.
@@ -113,12 +102,7 @@ func (c *Conn) Context() context.Context {
 }
 
 // RemoteAddr is the peer's network address.
-func (c *Conn) RemoteAddr() net.Addr {
-	if c.g != nil {
-		return c.g.nc.RemoteAddr()
-	}
-	return net.TCPAddrFromAddrPort(c.addr)
-}
+func (c *Conn) RemoteAddr() net.Addr { return c.tr.peerAddr() }
 
 // WriteMessage sends payload as one message of type op (ws.OpText or
 // ws.OpBinary). The caller may reuse payload once WriteMessage returns.
@@ -156,29 +140,22 @@ func (c *Conn) writeData(op ws.Opcode, rsv uint8, payload []byte) error {
 	return err
 }
 
-// sendDataLocked sends the data frame made of bufs: to the socket at once
-// when nothing waits, into the loop's batch buffer while the loop handles
-// c's input, or else to the queue. shared says bufs is one frame the
-// queue may keep by reference; other bytes are copied when they must
-// wait. The caller kicks the writer after releasing c.mu. c.mu must be
-// held.
+// sendDataLocked sends the data frame made of bufs: through the
+// transport when it can send it at once (epoll: to the socket when
+// nothing waits, into the loop's batch buffer while the loop handles c's
+// input), or else to the queue. shared says bufs is one frame the queue
+// may keep by reference; other bytes are copied when they must wait. The
+// caller kicks the writer after releasing c.mu. c.mu must be held.
 func (c *Conn) sendDataLocked(bufs [][]byte, shared bool) error {
-	if c.sendsNowLocked() {
-		c.sendNowLocked(bufs, kindData, shared)
-		return nil
-	}
-	n := 0
-	for _, b := range bufs {
-		n += len(b)
-	}
-	if c.batchesLocked(n) {
-		c.appendBatchLocked(bufs...)
+	var f frameBufs
+	f.n = copy(f.b[:], bufs)
+	if c.tr.sendLocked(f, kindData, shared) {
 		return nil
 	}
 	if shared && len(bufs) == 1 {
 		return c.queueDataLocked(bufs[0])
 	}
-	wire := make([]byte, 0, n)
+	wire := make([]byte, 0, f.size())
 	for _, b := range bufs {
 		wire = append(wire, b...)
 	}
@@ -215,9 +192,6 @@ func (c *Conn) WriteFrame(f *frame.Prepared) error {
 // connection. Under the goroutine engine it is WriteFrame, whose writer
 // goroutine already writes. Errors are those of WriteMessage.
 func (c *Conn) DeliverFrame(f *frame.Prepared) error {
-	if c.l == nil {
-		return c.WriteFrame(f)
-	}
 	if err, sent := c.writeFrameContext(f); sent {
 		return err
 	}
@@ -225,23 +199,9 @@ func (c *Conn) DeliverFrame(f *frame.Prepared) error {
 	if wire == nil {
 		return ErrClosed
 	}
-	if c.batchesLocked(len(wire)) {
-		c.appendBatchLocked(wire)
-		c.mu.Unlock()
-		return nil
-	}
-	// Someone writes what is queued already: the loop's batch flush,
-	// its pass over deferred connections, or the drain edge of a socket
-	// that refused bytes. Otherwise this frame puts c on the loop's list.
-	wake := c.state&(stBatch|stDeferred) == 0 && c.out == nil
-	if wake {
-		c.state |= stDeferred
-	}
-	err := c.queueDataLocked(wire)
+	err := c.tr.passLocked(wire)
 	c.mu.Unlock()
-	if wake {
-		c.l.flushLater(c)
-	}
+	c.kick()
 	return err
 }
 
@@ -266,22 +226,15 @@ func (c *Conn) lockForFrame(f *frame.Prepared) []byte {
 	return wire
 }
 
-// sendsNowLocked reports whether a write goes to the socket at once:
-// under epoll, when nothing waits and the loop is not handling the
-// peer's input (then writes join the batch it flushes). c.mu must be
-// held.
-func (c *Conn) sendsNowLocked() bool {
-	return c.l != nil && c.out == nil && c.state&stBatch == 0
-}
-
 // queueDataLocked queues wire behind what waits, or applies the slow
-// consumer policy. Bytes batched during a read, or deferred to the loop,
-// count against the limit only once the socket refused them: a batch
-// about to pass it is flushed first. c.mu must be held.
+// consumer policy. Bytes the transport holds back (epoll: batched during
+// a read, or left to the loop's turn) count against the limit only once
+// the socket refused them: they are flushed before the queue would pass
+// it. c.mu must be held.
 func (c *Conn) queueDataLocked(wire []byte) error {
 	limit := c.engine().opts.MaxQueuedBytes
-	if c.state&(stBatch|stDeferred) != 0 && c.queued > 0 && c.queued+len(wire) > limit {
-		c.flushBatchLocked(nil, c.engine().now())
+	if c.queued > 0 && c.queued+len(wire) > limit {
+		c.tr.flushHeldLocked()
 	}
 	if c.queued > 0 && c.queued+len(wire) > limit {
 		// The peer is not keeping up. What is queued would only grow, so
@@ -318,12 +271,7 @@ func (c *Conn) sendControl(op ws.Opcode, payload []byte) {
 	}
 	var buf [2 + ws.MaxControlPayload]byte
 	wire := ws.AppendFrame(buf[:0], op, true, 0, payload)
-	switch {
-	case c.sendsNowLocked():
-		c.sendNowLocked([][]byte{wire}, kindControl, false)
-	case c.batchesLocked(len(wire)):
-		c.appendBatchLocked(wire)
-	default:
+	if !c.tr.sendLocked(oneBuf(wire), kindControl, false) {
 		q := c.queueLocked()
 		q.control = append(q.control, bytes.Clone(wire))
 	}
@@ -354,16 +302,10 @@ func (c *Conn) startCloseLocked(code ws.StatusCode, reason string) {
 	payload := ws.AppendClosePayload(make([]byte, 0, ws.MaxControlPayload), code, reason)
 	wire := ws.AppendFrame(make([]byte, 0, 2+len(payload)), ws.OpClose, true, 0, payload)
 	c.closeBy = e.now() + int64(e.opts.CloseTimeout)
-	if c.g != nil {
+	if !c.tr.sendLocked(oneBuf(wire), kindClose, true) {
 		c.queueLocked().closeFrame = wire
-		c.g.nc.SetReadDeadline(e.clock(c.closeBy))
-		return
 	}
-	if c.sendsNowLocked() {
-		c.sendNowLocked([][]byte{wire}, kindClose, true)
-		return
-	}
-	c.queueLocked().closeFrame = wire
+	c.tr.closeStartedLocked()
 }
 
 // closeWrittenLocked records that our Close frame is out and, when we
@@ -371,18 +313,11 @@ func (c *Conn) startCloseLocked(code ws.StatusCode, reason string) {
 // c.mu must be held.
 func (c *Conn) closeWrittenLocked() {
 	c.state |= stCloseDone
-	if c.state&stHalfClose == 0 {
-		return
+	if c.state&stHalfClose != 0 {
+		// The peer answers FIN with FIN, so the read side, which
+		// discards the rest of a failed stream, sees EOF.
+		c.tr.finLocked()
 	}
-	if c.g != nil {
-		if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
-			// The peer answers FIN with FIN, so the read side, which
-			// discards the rest of a failed stream, sees EOF.
-			cw.CloseWrite()
-		}
-		return
-	}
-	c.shutdownWriteLocked()
 }
 
 // setCauseLocked records why the connection ends, keeping the first
@@ -394,12 +329,9 @@ func (c *Conn) setCauseLocked(err error) {
 }
 
 // kick tells the goroutine engine's writer there is work. Under epoll
-// writes need no kick: what waits is sent when the socket drains.
-func (c *Conn) kick() {
-	if c.g != nil {
-		c.g.signal()
-	}
-}
+// writes need no kick: what waits is sent when the socket drains, or on
+// the loop's turn.
+func (c *Conn) kick() { c.tr.signal() }
 
 // abort drops the TCP connection at once. Safe to call many times and
 // from any goroutine.
@@ -407,22 +339,20 @@ func (c *Conn) abort(err error) {
 	c.mu.Lock()
 	c.abortLocked(err)
 	c.mu.Unlock()
-	if c.g != nil {
-		c.g.closeOnce.Do(func() { c.g.nc.Close() })
-		c.g.signal()
-	}
+	c.tr.dropped()
 }
 
 // abortLocked marks c dropped: writes fail from now on, Context is done,
-// and the epoll loop is asked to close the socket. c.mu must be held.
+// and the transport is told (the epoll loop is asked to close the
+// socket). c.mu must be held.
 func (c *Conn) abortLocked(err error) {
-	if c.markAbortedLocked(err) && c.l != nil {
-		c.l.post(task{kind: taskSettle, c: c})
+	if c.markAbortedLocked(err) {
+		c.tr.abortedLocked()
 	}
 }
 
-// markAbortedLocked is abortLocked without asking the loop; it reports
-// whether c was not aborted before. c.mu must be held.
+// markAbortedLocked is abortLocked without telling the transport; it
+// reports whether c was not aborted before. c.mu must be held.
 func (c *Conn) markAbortedLocked(err error) bool {
 	c.setCauseLocked(err)
 	if c.state&stAborted != 0 {
