@@ -22,7 +22,7 @@ const (
 	stAborted                         // the socket is being dropped: nobody writes to it any more
 	stEnded                           // epoll: the socket is closed and OnClose has been called
 	stBatch                           // epoll: the loop is handling the peer's input; writes wait for its flush
-	stDeferred                        // epoll: c is on its loop's list of connections to flush (DeliverFrame)
+	stDeferred                        // epoll: c is on its loop's list of connections to flush (WriteFrame)
 )
 
 // readFlags is the read side's bookkeeping; only the reader (the read
@@ -37,23 +37,25 @@ const (
 
 // Conn is one WebSocket connection run by an Engine.
 //
-// Writes (WriteMessage, WriteFrame) and Close are safe for concurrent use
-// from any goroutine, the Handler's methods included. Under the epoll
-// engine a write goes to the socket at once, from the caller's goroutine,
-// when nothing is waiting; what the socket does not take is queued and
-// sent when the socket drains. While the loop is handling the peer's
-// input (OnMessage, pongs, the answer to a Close), writes wait: frames
-// of up to 4 KiB are copied back to back into the loop's batch buffer,
-// larger ones are queued, and the loop sends them all when it has
-// handled everything it read, with one write where it can. DeliverFrame leaves even the first attempt to the loop. Under
-// the goroutine engine a writer
-// goroutine sends what is queued, several frames per system call. Either
-// way frames from one goroutine go out in the order they were written,
-// and the queue is bounded by Options.MaxQueuedBytes. On a connection
-// with compression context takeover, compressed frames are made and
-// queued one writer at a time, so they go out in the order they were
-// compressed (see ctxStream). Reads happen only on the engine's side and
-// reach the Handler.
+// Writes (WriteMessage, WriteFrame, WriteParts) and Close are safe for
+// concurrent use from any goroutine, the Handler's methods included.
+// Under the epoll engine WriteMessage and WriteParts go to the socket at
+// once, from the caller's goroutine, when nothing is waiting; what the
+// socket does not take is queued and sent when the socket drains.
+// WriteFrame leaves even the first attempt to the connection's loop, so
+// that handing one prepared frame to thousands of connections costs a
+// queue append each. While the loop is handling the peer's input
+// (OnMessage, pongs, the answer to a Close), writes wait: frames of up to
+// 4 KiB are copied back to back into the loop's batch buffer, larger ones
+// are queued, and the loop sends them all when it has handled everything
+// it read, with one write where it can. Under the goroutine engine a
+// writer goroutine sends what is queued, several frames per system call.
+// Either way frames from one goroutine go out in the order they were
+// written, and the queue is bounded by Options.MaxQueuedBytes. On a
+// connection with compression context takeover, compressed frames are
+// made and queued one writer at a time, so they go out in the order they
+// were compressed (see ctxStream). Reads happen only on the engine's side
+// and reach the Handler.
 //
 // A Conn holds the state both engines share; what differs is its
 // transport (transport.go), the goConn or epollConn that embeds it.
@@ -164,34 +166,19 @@ func (c *Conn) sendDataLocked(bufs [][]byte, shared bool) error {
 
 // WriteFrame sends a prepared frame. The frame is shared, not copied, so
 // one publication can be queued on many connections at the cost of a
-// pointer each. On a connection that negotiated permessage-deflate the
-// frame's deflated twin (frame.Prepared.Deflated) is sent when it has
-// one, so one compression serves every such connection; a connection
-// with compression context takeover compresses the payload through its
-// own context instead (stream.go). Errors are those of WriteMessage.
+// pointer each, and the caller makes no system call: under the goroutine
+// engine the connection's writer goroutine sends it; under epoll its
+// event loop writes it on its next turn (or with the replies it is
+// batching, when the caller is the Handler), so a goroutine that hands
+// one publication to thousands of connections returns at once and the
+// loops write in parallel. The frame keeps its order with every other
+// write of the connection. On a connection that negotiated
+// permessage-deflate the frame's deflated twin (frame.Prepared.Deflated)
+// is sent when it has one, so one compression serves every such
+// connection; a connection with compression context takeover compresses
+// the payload through its own context instead, and sends the result like
+// WriteMessage (stream.go). Errors are those of WriteMessage.
 func (c *Conn) WriteFrame(f *frame.Prepared) error {
-	if err, sent := c.writeFrameContext(f); sent {
-		return err
-	}
-	wire := c.lockForFrame(f)
-	if wire == nil {
-		return ErrClosed
-	}
-	err := c.sendDataLocked([][]byte{wire}, true)
-	c.mu.Unlock()
-	c.kick()
-	return err
-}
-
-// DeliverFrame sends a prepared frame like WriteFrame, but under epoll
-// it leaves the system call to the connection's event loop: the frame is
-// queued (a reference) and the loop writes it on its next turn, so a
-// goroutine that hands one publication to thousands of connections pays
-// a queue append for each, returns at once, and the loops write in
-// parallel. Frames keep their order with every other write of the
-// connection. Under the goroutine engine it is WriteFrame, whose writer
-// goroutine already writes. Errors are those of WriteMessage.
-func (c *Conn) DeliverFrame(f *frame.Prepared) error {
 	if err, sent := c.writeFrameContext(f); sent {
 		return err
 	}

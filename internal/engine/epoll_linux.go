@@ -42,7 +42,7 @@ const (
 	// maxPooledReaders bounds a loop's pool of idle ws.Readers.
 	maxPooledReaders = 256
 	// maxFlushesPerRound bounds the connections with frames left to the
-	// loop (DeliverFrame) a loop writes between two looks at its sockets, so
+	// loop (WriteFrame) a loop writes between two looks at its sockets, so
 	// a fan-out to thousands does not hold up reads for its whole length.
 	maxFlushesPerRound = 1024
 	// Bounds of the sweep period: a quarter of the shortest timeout.
@@ -159,7 +159,7 @@ type loop struct {
 
 	mu       sync.Mutex // guards the fields below
 	tasks    []task
-	deferred []*epollConn // connections with frames from DeliverFrame to write (stDeferred set)
+	deferred []*epollConn // connections with frames from WriteFrame to write (stDeferred set)
 	sleeping bool         // the loop is in, or about to enter, a blocking epoll_wait
 	woken    bool         // Wake was called since the loop last woke
 	exited   bool
@@ -309,7 +309,7 @@ func (l *loop) flushLater(c *epollConn) {
 	}
 }
 
-// flushDeferred writes what DeliverFrame left to the loop on the first
+// flushDeferred writes what WriteFrame left to the loop on the first
 // maxFlushesPerRound connections of l.flushes. A socket that refuses part
 // of it is flushed again by its drain edge.
 func (l *loop) flushDeferred() {

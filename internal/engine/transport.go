@@ -34,7 +34,7 @@ type transport interface {
 	// f.b[0] is the whole frame and may be kept by reference.
 	sendLocked(f frameBufs, kind frameKind, owned bool) bool
 	// passLocked hands wire, a data frame shared by reference
-	// (DeliverFrame), to whoever writes the connection, so that the caller
+	// (WriteFrame), to whoever writes the connection, so that the caller
 	// pays a queue append and no system call: the goroutine engine's
 	// writer, or the epoll loop on its next turn (at once into the batch
 	// while the loop handles the connection's input). Errors are
