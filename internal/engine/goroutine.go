@@ -14,10 +14,12 @@ import (
 // This file holds the goroutine engine: one goroutine reads a connection
 // and one writes it. It runs on every system and serves TLS.
 
-// goConn is a Conn run by the goroutine engine: its transport. The read
-// goroutine owns br and the read side of nc; the writer goroutine alone
-// writes nc, taking what the Conn queued under Conn.mu. Every field is
-// set by serveGoroutine and read-only after it.
+// goConn is a Conn run by the goroutine engine: its transport. Its
+// fields are set by serveGoroutine; after that only the read goroutine
+// changes br (it consumes it). The read goroutine alone reads nc and the
+// writer goroutine alone writes it, taking what the Conn queued under
+// Conn.mu; the close deadline and the half-close are set under Conn.mu
+// from any goroutine, and dropped closes nc from any.
 type goConn struct {
 	Conn
 	e  *Engine
