@@ -150,7 +150,10 @@ func (c *Conn) writeData(op ws.Opcode, rsv uint8, payload []byte) error {
 // caller kicks the writer after releasing c.mu. c.mu must be held.
 func (c *Conn) sendDataLocked(bufs [][]byte, shared bool) error {
 	var f frameBufs
-	f.n = copy(f.b[:], bufs)
+	for i, b := range bufs { // not copy: a typed copy pays GC write barriers
+		f.b[i] = b
+	}
+	f.n = len(bufs)
 	if c.tr.sendLocked(f, kindData, shared) {
 		return nil
 	}
