@@ -89,7 +89,7 @@ func (ss *session) OnClose(c *engine.Conn, err error) {
 }
 
 // Send implements hub.Subscriber: publications share one prepared frame.
-func (ss *session) Send(f *frame.Prepared) { ss.c.DeliverFrame(f) }
+func (ss *session) Send(f *frame.Prepared) { ss.c.WriteFrame(f) }
 
 // closeReply ends a reply whose result was sent as it is.
 var closeReply = []byte{'}'}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"net/netip"
 	"sync"
 
 	"github.com/wsgate/wsgate/internal/frame"
@@ -23,7 +22,7 @@ const (
 	stAborted                         // the socket is being dropped: nobody writes to it any more
 	stEnded                           // epoll: the socket is closed and OnClose has been called
 	stBatch                           // epoll: the loop is handling the peer's input; writes wait for its flush
-	stDeferred                        // epoll: c is on its loop's list of connections to flush (DeliverFrame)
+	stDeferred                        // epoll: c is on its loop's list of connections to flush (WriteFrame)
 )
 
 // readFlags is the read side's bookkeeping; only the reader (the read
@@ -38,48 +37,45 @@ const (
 
 // Conn is one WebSocket connection run by an Engine.
 //
-// Writes (WriteMessage, WriteFrame) and Close are safe for concurrent use
-// from any goroutine, the Handler's methods included. Under the epoll
-// engine a write goes to the socket at once, from the caller's goroutine,
-// when nothing is waiting; what the socket does not take is queued and
-// sent when the socket drains. While the loop is handling the peer's
-// input (OnMessage, pongs, the answer to a Close), writes wait: frames
-// of up to 4 KiB are copied back to back into the loop's batch buffer,
-// larger ones are queued, and the loop sends them all when it has
-// handled everything it read, with one write where it can. DeliverFrame leaves even the first attempt to the loop. Under
-// the goroutine engine a writer
-// goroutine sends what is queued, several frames per system call. Either
-// way frames from one goroutine go out in the order they were written,
-// and the queue is bounded by Options.MaxQueuedBytes. On a connection
-// with compression context takeover, compressed frames are made and
-// queued one writer at a time, so they go out in the order they were
-// compressed (see ctxStream). Reads happen only on the engine's side and
-// reach the Handler.
+// Writes (WriteMessage, WriteFrame, WriteParts) and Close are safe for
+// concurrent use from any goroutine, the Handler's methods included.
+// Under the epoll engine WriteMessage and WriteParts go to the socket at
+// once, from the caller's goroutine, when nothing is waiting; what the
+// socket does not take is queued and sent when the socket drains.
+// WriteFrame leaves even the first attempt to the connection's loop, so
+// that handing one prepared frame to thousands of connections costs a
+// queue append each. While the loop is handling the peer's input
+// (OnMessage, pongs, the answer to a Close), writes wait: frames of up to
+// 4 KiB are copied back to back into the loop's batch buffer, larger ones
+// are queued, and the loop sends them all when it has handled everything
+// it read, with one write where it can. Under the goroutine engine a
+// writer goroutine sends what is queued, several frames per system call.
+// Either way frames from one goroutine go out in the order they were
+// written, and the queue is bounded by Options.MaxQueuedBytes. On a
+// connection with compression context takeover, compressed frames are
+// made and queued one writer at a time, so they go out in the order they
+// were compressed (see ctxStream). Reads happen only on the engine's side
+// and reach the Handler.
+//
+// A Conn holds the state both engines share; what differs is its
+// transport (transport.go), the goConn or epollConn that embeds it.
 type Conn struct {
 	h  Handler
-	g  *goConn // goroutine engine: the net.Conn and its writer; nil under epoll
-	l  *loop   // epoll: the loop that owns the socket; nil under the goroutine engine
-	fd int32   // epoll: the socket, a duplicate owned by l
-	// tag tells this connection's epoll events from those of an earlier
-	// socket with the same number. Only the loop touches it.
-	tag uint32
+	tr transport // the engine's part: the goConn or epollConn holding this Conn
 
-	mu      sync.Mutex // guards the fields up to rflags
-	state   connState
+	mu     sync.Mutex // guards state and the fields from out to z
+	state  connState
+	rflags readFlags      // only the reader (read goroutine or epoll loop) touches it
+	pmd    wsflate.Params // permessage-deflate as negotiated; zero: none. Set by Serve, then read-only
+
 	out     *outQueue // what waits to be written; nil under epoll when nothing waits
 	queued  int       // bytes of data frames queued or in a writer's hands
 	closeBy int64     // when stCloseSent: the engine clock by which the peer must answer
-	stallAt int64     // epoll: when the socket last refused bytes while data waited; 0 when nothing waits
 	cause   error     // why the connection is ending, for OnClose
 	ctx     *connContext
 	z       *ctxStream // context takeover: made on the first compressed write (stream.go)
 
-	rflags   readFlags
-	pmd      wsflate.Params // permessage-deflate as negotiated; zero: none. Set by Serve, then read-only
-	lastRead int64          // engine clock: when the peer last sent a byte
-	rd       *ws.Reader     // epoll: held only while a frame or fragmented message is partial
-
-	addr netip.AddrPort // epoll: the peer's address
+	lastRead int64 // engine clock: when the peer last sent a byte; only the reader touches it
 }
 
 // connContext is made on the first call to Conn.Context, so connections
@@ -90,12 +86,7 @@ type connContext struct {
 }
 
 // engine returns the Engine that runs c.
-func (c *Conn) engine() *Engine {
-	if c.l != nil {
-		return c.l.e
-	}
-	return c.g.e
-}
+func (c *Conn) engine() *Engine { return c.tr.servedBy() }
 
 // Context is done once the connection has ended. Work done on behalf of
 // the connection (a backend call) can use it to stop early.
@@ -113,12 +104,7 @@ func (c *Conn) Context() context.Context {
 }
 
 // RemoteAddr is the peer's network address.
-func (c *Conn) RemoteAddr() net.Addr {
-	if c.g != nil {
-		return c.g.nc.RemoteAddr()
-	}
-	return net.TCPAddrFromAddrPort(c.addr)
-}
+func (c *Conn) RemoteAddr() net.Addr { return c.tr.peerAddr() }
 
 // WriteMessage sends payload as one message of type op (ws.OpText or
 // ws.OpBinary). The caller may reuse payload once WriteMessage returns.
@@ -156,29 +142,25 @@ func (c *Conn) writeData(op ws.Opcode, rsv uint8, payload []byte) error {
 	return err
 }
 
-// sendDataLocked sends the data frame made of bufs: to the socket at once
-// when nothing waits, into the loop's batch buffer while the loop handles
-// c's input, or else to the queue. shared says bufs is one frame the
-// queue may keep by reference; other bytes are copied when they must
-// wait. The caller kicks the writer after releasing c.mu. c.mu must be
-// held.
+// sendDataLocked sends the data frame made of bufs: through the
+// transport when it can send it at once (epoll: to the socket when
+// nothing waits, into the loop's batch buffer while the loop handles c's
+// input), or else to the queue. shared says bufs is one frame the queue
+// may keep by reference; other bytes are copied when they must wait. The
+// caller kicks the writer after releasing c.mu. c.mu must be held.
 func (c *Conn) sendDataLocked(bufs [][]byte, shared bool) error {
-	if c.sendsNowLocked() {
-		c.sendNowLocked(bufs, kindData, shared)
-		return nil
+	var f frameBufs
+	for i, b := range bufs { // not copy: a typed copy pays GC write barriers
+		f.b[i] = b
 	}
-	n := 0
-	for _, b := range bufs {
-		n += len(b)
-	}
-	if c.batchesLocked(n) {
-		c.appendBatchLocked(bufs...)
+	f.n = len(bufs)
+	if c.tr.sendLocked(f, kindData, shared) {
 		return nil
 	}
 	if shared && len(bufs) == 1 {
 		return c.queueDataLocked(bufs[0])
 	}
-	wire := make([]byte, 0, n)
+	wire := make([]byte, 0, f.size())
 	for _, b := range bufs {
 		wire = append(wire, b...)
 	}
@@ -187,11 +169,18 @@ func (c *Conn) sendDataLocked(bufs [][]byte, shared bool) error {
 
 // WriteFrame sends a prepared frame. The frame is shared, not copied, so
 // one publication can be queued on many connections at the cost of a
-// pointer each. On a connection that negotiated permessage-deflate the
-// frame's deflated twin (frame.Prepared.Deflated) is sent when it has
-// one, so one compression serves every such connection; a connection
-// with compression context takeover compresses the payload through its
-// own context instead (stream.go). Errors are those of WriteMessage.
+// pointer each, and the caller makes no system call: under the goroutine
+// engine the connection's writer goroutine sends it; under epoll its
+// event loop writes it on its next turn (or with the replies it is
+// batching, when the caller is the Handler), so a goroutine that hands
+// one publication to thousands of connections returns at once and the
+// loops write in parallel. The frame keeps its order with every other
+// write of the connection. On a connection that negotiated
+// permessage-deflate the frame's deflated twin (frame.Prepared.Deflated)
+// is sent when it has one, so one compression serves every such
+// connection; a connection with compression context takeover compresses
+// the payload through its own context instead, and sends the result like
+// WriteMessage (stream.go). Errors are those of WriteMessage.
 func (c *Conn) WriteFrame(f *frame.Prepared) error {
 	if err, sent := c.writeFrameContext(f); sent {
 		return err
@@ -200,48 +189,9 @@ func (c *Conn) WriteFrame(f *frame.Prepared) error {
 	if wire == nil {
 		return ErrClosed
 	}
-	err := c.sendDataLocked([][]byte{wire}, true)
+	err := c.tr.passLocked(wire)
 	c.mu.Unlock()
 	c.kick()
-	return err
-}
-
-// DeliverFrame sends a prepared frame like WriteFrame, but under epoll
-// it leaves the system call to the connection's event loop: the frame is
-// queued (a reference) and the loop writes it on its next turn, so a
-// goroutine that hands one publication to thousands of connections pays
-// a queue append for each, returns at once, and the loops write in
-// parallel. Frames keep their order with every other write of the
-// connection. Under the goroutine engine it is WriteFrame, whose writer
-// goroutine already writes. Errors are those of WriteMessage.
-func (c *Conn) DeliverFrame(f *frame.Prepared) error {
-	if c.l == nil {
-		return c.WriteFrame(f)
-	}
-	if err, sent := c.writeFrameContext(f); sent {
-		return err
-	}
-	wire := c.lockForFrame(f)
-	if wire == nil {
-		return ErrClosed
-	}
-	if c.batchesLocked(len(wire)) {
-		c.appendBatchLocked(wire)
-		c.mu.Unlock()
-		return nil
-	}
-	// Someone writes what is queued already: the loop's batch flush,
-	// its pass over deferred connections, or the drain edge of a socket
-	// that refused bytes. Otherwise this frame puts c on the loop's list.
-	wake := c.state&(stBatch|stDeferred) == 0 && c.out == nil
-	if wake {
-		c.state |= stDeferred
-	}
-	err := c.queueDataLocked(wire)
-	c.mu.Unlock()
-	if wake {
-		c.l.flushLater(c)
-	}
 	return err
 }
 
@@ -266,22 +216,15 @@ func (c *Conn) lockForFrame(f *frame.Prepared) []byte {
 	return wire
 }
 
-// sendsNowLocked reports whether a write goes to the socket at once:
-// under epoll, when nothing waits and the loop is not handling the
-// peer's input (then writes join the batch it flushes). c.mu must be
-// held.
-func (c *Conn) sendsNowLocked() bool {
-	return c.l != nil && c.out == nil && c.state&stBatch == 0
-}
-
 // queueDataLocked queues wire behind what waits, or applies the slow
-// consumer policy. Bytes batched during a read, or deferred to the loop,
-// count against the limit only once the socket refused them: a batch
-// about to pass it is flushed first. c.mu must be held.
+// consumer policy. Bytes the transport holds back (epoll: batched during
+// a read, or left to the loop's turn) count against the limit only once
+// the socket refused them: they are flushed before the queue would pass
+// it. c.mu must be held.
 func (c *Conn) queueDataLocked(wire []byte) error {
 	limit := c.engine().opts.MaxQueuedBytes
-	if c.state&(stBatch|stDeferred) != 0 && c.queued > 0 && c.queued+len(wire) > limit {
-		c.flushBatchLocked(nil, c.engine().now())
+	if c.queued > 0 && c.queued+len(wire) > limit {
+		c.tr.flushHeldLocked()
 	}
 	if c.queued > 0 && c.queued+len(wire) > limit {
 		// The peer is not keeping up. What is queued would only grow, so
@@ -318,12 +261,7 @@ func (c *Conn) sendControl(op ws.Opcode, payload []byte) {
 	}
 	var buf [2 + ws.MaxControlPayload]byte
 	wire := ws.AppendFrame(buf[:0], op, true, 0, payload)
-	switch {
-	case c.sendsNowLocked():
-		c.sendNowLocked([][]byte{wire}, kindControl, false)
-	case c.batchesLocked(len(wire)):
-		c.appendBatchLocked(wire)
-	default:
+	if !c.tr.sendLocked(oneBuf(wire), kindControl, false) {
 		q := c.queueLocked()
 		q.control = append(q.control, bytes.Clone(wire))
 	}
@@ -354,16 +292,10 @@ func (c *Conn) startCloseLocked(code ws.StatusCode, reason string) {
 	payload := ws.AppendClosePayload(make([]byte, 0, ws.MaxControlPayload), code, reason)
 	wire := ws.AppendFrame(make([]byte, 0, 2+len(payload)), ws.OpClose, true, 0, payload)
 	c.closeBy = e.now() + int64(e.opts.CloseTimeout)
-	if c.g != nil {
+	if !c.tr.sendLocked(oneBuf(wire), kindClose, true) {
 		c.queueLocked().closeFrame = wire
-		c.g.nc.SetReadDeadline(e.clock(c.closeBy))
-		return
 	}
-	if c.sendsNowLocked() {
-		c.sendNowLocked([][]byte{wire}, kindClose, true)
-		return
-	}
-	c.queueLocked().closeFrame = wire
+	c.tr.closeStartedLocked()
 }
 
 // closeWrittenLocked records that our Close frame is out and, when we
@@ -371,18 +303,11 @@ func (c *Conn) startCloseLocked(code ws.StatusCode, reason string) {
 // c.mu must be held.
 func (c *Conn) closeWrittenLocked() {
 	c.state |= stCloseDone
-	if c.state&stHalfClose == 0 {
-		return
+	if c.state&stHalfClose != 0 {
+		// The peer answers FIN with FIN, so the read side, which
+		// discards the rest of a failed stream, sees EOF.
+		c.tr.finLocked()
 	}
-	if c.g != nil {
-		if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
-			// The peer answers FIN with FIN, so the read side, which
-			// discards the rest of a failed stream, sees EOF.
-			cw.CloseWrite()
-		}
-		return
-	}
-	c.shutdownWriteLocked()
 }
 
 // setCauseLocked records why the connection ends, keeping the first
@@ -394,12 +319,9 @@ func (c *Conn) setCauseLocked(err error) {
 }
 
 // kick tells the goroutine engine's writer there is work. Under epoll
-// writes need no kick: what waits is sent when the socket drains.
-func (c *Conn) kick() {
-	if c.g != nil {
-		c.g.signal()
-	}
-}
+// writes need no kick: what waits is sent when the socket drains, or on
+// the loop's turn.
+func (c *Conn) kick() { c.tr.signal() }
 
 // abort drops the TCP connection at once. Safe to call many times and
 // from any goroutine.
@@ -407,22 +329,20 @@ func (c *Conn) abort(err error) {
 	c.mu.Lock()
 	c.abortLocked(err)
 	c.mu.Unlock()
-	if c.g != nil {
-		c.g.closeOnce.Do(func() { c.g.nc.Close() })
-		c.g.signal()
-	}
+	c.tr.dropped()
 }
 
 // abortLocked marks c dropped: writes fail from now on, Context is done,
-// and the epoll loop is asked to close the socket. c.mu must be held.
+// and the transport is told (the epoll loop is asked to close the
+// socket). c.mu must be held.
 func (c *Conn) abortLocked(err error) {
-	if c.markAbortedLocked(err) && c.l != nil {
-		c.l.post(task{kind: taskSettle, c: c})
+	if c.markAbortedLocked(err) {
+		c.tr.abortedLocked()
 	}
 }
 
-// markAbortedLocked is abortLocked without asking the loop; it reports
-// whether c was not aborted before. c.mu must be held.
+// markAbortedLocked is abortLocked without telling the transport; it
+// reports whether c was not aborted before. c.mu must be held.
 func (c *Conn) markAbortedLocked(err error) bool {
 	c.setCauseLocked(err)
 	if c.state&stAborted != 0 {

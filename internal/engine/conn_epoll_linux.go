@@ -5,22 +5,117 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/netip"
 
 	"github.com/wsgate/wsgate/internal/netpoll"
+	"github.com/wsgate/wsgate/ws"
 )
 
-// This file is the epoll engine's write path. Writes happen under c.mu on
-// whichever goroutine writes, so no two writes interleave and the socket
-// is never written after the loop closed it (finish sets stAborted under
-// c.mu before closing).
+// This file is the epoll engine's connection: its transport and its write
+// path. Writes happen under c.mu on whichever goroutine writes, so no two
+// writes interleave and the socket is never written after the loop closed
+// it (finish sets stAborted under c.mu before closing).
+
+// epollConn is a Conn run by an epoll loop: its transport. The loop owns
+// the socket: it alone reads it, closes it and touches tag and rd. Any
+// goroutine may write it under Conn.mu.
+type epollConn struct {
+	Conn
+	l  *loop // the loop that owns the socket
+	fd int32 // the socket, a duplicate owned by l
+	// tag tells this connection's events from those of an earlier socket
+	// with the same number. Only the loop touches it.
+	tag uint32
+	// stallAt is the engine clock when the socket last refused bytes
+	// while data waited; 0 when nothing waits. Guarded by Conn.mu.
+	stallAt int64
+	rd      *ws.Reader     // held only while a frame or fragmented message is partial; loop only
+	addr    netip.AddrPort // the peer's address
+}
+
+func (c *epollConn) servedBy() *Engine { return c.l.e }
+
+func (c *epollConn) peerAddr() net.Addr { return net.TCPAddrFromAddrPort(c.addr) }
+
+// sendLocked writes f to the socket at once when nothing waits and the
+// loop is not handling c's input; while it is, a data or control frame
+// joins the loop's batch buffer when batchesLocked allows. Our Close
+// frame never joins the batch: it waits in c.out, behind the batch, so
+// that its writing is seen. c.mu must be held.
+func (c *epollConn) sendLocked(f frameBufs, kind frameKind, owned bool) bool {
+	if c.out == nil && c.state&stBatch == 0 {
+		c.sendNowLocked(f.b[:f.n], kind, owned)
+		return true
+	}
+	if kind != kindClose && c.batchesLocked(f.size()) {
+		c.appendBatchLocked(f.b[:f.n]...)
+		return true
+	}
+	return false
+}
+
+// passLocked leaves wire to the loop: into its batch buffer while it
+// handles c's input, or queued by reference, with c put on the loop's
+// list of connections to flush unless someone writes what is queued
+// already (the loop's batch flush, its pass over deferred connections,
+// or the drain edge of a socket that refused bytes). c.mu must be held;
+// flushLater takes the loop's lock after it, as post does.
+func (c *epollConn) passLocked(wire []byte) error {
+	if c.batchesLocked(len(wire)) {
+		c.appendBatchLocked(wire)
+		return nil
+	}
+	wake := c.state&(stBatch|stDeferred) == 0 && c.out == nil
+	if wake {
+		c.state |= stDeferred
+	}
+	err := c.queueDataLocked(wire)
+	if wake {
+		c.l.flushLater(c)
+	}
+	return err
+}
+
+// flushHeldLocked writes the batch, or the frames left to the loop's
+// turn, before the slow-consumer policy judges the queue. c.mu must be
+// held.
+func (c *epollConn) flushHeldLocked() {
+	if c.state&(stBatch|stDeferred) != 0 {
+		c.flushBatchLocked(nil, c.l.e.now())
+	}
+}
+
+// signal does nothing: what waits is written when the socket drains, or
+// on the loop's turn.
+func (c *epollConn) signal() {}
+
+// closeStartedLocked does nothing: the loop's sweep applies closeBy.
+func (c *epollConn) closeStartedLocked() {}
+
+// finLocked sends FIN after our Close frame. c.mu must be held.
+func (c *epollConn) finLocked() {
+	if c.state&stAborted == 0 {
+		netpoll.ShutdownWrite(int(c.fd))
+	}
+}
+
+func (c *epollConn) stalledLocked(now int64) bool {
+	return c.stallAt != 0 && now-c.stallAt >= int64(c.l.e.opts.WriteTimeout)
+}
+
+// abortedLocked asks the loop to close the socket and call OnClose.
+func (c *epollConn) abortedLocked() { c.l.post(task{kind: taskSettle, c: c}) }
+
+// dropped does nothing: the loop closes the socket.
+func (c *epollConn) dropped() {}
 
 // sendNowLocked writes the frame made of bufs to the socket at once; c.out
 // must be nil (nothing waits). What the socket does not take becomes the
 // head of c.out, to be sent when the socket drains: bufs[0] itself when
 // owned (the bytes are never modified), a copy otherwise. c.mu must be
 // held.
-func (c *Conn) sendNowLocked(bufs [][]byte, kind frameKind, owned bool) {
+func (c *epollConn) sendNowLocked(bufs [][]byte, kind frameKind, owned bool) {
 	total := 0
 	for _, b := range bufs {
 		total += len(b)
@@ -81,7 +176,7 @@ func skip(bufs [][]byte, n int) [][]byte {
 // nothing is left. iov is scratch space, returned for reuse; now is the
 // engine clock. Called by the loop when the socket reports it can take
 // bytes, and to flush a batch. c.mu must be held.
-func (c *Conn) flushLocked(iov [][]byte, now int64) [][]byte {
+func (c *epollConn) flushLocked(iov [][]byte, now int64) [][]byte {
 	for c.out != nil && c.state&stAborted == 0 {
 		iov = c.out.gather(iov[:0], netpoll.MaxIovecs)
 		c.l.writes.Add(1)
@@ -114,7 +209,7 @@ func (c *Conn) flushLocked(iov [][]byte, now int64) [][]byte {
 // It reports whether the socket may take bytes: false when data waited
 // already, for then the socket refused bytes and its drain edge flushes
 // the batch too. Only the loop calls it.
-func (c *Conn) beginBatch() (writable bool) {
+func (c *epollConn) beginBatch() (writable bool) {
 	c.mu.Lock()
 	c.state |= stBatch
 	writable = c.out == nil
@@ -136,9 +231,9 @@ const (
 // everything so far, and no data or Close waits in c.out ahead of it
 // (control frames may: they are not ordered against data). c.mu must be
 // held.
-func (c *Conn) batchesLocked(n int) bool {
+func (c *epollConn) batchesLocked(n int) bool {
 	l := c.l
-	if l == nil || c.state&stBatch == 0 || !l.batchOK || n > maxBatchedFrame {
+	if c.state&stBatch == 0 || !l.batchOK || n > maxBatchedFrame {
 		return false
 	}
 	if q := c.out; q != nil && (len(q.head) > 0 || len(q.data) > 0 || q.closeFrame != nil) {
@@ -153,7 +248,7 @@ func (c *Conn) batchesLocked(n int) bool {
 
 // appendBatchLocked appends bufs, together one frame, to the loop's batch
 // buffer. c.mu must be held, and batchesLocked must have said yes.
-func (c *Conn) appendBatchLocked(bufs ...[]byte) {
+func (c *epollConn) appendBatchLocked(bufs ...[]byte) {
 	for _, b := range bufs {
 		c.l.batch = append(c.l.batch, b...)
 	}
@@ -164,7 +259,7 @@ func (c *Conn) appendBatchLocked(bufs ...[]byte) {
 // before the batch, our Close), with one system call, and empties the
 // buffer. What the socket refuses of the buffer is copied to the head of
 // c.out. iov is scratch space, returned for reuse. c.mu must be held.
-func (c *Conn) writeBatchLocked(iov [][]byte, now int64) [][]byte {
+func (c *epollConn) writeBatchLocked(iov [][]byte, now int64) [][]byte {
 	l := c.l
 	b := l.batch
 	l.batch = b[:0]
@@ -209,7 +304,7 @@ func (c *Conn) writeBatchLocked(iov [][]byte, now int64) [][]byte {
 // endBatch ends what beginBatch started and, when the socket may take
 // bytes, writes what the batch queued. iov is the loop's scratch,
 // returned for reuse. Only the loop calls it.
-func (c *Conn) endBatch(iov [][]byte, writable bool, now int64) [][]byte {
+func (c *epollConn) endBatch(iov [][]byte, writable bool, now int64) [][]byte {
 	c.mu.Lock()
 	if writable {
 		iov = c.writeBatchLocked(iov, now)
@@ -225,7 +320,7 @@ func (c *Conn) endBatch(iov [][]byte, writable bool, now int64) [][]byte {
 
 // flushBatchLocked writes what waits in c.out and, when the socket
 // refuses some of it, starts the write timeout. c.mu must be held.
-func (c *Conn) flushBatchLocked(iov [][]byte, now int64) [][]byte {
+func (c *epollConn) flushBatchLocked(iov [][]byte, now int64) [][]byte {
 	if c.state&stBatch != 0 && c.l.batchOK {
 		iov = c.writeBatchLocked(iov, now)
 	}
@@ -234,13 +329,6 @@ func (c *Conn) flushBatchLocked(iov [][]byte, now int64) [][]byte {
 		c.stallAt = now
 	}
 	return iov
-}
-
-// shutdownWriteLocked sends FIN after our Close frame. c.mu must be held.
-func (c *Conn) shutdownWriteLocked() {
-	if c.state&stAborted == 0 {
-		netpoll.ShutdownWrite(int(c.fd))
-	}
 }
 
 func netipUnmap(ap netip.AddrPort) netip.AddrPort {

@@ -3,22 +3,34 @@
 // hands whole messages to a Handler, and writes through a bounded
 // per-connection queue.
 //
-// Two engines share one connection state machine (conn.go, read.go,
-// queue.go): the closing handshake, the slow-consumer policy, keep-alive
-// pings and idle timeouts, half-closing a failed connection.
+// Two engines share one connection state machine: Conn (conn.go, read.go,
+// queue.go) keeps the closing handshake, the write queue and its
+// slow-consumer policy, keep-alive pings and idle timeouts, the cause
+// handed to OnClose and the Context. What differs is a Conn's transport
+// (transport.go), an unexported interface with one implementation per
+// engine; each embeds the Conn it runs, so a connection is one allocation.
 //
-//   - Goroutine (goroutine.go): one goroutine reads a connection and one
-//     writes it. It runs on every system and serves TLS.
-//   - Epoll (epoll_linux.go, conn_epoll_linux.go): GOMAXPROCS event loops
-//     own the sockets. An idle connection is a small struct: no goroutine,
-//     no buffer, no timer. Reads go into one buffer per loop; a connection
-//     keeps a decoder (and its bytes) only while a frame or fragmented
-//     message is partial. Writes go to the socket at once from the writing
-//     goroutine; what does not fit waits as references to the frames and
-//     is sent with writev when the socket drains. While the loop handles
-//     a connection's input, writes to that connection (the Handler's
-//     replies) wait and leave together in one writev once the read is
-//     done. One sweep per loop applies every timeout.
+//   - Goroutine (goroutine.go, goConn): one goroutine reads a connection
+//     and one writes what its queue holds, several frames per system
+//     call. It runs on every system and serves TLS.
+//   - Epoll (epoll_linux.go, conn_epoll_linux.go, epollConn; Linux only):
+//     GOMAXPROCS event loops own the sockets. An idle connection is a
+//     small struct: no goroutine, no buffer, no timer. Reads go into one
+//     buffer per loop; a connection keeps a decoder (and its bytes) only
+//     while a frame or fragmented message is partial. WriteMessage and
+//     WriteParts go to the socket at once from the writing goroutine;
+//     what does not fit waits as references to the frames and is sent
+//     with writev when the socket drains. WriteFrame (a prepared frame,
+//     shared by a publication's subscribers) is queued by reference and
+//     written by the loop on its next turn, so a publisher pays a queue
+//     append per connection and the loops write in parallel. While the
+//     loop handles a connection's input, writes to that connection (the
+//     Handler's replies) wait and leave together in one writev once the
+//     read is done. One sweep per loop applies every timeout. The loops
+//     are the Engine's loopGroup, made by New for Kind Epoll.
+//
+// Off Linux only the goroutine engine is built: Epoll is not Supported
+// and kind_other.go declares that there are no loops.
 //
 // Compression (deflate.go): a connection that negotiated permessage-deflate
 // (RFC 7692; Serve's Params, Options.Codec) accepts RSV1 on data messages,
@@ -31,6 +43,11 @@
 // under the Stream's lock so that wire order is compression order; it
 // holds the compressor from its first compressed message until it ends,
 // when the engine frees its context slot.
+//
+// Locks, in the order they are taken: a ctxStream's mu, Conn.mu, then a
+// loop's mu; Engine.mu, then a loop's mu. A function named …Locked needs
+// the lock its comment names held, most often Conn.mu. Nothing that holds
+// a loop's mu takes another lock.
 //
 // The engine knows nothing about JSON, channels or caches.
 package engine

@@ -46,11 +46,6 @@ type Handler interface {
 	OnClose(c *Conn, err error)
 }
 
-// maxPendingHandshakes caps the connections handed to Serve that an
-// epoll loop has not registered yet; Serve waits for room beyond it, so
-// a burst of handshakes cannot outrun the loops.
-const maxPendingHandshakes = 1024
-
 // Engine runs connections after their opening handshake and keeps track
 // of them so that Shutdown can close every one. It is safe for concurrent
 // use.
@@ -63,17 +58,31 @@ type Engine struct {
 	sentDeflated atomic.Uint64 // data frames written with RSV1 (compressed)
 	sentPlain    atomic.Uint64 // data frames written uncompressed
 
-	mu     sync.Mutex // guards the fields below
+	mu     sync.Mutex // guards the fields below, and the loops' list
 	gconns map[*Conn]struct{}
 	closed bool
 	done   chan struct{} // closed when the engine stops taking connections
-	loops  []*loop       // epoll loops, started with the first epoll connection
-	next   int           // the loop that gets the next connection
 
-	wg         sync.WaitGroup // goroutine conns: one per goroutine; epoll conns: one each
-	loopWG     sync.WaitGroup // one per epoll loop
-	stopOnce   sync.Once      // stops the loops
-	handshakes chan struct{}  // one token per connection on its way to a loop
+	wg sync.WaitGroup // goroutine conns: one per goroutine; epoll conns: one each
+	// ep is the epoll engine's event loops (epoll_linux.go); nil when
+	// Kind is Goroutine. Set by New, then read-only.
+	ep loopGroup
+}
+
+// loopGroup is the epoll engine's part of an Engine: the event loops that
+// own its plaintext TCP connections. Its methods are safe for concurrent
+// use and called without Engine.mu.
+type loopGroup interface {
+	// serve moves tc to a loop; see Engine.Serve.
+	serve(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd wsflate.Params) error
+	// closeAll starts the closing handshake on every connection.
+	closeAll(code ws.StatusCode, reason string)
+	// abortAll drops every connection.
+	abortAll()
+	// stop ends the loops once every connection has ended.
+	stop()
+	// writes counts the write system calls made on the loops' sockets.
+	writes() uint64
 }
 
 // New returns an Engine whose connections follow opts. It panics when
@@ -82,13 +91,16 @@ func New(opts Options) *Engine {
 	if !opts.Kind.Supported() {
 		panic("engine: kind " + opts.Kind.String() + " is not supported on this system")
 	}
-	return &Engine{
-		opts:       opts.withDefaults(),
-		epoch:      time.Now(),
-		gconns:     make(map[*Conn]struct{}),
-		done:       make(chan struct{}),
-		handshakes: make(chan struct{}, maxPendingHandshakes),
+	e := &Engine{
+		opts:   opts.withDefaults(),
+		epoch:  time.Now(),
+		gconns: make(map[*Conn]struct{}),
+		done:   make(chan struct{}),
 	}
+	if e.opts.Kind == Epoll {
+		e.ep = newLoops(e)
+	}
+	return e
 }
 
 // Kind is the engine's kind, Auto resolved.
@@ -120,8 +132,8 @@ func (e *Engine) Serve(nc net.Conn, br *bufio.Reader, h Handler, pmd wsflate.Par
 		pmd = wsflate.Params{}
 	}
 	var err error
-	if tc, ok := nc.(*net.TCPConn); ok && e.opts.Kind == Epoll {
-		err = e.serveEpoll(tc, br, h, pmd)
+	if tc, ok := nc.(*net.TCPConn); ok && e.ep != nil {
+		err = e.ep.serve(tc, br, h, pmd)
 	} else {
 		err = e.serveGoroutine(nc, br, h, pmd)
 	}
@@ -149,11 +161,8 @@ type Stats struct {
 // Stats returns the engine's counters, each read atomically.
 func (e *Engine) Stats() Stats {
 	s := Stats{FramesDeflated: e.sentDeflated.Load(), FramesPlain: e.sentPlain.Load()}
-	e.mu.Lock()
-	loops := e.loops
-	e.mu.Unlock()
-	for _, l := range loops {
-		s.Writes += l.loopWrites()
+	if e.ep != nil {
+		s.Writes = e.ep.writes()
 	}
 	return s
 }
@@ -207,12 +216,12 @@ func (e *Engine) removeGoroutine(c *Conn) {
 // ended. When ctx ends first, it drops the remaining connections, waits
 // for them and returns ctx.Err().
 func (e *Engine) Shutdown(ctx context.Context, code ws.StatusCode, reason string) error {
-	gconns, loops := e.stop()
+	gconns := e.stop()
 	for _, c := range gconns {
 		c.Close(code, reason)
 	}
-	for _, l := range loops {
-		l.post(task{kind: taskCloseAll, code: code, reason: reason})
+	if e.ep != nil {
+		e.ep.closeAll(code, reason)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -233,20 +242,21 @@ func (e *Engine) Shutdown(ctx context.Context, code ws.StatusCode, reason string
 // Close drops every connection at once, without a closing handshake, and
 // waits until they have ended and the engine's goroutines have returned.
 func (e *Engine) Close() {
-	gconns, loops := e.stop()
+	gconns := e.stop()
 	for _, c := range gconns {
 		c.abort(ErrEngineClosed)
 	}
-	for _, l := range loops {
-		l.post(task{kind: taskAbortAll})
+	if e.ep != nil {
+		e.ep.abortAll()
 	}
 	e.wg.Wait()
 	e.stopLoops()
 }
 
-// stop marks the engine closed and returns the goroutine connections and
-// the loops it holds.
-func (e *Engine) stop() ([]*Conn, []*loop) {
+// stop marks the engine closed and returns the goroutine connections it
+// holds. An epoll connection registered before stop is on its loop's task
+// queue ahead of anything posted after it.
+func (e *Engine) stop() []*Conn {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.closed {
@@ -257,18 +267,12 @@ func (e *Engine) stop() ([]*Conn, []*loop) {
 	for c := range e.gconns {
 		conns = append(conns, c)
 	}
-	return conns, e.loops
+	return conns
 }
 
 // stopLoops ends the epoll loops once every connection has ended.
 func (e *Engine) stopLoops() {
-	e.stopOnce.Do(func() {
-		e.mu.Lock()
-		loops := e.loops
-		e.mu.Unlock()
-		for _, l := range loops {
-			l.post(task{kind: taskExit})
-		}
-		e.loopWG.Wait()
-	})
+	if e.ep != nil {
+		e.ep.stop()
+	}
 }

@@ -120,7 +120,7 @@ func openFDs(t *testing.T) int {
 }
 
 // TestConcurrentWritersKeepOrder has many goroutines write to each of many
-// connections at once, some with WriteMessage, some with DeliverFrame, with
+// connections at once, some with WriteMessage, some with WriteFrame, with
 // the peer reading: every frame arrives, and each writer's frames arrive in
 // the order written.
 func TestConcurrentWritersKeepOrder(t *testing.T) {
@@ -156,7 +156,7 @@ func TestConcurrentWritersKeepOrder(t *testing.T) {
 						msg := binary.BigEndian.AppendUint32([]byte{byte(w)}, uint32(i))
 						write := func() error { return c.WriteMessage(ws.OpBinary, msg) }
 						if w%2 == 1 { // half the writers leave the write to the loop
-							write = func() error { return c.DeliverFrame(frame.New(ws.OpBinary, msg)) }
+							write = func() error { return c.WriteFrame(frame.New(ws.OpBinary, msg)) }
 						}
 						if err := write(); err != nil {
 							t.Errorf("write: %v", err)
@@ -233,7 +233,7 @@ func TestCloseRacesWrites(t *testing.T) {
 						if i%2 == 0 {
 							err = c.WriteMessage(ws.OpText, []byte("x"))
 						} else {
-							err = c.DeliverFrame(frame.New(ws.OpText, []byte("y")))
+							err = c.WriteFrame(frame.New(ws.OpText, []byte("y")))
 						}
 						if err != nil && err != engine.ErrClosed {
 							t.Errorf("write: %v", err)

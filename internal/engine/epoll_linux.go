@@ -23,6 +23,9 @@ import (
 // Handler. Other goroutines write to a socket directly (conn_epoll_linux.go)
 // and reach the loop through its task queue.
 //
+// Lock order: Conn.mu, then loop.mu; Engine.mu, then loop.mu. Nothing
+// that holds loop.mu takes another lock.
+//
 // Sockets are registered once, edge-triggered, for reading and writing:
 // no epoll_ctl call is made after registration, and the loop learns that a
 // full socket has drained without asking for it. A readable edge is read
@@ -38,14 +41,73 @@ const (
 	maxEvents = 256
 	// maxPooledReaders bounds a loop's pool of idle ws.Readers.
 	maxPooledReaders = 256
-	// maxFlushesPerRound bounds the connections with delivered frames
-	// (DeliverFrame) a loop writes between two looks at its sockets, so a
-	// fan-out to thousands does not hold up reads for its whole length.
+	// maxFlushesPerRound bounds the connections with frames left to the
+	// loop (WriteFrame) a loop writes between two looks at its sockets, so
+	// a fan-out to thousands does not hold up reads for its whole length.
 	maxFlushesPerRound = 1024
 	// Bounds of the sweep period: a quarter of the shortest timeout.
 	minSweep = 5 * time.Millisecond
 	maxSweep = time.Second
+	// maxPendingHandshakes caps the connections handed to Serve that a
+	// loop has not registered yet; Serve waits for room beyond it, so a
+	// burst of handshakes cannot outrun the loops.
+	maxPendingHandshakes = 1024
 )
+
+// loops is the epoll engine's part of an Engine (a loopGroup): its event
+// loops, started with the first epoll connection. list and next are
+// guarded by Engine.mu.
+type loops struct {
+	e          *Engine
+	list       []*loop
+	next       int            // the loop that gets the next connection
+	wg         sync.WaitGroup // one per loop
+	stopOnce   sync.Once
+	handshakes chan struct{} // one token per connection on its way to a loop
+}
+
+// newLoops returns e's epoll part; its loops start with the first
+// connection.
+func newLoops(e *Engine) loopGroup {
+	return &loops{e: e, handshakes: make(chan struct{}, maxPendingHandshakes)}
+}
+
+// started returns the loops running so far.
+func (g *loops) started() []*loop {
+	g.e.mu.Lock()
+	defer g.e.mu.Unlock()
+	return g.list
+}
+
+func (g *loops) closeAll(code ws.StatusCode, reason string) {
+	for _, l := range g.started() {
+		l.post(task{kind: taskCloseAll, code: code, reason: reason})
+	}
+}
+
+func (g *loops) abortAll() {
+	for _, l := range g.started() {
+		l.post(task{kind: taskAbortAll})
+	}
+}
+
+// stop ends the loops once every connection has ended.
+func (g *loops) stop() {
+	g.stopOnce.Do(func() {
+		for _, l := range g.started() {
+			l.post(task{kind: taskExit})
+		}
+		g.wg.Wait()
+	})
+}
+
+func (g *loops) writes() uint64 {
+	var n uint64
+	for _, l := range g.started() {
+		n += l.writes.Load()
+	}
+	return n
+}
 
 // taskKind is what a task asks of a loop.
 type taskKind uint8
@@ -61,7 +123,7 @@ const (
 // task is work posted to a loop by another goroutine.
 type task struct {
 	kind   taskKind
-	c      *Conn
+	c      *epollConn
 	early  []byte
 	code   ws.StatusCode
 	reason string
@@ -70,17 +132,18 @@ type task struct {
 // loop is one epoll event loop and the connections it owns.
 type loop struct {
 	e     *Engine
+	g     *loops // the engine's loops, this one among them
 	poll  *netpoll.Poller
 	sweep time.Duration // how often timeouts are checked
 
 	// Touched only by the loop goroutine.
 	buf     []byte       // read buffer shared by every connection of the loop
 	iov     [][]byte     // scratch for flushes
-	slots   []*Conn      // connections by socket number
+	slots   []*epollConn // connections by socket number
 	tag     uint32       // the last tag given to a connection
 	readers []*ws.Reader // idle decoders, reset
-	again   []*Conn      // connections left with bytes to read this round
-	flushes []*Conn      // connections with delivered frames to write, in order
+	again   []*epollConn // connections left with bytes to read this round
+	flushes []*epollConn // connections with frames left to the loop to write, in order
 	now     int64        // engine clock after the last epoll_wait
 
 	writes atomic.Uint64 // write and writev system calls on the loop's sockets, from any goroutine
@@ -96,21 +159,22 @@ type loop struct {
 
 	mu       sync.Mutex // guards the fields below
 	tasks    []task
-	deferred []*Conn // connections with frames from DeliverFrame to write (stDeferred set)
-	sleeping bool    // the loop is in, or about to enter, a blocking epoll_wait
-	woken    bool    // Wake was called since the loop last woke
+	deferred []*epollConn // connections with frames from WriteFrame to write (stDeferred set)
+	sleeping bool         // the loop is in, or about to enter, a blocking epoll_wait
+	woken    bool         // Wake was called since the loop last woke
 	exited   bool
 }
 
-// serveEpoll moves tc to an epoll loop.
-func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd wsflate.Params) error {
+// serve moves tc to an epoll loop.
+func (g *loops) serve(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd wsflate.Params) error {
+	e := g.e
 	var early []byte
 	if br != nil && br.Buffered() > 0 {
 		p, _ := br.Peek(br.Buffered())
 		early = bytes.Clone(p)
 	}
 	select {
-	case e.handshakes <- struct{}{}:
+	case g.handshakes <- struct{}{}:
 	case <-e.done:
 		tc.Close()
 		return ErrEngineClosed
@@ -122,10 +186,11 @@ func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd ws
 	}
 	tc.Close() // the copy keeps the socket open; Go's poller forgets the original
 	if err != nil {
-		<-e.handshakes
+		<-g.handshakes
 		return err
 	}
-	c := &Conn{h: h, fd: int32(fd), pmd: pmd}
+	c := &epollConn{Conn: Conn{h: h, pmd: pmd}, fd: int32(fd)}
+	c.tr = c
 	if addr != nil {
 		ap := addr.AddrPort()
 		c.addr = netipUnmap(ap)
@@ -134,14 +199,14 @@ func (e *Engine) serveEpoll(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd ws
 	if e.closed {
 		e.mu.Unlock()
 		netpoll.Close(fd)
-		<-e.handshakes
+		<-g.handshakes
 		return ErrEngineClosed
 	}
-	l, err := e.pickLoopLocked()
+	l, err := g.pickLoopLocked()
 	if err != nil {
 		e.mu.Unlock()
 		netpoll.Close(fd)
-		<-e.handshakes
+		<-g.handshakes
 		return err
 	}
 	c.l = l
@@ -167,33 +232,34 @@ func dupSocket(tc *net.TCPConn) (int, error) {
 }
 
 // pickLoopLocked returns the loop for the next connection, starting the
-// loops on first use. e.mu must be held.
-func (e *Engine) pickLoopLocked() (*loop, error) {
-	if e.loops == nil {
+// loops on first use. Engine.mu must be held.
+func (g *loops) pickLoopLocked() (*loop, error) {
+	if g.list == nil {
 		n := runtime.GOMAXPROCS(0)
-		loops := make([]*loop, 0, n)
+		list := make([]*loop, 0, n)
 		for range n {
-			l, err := newLoop(e)
+			l, err := newLoop(g)
 			if err != nil {
-				for _, l := range loops {
+				for _, l := range list {
 					l.poll.Close()
 				}
 				return nil, err
 			}
-			loops = append(loops, l)
+			list = append(list, l)
 		}
-		e.loops = loops
-		for _, l := range loops {
-			e.loopWG.Add(1)
+		g.list = list
+		for _, l := range list {
+			g.wg.Add(1)
 			go l.run()
 		}
 	}
-	l := e.loops[e.next%len(e.loops)]
-	e.next++
+	l := g.list[g.next%len(g.list)]
+	g.next++
 	return l, nil
 }
 
-func newLoop(e *Engine) (*loop, error) {
+func newLoop(g *loops) (*loop, error) {
+	e := g.e
 	p, err := netpoll.New()
 	if err != nil {
 		return nil, fmt.Errorf("engine: start epoll loop: %w", err)
@@ -203,6 +269,7 @@ func newLoop(e *Engine) (*loop, error) {
 	sweep = max(minSweep, min(sweep, maxSweep))
 	return &loop{
 		e:     e,
+		g:     g,
 		poll:  p,
 		sweep: sweep,
 		buf:   make([]byte, max(loopBufferSize, o.ReadBufferSize)),
@@ -233,7 +300,7 @@ func (l *loop) wakeLocked() {
 // flushLater puts c, which has just set stDeferred, on the loop's list of
 // connections to flush and wakes the loop if it sleeps. Safe from any
 // goroutine.
-func (l *loop) flushLater(c *Conn) {
+func (l *loop) flushLater(c *epollConn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.exited {
@@ -242,7 +309,7 @@ func (l *loop) flushLater(c *Conn) {
 	}
 }
 
-// flushDeferred writes what DeliverFrame queued on the first
+// flushDeferred writes what WriteFrame left to the loop on the first
 // maxFlushesPerRound connections of l.flushes. A socket that refuses part
 // of it is flushed again by its drain edge.
 func (l *loop) flushDeferred() {
@@ -263,7 +330,7 @@ func (l *loop) flushDeferred() {
 
 // run is the loop goroutine.
 func (l *loop) run() {
-	defer l.e.loopWG.Done()
+	defer l.g.wg.Done()
 	events := make([]netpoll.Event, maxEvents)
 	var tasks []task
 	nextSweep := l.e.now() + int64(l.sweep)
@@ -358,18 +425,18 @@ func (l *loop) exit() {
 
 // register takes a new connection: OnOpen, the bytes that came with the
 // handshake, then its socket joins the poller.
-func (l *loop) register(c *Conn, early []byte) {
-	<-l.e.handshakes
+func (l *loop) register(c *epollConn, early []byte) {
+	<-l.g.handshakes
 	fd := int(c.fd)
 	if fd >= len(l.slots) {
-		l.slots = append(l.slots, make([]*Conn, fd+1-len(l.slots))...)
+		l.slots = append(l.slots, make([]*epollConn, fd+1-len(l.slots))...)
 		l.slots = l.slots[:cap(l.slots)]
 	}
 	l.tag++
 	c.tag = l.tag
 	l.slots[fd] = c
 	c.lastRead = l.now
-	c.h.OnOpen(c)
+	c.h.OnOpen(&c.Conn)
 	if len(early) > 0 {
 		c.onRead(l.now)
 		l.feed(c, early)
@@ -413,7 +480,7 @@ func (l *loop) onEvent(ev netpoll.Event) {
 // What the Handler (or any goroutine) writes meanwhile is batched and
 // written with one writev once the reads are done, before the peer's end
 // of stream is acted on.
-func (l *loop) read(c *Conn, hangUp bool) {
+func (l *loop) read(c *epollConn, hangUp bool) {
 	writable := c.beginBatch()
 	end := l.readBatch(c, hangUp)
 	l.iov = c.endBatch(l.iov, writable, l.now)
@@ -424,7 +491,7 @@ func (l *loop) read(c *Conn, hangUp bool) {
 
 // readBatch is read's loop. It returns io.EOF when the peer ended its
 // stream; read errors abort c at once.
-func (l *loop) readBatch(c *Conn, hangUp bool) (end error) {
+func (l *loop) readBatch(c *epollConn, hangUp bool) (end error) {
 	for range maxReadsPerEvent {
 		if c.rflags&rDone != 0 {
 			return nil // the peer's Close arrived; what follows is ignored
@@ -467,7 +534,7 @@ func (l *loop) readAgain() {
 }
 
 // owns reports whether c is live on this loop.
-func (l *loop) owns(c *Conn) bool {
+func (l *loop) owns(c *epollConn) bool {
 	fd := int(c.fd)
 	return fd < len(l.slots) && l.slots[fd] == c
 }
@@ -475,7 +542,7 @@ func (l *loop) owns(c *Conn) bool {
 // feed decodes b for c. A connection holds a decoder only while a frame
 // or fragmented message is partial; between messages it goes back to the
 // loop's pool, so an idle connection holds no buffer.
-func (l *loop) feed(c *Conn, b []byte) {
+func (l *loop) feed(c *epollConn, b []byte) {
 	if c.rflags&(rFailed|rDone) != 0 {
 		return // a failed stream is discarded until the peer's FIN
 	}
@@ -532,7 +599,7 @@ func wholeFrames(b []byte) bool {
 }
 
 // settle ends c when it is done: dropped, or both Close frames exchanged.
-func (l *loop) settle(c *Conn) {
+func (l *loop) settle(c *epollConn) {
 	c.mu.Lock()
 	st := c.state
 	c.mu.Unlock()
@@ -546,7 +613,7 @@ func (l *loop) settle(c *Conn) {
 
 // finish ends c: the slot is cleared before the socket is closed, since
 // the kernel hands the number out again at once; then OnClose.
-func (l *loop) finish(c *Conn) {
+func (l *loop) finish(c *epollConn) {
 	c.mu.Lock()
 	if c.state&stEnded != 0 {
 		c.mu.Unlock()
@@ -576,7 +643,7 @@ func (l *loop) finish(c *Conn) {
 	c.dropContext()
 	e := l.e
 	e.n.Add(-1)
-	c.h.OnClose(c, cause)
+	c.h.OnClose(&c.Conn, cause)
 	e.wg.Done()
 }
 
@@ -589,6 +656,3 @@ func (l *loop) sweepConns() {
 		}
 	}
 }
-
-// loopWrites is l.writes, read atomically.
-func (l *loop) loopWrites() uint64 { return l.writes.Load() }

@@ -14,22 +14,65 @@ import (
 // This file holds the goroutine engine: one goroutine reads a connection
 // and one writes it. It runs on every system and serves TLS.
 
-// goConn is what the goroutine engine adds to a Conn.
+// goConn is a Conn run by the goroutine engine: its transport. Its
+// fields are set by serveGoroutine; after that only the read goroutine
+// changes br (it consumes it). The read goroutine alone reads nc and the
+// writer goroutine alone writes it, taking what the Conn queued under
+// Conn.mu; the close deadline and the half-close are set under Conn.mu
+// from any goroutine, and dropped closes nc from any.
 type goConn struct {
+	Conn
 	e  *Engine
 	nc net.Conn
 	br *bufio.Reader // bytes sent right after the handshake; nil once consumed
 
-	wake       chan struct{} // a token tells the writer there is work
+	work       chan struct{} // a token tells the writer there is work
 	writerDone chan struct{} // closed when the writer goroutine returns
 	closeOnce  sync.Once     // closes nc
 }
 
+func (g *goConn) servedBy() *Engine { return g.e }
+
+func (g *goConn) peerAddr() net.Addr { return g.nc.RemoteAddr() }
+
+// sendLocked sends nothing by itself: every frame waits in the queue for
+// the writer goroutine.
+func (g *goConn) sendLocked(frameBufs, frameKind, bool) bool { return false }
+
+// passLocked queues the shared frame for the writer goroutine.
+func (g *goConn) passLocked(wire []byte) error { return g.queueDataLocked(wire) }
+
+// flushHeldLocked has nothing to do: the writer holds nothing back.
+func (g *goConn) flushHeldLocked() {}
+
 func (g *goConn) signal() {
 	select {
-	case g.wake <- struct{}{}:
+	case g.work <- struct{}{}:
 	default:
 	}
+}
+
+// closeStartedLocked bounds the wait for the peer's Close: the reader's
+// next read times out at closeBy.
+func (g *goConn) closeStartedLocked() { g.nc.SetReadDeadline(g.e.clock(g.closeBy)) }
+
+func (g *goConn) finLocked() {
+	if cw, ok := g.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+}
+
+// stalledLocked is always false: each write carries its own deadline.
+func (g *goConn) stalledLocked(int64) bool { return false }
+
+// abortedLocked has nothing to do under c.mu; dropped closes nc.
+func (g *goConn) abortedLocked() {}
+
+// dropped closes nc, which ends a blocked read or write, and wakes the
+// writer so that it sees stAborted and returns.
+func (g *goConn) dropped() {
+	g.closeOnce.Do(func() { g.nc.Close() })
+	g.signal()
 }
 
 // serveGoroutine starts nc's two goroutines, one reading and one
@@ -39,109 +82,111 @@ func (g *goConn) signal() {
 // message handling, could not shrink back; measured with
 // WSGATE_MEASURE=1, TestMeasureDeflate).
 func (e *Engine) serveGoroutine(nc net.Conn, br *bufio.Reader, h Handler, pmd wsflate.Params) error {
-	c := &Conn{h: h, pmd: pmd, g: &goConn{
-		e: e, nc: nc, br: br,
-		wake:       make(chan struct{}, 1),
+	g := &goConn{
+		Conn: Conn{h: h, pmd: pmd},
+		e:    e, nc: nc, br: br,
+		work:       make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
-	}}
+	}
+	g.tr = g
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
 		nc.Close()
 		return ErrEngineClosed
 	}
-	e.gconns[c] = struct{}{}
+	e.gconns[&g.Conn] = struct{}{}
 	e.n.Add(1)
 	e.wg.Add(2)
 	e.mu.Unlock()
 
-	go c.writeLoop()
-	go c.readLoop()
+	go g.writeLoop()
+	go g.readLoop()
 	return nil
 }
 
 // readLoop runs the connection's read side on its own goroutine: it
 // decodes frames, answers pings and Close frames, delivers messages, keeps
 // the connection alive with pings and ends it when the peer goes quiet.
-func (c *Conn) readLoop() {
-	e, g := c.g.e, c.g
+func (g *goConn) readLoop() {
+	e := g.e
 	defer e.wg.Done()
-	c.lastRead = e.now()
-	c.h.OnOpen(c)
+	g.lastRead = e.now()
+	g.h.OnOpen(&g.Conn)
 
-	r := ws.NewReader(c.readerOptions())
+	r := ws.NewReader(g.readerOptions())
 	if g.br != nil && g.br.Buffered() > 0 {
 		early, _ := g.br.Peek(g.br.Buffered())
-		c.consume(r, early)
+		g.consume(r, early)
 	}
 	g.br = nil
 
 	buf := make([]byte, e.opts.ReadBufferSize)
-	for c.rflags&rDone == 0 {
-		c.armReadDeadline()
+	for g.rflags&rDone == 0 {
+		g.armReadDeadline()
 		n, err := g.nc.Read(buf)
 		if n > 0 {
-			c.onRead(e.now())
-			c.consume(r, buf[:n])
+			g.onRead(e.now())
+			g.consume(r, buf[:n])
 		}
-		if err != nil && c.rflags&rDone == 0 {
-			if isTimeout(err) && !c.keepAlive(e.now()) {
+		if err != nil && g.rflags&rDone == 0 {
+			if isTimeout(err) && !g.keepAlive(e.now()) {
 				continue
 			}
-			c.abort(err)
+			g.abort(err)
 			break
 		}
 	}
 	// After the peer's Close, let the writer send our answer; otherwise
 	// (an error, or no answer to our Close in time) there is no one to
 	// wait for.
-	c.finish(c.rflags&rDone != 0)
+	g.finish(g.rflags&rDone != 0)
 }
 
 // armReadDeadline sets the read deadline for the next read: the closing
 // timeout set by startCloseLocked while closing, otherwise the next ping
 // or idle check.
-func (c *Conn) armReadDeadline() {
-	e := c.g.e
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state&stCloseSent != 0 {
+func (g *goConn) armReadDeadline() {
+	e := g.e
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.state&stCloseSent != 0 {
 		return
 	}
-	next := c.lastRead + int64(e.opts.PingInterval)
-	if c.rflags&rPinged != 0 {
-		next = c.lastRead + int64(e.opts.IdleTimeout)
+	next := g.lastRead + int64(e.opts.PingInterval)
+	if g.rflags&rPinged != 0 {
+		next = g.lastRead + int64(e.opts.IdleTimeout)
 	}
-	c.g.nc.SetReadDeadline(e.clock(next))
+	g.nc.SetReadDeadline(e.clock(next))
 }
 
 // finish ends the connection after the read side stopped: when
 // flushWrites is set it lets the writer send what is queued and our Close
 // frame (bounded by WriteTimeout), then it drops the TCP connection and
 // reports to the Handler.
-func (c *Conn) finish(flushWrites bool) {
+func (g *goConn) finish(flushWrites bool) {
 	if flushWrites {
-		<-c.g.writerDone
+		<-g.writerDone
 	}
-	c.abort(ErrClosed)
-	<-c.g.writerDone
-	c.dropContext()
-	c.g.e.removeGoroutine(c)
-	c.mu.Lock()
-	cause := c.cause
-	c.mu.Unlock()
-	c.h.OnClose(c, cause)
+	g.abort(ErrClosed)
+	<-g.writerDone
+	g.dropContext()
+	g.e.removeGoroutine(&g.Conn)
+	g.mu.Lock()
+	cause := g.cause
+	g.mu.Unlock()
+	g.h.OnClose(&g.Conn, cause)
 }
 
 // writeLoop sends what is queued until the connection ends or our Close
 // frame has been sent.
-func (c *Conn) writeLoop() {
-	g := c.g
+func (g *goConn) writeLoop() {
+	c := &g.Conn
 	defer g.e.wg.Done()
 	defer close(g.writerDone)
 	var batch, chunk net.Buffers
 	for {
-		<-g.wake
+		<-g.work
 		for {
 			c.mu.Lock()
 			if c.state&stAborted != 0 {
@@ -167,7 +212,7 @@ func (c *Conn) writeLoop() {
 			}
 			data := dataBytes(batch)
 			var err error
-			chunk, err = c.writeBatch(batch, chunk)
+			chunk, err = g.writeBatch(batch, chunk)
 			clear(batch)
 			c.mu.Lock()
 			c.queued -= data
@@ -193,8 +238,7 @@ const writeChunk = 256 << 10
 // writeBatch writes every buffer of batch in chunks of at most writeChunk
 // bytes, each with its own WriteTimeout. chunk is scratch space, returned
 // for reuse.
-func (c *Conn) writeBatch(batch, chunk net.Buffers) (net.Buffers, error) {
-	g := c.g
+func (g *goConn) writeBatch(batch, chunk net.Buffers) (net.Buffers, error) {
 	for len(batch) > 0 {
 		chunk = chunk[:0]
 		n := 0

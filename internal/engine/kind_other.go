@@ -3,3 +3,7 @@
 package engine
 
 const epollSupported = false
+
+// newLoops is never called here: New accepts only a Kind that is
+// Supported, and Auto resolves to Goroutine.
+func newLoops(*Engine) loopGroup { return nil }

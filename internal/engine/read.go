@@ -100,7 +100,7 @@ func (c *Conn) keepAlive(now int64) (drop bool) {
 		drop = now >= c.closeBy
 		c.mu.Unlock()
 		return drop
-	case c.stallAt != 0 && now-c.stallAt >= int64(o.WriteTimeout):
+	case c.tr.stalledLocked(now):
 		c.setCauseLocked(ErrWriteTimeout)
 		c.mu.Unlock()
 		return true

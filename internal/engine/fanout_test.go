@@ -14,11 +14,11 @@ import (
 	"github.com/wsgate/wsgate/ws"
 )
 
-// TestDeliverFrameFanOut hands shared frames to many connections with
-// DeliverFrame, as a publication's fan-out does, then closes them: every
+// TestWriteFrameFanOut hands shared frames to many connections with
+// WriteFrame, as a publication's fan-out does, then closes them: every
 // peer gets every frame, in order, then the Close frame, and the
 // publisher never waits for a socket.
-func TestDeliverFrameFanOut(t *testing.T) {
+func TestWriteFrameFanOut(t *testing.T) {
 	eachKind(t, func(t *testing.T, kind engine.Kind) {
 		const conns, frames = 200, 50
 		e := engine.New(engine.Options{Kind: kind})
@@ -59,8 +59,8 @@ func TestDeliverFrameFanOut(t *testing.T) {
 		for i := range frames {
 			f := frame.New(ws.OpBinary, binary.BigEndian.AppendUint32(nil, uint32(i)))
 			for _, c := range subs {
-				if err := c.DeliverFrame(f); err != nil {
-					t.Fatalf("deliver %d: %v", i, err)
+				if err := c.WriteFrame(f); err != nil {
+					t.Fatalf("write %d: %v", i, err)
 				}
 			}
 		}
@@ -70,18 +70,18 @@ func TestDeliverFrameFanOut(t *testing.T) {
 		readers.Wait()
 		waitFor(t, func() bool { return e.Len() == 0 })
 		for _, c := range subs {
-			if err := c.DeliverFrame(frame.New(ws.OpText, []byte("late"))); err != engine.ErrClosed {
-				t.Fatalf("deliver after close: %v, want ErrClosed", err)
+			if err := c.WriteFrame(frame.New(ws.OpText, []byte("late"))); err != engine.ErrClosed {
+				t.Fatalf("write after close: %v, want ErrClosed", err)
 			}
 		}
 	})
 }
 
-// TestDeliverFrameSlowConsumer delivers to a peer that never reads: the
-// frames wait (they are not counted as refused until the socket refuses
-// them), and once the socket is full and the queue limit is passed the
-// connection is closed as a slow consumer.
-func TestDeliverFrameSlowConsumer(t *testing.T) {
+// TestWriteFrameSlowConsumer writes shared frames to a peer that never
+// reads: the frames wait (they are not counted as refused until the
+// socket refuses them), and once the socket is full and the queue limit
+// is passed the connection is closed as a slow consumer.
+func TestWriteFrameSlowConsumer(t *testing.T) {
 	eachKind(t, func(t *testing.T, kind engine.Kind) {
 		e := engine.New(engine.Options{Kind: kind, MaxQueuedBytes: 64 << 10})
 		opened := make(chan *engine.Conn, 1)
@@ -97,7 +97,7 @@ func TestDeliverFrameSlowConsumer(t *testing.T) {
 		c := <-opened
 		f := frame.New(ws.OpBinary, make([]byte, 16<<10))
 		deadline := time.Now().Add(10 * time.Second)
-		for c.DeliverFrame(f) == nil {
+		for c.WriteFrame(f) == nil {
 			if time.Now().After(deadline) {
 				t.Fatal("a peer that never reads was not closed as a slow consumer")
 			}
