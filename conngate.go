@@ -26,8 +26,9 @@ func newConnGate(max, perIP int) *connGate {
 }
 
 // admit counts a connection from r's address, or returns why it is
-// refused. release undoes admit; call it exactly once.
-func (g *connGate) admit(r *http.Request) (release func(), refusal string) {
+// refused and which limit did. release undoes admit; call it exactly
+// once.
+func (g *connGate) admit(r *http.Request) (release func(), refusal string, by limit) {
 	var ip netip.Addr
 	if g.perIP > 0 {
 		ap, err := netip.ParseAddrPort(r.RemoteAddr)
@@ -38,16 +39,16 @@ func (g *connGate) admit(r *http.Request) (release func(), refusal string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.max > 0 && g.total >= g.max {
-		return nil, "server at its connection limit (" + strconv.Itoa(g.max) + ")"
+		return nil, "server at its connection limit (" + strconv.Itoa(g.max) + ")", limitMaxConns
 	}
 	if ip.IsValid() && g.byIP[ip] >= g.perIP {
-		return nil, "too many connections from this address (" + strconv.Itoa(g.perIP) + ")"
+		return nil, "too many connections from this address (" + strconv.Itoa(g.perIP) + ")", limitMaxConnsPerIP
 	}
 	g.total++
 	if ip.IsValid() {
 		g.byIP[ip]++
 	}
-	return func() { g.release(ip) }, ""
+	return func() { g.release(ip) }, "", 0
 }
 
 func (g *connGate) release(ip netip.Addr) {

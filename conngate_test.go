@@ -48,6 +48,9 @@ func TestConnCaps(t *testing.T) {
 			dial(t, url+"/ws")
 			_, resp, err := dialFrom(t, url+"/echo", "127.0.0.1")
 			refused(t, resp, err, "connection limit (3)")
+			if n := srv.Stats().Limits.MaxConns; n != 1 {
+				t.Fatalf("Stats counts %d handshakes refused at MaxConns, want 1", n)
+			}
 			health, err := http.Get("http" + strings.TrimPrefix(url, "ws") + "/healthz")
 			if err != nil || health.StatusCode != http.StatusOK {
 				t.Fatalf("/healthz at the cap: %v %v", health, err)

@@ -64,9 +64,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 		refuseHandshake(w, http.StatusServiceUnavailable, "server shutting down")
 		return
 	}
-	release, refusal := s.gate.admit(r)
+	release, refusal, by := s.gate.admit(r)
 	if refusal != "" {
-		s.refused.Add(1)
+		s.limited.bite(by)
 		refuseHandshake(w, http.StatusServiceUnavailable, refusal)
 		return
 	}

@@ -55,6 +55,7 @@ func (ss *session) onLane(id []byte, size int, do laneRequest) {
 	l.mu.Lock()
 	if l.n >= maxLaneRequests || l.n > 0 && l.bytes+size > maxLaneBytes {
 		l.mu.Unlock()
+		ss.s.limited.bite(limitLane)
 		ss.replyError(id, CodeRateLimited, "too many sub, unsub and pub requests waiting on this connection")
 		return
 	}

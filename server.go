@@ -61,7 +61,7 @@ type Server struct {
 	apiKeyHash [sha256.Size]byte // SHA-256 of Config.APIKey, for constant-time checks
 
 	gate    *connGate     // Config.MaxConns and MaxConnsPerIP
-	refused atomic.Uint64 // handshakes refused by the gate
+	limited limitCounters // what each limit refused
 }
 
 // New returns a Server configured by cfg.

@@ -66,6 +66,7 @@ func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
 		return
 	}
 	if ss.rate != nil && !ss.rate.Allow() {
+		ss.s.limited.bite(limitMessageRate)
 		ss.replyError(req.ID, CodeRateLimited, fmt.Sprintf("more than %d messages a second on this connection", ss.s.cfg.MaxMessagesPerSecond))
 		return
 	}
@@ -168,6 +169,7 @@ func (ss *session) call(req envelope.Request) {
 	select {
 	case ss.slots <- struct{}{}:
 	default:
+		ss.s.limited.bite(limitCallsPerConn)
 		ss.replyError(req.ID, CodeRateLimited, fmt.Sprintf("%d calls already running on this connection", cap(ss.slots)))
 		return
 	}
@@ -244,6 +246,7 @@ func (ss *session) runSubscribe(ctx context.Context, id json.RawMessage, ch stri
 	case errors.Is(err, hub.ErrUnsubscribed):
 		// The connection ended meanwhile: nobody to answer.
 	case errors.Is(err, hub.ErrTooManySubscriptions):
+		ss.s.limited.bite(limitSubscriptions)
 		ss.replyError(id, CodeTooLarge, fmt.Sprintf("this connection has %d subscriptions, the most allowed; unsub first", ss.s.cfg.MaxSubscriptionsPerConn))
 	case errors.Is(err, hub.ErrOverflow):
 		ss.replyError(id, CodeUnavailable, "publications arrived faster than the channel's history could be read; subscribe again")
@@ -307,6 +310,7 @@ func (ss *session) unsubscribe(req envelope.Request) {
 // so one connection's publications reach the broker in the order sent.
 func (ss *session) publish(req envelope.Request) {
 	if len(req.Data) > ss.s.cfg.MaxPublishSize {
+		ss.s.limited.bite(limitPublishSize)
 		ss.replyError(req.ID, CodeTooLarge, fmt.Sprintf("data is %d bytes; the limit is %d", len(req.Data), ss.s.cfg.MaxPublishSize))
 		return
 	}

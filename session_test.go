@@ -278,7 +278,7 @@ func TestCallsOverTheLimitAreRateLimited(t *testing.T) {
 
 func TestMaxSubscriptionsPerConn(t *testing.T) {
 	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
-		_, url := startServer(t, wsgate.Config{Engine: eng, MaxSubscriptionsPerConn: 3})
+		srv, url := startServer(t, wsgate.Config{Engine: eng, MaxSubscriptionsPerConn: 3})
 		c, other := dial(t, url+"/ws"), dial(t, url+"/ws")
 		for i := range 3 {
 			if r := request(t, c, fmt.Sprintf(`{"id":%d,"sub":"ch.%d"}`, i, i)); r.Error != nil {
@@ -288,6 +288,9 @@ func TestMaxSubscriptionsPerConn(t *testing.T) {
 		r := request(t, c, `{"id":9,"sub":"ch.9"}`)
 		if r.Error == nil || r.Error.Code != "too_large" || !strings.Contains(r.Error.Message, "3 subscriptions") {
 			t.Fatalf("sub past the cap: %+v", r)
+		}
+		if n := srv.Stats().Limits.Subscriptions; n != 1 {
+			t.Fatalf("Stats counts %d subs past the cap, want 1", n)
 		}
 		if r := request(t, other, `{"id":1,"sub":"ch.9"}`); r.Error != nil {
 			t.Fatalf("another connection's sub: %+v", r.Error)
@@ -350,6 +353,9 @@ func TestMessageRate(t *testing.T) {
 			if r := request(t, calm, fmt.Sprintf(`{"id":%d,"call":"m"}`, i)); r.Error != nil {
 				t.Fatalf("calm connection beside the flood: %+v", r.Error)
 			}
+		}
+		if n := srv.Stats().Limits.MessageRate; n != uint64(limited) {
+			t.Fatalf("Stats counts %d messages over the rate, want %d", n, limited)
 		}
 	})
 }

@@ -29,6 +29,7 @@ type Stats struct {
 	Hub         HubStats
 	Cache       CacheStats
 	Compression CompressionStats
+	Limits      LimitStats
 }
 
 // EndpointStats counts the WebSocket connections of one endpoint.
@@ -137,7 +138,8 @@ func (s *Server) Stats() Stats {
 			Network:       m.closed[closedNetwork].Load(),
 			WriteTimeout:  m.closed[closedWriteTimeout].Load(),
 		},
-		Calls: map[string]CallStats{"ok": m.calls[0].snapshot()},
+		Calls:  map[string]CallStats{"ok": m.calls[0].snapshot()},
+		Limits: s.limitStats(),
 	}
 	for i := 1; i < len(knownCodes); i++ {
 		if m.calls[i].count.Load() > 0 {

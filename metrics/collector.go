@@ -113,6 +113,20 @@ var families = []family{
 		emit(float64(c.WriteTimeout), "write_timeout")
 	}},
 
+	{"wsgate_limited_total", "Requests a limit refused, by limit: handshakes answered 503 (max_conns, max_conns_per_ip), messages and requests answered rate_limited (message_rate, calls_per_conn, lane) or too_large (subscriptions, publish_size).", counter, "limit", func(st *wsgate.Stats, emit func(float64, ...string)) {
+		l := st.Limits
+		emit(float64(l.MaxConns), "max_conns")
+		emit(float64(l.MaxConnsPerIP), "max_conns_per_ip")
+		emit(float64(l.MessageRate), "message_rate")
+		emit(float64(l.CallsPerConn), "calls_per_conn")
+		emit(float64(l.Lane), "lane")
+		emit(float64(l.Subscriptions), "subscriptions")
+		emit(float64(l.PublishSize), "publish_size")
+	}},
+	{"wsgate_log_lines_dropped_total", "Log lines dropped because one message was logged more often than its rate allows.", counter, "", func(st *wsgate.Stats, emit func(float64, ...string)) {
+		emit(float64(st.Limits.LogLines))
+	}},
+
 	{"wsgate_channels", "Channels with at least one subscriber on this node.", gauge, "", func(st *wsgate.Stats, emit func(float64, ...string)) {
 		emit(float64(st.Hub.Channels))
 	}},

@@ -56,6 +56,8 @@ var wsgateFamilies = map[string]dto.MetricType{
 	"wsgate_compression_bytes_out_total": dto.MetricType_COUNTER,
 	"wsgate_inflations_total":            dto.MetricType_COUNTER,
 	"wsgate_compression_contexts":        dto.MetricType_GAUGE,
+	"wsgate_limited_total":               dto.MetricType_COUNTER,
+	"wsgate_log_lines_dropped_total":     dto.MetricType_COUNTER,
 }
 
 // scrape reads the exposition at url: its families by name, and every
