@@ -44,11 +44,7 @@ type negotiation struct {
 // that does not parse declines compression without failing the
 // handshake.
 func (n *negotiation) negotiate(offers []string) (string, error) {
-	exts, err := wsflate.ParseExtensions(offers)
-	if err != nil {
-		return "", nil
-	}
-	resp, p, _ := n.codec.Negotiate(exts)
+	resp, p := n.codec.Negotiate(offers)
 	n.params = p
 	return resp, nil
 }

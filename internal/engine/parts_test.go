@@ -21,15 +21,16 @@ import (
 // client offers it.
 func serveDeflate(t *testing.T, e *engine.Engine, codec *wsflate.Codec, newHandler func() engine.Handler) string {
 	t.Helper()
-	up := ws.Upgrader{NegotiateExtensions: codec.NegotiateExtensions}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		nc, br, hs, err := up.Upgrade(w, r)
+		var p wsflate.Params
+		up := ws.Upgrader{NegotiateExtensions: func(offers []string) (string, error) {
+			resp, params := codec.Negotiate(offers)
+			p = params
+			return resp, nil
+		}}
+		nc, br, _, err := up.Upgrade(w, r)
 		if err != nil {
 			return
-		}
-		p, _, err := wsflate.ParseResponse([]string{hs.Extensions})
-		if err != nil {
-			t.Errorf("parse response %q: %v", hs.Extensions, err)
 		}
 		e.Serve(nc, br, newHandler(), p)
 	}))

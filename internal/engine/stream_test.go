@@ -43,11 +43,7 @@ func serveTakeover(t *testing.T, e *engine.Engine, codec *wsflate.Codec, newHand
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p wsflate.Params
 		up := ws.Upgrader{NegotiateExtensions: func(offers []string) (string, error) {
-			exts, err := wsflate.ParseExtensions(offers)
-			if err != nil {
-				return "", nil
-			}
-			resp, params, _ := codec.Negotiate(exts)
+			resp, params := codec.Negotiate(offers)
 			p = params
 			return resp, nil
 		}}
@@ -307,7 +303,7 @@ func TestContextTakeoverSlots(t *testing.T) {
 		if held() != 0 {
 			t.Fatalf("%d slots held after Close, want 0", held())
 		}
-		_, p, _ := codec.Negotiate([]wsflate.Extension{{Name: wsflate.Name}})
+		_, p := codec.Negotiate([]string{wsflate.Name})
 		if held() != 1 {
 			t.Fatalf("%d slots held after Negotiate, want 1", held())
 		}
