@@ -64,19 +64,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	nc, br, pmd, err := s.upgrade(w, r, up)
-	if err != nil {
-		var he *ws.HandshakeError
-		if !errors.As(err, &he) {
-			s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
-		}
-		return
-	}
-	// Serve returns at once, ending this goroutine: under the epoll
+	// Upgrade returns once the connection is handed over: under the epoll
 	// engine a plaintext *net.TCPConn moves to an event loop; a TLS
 	// connection (*tls.Conn), like every connection under
-	// EngineGoroutine, gets two goroutines of its own.
-	s.engine.Serve(nc, br, newHandler(), pmd)
+	// EngineGoroutine, gets two goroutines of its own. The engine's Codec
+	// negotiates compression.
+	err := s.engine.Upgrade(w, r, up, newHandler())
+	var he *ws.HandshakeError
+	if err != nil && !errors.As(err, &he) {
+		s.log.Debug("websocket connection not served", "remote", r.RemoteAddr, "err", err)
+	}
 }
 
 // echoHandler sends every message back as it came.

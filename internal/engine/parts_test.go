@@ -2,10 +2,7 @@ package engine_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,32 +13,6 @@ import (
 	"github.com/wsgate/wsgate/ws"
 	"github.com/wsgate/wsgate/ws/wsflate"
 )
-
-// serveDeflate is serve with permessage-deflate negotiated when the
-// client offers it.
-func serveDeflate(t *testing.T, e *engine.Engine, codec *wsflate.Codec, newHandler func() engine.Handler) string {
-	t.Helper()
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p wsflate.Params
-		up := ws.Upgrader{NegotiateExtensions: func(offers []string) (string, error) {
-			resp, params := codec.Negotiate(offers)
-			p = params
-			return resp, nil
-		}}
-		nc, br, _, err := up.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		e.Serve(nc, br, newHandler(), p)
-	}))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.Shutdown(ctx, ws.StatusGoingAway, "test over")
-		ts.Close()
-	})
-	return "ws" + strings.TrimPrefix(ts.URL, "http")
-}
 
 // splitIn cuts b into three parts at a third and two thirds.
 func splitIn(b []byte) [][]byte {
@@ -70,7 +41,7 @@ func TestWriteParts(t *testing.T) {
 			}
 			return c.WriteParts(ws.OpText, false, splitIn(msg)...)
 		}
-		url := serveDeflate(t, e, codec, func() engine.Handler {
+		url := serveUpgrade(t, e, func() engine.Handler {
 			return funcs{
 				open: func(c *engine.Conn) { opened <- c },
 				message: func(c *engine.Conn, op ws.Opcode, p []byte) {

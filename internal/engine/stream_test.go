@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -32,35 +30,6 @@ func newTakeoverCodec(t *testing.T, max int) *wsflate.Codec {
 		t.Fatal(err)
 	}
 	return codec
-}
-
-// serveTakeover runs e behind an httptest server that negotiates
-// permessage-deflate per handshake with codec.Negotiate, which reserves a
-// context slot, and settles the answer: Serve, or Release when the
-// handshake fails.
-func serveTakeover(t *testing.T, e *engine.Engine, codec *wsflate.Codec, newHandler func() engine.Handler) string {
-	t.Helper()
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p wsflate.Params
-		up := ws.Upgrader{NegotiateExtensions: func(offers []string) (string, error) {
-			resp, params := codec.Negotiate(offers)
-			p = params
-			return resp, nil
-		}}
-		nc, br, _, err := up.Upgrade(w, r)
-		if err != nil {
-			codec.Release(p)
-			return
-		}
-		e.Serve(nc, br, newHandler(), p)
-	}))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.Shutdown(ctx, ws.StatusGoingAway, "test over")
-		ts.Close()
-	})
-	return "ws" + strings.TrimPrefix(ts.URL, "http")
 }
 
 // takeoverPeer is a client that lets the server keep its compression
@@ -182,7 +151,7 @@ func TestContextTakeoverConcurrentWriters(t *testing.T) {
 		e := engine.New(engine.Options{Kind: kind, Codec: codec})
 		opened := make(chan *engine.Conn, 1)
 		closed := make(chan *engine.Conn, 1)
-		url := serveTakeover(t, e, codec, func() engine.Handler {
+		url := serveUpgrade(t, e, func() engine.Handler {
 			return funcs{open: func(c *engine.Conn) { opened <- c }, close: func(c *engine.Conn, _ error) { closed <- c }}
 		})
 		p := dialTakeover(t, url)
@@ -260,7 +229,7 @@ func TestContextTakeoverSlots(t *testing.T) {
 	eachKind(t, func(t *testing.T, kind engine.Kind) {
 		codec := newTakeoverCodec(t, 2)
 		e := engine.New(engine.Options{Kind: kind, Codec: codec})
-		url := serveTakeover(t, e, codec, echo)
+		url := serveUpgrade(t, e, echo)
 		held := func() int64 { return codec.Stats().Contexts }
 		msg := takeoverMessage(0, 20)
 

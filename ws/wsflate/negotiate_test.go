@@ -154,11 +154,11 @@ func TestCodecNegotiateHeader(t *testing.T) {
 	}{
 		{[]string{"permessage-deflate; client_max_window_bits"}, respTakeover},
 		{[]string{"x-foo", "permessage-deflate; server_no_context_takeover"}, respDefault},
-		{[]string{"permessage-deflate;"}, ""},                                 // malformed: declined
-		{[]string{`permessage-deflate; a="`}, ""},                             // malformed: declined
+		{[]string{"permessage-deflate;"}, ""},                                // malformed: declined
+		{[]string{`permessage-deflate; a="`}, ""},                            // malformed: declined
 		{[]string{"permessage-deflate", "permessage-deflate; a=\"b\"c"}, ""}, // one bad line: declined
-		{[]string{"permessage-deflate; x=1"}, ""},                             // unacceptable: declined
-		{[]string{"x-foo"}, ""},                                               // none offered
+		{[]string{"permessage-deflate; x=1"}, ""},                            // unacceptable: declined
+		{[]string{"x-foo"}, ""},                                              // none offered
 		{nil, ""},
 	}
 	for _, tt := range tests {
