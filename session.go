@@ -115,7 +115,7 @@ func (ss *session) replyEntry(id json.RawMessage, e *cache.Entry) {
 	var buf [2*envelope.MaxResultHead + 16]byte
 	head := envelope.AppendResultHead(buf[:0], id)
 	if ok {
-		if z := ss.s.deflatedTwin(e); len(z) > 0 {
+		if z := e.Body.Deflated(); len(z) > 0 {
 			rest := buf[len(head):len(head)]
 			stored := wsflate.AppendStored(rest, head)
 			tail := wsflate.AppendStoredTail(stored[len(stored):len(stored)], closeReply)
