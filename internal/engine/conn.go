@@ -131,7 +131,7 @@ func (c *Conn) RemoteAddr() net.Addr {
 // the limit is accepted when nothing is queued.
 func (c *Conn) WriteMessage(op ws.Opcode, payload []byte) error {
 	if c.deflating() && op.IsData() {
-		if err, sent := c.writeDeflated(op, payload); sent {
+		if sent, err := c.writeDeflated(op, payload); sent {
 			return err
 		}
 	}
@@ -193,7 +193,7 @@ func (c *Conn) sendDataLocked(bufs [][]byte, shared bool) error {
 // with compression context takeover compresses the payload through its
 // own context instead (stream.go). Errors are those of WriteMessage.
 func (c *Conn) WriteFrame(f *frame.Prepared) error {
-	if err, sent := c.writeFrameContext(f); sent {
+	if sent, err := c.writeFrameContext(f); sent {
 		return err
 	}
 	wire := c.lockForFrame(f)
@@ -218,7 +218,7 @@ func (c *Conn) DeliverFrame(f *frame.Prepared) error {
 	if c.l == nil {
 		return c.WriteFrame(f)
 	}
-	if err, sent := c.writeFrameContext(f); sent {
+	if sent, err := c.writeFrameContext(f); sent {
 		return err
 	}
 	wire := c.lockForFrame(f)

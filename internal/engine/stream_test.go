@@ -49,9 +49,16 @@ type takeoverPeer struct {
 
 func dialTakeover(t *testing.T, url string) *takeoverPeer {
 	t.Helper()
+	return dialOffer(t, url, takeoverOffer)
+}
+
+// dialOffer is dialTakeover with another Sec-WebSocket-Extensions offer
+// ("" for none).
+func dialOffer(t *testing.T, url, offer string) *takeoverPeer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	nc, br, hs, err := ws.Dial(ctx, url, ws.DialOptions{Extensions: takeoverOffer})
+	nc, br, hs, err := ws.Dial(ctx, url, ws.DialOptions{Extensions: offer})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
