@@ -34,7 +34,10 @@
 // window, which is how a prepared frame's deflated twin is built once for
 // a fan-out. Messages under Options.Threshold (256 bytes by default) and
 // messages that do not shrink are reported not worth compressing and go
-// out plain, with RSV1 clear.
+// out plain, with RSV1 clear. AppendStored and AppendStoredTail put plain
+// bytes in front of and behind a Deflate output as stored DEFLATE blocks,
+// so messages that differ only around a part compressed once (a cached
+// result under each reply's own id) need no compression of their own.
 //
 // In ModeContextTakeover a connection may hold a Stream, its own
 // compressor whose history spans messages, up to Options.MaxContexts at
