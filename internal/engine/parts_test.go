@@ -40,7 +40,7 @@ func TestWriteParts(t *testing.T) {
 		reply := func(c *engine.Conn, msg []byte) error {
 			return c.WriteParts(ws.OpText, splitIn(msg)...)
 		}
-		url := serveUpgrade(t, e, func() engine.Handler {
+		url := serve(t, e, func() engine.Handler {
 			return funcs{
 				open: func(c *engine.Conn) { opened <- c },
 				message: func(c *engine.Conn, op ws.Opcode, p []byte) {
@@ -145,7 +145,7 @@ func TestWriteWrapped(t *testing.T) {
 			around func(i int) (head, tail []byte)
 		}
 		var cur atomic.Pointer[wrapping]
-		url := serveUpgrade(t, e, func() engine.Handler {
+		url := serve(t, e, func() engine.Handler {
 			return funcs{
 				open: func(c *engine.Conn) { opened <- c },
 				message: func(c *engine.Conn, _ ws.Opcode, p []byte) {

@@ -158,7 +158,7 @@ func TestContextTakeoverConcurrentWriters(t *testing.T) {
 		e := engine.New(engine.Options{Kind: kind, Codec: codec})
 		opened := make(chan *engine.Conn, 1)
 		closed := make(chan *engine.Conn, 1)
-		url := serveUpgrade(t, e, func() engine.Handler {
+		url := serve(t, e, func() engine.Handler {
 			return funcs{open: func(c *engine.Conn) { opened <- c }, close: func(c *engine.Conn, _ error) { closed <- c }}
 		})
 		p := dialTakeover(t, url)
@@ -236,7 +236,7 @@ func TestContextTakeoverSlots(t *testing.T) {
 	eachKind(t, func(t *testing.T, kind engine.Kind) {
 		codec := newTakeoverCodec(t, 2)
 		e := engine.New(engine.Options{Kind: kind, Codec: codec})
-		url := serveUpgrade(t, e, echo)
+		url := serve(t, e, echo)
 		held := func() int64 { return codec.Stats().Contexts }
 		msg := takeoverMessage(0, 20)
 

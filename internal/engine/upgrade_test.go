@@ -1,33 +1,15 @@
 package engine_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/ws"
 )
-
-// serveUpgrade runs e behind an httptest server whose handler is
-// e.Upgrade: the engine's Codec, if any, negotiates permessage-deflate.
-func serveUpgrade(t *testing.T, e *engine.Engine, newHandler func() engine.Handler) string {
-	t.Helper()
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.Upgrade(w, r, &ws.Upgrader{}, newHandler())
-	}))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.Shutdown(ctx, ws.StatusGoingAway, "test over")
-		ts.Close()
-	})
-	return "ws" + strings.TrimPrefix(ts.URL, "http")
-}
 
 // upgradeRequest is a valid opening handshake offering permessage-deflate
 // with server context takeover.
@@ -63,7 +45,7 @@ func TestUpgradeSettlesSlots(t *testing.T) {
 			}
 		}
 		// A served connection holds the slot until it ends.
-		url := serveUpgrade(t, e, echo)
+		url := serve(t, e, echo)
 		p := dialTakeover(t, url)
 		if !p.takesOver() || codec.Stats().Contexts != 1 {
 			t.Fatalf("response %q with %d slots held; want context takeover and 1", p.exts, codec.Stats().Contexts)

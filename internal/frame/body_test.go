@@ -7,15 +7,13 @@ import (
 	"testing"
 
 	"github.com/wsgate/wsgate/internal/frame"
+	"github.com/wsgate/wsgate/ws"
 	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 func TestBodyTwin(t *testing.T) {
 	t.Parallel()
-	codec, err := wsflate.New(wsflate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	codec := new(wsflate.Codec) // the zero Codec has the default options
 	tests := []struct {
 		name  string
 		codec *wsflate.Codec
@@ -88,47 +86,76 @@ func TestBodySpliced(t *testing.T) {
 	}
 }
 
-// TestBodyDeflatedOnce races many goroutines to the twin of a fresh Body:
-// exactly one compression runs, the hook runs once before anyone gets the
-// twin, and everyone gets the same bytes.
-func TestBodyDeflatedOnce(t *testing.T) {
-	t.Parallel()
-	for round := range 20 {
-		var codec wsflate.Codec
+// twinKinds build a fresh Prepared or Body of 8 KiB of JSON and return
+// the function that asks for its full-window twin. A Body's checks that
+// onDeflate has run before anyone gets the twin.
+var twinKinds = []struct {
+	name string
+	twin func(t *testing.T, c *wsflate.Codec) func() []byte
+}{
+	{"prepared", func(_ *testing.T, c *wsflate.Codec) func() []byte {
+		p := frame.NewDeflatable(c, ws.OpText, jsonish(8192))
+		return func() []byte { return p.Deflated(wsflate.WindowFull) }
+	}},
+	{"body", func(t *testing.T, c *wsflate.Codec) func() []byte {
 		var hooked atomic.Bool
-		b := frame.NewBody(&codec, jsonish(8192), func() { hooked.Store(true) })
-		const n = 32
-		got := make([][]byte, n)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				b.Size() // readers of the size race with the builder
-				got[i] = b.Deflated()
-				if !hooked.Load() {
-					t.Error("twin returned before onDeflate ran")
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		for i := range n {
-			if len(got[i]) == 0 || &got[i][0] != &got[0][0] || len(got[i]) != len(got[0]) {
-				t.Fatalf("round %d: goroutine %d got another twin", round, i)
+		b := frame.NewBody(c, jsonish(8192), func() { hooked.Store(true) })
+		return func() []byte {
+			b.Size() // readers of the size race with the builder
+			z := b.Deflated()
+			if !hooked.Load() {
+				t.Error("twin returned before onDeflate ran")
 			}
+			return z
 		}
-		if st := codec.Stats(); st.Compressions != 1 || st.Compressed != 1 {
-			t.Fatalf("round %d: %+v, want exactly one compression", round, st)
-		}
+	}},
+}
+
+// TestTwinBuiltOnce races many goroutines to the twin of a fresh
+// Prepared and of a fresh Body: exactly one compression runs and everyone
+// gets the same bytes.
+func TestTwinBuiltOnce(t *testing.T) {
+	t.Parallel()
+	for _, k := range twinKinds {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			for round := range 20 {
+				var codec wsflate.Codec
+				twin := k.twin(t, &codec)
+				const n = 32
+				got := make([][]byte, n)
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Go(func() {
+						<-start
+						got[i] = twin()
+					})
+				}
+				close(start)
+				wg.Wait()
+				for i := range n {
+					if len(got[i]) == 0 || &got[i][0] != &got[0][0] || len(got[i]) != len(got[0]) {
+						t.Fatalf("round %d: goroutine %d got another twin", round, i)
+					}
+				}
+				if st := codec.Stats(); st.Compressions != 1 || st.Compressed != 1 {
+					t.Fatalf("round %d: %+v, want exactly one compression", round, st)
+				}
+			}
+		})
 	}
 }
 
-func TestBodyNoAllocsOnceBuilt(t *testing.T) {
-	var codec wsflate.Codec
-	b := frame.NewBody(&codec, jsonish(4096), nil)
-	b.Deflated()
-	if n := testing.AllocsPerRun(100, func() { b.Deflated() }); n != 0 {
-		t.Fatalf("%v allocations per call", n)
+// TestTwinNoAllocsOnceBuilt is not parallel: AllocsPerRun counts every
+// goroutine's allocations.
+func TestTwinNoAllocsOnceBuilt(t *testing.T) {
+	for _, k := range twinKinds {
+		var codec wsflate.Codec
+		twin := k.twin(t, &codec)
+		twin()
+		if n := testing.AllocsPerRun(100, func() { twin() }); n != 0 {
+			t.Fatalf("%s: %v allocations per call once built", k.name, n)
+		}
 	}
 }
