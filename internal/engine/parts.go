@@ -97,19 +97,16 @@ func (c *Conn) WriteWrapped(op ws.Opcode, head []byte, body *frame.Body, tail []
 }
 
 // writeAround sends head, body and tail as one frame, head and tail
-// copied with the frame header into one buffer, body by reference. With
-// deflated set, body is one message compressed with no context
+// copied with the frame header into one pooled buffer, body by reference.
+// With deflated set, body is one message compressed with no context
 // (wsflate.Codec.Deflate) and head and tail go around it as stored
 // DEFLATE blocks, so the payload, sent with RSV1, inflates to head, body's
 // message and tail.
 func (c *Conn) writeAround(op ws.Opcode, deflated bool, head, body, tail []byte) error {
-	room := ws.MaxHeaderSize + len(head) + len(tail)
-	if deflated {
-		// Stored-block framing: 5 bytes per 65,535 bytes of head and of
-		// tail, and 1 for the last block.
-		room += 5*(len(head)/65535+1) + 5*(len(tail)/65535+1) + 1
-	}
-	buf := make([]byte, ws.MaxHeaderSize, room)
+	e := c.engine()
+	bp := e.getBuf() // free again once sendParts returns: what waits is copied
+	defer e.putBuf(bp)
+	buf := append((*bp)[:0], make([]byte, ws.MaxHeaderSize)...)
 	var rsv uint8
 	if deflated {
 		rsv = ws.Rsv1
@@ -123,6 +120,7 @@ func (c *Conn) writeAround(op ws.Opcode, deflated bool, head, body, tail []byte)
 	} else {
 		buf = append(buf, tail...)
 	}
+	*bp = buf
 	h := ws.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(buf) - ws.MaxHeaderSize + len(body))}
 	start := ws.MaxHeaderSize - ws.HeaderSize(h)
 	ws.AppendHeader(buf[start:start], h)
