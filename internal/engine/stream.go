@@ -22,11 +22,12 @@ import (
 // time: WriteMessage, WriteParts, WriteWrapped, WriteFrame and
 // DeliverFrame may be called from any number of goroutines, and their
 // compressed frames go out in the order mu was taken. Shared twins
-// (prepared frames', shared bodies') are never sent on such a connection:
-// its compressor must see every message it sends compressed. Messages under the threshold and control frames do not
-// touch the Stream or mu; a message that does not shrink empties the
-// Stream's history and goes out plain. The peer's decompressor never sees
-// plain messages, so they need no place in that order.
+// (prepared frames', shared bodies') are never sent on such a
+// connection: its compressor must see every message it sends compressed.
+// Messages under the threshold and control frames do not touch the
+// Stream or mu; a message that does not shrink empties the Stream's
+// history and goes out plain. The peer's decompressor never sees plain
+// messages, so they need no place in that order.
 //
 // Lock order: mu, then Conn.mu. Nothing that holds Conn.mu takes mu.
 type ctxStream struct {
