@@ -62,21 +62,22 @@ func (c *Conn) WriteParts(op ws.Opcode, parts ...[]byte) error {
 // WriteWrapped sends head, body and tail as the payload of one message of
 // type op (ws.OpText or ws.OpBinary): a reply that carries a shared body,
 // such as a cached result, under a head and tail of its own. head and
-// tail are copied (with the frame header, into one small buffer); the
-// body is sent by reference when the socket takes the frame at once,
-// with one writev, and copied once otherwise. The caller may reuse head
-// and tail once WriteWrapped returns.
+// tail are copied, with the frame header, into one pooled buffer; the
+// body (not nil) is sent by reference when the socket takes the frame at
+// once, with one writev, and copied once otherwise. The caller may reuse
+// head and tail once WriteWrapped returns.
 //
 // On a connection that negotiated permessage-deflate with the full window
 // and no context takeover, the message goes out compressed built from
 // the body's deflated twin (frame.Body.Deflated, made once for every
 // message that carries the body): head and tail are framed around it as
 // stored DEFLATE blocks (wsflate.AppendStored, wsflate.AppendStoredTail),
-// so the message compresses nothing of its own. A body without a twin
-// (short, or not smaller compressed) goes out plain. A connection that
-// limited the server's window, or keeps a compression context, has the
-// assembled message compressed as WriteParts does. A control opcode
-// returns ErrParts; other errors are those of WriteMessage.
+// so the message compresses nothing of its own; when the body has no twin
+// (short, or not smaller compressed) the message goes out plain. A
+// connection that limited the server's window, or keeps a compression
+// context, has the assembled message compressed as WriteParts does. A
+// control opcode returns ErrParts; other errors are those of
+// WriteMessage.
 func (c *Conn) WriteWrapped(op ws.Opcode, head []byte, body *frame.Body, tail []byte) error {
 	if !op.IsData() {
 		return ErrParts
