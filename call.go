@@ -11,7 +11,6 @@ import (
 	"github.com/wsgate/wsgate/internal/backend"
 	"github.com/wsgate/wsgate/internal/cache"
 	"github.com/wsgate/wsgate/internal/envelope"
-	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // CallFunc answers a call of one method. args is the request's "args"
@@ -98,6 +97,7 @@ func (s *Server) startCalls() error {
 	c, err := cache.New(cache.Config{
 		MaxBytes:     s.cfg.CacheSize,
 		LoadTimeout:  s.cfg.CallTimeout,
+		Codec:        s.codec,
 		Logger:       s.log,
 		OnInvalidate: s.forwardInvalidation,
 	})
@@ -136,24 +136,6 @@ func (s *Server) freshEntry(rt route, routed bool, method string, args json.RawM
 		return nil // not cacheable, or nobody to answer
 	}
 	return s.cache.Fresh(cache.Request{Method: method, Args: args})
-}
-
-// deflatedTwin returns e's result compressed for connections that
-// negotiated permessage-deflate with the full window: made on the first
-// hit that needs it and kept with the entry (cache.SetTwin), so later hits
-// compress nothing. It is empty when the result is under the compression
-// threshold or does not shrink; send it plain then. Two hits racing may
-// both compress; one twin is kept.
-func (s *Server) deflatedTwin(e *cache.Entry) []byte {
-	if e.Twin != nil {
-		return e.Twin
-	}
-	z, ok := s.codec.Deflate(nil, e.Value, wsflate.WindowFull)
-	if !ok {
-		z = []byte{}
-	}
-	s.cache.SetTwin(e, z)
-	return z
 }
 
 // call answers one call with the result's JSON, through the cache where

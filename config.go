@@ -196,7 +196,7 @@ type Config struct {
 // value compresses, at level 1, every message of at least 256 bytes that
 // shrinks, for clients that offer the extension, keeping no compressor
 // state between messages: a publication is then compressed once for all
-// of its subscribers.
+// of its subscribers, and a cached result once for all of its hits.
 type CompressionConfig struct {
 	// Disabled declines every client's offer: nothing is compressed.
 	Disabled bool

@@ -73,21 +73,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 	// The answer must reach the client in time; the engine sets its own
 	// deadlines once it runs the connection.
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	nc, br, pmd, err := s.upgrade(w, r, up)
-	if err != nil {
+	// Upgrade returns once the connection is handed over: under the epoll
+	// engine a plaintext *net.TCPConn moves to an event loop; a TLS
+	// connection (*tls.Conn), like every connection under
+	// EngineGoroutine, gets two goroutines of its own. The engine's Codec
+	// negotiates compression. On an error the handler is never called, so
+	// the connection's place in the gate is given back here.
+	if err := s.engine.Upgrade(w, r, up, &gatedHandler{newHandler(), release}); err != nil {
 		release()
 		var he *ws.HandshakeError
 		if !errors.As(err, &he) {
-			s.log.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
+			s.log.Debug("websocket connection not served", "remote", r.RemoteAddr, "err", err)
 		}
-		return
-	}
-	// Serve returns at once, ending this goroutine: under the epoll
-	// engine a plaintext *net.TCPConn moves to an event loop; a TLS
-	// connection (*tls.Conn), like every connection under
-	// EngineGoroutine, gets two goroutines of its own.
-	if err := s.engine.Serve(nc, br, &gatedHandler{newHandler(), release}, pmd); err != nil {
-		release() // Serve did not take the connection: OnClose will not run
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/wsgate/wsgate/internal/frame"
 	"github.com/wsgate/wsgate/internal/hub"
 	"github.com/wsgate/wsgate/ws"
-	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // session is one /ws connection: it decodes the JSON envelope and runs
@@ -99,47 +98,25 @@ var closeReply = []byte{'}'}
 var emptyResult = json.RawMessage(`{}`)
 
 // reply sends {"id":…,"result":…}. The result is not copied into a reply
-// of its own: the reply goes out as parts (head, result, '}'), except on a
-// connection that negotiated permessage-deflate, where the reply is
-// assembled to be compressed when it is worth it.
+// of its own: the reply goes out as parts (head, result, '}'), which the
+// engine compresses when the connection negotiated permessage-deflate and
+// that is worth it.
 func (ss *session) reply(id, result json.RawMessage) {
 	if len(result) == 0 {
 		result = emptyResult
 	}
-	if _, ok := ss.c.ServerWindow(); ok {
-		ss.c.WriteMessage(ws.OpText, envelope.AppendResult(nil, id, result))
-		return
-	}
 	var head [envelope.MaxResultHead]byte
-	ss.c.WriteParts(ws.OpText, false, envelope.AppendResultHead(head[:0], id), result, closeReply)
+	ss.c.WriteParts(ws.OpText, envelope.AppendResultHead(head[:0], id), result, closeReply)
 }
 
-// replyEntry answers a call with a cached result, as reply does. On a
-// connection that compresses with the full window, the result's deflated
-// twin, made once for the entry, goes out between the head and '}' as
-// stored (uncompressed) DEFLATE blocks, so a hit compresses nothing; one
-// that asked for a smaller window has the whole reply compressed.
+// replyEntry answers a call with a cached result, as reply does. The
+// result is the shared body of every reply it answers (cache.Entry.Body):
+// on a connection that compresses without context for the full window,
+// its deflated twin, made once for the entry, goes out under each reply's
+// own head, so a hit compresses nothing.
 func (ss *session) replyEntry(id json.RawMessage, e *cache.Entry) {
-	w, ok := ss.c.ServerWindow()
-	if ok && w != wsflate.WindowFull {
-		ss.reply(id, e.Value)
-		return
-	}
-	// One scratch array for the head and, deflated, the framed head and
-	// tail: WriteParts keeps no part, but one array costs one allocation
-	// at most, where the compiler cannot prove that.
-	var buf [2*envelope.MaxResultHead + 16]byte
-	head := envelope.AppendResultHead(buf[:0], id)
-	if ok {
-		if z := ss.s.deflatedTwin(e); len(z) > 0 {
-			rest := buf[len(head):len(head)]
-			stored := wsflate.AppendStored(rest, head)
-			tail := wsflate.AppendStoredTail(stored[len(stored):len(stored)], closeReply)
-			ss.c.WriteParts(ws.OpText, true, stored, z, tail)
-			return
-		}
-	}
-	ss.c.WriteParts(ws.OpText, false, head, e.Value, closeReply)
+	var head [envelope.MaxResultHead]byte
+	ss.c.WriteWrapped(ws.OpText, envelope.AppendResultHead(head[:0], id), e.Body, closeReply)
 }
 
 func (ss *session) replyError(id json.RawMessage, code ErrorCode, message string) {

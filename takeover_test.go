@@ -305,3 +305,42 @@ func TestContextTakeoverConcurrentWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestContextTakeoverCachedReplies mixes cached replies with replies the
+// connection's own context compresses, on a connection with context
+// takeover: the client inflates every message with the window of those
+// before it, so a cached reply must go through the connection's context
+// too (a twin made without it would leave the client's window ahead of
+// the server's compressor, and the next message would inflate wrong).
+func TestContextTakeoverCachedReplies(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		srv, base := startServer(t, takeoverConfig(eng, 0))
+		cached, fresh := jsonArray(4096), jsonArray(3000)
+		srv.Handle("cached", func(context.Context, json.RawMessage) (any, error) {
+			return json.RawMessage(cached), nil
+		}, wsgate.CacheFor(time.Hour))
+		srv.Handle("fresh", func(context.Context, json.RawMessage) (any, error) {
+			return json.RawMessage(fresh), nil
+		})
+		p := dialCoderTakeover(t, base+"/ws")
+		if !p.takesOver() {
+			t.Fatalf("response %q, want context takeover", p.exts)
+		}
+		ctx := t.Context()
+		for i := range 12 {
+			method, result := "cached", cached
+			if i%3 == 2 {
+				method, result = "fresh", fresh
+			}
+			if err := p.Write(ctx, coder.MessageText, fmt.Appendf(nil, `{"id":%d,"call":%q}`, i, method)); err != nil {
+				t.Fatal(err)
+			}
+			_, got, err := p.Read(ctx)
+			want := fmt.Sprintf(`{"id":%d,"result":%s}`, i, result)
+			if err != nil || string(got) != want {
+				t.Fatalf("call %d (%s): %d bytes, %v; want %d bytes", i, method, len(got), err, len(want))
+			}
+		}
+	})
+}

@@ -13,10 +13,12 @@ import (
 	"unsafe"
 
 	"github.com/maypok86/otter/v2"
+
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // entryOverhead is what an entry costs beyond the bytes of its key, value
-// and twin, counted in its weight: the Entry, otter's node, the hash
+// and deflated twin, counted in its weight: the Entry, otter's node, the hash
 // table's slot and size-class rounding. 20,000 entries measured 218–232
 // bytes each on linux/amd64 with otter v2.4.0 (see TestSizeBound).
 const entryOverhead = 240
@@ -40,8 +42,9 @@ const DefaultMaxBytes = 64 << 20
 // Config configures a Cache. The zero value is ready to use.
 type Config struct {
 	// MaxBytes bounds what the cache holds, in bytes: each entry weighs its
-	// key, its Value, its Twin and 240 bytes of bookkeeping. A result
-	// weighing more than MaxBytes/8 is not stored. Zero means 64 MiB.
+	// key, its Value, its deflated twin once built and 240 bytes of
+	// bookkeeping. A result weighing more than MaxBytes/8 is not stored.
+	// Zero means 64 MiB.
 	MaxBytes int64
 	// LoadTimeout bounds one load or refresh. Callers stop waiting when
 	// their own context ends; the load goes on, for the callers still
@@ -54,6 +57,10 @@ type Config struct {
 	Clock Clock
 	// Logger receives load panics. Nil means slog.Default().
 	Logger *slog.Logger
+	// Codec builds the deflated twin of an entry's Body, on the first
+	// reply that asks for it (frame.Body.Deflated). Nil means entries have
+	// no twin. The cache does not own it.
+	Codec *wsflate.Codec
 	// OnInvalidate, when set, is called after every Invalidate (not after
 	// Apply) with the invalidation in canonical form, so the server can
 	// forward it to the other nodes, which Apply it. It runs on the
@@ -141,7 +148,7 @@ func New(cfg Config) (*Cache, error) {
 }
 
 func weight(key string, e *Entry) int {
-	return len(key) + len(e.Value) + len(e.Twin) + entryOverhead
+	return len(key) + e.Body.Size() + entryOverhead
 }
 
 func (c *Cache) now() int64 { return c.clock.NowNano() }
@@ -325,32 +332,20 @@ func (c *Cache) spawn(fn func()) {
 	}()
 }
 
-// SetTwin attaches twin, another form of e.Value (a deflated copy, say), to
-// the stored entry e and returns the entry that now holds it. The new
-// entry's weight counts the twin's bytes. When e is no longer the stored
-// entry for its key (replaced, evicted, expired, invalidated) or was never
-// stored, nothing is stored and the returned entry is e's copy with the
-// twin, for the caller's own use. The cache keeps twin; nobody may modify
-// it afterwards.
-func (c *Cache) SetTwin(e *Entry, twin []byte) *Entry {
-	n := *e
-	n.Twin = twin
-	if e.key == "" || weight(e.key, &n) > int(c.cfg.MaxBytes/8) {
-		n.key = ""
-		return &n
+// reweigh writes e again under its key, so that its weight counts the
+// deflated twin its Body has just built. Nothing happens when e is no
+// longer the stored entry for its key (replaced, evicted, expired,
+// invalidated) or was never stored.
+func (c *Cache) reweigh(e *Entry) {
+	if e.key == "" {
+		return
 	}
-	stored := false
 	c.store.ComputeIfPresent(e.key, func(old *Entry) (*Entry, otter.ComputeOp) {
 		if old != e {
 			return old, otter.CancelOp
 		}
-		stored = true
-		return &n, otter.WriteOp
+		return e, otter.WriteOp
 	})
-	if !stored {
-		n.key = ""
-	}
-	return &n
 }
 
 // Stats returns a snapshot of the counters.

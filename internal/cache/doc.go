@@ -34,7 +34,9 @@
 //
 // The cache is bounded by bytes (Config.MaxBytes), not by entries; otter
 // (github.com/maypok86/otter/v2) chooses what to evict. An entry weighs its
-// key, its value, its Twin and a fixed overhead.
+// key, its value, its deflated twin once built (Entry.Body, made by
+// Config.Codec on first use, so a result is compressed at most once while
+// it is held) and a fixed overhead.
 //
 // # Invalidation
 //
@@ -46,7 +48,7 @@
 // # Concurrency
 //
 // All methods of Cache are safe for concurrent use. Entries are immutable
-// and shared: never modify Entry.Value or Entry.Twin. Loads, refreshes
+// and shared: never modify Entry.Value or the Body's bytes. Loads, refreshes
 // and otter's maintenance run on goroutines that Close cancels (loads)
 // and waits for.
 package cache

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/frame"
 )
 
 // Request names a call for the cache: its key is Method and the canonical
@@ -45,15 +47,17 @@ type Result struct {
 type LoadFunc func(ctx context.Context, r Request) (Result, error)
 
 // Entry is a result held by the cache, or returned from a load that was not
-// stored. An Entry never changes after Get returns it; all its fields are
-// read-only and shared by every reader.
+// stored. An Entry never changes after Get returns it, apart from the
+// deflated twin its Body builds once; all its fields are read-only and
+// shared by every reader.
 type Entry struct {
 	// Value is the result, ready-to-send JSON.
 	Value []byte
-	// Twin is another form of Value that the server attached with
-	// SetTwin (a deflated copy, say), or nil. The cache does not look
-	// inside it; it only counts its bytes.
-	Twin []byte
+	// Body is Value as the shared body of the replies it answers, with
+	// its deflated twin built by Config.Codec on first use and kept with
+	// the entry (frame.Body); the entry's weight counts the twin once it
+	// is built.
+	Body *frame.Body
 
 	key     string // "" when the entry is not stored
 	fresh   int64  // fresh until, in the cache clock's Unix nanoseconds

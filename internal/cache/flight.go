@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+
+	"github.com/wsgate/wsgate/internal/frame"
 )
 
 // flight is one load in progress. Callers that miss on its key while it
@@ -65,6 +67,11 @@ func (c *Cache) run(ctx context.Context, f *flight, full, shared string, r Reque
 	if err == nil {
 		now := c.now()
 		e = &Entry{Value: res.Value, private: res.Private}
+		var onDeflate func()
+		if c.cfg.Codec != nil {
+			onDeflate = func() { c.reweigh(e) }
+		}
+		e.Body = frame.NewBody(c.cfg.Codec, res.Value, onDeflate)
 		if res.TTL > 0 {
 			e.fresh = now + int64(res.TTL)
 			e.stale = e.fresh + max(int64(res.StaleWhileRevalidate), 0)

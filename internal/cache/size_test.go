@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // TestSizeBound floods the cache with unique keys, many times its bound,
@@ -81,34 +83,70 @@ func TestTooLargeNotStored(t *testing.T) {
 	}
 }
 
-func TestSetTwin(t *testing.T) {
+// TestBodyTwinWeight checks that an entry's deflated twin, built on the
+// first reply that asks for it, is built once and counted in the entry's
+// weight, and that twins of entries no longer stored change nothing.
+func TestBodyTwinWeight(t *testing.T) {
 	t.Parallel()
-	c, _ := newCache(t, Config{})
-	l := &counter{res: Result{TTL: time.Minute}}
+	var codec wsflate.Codec
+	c, _ := newCache(t, Config{Codec: &codec})
+	big := bytes.Repeat([]byte(`{"t":1700000000,"p":101.5},`), 100)
+	load := func(context.Context, Request) (Result, error) {
+		return Result{Value: big, TTL: time.Minute}, nil
+	}
 	r := req("m", `1`)
-	e, _, _ := c.Get(context.Background(), r, l.load)
+	e, _, _ := c.Get(context.Background(), r, load)
 	c.store.CleanUp() // weights are applied by otter's maintenance
 	before := c.Stats().Bytes
-	twin := bytes.Repeat([]byte{0xde}, 1000)
-	e2 := c.SetTwin(e, twin)
-	if !e2.Stored() || !bytes.Equal(e2.Twin, twin) || e.Twin != nil {
-		t.Fatalf("SetTwin: stored %v, twin %d bytes, old entry changed: %v", e2.Stored(), len(e2.Twin), e.Twin != nil)
+	z := e.Body.Deflated()
+	if len(z) == 0 || len(z) >= len(big) || !bytes.Equal(e.Body.Bytes(), e.Value) {
+		t.Fatalf("twin of %d bytes for %d plain", len(z), len(big))
 	}
-	if got, _, _ := c.Get(context.Background(), r, l.load); got != e2 {
-		t.Fatal("Get does not return the entry with the twin")
+	for range 3 {
+		got, _, _ := c.Get(context.Background(), r, load)
+		if got != e || len(got.Body.Deflated()) != len(z) {
+			t.Fatal("a hit does not return the entry with its twin")
+		}
+	}
+	if n := codec.Stats().Compressions; n != 1 {
+		t.Fatalf("%d compressions, want 1", n)
 	}
 	c.store.CleanUp()
-	if grown := c.Stats().Bytes - before; grown != 1000 {
-		t.Errorf("weight grew by %d, want 1000", grown)
+	if grown := c.Stats().Bytes - before; grown != uint64(len(z)) {
+		t.Errorf("weight grew by %d, want %d", grown, len(z))
 	}
-	// A replaced entry gets no twin stored.
-	if e3 := c.SetTwin(e, []byte("x")); e3.Stored() {
-		t.Error("SetTwin on an old entry stored it")
+
+	// The twin of an entry no longer stored does not bring it back.
+	c.Invalidate(Invalidation{Method: "m"})
+	e2, _, _ := c.Get(context.Background(), r, load)
+	if e2 == e || !e2.Stored() {
+		t.Fatal("after Invalidate: no fresh entry stored")
 	}
-	// Nor does an entry that was never stored.
-	nl := &counter{}
-	ns, _, _ := c.Get(context.Background(), req("nostore", ``), nl.load)
-	if ns.Stored() || c.SetTwin(ns, []byte("x")).Stored() {
+	c.Invalidate(Invalidation{Method: "m"})
+	if len(e2.Body.Deflated()) == 0 {
+		t.Fatal("no twin")
+	}
+	c.store.CleanUp()
+	if st := c.Stats(); st.Bytes != 0 || st.Entries != 0 {
+		t.Errorf("%d bytes in %d entries held after invalidating every entry, want none", st.Bytes, st.Entries)
+	}
+
+	// Nor does a result that was not stored get stored by its twin.
+	ns, _, _ := c.Get(context.Background(), req("nostore", ``), func(context.Context, Request) (Result, error) {
+		return Result{Value: big}, nil
+	})
+	if ns.Stored() || len(ns.Body.Deflated()) == 0 {
+		t.Fatalf("unstored result: stored %v", ns.Stored())
+	}
+	c.store.CleanUp()
+	if c.Stats().Entries != 0 {
 		t.Error("an entry that was not stored got stored")
+	}
+
+	// Without a Codec there is no twin.
+	plain, _ := newCache(t, Config{})
+	pe, _, _ := plain.Get(context.Background(), r, load)
+	if pe.Body.Deflated() != nil || pe.Body.Size() != len(big) {
+		t.Fatal("a cache without a Codec made a twin")
 	}
 }

@@ -117,7 +117,7 @@ func (c *Conn) RemoteAddr() net.Addr { return c.tr.peerAddr() }
 // the limit is accepted when nothing is queued.
 func (c *Conn) WriteMessage(op ws.Opcode, payload []byte) error {
 	if c.deflating() && op.IsData() {
-		if err, sent := c.writeDeflated(op, payload); sent {
+		if sent, err := c.writeDeflated(op, payload); sent {
 			return err
 		}
 	}
@@ -182,7 +182,7 @@ func (c *Conn) sendDataLocked(bufs [][]byte, shared bool) error {
 // the payload through its own context instead, and sends the result like
 // WriteMessage (stream.go). Errors are those of WriteMessage.
 func (c *Conn) WriteFrame(f *frame.Prepared) error {
-	if err, sent := c.writeFrameContext(f); sent {
+	if sent, err := c.writeFrameContext(f); sent {
 		return err
 	}
 	wire := c.lockForFrame(f)

@@ -11,8 +11,9 @@ import (
 
 // This file is permessage-deflate (RFC 7692) on both engines: inflating
 // the compressed messages a peer sends and compressing the messages
-// written with WriteMessage. Prepared frames carry their own deflated
-// twin (WriteFrame). Between messages a connection holds only its
+// written with WriteMessage and WriteParts. Prepared frames (WriteFrame)
+// and shared bodies (WriteWrapped) carry their own deflated twin, built
+// once for every connection. Between messages a connection holds only its
 // Params; buffers come from the engine's pool for one message.
 
 // deflating reports whether c negotiated permessage-deflate.
@@ -40,9 +41,9 @@ func (e *Engine) countSent(deflated bool) {
 // is not, and nothing was sent: the caller sends payload plain. A
 // connection with context takeover compresses through its own context
 // (stream.go).
-func (c *Conn) writeDeflated(op ws.Opcode, payload []byte) (err error, sent bool) {
+func (c *Conn) writeDeflated(op ws.Opcode, payload []byte) (sent bool, err error) {
 	if len(payload) < c.engine().opts.Codec.Threshold() {
-		return nil, false
+		return false, nil
 	}
 	if c.keepsContext() {
 		return c.writeContext(op, payload)
@@ -52,7 +53,7 @@ func (c *Conn) writeDeflated(op ws.Opcode, payload []byte) (err error, sent bool
 
 // writeStateless is writeDeflated without context: the compressor is
 // borrowed from the Codec's pool for this message only.
-func (c *Conn) writeStateless(op ws.Opcode, payload []byte) (err error, sent bool) {
+func (c *Conn) writeStateless(op ws.Opcode, payload []byte) (sent bool, err error) {
 	e := c.engine()
 	bp := e.getBuf()
 	z, ok := e.opts.Codec.Deflate((*bp)[:0], payload, c.pmd.ServerWindow())
@@ -61,7 +62,7 @@ func (c *Conn) writeStateless(op ws.Opcode, payload []byte) (err error, sent boo
 		err = c.writeData(op, ws.Rsv1, z) // copies z when it must wait
 	}
 	e.putBuf(bp)
-	return err, ok
+	return ok, err
 }
 
 // deliverCompressed inflates a compressed message into a pooled buffer,

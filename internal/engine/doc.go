@@ -32,17 +32,25 @@
 // Off Linux only the goroutine engine is built: Epoll is not Supported
 // and kind_other.go declares that there are no loops.
 //
-// Compression (deflate.go): a connection that negotiated permessage-deflate
-// (RFC 7692; Serve's Params, Options.Codec) accepts RSV1 on data messages,
-// inflates them into a pooled buffer within MaxMessageSize (1009 past it,
-// 1007 for corrupt data or invalid UTF-8) and sends WriteMessage payloads
-// and prepared frames compressed when that is worth it. Between messages
-// it holds only its 4-byte Params. A connection whose Params grant server
-// context takeover (stream.go) compresses through a wsflate.Stream of its
-// own instead of prepared frames' shared twins, compressing and queueing
-// under the Stream's lock so that wire order is compression order; it
-// holds the compressor from its first compressed message until it ends,
-// when the engine frees its context slot.
+// Compression (upgrade.go, deflate.go, parts.go, stream.go): Upgrade runs
+// the opening handshake with Options.Codec negotiating permessage-deflate
+// (RFC 7692) and settles the context slot an answer may reserve. A
+// connection that negotiated it accepts RSV1 on data messages, inflates
+// them into a pooled buffer within MaxMessageSize (1009 past it, 1007 for
+// corrupt data or invalid UTF-8) and compresses what it sends when that is
+// worth it (at least the Codec's threshold, and smaller compressed);
+// callers never compress. Between messages it holds only its 4-byte
+// Params. Work shared by many messages is compressed once: a prepared
+// frame's deflated twin serves a whole fan-out (WriteFrame), and a shared
+// body's twin (frame.Body, a cached result) is sent between each
+// message's own head and tail as stored DEFLATE blocks (WriteWrapped),
+// for connections with the full window and no context (one that limited
+// the window gets the prepared frame's small-window twin, and has each
+// wrapped message compressed as a whole). A connection whose Params grant server context takeover (stream.go) compresses
+// through a wsflate.Stream of its own instead of any shared twin,
+// compressing and queueing under the Stream's lock so that wire order is
+// compression order; it holds the compressor from its first compressed
+// message until it ends, when the engine frees its context slot.
 //
 // Locks, in the order they are taken: a ctxStream's mu, Conn.mu, then a
 // loop's mu; Engine.mu, then a loop's mu. A function named …Locked needs

@@ -110,7 +110,7 @@ func (e *Engine) Kind() Kind { return e.opts.Kind }
 // complete, and runs it with h. br holds any bytes the peer sent right
 // after the handshake (nil when there are none); Serve consumes them.
 // pmd holds the permessage-deflate parameters the handshake settled
-// (wsflate.ParseResponse of ws.Handshake.Extensions); its zero value, or
+// (Upgrade negotiates them with Options.Codec); its zero value, or
 // an Engine without Options.Codec, means no compression: then a frame
 // with RSV1 fails the connection with 1002.
 //

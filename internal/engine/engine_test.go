@@ -20,7 +20,6 @@ import (
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/internal/frame"
 	"github.com/wsgate/wsgate/ws"
-	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 func TestMain(m *testing.M) {
@@ -55,17 +54,13 @@ func (f funcs) OnClose(c *engine.Conn, err error) {
 	}
 }
 
-// serve runs e behind an httptest server; newHandler makes each
-// connection's handler.
+// serve runs e behind an httptest server whose handler is e.Upgrade (the
+// engine's Codec, if any, negotiates permessage-deflate); newHandler
+// makes each connection's handler.
 func serve(t *testing.T, e *engine.Engine, newHandler func() engine.Handler) string {
 	t.Helper()
-	var up ws.Upgrader
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		nc, br, _, err := up.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		e.Serve(nc, br, newHandler(), wsflate.Params{})
+		e.Upgrade(w, r, &ws.Upgrader{}, newHandler())
 	}))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -2,45 +2,23 @@ package engine_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/wsgate/wsgate/internal/engine"
+	"github.com/wsgate/wsgate/internal/frame"
 	"github.com/wsgate/wsgate/ws"
 	"github.com/wsgate/wsgate/ws/wsflate"
 )
-
-// serveDeflate is serve with permessage-deflate negotiated when the
-// client offers it.
-func serveDeflate(t *testing.T, e *engine.Engine, codec *wsflate.Codec, newHandler func() engine.Handler) string {
-	t.Helper()
-	up := ws.Upgrader{NegotiateExtensions: codec.NegotiateExtensions}
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		nc, br, hs, err := up.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		p, _, err := wsflate.ParseResponse([]string{hs.Extensions})
-		if err != nil {
-			t.Errorf("parse response %q: %v", hs.Extensions, err)
-		}
-		e.Serve(nc, br, newHandler(), p)
-	}))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.Shutdown(ctx, ws.StatusGoingAway, "test over")
-		ts.Close()
-	})
-	return "ws" + strings.TrimPrefix(ts.URL, "http")
-}
 
 // splitIn cuts b into three parts at a third and two thirds.
 func splitIn(b []byte) [][]byte {
@@ -60,16 +38,9 @@ func TestWriteParts(t *testing.T) {
 		e := engine.New(engine.Options{Kind: kind, Codec: codec})
 		opened := make(chan *engine.Conn, 1)
 		reply := func(c *engine.Conn, msg []byte) error {
-			if w, ok := c.ServerWindow(); ok {
-				z, ok := codec.Deflate(nil, msg, w)
-				if !ok {
-					t.Errorf("%d bytes did not compress", len(msg))
-				}
-				return c.WriteParts(ws.OpText, true, splitIn(z)...)
-			}
-			return c.WriteParts(ws.OpText, false, splitIn(msg)...)
+			return c.WriteParts(ws.OpText, splitIn(msg)...)
 		}
-		url := serveDeflate(t, e, codec, func() engine.Handler {
+		url := serve(t, e, func() engine.Handler {
 			return funcs{
 				open: func(c *engine.Conn) { opened <- c },
 				message: func(c *engine.Conn, op ws.Opcode, p []byte) {
@@ -89,9 +60,7 @@ func TestWriteParts(t *testing.T) {
 				t.Fatalf("compress %v: extensions %q", compress, resp.Header.Get("Sec-WebSocket-Extensions"))
 			}
 			c := <-opened
-			if _, ok := c.ServerWindow(); ok != compress {
-				t.Fatalf("compress %v: ServerWindow ok %v", compress, ok)
-			}
+			before := e.Stats()
 			for i := range 20 {
 				msg := []byte(strings.Repeat("hello parts ", i+1))
 				if i%2 == 0 {
@@ -109,6 +78,10 @@ func TestWriteParts(t *testing.T) {
 				}
 			}
 			cl.Close()
+			after := e.Stats()
+			if z := after.FramesDeflated - before.FramesDeflated; (z == 20) != compress || (z == 0) == compress {
+				t.Fatalf("compress %v: %d of 20 replies sent compressed", compress, z)
+			}
 		}
 	})
 }
@@ -126,22 +99,23 @@ func TestWritePartsRejects(t *testing.T) {
 		c := <-opened
 		part := []byte("x")
 		tests := []struct {
-			name     string
-			op       ws.Opcode
-			deflated bool
-			parts    [][]byte
+			name  string
+			op    ws.Opcode
+			parts [][]byte
 		}{
-			{"deflated without deflate", ws.OpText, true, [][]byte{part}},
-			{"control frame", ws.OpPing, false, [][]byte{part}},
-			{"too many parts", ws.OpBinary, false, bytes.SplitAfter(bytes.Repeat(part, 9), part)},
+			{"control frame", ws.OpPing, [][]byte{part}},
+			{"too many parts", ws.OpBinary, bytes.SplitAfter(bytes.Repeat(part, 9), part)},
 		}
 		for _, tt := range tests {
-			if err := c.WriteParts(tt.op, tt.deflated, tt.parts...); !errors.Is(err, engine.ErrParts) {
+			if err := c.WriteParts(tt.op, tt.parts...); !errors.Is(err, engine.ErrParts) {
 				t.Errorf("%s: got %v, want ErrParts", tt.name, err)
 			}
 		}
+		if err := c.WriteWrapped(ws.OpClose, nil, frame.NewBody(nil, part, nil), nil); !errors.Is(err, engine.ErrParts) {
+			t.Errorf("WriteWrapped of a control frame: got %v, want ErrParts", err)
+		}
 		// Nothing was sent: the next message is the first the peer sees.
-		if err := c.WriteParts(ws.OpBinary, false, []byte("a"), nil, []byte("bc")); err != nil {
+		if err := c.WriteParts(ws.OpBinary, []byte("a"), nil, []byte("bc")); err != nil {
 			t.Fatal(err)
 		}
 		cl.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -150,4 +124,94 @@ func TestWritePartsRejects(t *testing.T) {
 			t.Fatalf("got %q type %d, %v; want abc", got, op, err)
 		}
 	})
+}
+
+// TestWriteWrapped sends messages made of a per-message head, a shared
+// frame.Body and a tail on connections that negotiated each kind of
+// compression, from OnMessage (epoll: batched) and from another goroutine
+// (epoll: written at once). The peer inflates with compress/flate. With
+// the full window and no context, every reply is built from the body's
+// one compression; a small window or context takeover compresses each
+// reply.
+func TestWriteWrapped(t *testing.T) {
+	eachKind(t, func(t *testing.T, kind engine.Kind) {
+		codec := newTakeoverCodec(t, 8)
+		e := engine.New(engine.Options{Kind: kind, Codec: codec})
+		opened := make(chan *engine.Conn, 1)
+		// Set before each connection is dialled: the body, and the head
+		// and tail of message i.
+		type wrapping struct {
+			body   *frame.Body
+			around func(i int) (head, tail []byte)
+		}
+		var cur atomic.Pointer[wrapping]
+		url := serve(t, e, func() engine.Handler {
+			return funcs{
+				open: func(c *engine.Conn) { opened <- c },
+				message: func(c *engine.Conn, _ ws.Opcode, p []byte) {
+					i, _ := strconv.Atoi(string(p))
+					w := cur.Load()
+					h, tl := w.around(i)
+					if err := c.WriteWrapped(ws.OpBinary, h, w.body, tl); err != nil {
+						t.Errorf("WriteWrapped: %v", err)
+					}
+				},
+			}
+		})
+		const noContext = "permessage-deflate; server_no_context_takeover"
+		big := bytes.Repeat([]byte("h"), 70<<10)
+		tests := []struct {
+			name        string
+			offer       string
+			plain       []byte
+			head, tail  []byte // nil: {"id":i,"result": and }
+			compressed  bool
+			compression int // compressions for the 6 replies
+		}{
+			{"none", "", takeoverMessage(1, 40), nil, nil, false, 0},
+			{"full window", noContext, takeoverMessage(1, 40), nil, nil, true, 1},
+			{"full window, short body", noContext, []byte(`{"a":1}`), nil, nil, false, 0},
+			{"full window, incompressible body", noContext, noise(2000), nil, nil, false, 1},
+			{"full window, large head and tail", noContext, takeoverMessage(2, 40), big, big, true, 1},
+			{"full window, no head nor tail", noContext, takeoverMessage(3, 40), []byte{}, []byte{}, true, 1},
+			{"small window", noContext + "; server_max_window_bits=10", takeoverMessage(1, 40), nil, nil, true, 6},
+			{"context takeover", takeoverOffer, takeoverMessage(1, 40), nil, nil, true, 6},
+		}
+		for _, tt := range tests {
+			w := &wrapping{body: frame.NewBody(codec, tt.plain, nil), around: func(i int) ([]byte, []byte) {
+				if tt.head != nil {
+					return tt.head, tt.tail
+				}
+				return fmt.Appendf(nil, `{"id":%d,"result":`, i), []byte("}")
+			}}
+			cur.Store(w)
+			p := dialOffer(t, url, tt.offer)
+			c := <-opened
+			before := codec.Stats().Compressions
+			for i := range 6 {
+				h, tl := w.around(i)
+				if i%2 == 0 {
+					p.nc.Write(ws.AppendMaskedFrame(nil, ws.OpText, true, 0, ws.NewMaskKey(), []byte(strconv.Itoa(i))))
+				} else if err := c.WriteWrapped(ws.OpBinary, h, w.body, tl); err != nil {
+					t.Fatalf("%s: WriteWrapped: %v", tt.name, err)
+				}
+				op, msg, _, z := p.next()
+				want := slices.Concat(h, tt.plain, tl)
+				if op != ws.OpBinary || !bytes.Equal(msg, want) || z != tt.compressed {
+					t.Fatalf("%s, reply %d: %d bytes, compressed %v; want %d bytes, compressed %v", tt.name, i, len(msg), z, len(want), tt.compressed)
+				}
+			}
+			if n := codec.Stats().Compressions - before; n != uint64(tt.compression) {
+				t.Errorf("%s: %d compressions, want %d", tt.name, n, tt.compression)
+			}
+			p.close()
+		}
+	})
+}
+
+// noise is n bytes that do not compress.
+func noise(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(b)
+	return b
 }

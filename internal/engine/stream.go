@@ -19,12 +19,15 @@ import (
 // compressed, each relying on the ones before it, so compression order
 // must be wire order. A writer therefore compresses a message and hands
 // it to the connection's queue (or socket) under mu, one writer at a
-// time: WriteMessage, WriteFrame and DeliverFrame may be called from any
-// number of goroutines, and their compressed frames go out in the order
-// mu was taken. Messages under the threshold and control frames do not
-// touch the Stream or mu; a message that does not shrink empties the
-// Stream's history and goes out plain. The peer's decompressor never sees
-// plain messages, so they need no place in that order.
+// time: WriteMessage, WriteParts, WriteWrapped and WriteFrame may be
+// called from any number of goroutines, and their
+// compressed frames go out in the order mu was taken. Shared twins
+// (prepared frames', shared bodies') are never sent on such a
+// connection: its compressor must see every message it sends compressed.
+// Messages under the threshold and control frames do not touch the
+// Stream or mu; a message that does not shrink empties the Stream's
+// history and goes out plain. The peer's decompressor never sees plain
+// messages, so they need no place in that order.
 //
 // Lock order: mu, then Conn.mu. Nothing that holds Conn.mu takes mu.
 type ctxStream struct {
@@ -57,13 +60,13 @@ func (c *Conn) stream() *ctxStream {
 // plain). A connection without a Stream (its Params were not the Codec's
 // answer, so no slot was reserved) compresses without context, which its
 // peer decodes as well.
-func (c *Conn) writeContext(op ws.Opcode, payload []byte) (err error, sent bool) {
+func (c *Conn) writeContext(op ws.Opcode, payload []byte) (sent bool, err error) {
 	z := c.stream()
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	if z.s == nil {
 		if z.done {
-			return nil, false // the plain write reports ErrClosed
+			return false, nil // the plain write reports ErrClosed
 		}
 		return c.writeStateless(op, payload)
 	}
@@ -76,7 +79,7 @@ func (c *Conn) writeContext(op ws.Opcode, payload []byte) (err error, sent bool)
 		err = c.writeData(op, ws.Rsv1, out)
 	}
 	e.putBuf(bp)
-	return err, ok
+	return ok, err
 }
 
 // dropContext frees c's compression context when the connection ends:
@@ -113,9 +116,9 @@ func (c *Conn) dropContext() {
 // when c has no context or f is not worth compressing, and nothing was
 // sent: the caller sends f's plain bytes. Under epoll the compressed
 // frame is written like WriteMessage's, from the caller's goroutine.
-func (c *Conn) writeFrameContext(f *frame.Prepared) (err error, sent bool) {
+func (c *Conn) writeFrameContext(f *frame.Prepared) (sent bool, err error) {
 	if !c.keepsContext() || !f.Opcode().IsData() {
-		return nil, false
+		return false, nil
 	}
 	return c.writeDeflated(f.Opcode(), f.Payload())
 }

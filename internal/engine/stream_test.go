@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -34,39 +32,6 @@ func newTakeoverCodec(t *testing.T, max int) *wsflate.Codec {
 	return codec
 }
 
-// serveTakeover runs e behind an httptest server that negotiates
-// permessage-deflate per handshake with codec.Negotiate, which reserves a
-// context slot, and settles the answer: Serve, or Release when the
-// handshake fails.
-func serveTakeover(t *testing.T, e *engine.Engine, codec *wsflate.Codec, newHandler func() engine.Handler) string {
-	t.Helper()
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p wsflate.Params
-		up := ws.Upgrader{NegotiateExtensions: func(offers []string) (string, error) {
-			exts, err := wsflate.ParseExtensions(offers)
-			if err != nil {
-				return "", nil
-			}
-			resp, params, _ := codec.Negotiate(exts)
-			p = params
-			return resp, nil
-		}}
-		nc, br, _, err := up.Upgrade(w, r)
-		if err != nil {
-			codec.Release(p)
-			return
-		}
-		e.Serve(nc, br, newHandler(), p)
-	}))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.Shutdown(ctx, ws.StatusGoingAway, "test over")
-		ts.Close()
-	})
-	return "ws" + strings.TrimPrefix(ts.URL, "http")
-}
-
 // takeoverPeer is a client that lets the server keep its compression
 // context and inflates with compress/flate, an implementation independent
 // of the server's, keeping the last 32 KiB of output as the dictionary of
@@ -84,9 +49,16 @@ type takeoverPeer struct {
 
 func dialTakeover(t *testing.T, url string) *takeoverPeer {
 	t.Helper()
+	return dialOffer(t, url, takeoverOffer)
+}
+
+// dialOffer is dialTakeover with another Sec-WebSocket-Extensions offer
+// ("" for none).
+func dialOffer(t *testing.T, url, offer string) *takeoverPeer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	nc, br, hs, err := ws.Dial(ctx, url, ws.DialOptions{Extensions: takeoverOffer})
+	nc, br, hs, err := ws.Dial(ctx, url, ws.DialOptions{Extensions: offer})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -186,7 +158,7 @@ func TestContextTakeoverConcurrentWriters(t *testing.T) {
 		e := engine.New(engine.Options{Kind: kind, Codec: codec})
 		opened := make(chan *engine.Conn, 1)
 		closed := make(chan *engine.Conn, 1)
-		url := serveTakeover(t, e, codec, func() engine.Handler {
+		url := serve(t, e, func() engine.Handler {
 			return funcs{open: func(c *engine.Conn) { opened <- c }, close: func(c *engine.Conn, _ error) { closed <- c }}
 		})
 		p := dialTakeover(t, url)
@@ -262,7 +234,7 @@ func TestContextTakeoverSlots(t *testing.T) {
 	eachKind(t, func(t *testing.T, kind engine.Kind) {
 		codec := newTakeoverCodec(t, 2)
 		e := engine.New(engine.Options{Kind: kind, Codec: codec})
-		url := serveTakeover(t, e, codec, echo)
+		url := serve(t, e, echo)
 		held := func() int64 { return codec.Stats().Contexts }
 		msg := takeoverMessage(0, 20)
 
@@ -305,7 +277,7 @@ func TestContextTakeoverSlots(t *testing.T) {
 		if held() != 0 {
 			t.Fatalf("%d slots held after Close, want 0", held())
 		}
-		_, p, _ := codec.Negotiate([]wsflate.Extension{{Name: wsflate.Name}})
+		_, p := codec.Negotiate([]string{wsflate.Name})
 		if held() != 1 {
 			t.Fatalf("%d slots held after Negotiate, want 1", held())
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/wsgate/wsgate/internal/frame"
@@ -85,48 +84,6 @@ func TestDeflatedTwin(t *testing.T) {
 				t.Fatal("twin for an unknown window")
 			}
 		})
-	}
-}
-
-// TestDeflatedOnce races many goroutines to the twin of a fresh frame:
-// exactly one compression runs and everyone gets the same bytes.
-func TestDeflatedOnce(t *testing.T) {
-	t.Parallel()
-	for round := range 20 {
-		codec, err := wsflate.New(wsflate.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := frame.NewDeflatable(codec, ws.OpText, jsonish(8192))
-		const n = 32
-		got := make([][]byte, n)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				got[i] = p.Deflated(wsflate.WindowFull)
-			})
-		}
-		close(start)
-		wg.Wait()
-		for i := range n {
-			if got[i] == nil || &got[i][0] != &got[0][0] || len(got[i]) != len(got[0]) {
-				t.Fatalf("round %d: goroutine %d got another twin", round, i)
-			}
-		}
-		if st := codec.Stats(); st.Compressions != 1 || st.Compressed != 1 {
-			t.Fatalf("round %d: %+v, want exactly one compression", round, st)
-		}
-	}
-}
-
-func TestDeflatedNoAllocsOnceBuilt(t *testing.T) {
-	var codec wsflate.Codec
-	p := frame.NewDeflatable(&codec, ws.OpText, jsonish(4096))
-	p.Deflated(wsflate.WindowFull)
-	if n := testing.AllocsPerRun(100, func() { p.Deflated(wsflate.WindowFull) }); n != 0 {
-		t.Fatalf("%v allocations per call", n)
 	}
 }
 

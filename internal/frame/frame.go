@@ -1,5 +1,17 @@
-// Package frame holds prepared frames: a server-to-client WebSocket message
-// encoded once and sent, by reference, to any number of connections.
+// Package frame holds what many connections share when they are sent the
+// same bytes, so that the work is done once:
+//
+//   - Prepared, a whole server-to-client message encoded once and sent, by
+//     reference, to any number of connections (a publication's fan-out),
+//     with its deflated twins for connections that compress;
+//   - Body, the shared part of messages that differ only around it (a
+//     cached call result under each reply's own id), with its deflated
+//     twin, which a connection splices between the compressed forms of its
+//     own head and tail.
+//
+// Twins are compressed with no context (RFC 7692 §7.2.1), built on first
+// use by the wsflate.Codec given at construction, exactly once, and kept
+// as long as the Prepared or Body is referenced.
 package frame
 
 import (

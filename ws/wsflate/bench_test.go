@@ -67,7 +67,7 @@ func BenchmarkDeflate4KJSON(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, p, _ := c.Negotiate([]Extension{{Name: Name}})
+		_, p := c.Negotiate([]string{Name})
 		s := c.NewStream(p)
 		defer s.Close()
 		m := bytes.Clone(msg)
@@ -185,11 +185,11 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				offers := []Extension{{Name: Name}}
+				offers := []string{Name}
 				before := heapInUse()
 				conns := make([]conn, tt.conns)
 				for i := range conns {
-					_, p, _ := c.Negotiate(offers)
+					_, p := c.Negotiate(offers)
 					conns[i] = conn{params: p, stream: c.NewStream(p)}
 					var z []byte
 					if conns[i].stream != nil {

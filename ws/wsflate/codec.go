@@ -75,26 +75,46 @@ func (c *Codec) Stats() Stats {
 	}
 }
 
-// Negotiate is the package-level Negotiate with c's Options. In
-// ModeContextTakeover it reserves one of MaxContexts context slots for
-// every answer that lets the server keep its context (p without
+// Negotiate is the server's side of RFC 7692 for one handshake: offers
+// are the client's Sec-WebSocket-Extensions header lines, as
+// ws.Upgrader.NegotiateExtensions receives them. It accepts the first
+// permessage-deflate offer whose parameters are valid and returns the
+// response header value and the settled Params. An offer with a repeated
+// or unknown parameter or an invalid value is declined and the next one
+// is tried; other extensions are ignored. The response is empty, and p
+// zero, when no offer is acceptable, when a line breaks the header's
+// grammar, or in ModeDisabled: the handshake then goes on without
+// compression.
+//
+// The response always carries client_no_context_takeover (RFC 7692
+// §7.1.1.2 lets the server add it), so inflating never needs state kept
+// between messages, and server_no_context_takeover unless c is in
+// ModeContextTakeover and the client did not ask for it. A
+// server_max_window_bits offer is accepted and echoed: the server then
+// compresses with WindowSmall, a 256-byte window that respects every
+// allowed value. client_max_window_bits is accepted, bare or with a
+// value, and not answered: a pooled decompressor has the full window.
+//
+// In ModeContextTakeover Negotiate reserves one of MaxContexts context
+// slots for every answer that lets the server keep its context (p without
 // ServerNoContextTakeover); once every slot is held it answers with
 // server_no_context_takeover, as in ModeNoContextTakeover, so a response
-// header that grants context takeover always comes with a slot.
-//
-// The caller settles each reserving answer exactly once: NewStream(p)
-// hands the slot to the connection's Stream, whose Close frees it, and
-// Release(p) frees it when the connection will not be served (its
-// handshake failed after negotiation). Answers that reserve nothing need
-// no settling; passing them to Release does nothing.
-func (c *Codec) Negotiate(offers []Extension) (response string, p Params, ok bool) {
-	opts := c.opts
-	response, p, ok = Negotiate(offers, opts)
-	if !ok || p.ServerNoContextTakeover || c.reserve() {
-		return response, p, ok
+// that grants context takeover always comes with a slot. The caller
+// settles each such answer exactly once: NewStream(p) hands the slot to
+// the connection's Stream, whose Close frees it, and Release(p) frees it
+// when the connection will not be served (its handshake failed after
+// negotiation). Answers that reserve nothing need no settling; passing
+// them to Release does nothing.
+func (c *Codec) Negotiate(offers []string) (response string, p Params) {
+	exts, err := ParseExtensions(offers)
+	if err != nil {
+		return "", Params{}
 	}
-	opts.Mode = ModeNoContextTakeover
-	return Negotiate(offers, opts)
+	response, p = negotiate(exts, c.opts.Mode)
+	if response == "" || p.ServerNoContextTakeover || c.reserve() {
+		return response, p
+	}
+	return negotiate(exts, ModeNoContextTakeover)
 }
 
 // reserve takes a context slot when fewer than MaxContexts are held.
@@ -126,32 +146,6 @@ func (c *Codec) Release(p Params) {
 	if c.reserves(p) {
 		c.held.Add(-1)
 	}
-}
-
-// NegotiateExtensions has the shape of ws.Upgrader.NegotiateExtensions:
-//
-//	u := &ws.Upgrader{NegotiateExtensions: codec.NegotiateExtensions}
-//
-// It parses the offers and negotiates with c's Options, except that it
-// never grants context takeover: it returns only a string, so a slot it
-// reserved could not be settled if the handshake failed. A server in
-// ModeContextTakeover calls Negotiate per handshake instead (with its own
-// NegotiateExtensions closure) and settles the answer. A malformed
-// header, like an offer it cannot accept, declines compression ("")
-// without failing the handshake, so err is always nil. The server
-// recovers the Params from the response with
-// ParseResponse([]string{hs.Extensions}), hs being the ws.Handshake.
-func (c *Codec) NegotiateExtensions(offers []string) (response string, err error) {
-	exts, perr := ParseExtensions(offers)
-	if perr != nil {
-		return "", nil
-	}
-	opts := c.opts
-	if opts.Mode == ModeContextTakeover {
-		opts.Mode = ModeNoContextTakeover
-	}
-	response, _, _ = Negotiate(exts, opts)
-	return response, nil
 }
 
 // Threshold is the smallest message c compresses, in bytes:

@@ -5,18 +5,20 @@
 //
 // # Negotiation
 //
-// ParseExtensions reads Sec-WebSocket-Extensions headers; Negotiate (or
-// Codec.Negotiate, which knows the context-takeover cap) picks the first
-// acceptable permessage-deflate offer and writes the response. By default
-// the response is
+// Codec.Negotiate is the server's side: given the client's
+// Sec-WebSocket-Extensions header lines, it picks the first acceptable
+// permessage-deflate offer and returns the response and the settled
+// Params, which the server keeps for the connection. By default the
+// response is
 //
 //	permessage-deflate; server_no_context_takeover; client_no_context_takeover
 //
 // even when the client offered neither (RFC 7692 §7.1.1 lets the server
 // add both), so no connection keeps a sliding window in either direction.
-// Codec.NegotiateExtensions plugs into ws.Upgrader.NegotiateExtensions;
-// ParseResponse recovers the settled Params from the response on the
-// server, and ClientOffer with AcceptResponse is the client side.
+// A malformed header, like an offer that cannot be accepted, declines
+// compression without failing the handshake. ClientOffer with
+// AcceptResponse is the client's side; ParseExtensions reads any
+// Sec-WebSocket-Extensions header.
 //
 // A client asking for server_max_window_bits below 15 is accepted: the
 // server then compresses its messages for that connection with
@@ -32,7 +34,10 @@
 // window, which is how a prepared frame's deflated twin is built once for
 // a fan-out. Messages under Options.Threshold (256 bytes by default) and
 // messages that do not shrink are reported not worth compressing and go
-// out plain, with RSV1 clear.
+// out plain, with RSV1 clear. AppendStored and AppendStoredTail put plain
+// bytes in front of and behind a Deflate output as stored DEFLATE blocks,
+// so messages that differ only around a part compressed once (a cached
+// result under each reply's own id) need no compression of their own.
 //
 // In ModeContextTakeover a connection may hold a Stream, its own
 // compressor whose history spans messages, up to Options.MaxContexts at

@@ -9,14 +9,19 @@ import (
 	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
-// A server plugs a Codec into its Upgrader and reads the settled Params
-// back from the handshake.
-func ExampleCodec_NegotiateExtensions() {
+// A server negotiates compression for each handshake with its Codec and
+// keeps the settled Params for the connection.
+func ExampleCodec_Negotiate() {
 	codec, err := wsflate.New(wsflate.Options{}) // or: var codec wsflate.Codec
 	if err != nil {
 		panic(err)
 	}
-	u := &ws.Upgrader{NegotiateExtensions: codec.NegotiateExtensions}
+	var params wsflate.Params
+	u := &ws.Upgrader{NegotiateExtensions: func(offers []string) (string, error) {
+		resp, p := codec.Negotiate(offers)
+		params = p
+		return resp, nil // a declined offer does not fail the handshake
+	}}
 
 	r := httptest.NewRequest("GET", "/ws", nil)
 	r.Header.Set("Upgrade", "websocket")
@@ -25,16 +30,15 @@ func ExampleCodec_NegotiateExtensions() {
 	r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
 	r.Header.Set("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")
 
-	header, hs, err := u.Accept(r)
+	header, _, err := u.Accept(r)
 	if err != nil {
 		panic(err)
 	}
-	params, ok, err := wsflate.ParseResponse([]string{hs.Extensions})
 	fmt.Println(header.Get("Sec-WebSocket-Extensions"))
-	fmt.Println(ok, err, params.ServerWindow())
+	fmt.Println(params.ServerNoContextTakeover, params.ServerWindow())
 	// Output:
 	// permessage-deflate; server_no_context_takeover; client_no_context_takeover
-	// true <nil> Full
+	// true Full
 }
 
 // Deflate gives the payload of a frame with RSV1 set; Inflate reverses
@@ -83,12 +87,12 @@ func ExampleCodec_NewStream() {
 	if err != nil {
 		panic(err)
 	}
-	offers, _ := wsflate.ParseExtensions([]string{"permessage-deflate; client_max_window_bits"})
+	offers := []string{"permessage-deflate; client_max_window_bits"}
 
-	resp, p, _ := codec.Negotiate(offers)
+	resp, p := codec.Negotiate(offers)
 	fmt.Println(resp)
 	fmt.Println("slots held:", codec.Stats().Contexts)
-	resp2, p2, _ := codec.Negotiate(offers) // past the cap: stateless
+	resp2, p2 := codec.Negotiate(offers) // past the cap: stateless
 	fmt.Println(resp2)
 	codec.Release(p2) // nothing reserved: does nothing
 

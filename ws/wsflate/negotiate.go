@@ -40,7 +40,7 @@ type Params struct {
 	// its own (true for every connection in ModeNoContextTakeover).
 	ServerNoContextTakeover bool
 	// ClientNoContextTakeover: the client compresses every message on
-	// its own (always true for a response made by Negotiate).
+	// its own (always true for a response made by Codec.Negotiate).
 	ClientNoContextTakeover bool
 	// ServerMaxWindowBits is the largest LZ77 window, as a power of two,
 	// the server may use: 8 to 15.
@@ -145,28 +145,16 @@ func windowBits(v string) (uint8, bool) {
 	return uint8(n), true
 }
 
-// Negotiate is the server's side of RFC 7692: it accepts the first
-// permessage-deflate offer in offers whose parameters are valid and
+// negotiate is the server's side of RFC 7692 for mode: it accepts the
+// first permessage-deflate offer in offers whose parameters are valid and
 // returns the Sec-WebSocket-Extensions response and the settled Params. An
 // offer with a repeated or unknown parameter or an invalid value is
-// declined and the next one is tried; other extensions are ignored. ok is
-// false when no offer is acceptable or opts.Mode is ModeDisabled; the
-// handshake then goes on without compression.
-//
-// The response always carries client_no_context_takeover (RFC 7692
-// §7.1.1.2 lets the server add it), so inflating never needs state kept
-// between messages, and server_no_context_takeover unless opts.Mode is
-// ModeContextTakeover and the client did not ask for it. A
-// server_max_window_bits offer is accepted and echoed: the server then
-// compresses with WindowSmall, a 256-byte window that respects every
-// allowed value. client_max_window_bits is accepted, bare or with a
-// value, and not answered: a pooled decompressor has the full window.
-//
-// Negotiate does not see the ModeContextTakeover cap; Codec.Negotiate
-// does. It is safe for concurrent use.
-func Negotiate(offers []Extension, opts Options) (response string, p Params, ok bool) {
-	if opts.Mode >= ModeDisabled {
-		return "", Params{}, false
+// declined and the next one is tried; other extensions are ignored. The
+// response is empty, and p zero, when no offer is acceptable or mode is
+// ModeDisabled (or unknown). Codec.Negotiate documents the answers.
+func negotiate(offers []Extension, mode Mode) (response string, p Params) {
+	if mode >= ModeDisabled {
+		return "", Params{}
 	}
 	for _, e := range offers {
 		if !strings.EqualFold(e.Name, Name) {
@@ -177,7 +165,7 @@ func Negotiate(offers []Extension, opts Options) (response string, p Params, ok 
 			continue
 		}
 		p = Params{
-			ServerNoContextTakeover: o.serverNoContext || opts.Mode != ModeContextTakeover,
+			ServerNoContextTakeover: o.serverNoContext || mode != ModeContextTakeover,
 			ClientNoContextTakeover: true,
 			ServerMaxWindowBits:     maxWindowBits,
 			ClientMaxWindowBits:     maxWindowBits,
@@ -185,9 +173,9 @@ func Negotiate(offers []Extension, opts Options) (response string, p Params, ok 
 		if o.serverBits != 0 {
 			p.ServerMaxWindowBits = o.serverBits
 		}
-		return p.response(o.serverBits != 0), p, true
+		return p.response(o.serverBits != 0), p
 	}
-	return "", Params{}, false
+	return "", Params{}
 }
 
 // response formats the server's Sec-WebSocket-Extensions value for p.
@@ -207,18 +195,15 @@ func (p Params) response(echoServerBits bool) string {
 	return s
 }
 
-// ParseResponse reads the permessage-deflate element of a server's
+// parseResponse reads the permessage-deflate element of a server's
 // Sec-WebSocket-Extensions response lines and returns its Params; ok is
 // false when there is none. Other extensions are ignored. A response with
 // two permessage-deflate elements, or one whose parameters break RFC 7692
 // §7.1 (repeated, unknown, a window size outside 8 to 15,
 // client_max_window_bits without a value), is an error wrapping
-// ErrBadResponse or ErrSyntax.
-//
-// A server engine uses it to recover the Params of the response its
-// Upgrader sent (ws.Handshake.Extensions); a client uses AcceptResponse,
-// which adds the checks that depend on ClientOffer.
-func ParseResponse(lines []string) (p Params, ok bool, err error) {
+// ErrBadResponse or ErrSyntax. AcceptResponse adds the checks that depend
+// on ClientOffer.
+func parseResponse(lines []string) (p Params, ok bool, err error) {
 	exts, err := ParseExtensions(lines)
 	if err != nil {
 		return Params{}, false, err
@@ -252,12 +237,17 @@ func ParseResponse(lines []string) (p Params, ok bool, err error) {
 }
 
 // AcceptResponse is the client's check of the server's answer to
-// ClientOffer (RFC 7692 §5 and §7.1): ParseResponse, and the server must
+// ClientOffer (RFC 7692 §5 and §7.1): it reads the permessage-deflate
+// element of the Sec-WebSocket-Extensions response lines, and the server must
 // have agreed to server_no_context_takeover, since the client inflates
 // every message on its own. ok is false when the server declined
-// compression. An error means the client must fail the connection.
+// compression. A response with two permessage-deflate elements, or one
+// whose parameters break RFC 7692 §7.1 (repeated, unknown, a window size
+// outside 8 to 15, client_max_window_bits without a value), is an error
+// wrapping ErrBadResponse or ErrSyntax: the client must fail the
+// connection. Other extensions in the response are ignored.
 func AcceptResponse(lines []string) (p Params, ok bool, err error) {
-	p, ok, err = ParseResponse(lines)
+	p, ok, err = parseResponse(lines)
 	if err != nil || !ok {
 		return Params{}, false, err
 	}

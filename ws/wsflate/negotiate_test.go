@@ -70,16 +70,26 @@ func TestNegotiate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, p, ok := Negotiate(offers, Options{Mode: tt.mode})
-			if resp != tt.resp || p != tt.params || ok != (tt.resp != "") {
-				t.Fatalf("got %q %+v %v; want %q %+v", resp, p, ok, tt.resp, tt.params)
+			resp, p := negotiate(offers, tt.mode)
+			if resp != tt.resp || p != tt.params {
+				t.Fatalf("got %q %+v; want %q %+v", resp, p, tt.resp, tt.params)
 			}
-			if !ok {
+			if tt.mode <= ModeDisabled {
+				c, err := New(Options{Mode: tt.mode})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp, p := c.Negotiate([]string{tt.header}); resp != tt.resp || p != tt.params {
+					t.Fatalf("Codec.Negotiate: got %q %+v; want %q %+v", resp, p, tt.resp, tt.params)
+				}
+				c.Release(p)
+			}
+			if resp == "" {
 				return
 			}
-			back, ok, err := ParseResponse([]string{resp})
+			back, ok, err := parseResponse([]string{resp})
 			if err != nil || !ok || back != p {
-				t.Fatalf("ParseResponse(%q) = %+v, %v, %v; want %+v", resp, back, ok, err, p)
+				t.Fatalf("parseResponse(%q) = %+v, %v, %v; want %+v", resp, back, ok, err, p)
 			}
 		})
 	}
@@ -91,16 +101,16 @@ func TestCodecNegotiateCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offers := []Extension{{Name: Name}}
+	offers := []string{Name}
 	var streams []*Stream
 	for i := range 3 {
-		resp, p, ok := c.Negotiate(offers)
+		resp, p := c.Negotiate(offers)
 		s := c.NewStream(p)
 		if i < 2 {
-			if !ok || resp != respTakeover || s == nil {
+			if resp != respTakeover || s == nil {
 				t.Fatalf("connection %d: %q, stream %v", i, resp, s)
 			}
-		} else if !ok || resp != respDefault || s != nil || !p.ServerNoContextTakeover {
+		} else if resp != respDefault || s != nil || !p.ServerNoContextTakeover {
 			t.Fatalf("connection past the cap: %q %+v, stream %v", resp, p, s)
 		}
 		streams = append(streams, s)
@@ -113,7 +123,7 @@ func TestCodecNegotiateCap(t *testing.T) {
 	if got := c.Stats().Contexts; got != 1 {
 		t.Fatalf("Contexts after Close = %d, want 1", got)
 	}
-	resp, p, _ := c.Negotiate(offers)
+	resp, p := c.Negotiate(offers)
 	if resp != respTakeover {
 		t.Fatalf("after Close: %q", resp)
 	}
@@ -125,30 +135,41 @@ func TestCodecNegotiateCap(t *testing.T) {
 	}
 	// Stateless modes never hand out Streams.
 	var plain Codec
-	if _, p, _ := plain.Negotiate(offers); plain.NewStream(p) != nil || plain.NewStream(Params{}) != nil {
+	if _, p := plain.Negotiate(offers); plain.NewStream(p) != nil || plain.NewStream(Params{}) != nil {
 		t.Fatal("NewStream without ModeContextTakeover")
 	}
 }
 
-func TestNegotiateExtensionsHook(t *testing.T) {
+// TestCodecNegotiateHeader checks that Negotiate reads the header lines
+// itself and declines a malformed header without reserving a slot.
+func TestCodecNegotiateHeader(t *testing.T) {
 	t.Parallel()
-	var c Codec
+	c, err := New(Options{Mode: ModeContextTakeover})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		lines []string
 		want  string
 	}{
-		{[]string{"permessage-deflate; client_max_window_bits"}, respDefault},
-		{[]string{"x-foo", "permessage-deflate"}, respDefault},
-		{[]string{"permessage-deflate;"}, ""},     // malformed: declined
-		{[]string{`permessage-deflate; a="`}, ""}, // malformed: declined
-		{[]string{"permessage-deflate; x=1"}, ""}, // unacceptable: declined
-		{[]string{"x-foo"}, ""},                   // none offered
+		{[]string{"permessage-deflate; client_max_window_bits"}, respTakeover},
+		{[]string{"x-foo", "permessage-deflate; server_no_context_takeover"}, respDefault},
+		{[]string{"permessage-deflate;"}, ""},                                // malformed: declined
+		{[]string{`permessage-deflate; a="`}, ""},                            // malformed: declined
+		{[]string{"permessage-deflate", "permessage-deflate; a=\"b\"c"}, ""}, // one bad line: declined
+		{[]string{"permessage-deflate; x=1"}, ""},                            // unacceptable: declined
+		{[]string{"x-foo"}, ""},                                              // none offered
+		{nil, ""},
 	}
 	for _, tt := range tests {
-		got, err := c.NegotiateExtensions(tt.lines)
-		if got != tt.want || err != nil {
-			t.Errorf("%q: %q, %v; want %q", tt.lines, got, err, tt.want)
+		got, p := c.Negotiate(tt.lines)
+		if got != tt.want || (got == "") != (p == Params{}) {
+			t.Errorf("%q: %q %+v; want %q", tt.lines, got, p, tt.want)
 		}
+		c.Release(p)
+	}
+	if n := c.Stats().Contexts; n != 0 {
+		t.Fatalf("%d slots held after releasing every answer", n)
 	}
 }
 
@@ -177,9 +198,9 @@ func TestParseResponse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, ok, err := ParseResponse(tt.lines)
+			p, ok, err := parseResponse(tt.lines)
 			if p != tt.params || ok != tt.ok || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
-				t.Fatalf("ParseResponse = %+v %v %v; want %+v %v %v", p, ok, err, tt.params, tt.ok, tt.err)
+				t.Fatalf("parseResponse = %+v %v %v; want %+v %v %v", p, ok, err, tt.params, tt.ok, tt.err)
 			}
 			want := tt.accept
 			if want == nil {
@@ -200,17 +221,17 @@ func TestParseResponse(t *testing.T) {
 }
 
 // TestClientOfferAgainstServer checks that the offer a client of this
-// package sends is accepted by Negotiate and that the answer passes the
-// client's check, with and without a server window limit.
+// package sends is accepted by Codec.Negotiate and that the answer passes
+// the client's check, with and without a server window limit.
 func TestClientOfferAgainstServer(t *testing.T) {
 	t.Parallel()
-	offers, err := ParseExtensions([]string{ClientOffer})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, mode := range []Mode{ModeNoContextTakeover, ModeContextTakeover} {
-		resp, sp, ok := Negotiate(offers, Options{Mode: mode})
-		if !ok || resp != respDefault {
+		c, err := New(Options{Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, sp := c.Negotiate([]string{ClientOffer})
+		if resp != respDefault {
 			t.Fatalf("%v: server answered %q", mode, resp)
 		}
 		cp, ok, err := AcceptResponse([]string{resp})
@@ -260,14 +281,14 @@ func TestCodecRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offers := []Extension{{Name: Name}}
+	offers := []string{Name}
 	for i := range 3 {
-		resp, p, _ := c.Negotiate(offers)
+		resp, p := c.Negotiate(offers)
 		if resp != respTakeover || c.Stats().Contexts != 1 {
 			t.Fatalf("handshake %d: %q with %d slots held", i, resp, c.Stats().Contexts)
 		}
 		// Full: the next answer is stateless and reserves nothing.
-		resp2, p2, _ := c.Negotiate(offers)
+		resp2, p2 := c.Negotiate(offers)
 		if resp2 != respDefault {
 			t.Fatalf("past the cap: %q", resp2)
 		}
@@ -282,13 +303,9 @@ func TestCodecRelease(t *testing.T) {
 		}
 	}
 	// A client refusing context takeover reserves nothing.
-	_, p, _ := c.Negotiate([]Extension{{Name: Name, Params: []Param{{Name: paramServerNoContext}}}})
+	_, p := c.Negotiate([]string{Name + "; " + paramServerNoContext})
 	if !p.ServerNoContextTakeover || c.Stats().Contexts != 0 {
 		t.Fatalf("server_no_context_takeover offer: %+v, %d held", p, c.Stats().Contexts)
-	}
-	// NegotiateExtensions never grants (nor reserves) a context.
-	if resp, _ := c.NegotiateExtensions([]string{Name}); resp != respDefault || c.Stats().Contexts != 0 {
-		t.Fatalf("NegotiateExtensions: %q, %d held", resp, c.Stats().Contexts)
 	}
 }
 
@@ -301,13 +318,13 @@ func TestCodecSlotsConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offers := []Extension{{Name: Name}}
+	offers := []string{Name}
 	var wg sync.WaitGroup
 	var over atomic.Int64
 	for g := range 16 {
 		wg.Go(func() {
 			for i := range 200 {
-				_, p, _ := c.Negotiate(offers)
+				_, p := c.Negotiate(offers)
 				if n := c.Stats().Contexts; n > limit {
 					over.Store(n)
 				}
