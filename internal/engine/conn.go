@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"sync"
@@ -252,7 +251,9 @@ func (c *Conn) queueLocked() *outQueue {
 }
 
 // sendControl sends a ping or pong ahead of queued data. Control frames
-// are at most 127 bytes and not counted against the queue limit.
+// are at most 127 bytes and not counted against the queue limit: at most
+// one pong waits (queueControl), so a peer that sends pings without
+// reading cannot grow the queue.
 func (c *Conn) sendControl(op ws.Opcode, payload []byte) {
 	c.mu.Lock()
 	if c.state&(stCloseSent|stAborted) != 0 {
@@ -262,8 +263,7 @@ func (c *Conn) sendControl(op ws.Opcode, payload []byte) {
 	var buf [2 + ws.MaxControlPayload]byte
 	wire := ws.AppendFrame(buf[:0], op, true, 0, payload)
 	if !c.tr.sendLocked(oneBuf(wire), kindControl, false) {
-		q := c.queueLocked()
-		q.control = append(q.control, bytes.Clone(wire))
+		c.queueLocked().queueControl(op, wire)
 	}
 	c.mu.Unlock()
 	c.kick()

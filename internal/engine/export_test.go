@@ -13,3 +13,14 @@ func HoldsCompressor(c *Conn) bool {
 	defer z.mu.Unlock()
 	return z.s != nil || !z.done
 }
+
+// QueuedControl returns the bytes of control frames waiting to be sent
+// on c.
+func QueuedControl(c *Conn) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.out == nil {
+		return 0
+	}
+	return c.out.controlBytes()
+}

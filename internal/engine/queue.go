@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/wsgate/wsgate/ws"
+import (
+	"bytes"
+
+	"github.com/wsgate/wsgate/ws"
+)
 
 // frameKind is what an entry of an outQueue holds.
 type frameKind uint8
@@ -29,6 +33,31 @@ type outQueue struct {
 
 func (q *outQueue) empty() bool {
 	return len(q.head) == 0 && len(q.control) == 0 && len(q.data) == 0 && q.closeFrame == nil
+}
+
+// queueControl queues wire, a ping or pong frame of type op, copying it.
+// A pong replaces a pong that waits to be sent, so that however many
+// pings a peer sends without reading, at most one pong waits: RFC 6455
+// section 5.5.3 lets an endpoint answer only the most recent ping.
+func (q *outQueue) queueControl(op ws.Opcode, wire []byte) {
+	if op == ws.OpPong {
+		for i, b := range q.control {
+			if ws.Opcode(b[0]&0x0F) == ws.OpPong {
+				q.control[i] = append(b[:0], wire...)
+				return
+			}
+		}
+	}
+	q.control = append(q.control, bytes.Clone(wire))
+}
+
+// controlBytes is the size of the control frames waiting, in bytes.
+func (q *outQueue) controlBytes() int {
+	n := 0
+	for _, b := range q.control {
+		n += len(b)
+	}
+	return n
 }
 
 // gather appends to bufs, in write order, the entries of q, at most max
