@@ -252,7 +252,7 @@ func (c *Conn) queueLocked() *outQueue {
 
 // sendControl sends a ping or pong ahead of queued data. Control frames
 // are at most 127 bytes and not counted against the queue limit: at most
-// one pong waits (queueControl), so a peer that sends pings without
+// 4 KiB of them wait (queueControl), so a peer that sends pings without
 // reading cannot grow the queue.
 func (c *Conn) sendControl(op ws.Opcode, payload []byte) {
 	c.mu.Lock()

@@ -35,14 +35,20 @@ func (q *outQueue) empty() bool {
 	return len(q.head) == 0 && len(q.control) == 0 && len(q.data) == 0 && q.closeFrame == nil
 }
 
+// maxQueuedControl bounds, in bytes, the control frames waiting for one
+// connection: room for a burst of pongs (a client that sends ten pings
+// gets ten pongs), never more.
+const maxQueuedControl = 4 << 10
+
 // queueControl queues wire, a ping or pong frame of type op, copying it.
-// A pong replaces a pong that waits to be sent, so that however many
-// pings a peer sends without reading, at most one pong waits: RFC 6455
-// section 5.5.3 lets an endpoint answer only the most recent ping.
+// A pong that would take the control frames waiting past
+// maxQueuedControl replaces the last pong waiting instead, so a peer that
+// sends pings without reading cannot grow the queue: RFC 6455 section
+// 5.5.3 lets an endpoint answer only the most recent ping.
 func (q *outQueue) queueControl(op ws.Opcode, wire []byte) {
-	if op == ws.OpPong {
-		for i, b := range q.control {
-			if ws.Opcode(b[0]&0x0F) == ws.OpPong {
+	if op == ws.OpPong && q.controlBytes()+len(wire) > maxQueuedControl {
+		for i := len(q.control) - 1; i >= 0; i-- {
+			if b := q.control[i]; ws.Opcode(b[0]&0x0F) == ws.OpPong {
 				q.control[i] = append(b[:0], wire...)
 				return
 			}
