@@ -151,12 +151,7 @@ func (h *Hub) start(c *channel, s Subscriber, bl Backlog) error {
 		return ErrUnsubscribed
 	}
 	if sub.overflow {
-		cancel := h.leaveLocked(c, s)
-		c.mu.Unlock()
-		h.unindex(s, c)
-		if cancel != nil {
-			cancel()
-		}
+		h.leaveAndUnlock(c, s)
 		return ErrOverflow
 	}
 	if bl.Start != nil {
@@ -227,13 +222,20 @@ func (h *Hub) leave(c *channel, s Subscriber) bool {
 		c.mu.Unlock()
 		return false
 	}
+	h.leaveAndUnlock(c, s)
+	return true
+}
+
+// leaveAndUnlock removes s, which must be subscribed, from c, releases
+// c.mu, forgets that s is subscribed to c and, when c was left empty,
+// cancels the node's subscription to it. c.mu must be held on entry.
+func (h *Hub) leaveAndUnlock(c *channel, s Subscriber) {
 	cancel := h.leaveLocked(c, s)
 	c.mu.Unlock()
 	h.unindex(s, c)
 	if cancel != nil {
 		cancel()
 	}
-	return true
 }
 
 // leaveLocked removes s, which must be subscribed, from c and, when c is
