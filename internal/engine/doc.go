@@ -29,6 +29,12 @@
 //     read is done. One sweep per loop applies every timeout. The loops
 //     are the Engine's loopGroup, made by New for Kind Epoll.
 //
+// Every byte queued for a peer is bounded: data frames by
+// Options.MaxQueuedBytes (past it the peer is a slow consumer, closed with
+// 1008), pings and pongs by 4 KiB (past it a pong replaces the last one
+// waiting, as RFC 6455 section 5.5.3 allows), so a peer that sends pings
+// without reading cannot grow the queue.
+//
 // Off Linux only the goroutine engine is built: Epoll is not Supported
 // and kind_other.go declares that there are no loops.
 //
