@@ -164,18 +164,20 @@ func TestMemoryBrokerDropsLongestIdle(t *testing.T) {
 	}
 }
 
-// BenchmarkMemoryBrokerNewChannels publishes once on each of ever new
-// channel names, past the idle bound: the cost per publication must not
-// grow with the number of channels.
+// BenchmarkMemoryBrokerNewChannels subscribes to ever new channel names
+// and keeps every subscription, past the idle bound: the cost of one
+// subscription must not grow with the number of channels (it did: each
+// new channel past 10,000 scanned them all, 8.7 s for 30,000).
 func BenchmarkMemoryBrokerNewChannels(b *testing.B) {
-	ctx := context.Background()
 	br := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{})
 	defer br.Close()
-	data := json.RawMessage(`{"n":1}`)
+	deliver := func(wsgate.Publication) {}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		br.Publish(ctx, fmt.Sprint("ch.", i), data)
+		if _, err := br.Subscribe(fmt.Sprint("ch.", i), deliver); err != nil {
+			b.Fatal(err)
+		}
 		i++
 	}
 }
