@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
-
-	"github.com/wsgate/wsgate/internal/engine"
 )
 
 // connGate admits WebSocket connections under Config.MaxConns and
@@ -60,18 +58,6 @@ func (g *connGate) release(ip netip.Addr) {
 			delete(g.byIP, ip)
 		}
 	}
-}
-
-// gatedHandler releases its connection's place in the gate when the
-// connection ends, then passes OnClose on.
-type gatedHandler struct {
-	engine.Handler
-	release func()
-}
-
-func (h *gatedHandler) OnClose(c *engine.Conn, err error) {
-	h.release()
-	h.Handler.OnClose(c, err)
 }
 
 // refuseHandshake answers a handshake the server will not take with

@@ -47,7 +47,7 @@ func (s *Server) Handler() http.Handler {
 // calls, subscriptions and publications.
 func (s *Server) WebSocketHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, &s.wsUp, func() engine.Handler { return s.metrics.wrap(endpointWS, newSession(s)) })
+		s.serve(w, r, &s.wsUp, func(release func()) engine.Handler { return s.metrics.wrap(endpointWS, newSession(s), release) })
 	})
 }
 
@@ -55,11 +55,11 @@ func (s *Server) WebSocketHandler() http.Handler {
 // unchanged, text as text and binary as binary.
 func (s *Server) EchoHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, &s.echoUp, func() engine.Handler { return s.metrics.wrap(endpointEcho, echoHandler{}) })
+		s.serve(w, r, &s.echoUp, func(release func()) engine.Handler { return s.metrics.wrap(endpointEcho, echoHandler{}, release) })
 	})
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, newHandler func() engine.Handler) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, newHandler func(release func()) engine.Handler) {
 	if s.stopping.Load() {
 		refuseHandshake(w, http.StatusServiceUnavailable, "server shutting down")
 		return
@@ -79,7 +79,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 	// EngineGoroutine, gets two goroutines of its own. The engine's Codec
 	// negotiates compression. On an error the handler is never called, so
 	// the connection's place in the gate is given back here.
-	if err := s.engine.Upgrade(w, r, up, &gatedHandler{newHandler(), release}); err != nil {
+	if err := s.engine.Upgrade(w, r, up, newHandler(release)); err != nil {
 		release()
 		var he *ws.HandshakeError
 		if !errors.As(err, &he) {
