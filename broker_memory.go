@@ -177,14 +177,16 @@ func (b *MemoryBroker) Subscribe(channel string, deliver func(Publication)) (fun
 	ch.subs[s] = struct{}{}
 	ch.mu.Unlock()
 	ch.publishMu.Unlock()
+	// cancel takes only the short locks, never publishMu, so it returns
+	// at once even while a publication is being delivered (the Broker
+	// contract: it is called from event loops). That delivery may still
+	// reach deliver after cancel returns; none started later does.
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			ch.publishMu.Lock()
 			ch.mu.Lock()
 			delete(ch.subs, s)
 			ch.mu.Unlock()
-			ch.publishMu.Unlock()
 			b.release(ch)
 		})
 	}, nil
