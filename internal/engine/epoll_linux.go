@@ -106,8 +106,10 @@ func (g *loops) stop() {
 func (g *loops) resume() {
 	for _, l := range g.started() {
 		l.mu.Lock()
-		l.resumeAsked = true
-		l.wakeLocked()
+		if !l.exited {
+			l.resumeAsked = true
+			l.wakeLocked()
+		}
 		l.mu.Unlock()
 	}
 }
