@@ -57,6 +57,7 @@ type Engine struct {
 
 	sentDeflated atomic.Uint64 // data frames written with RSV1 (compressed)
 	sentPlain    atomic.Uint64 // data frames written uncompressed
+	_            [64]byte      // keeps input, read on every read, off the line of the counters above, written on every write
 	input        inputBudget   // Options.MaxBufferedInput (budget.go)
 
 	mu     sync.Mutex // guards the fields below, and the loops' list
