@@ -117,6 +117,7 @@ func TestInputBudgetPausesStalledMessages(t *testing.T) {
 		if most > bound {
 			t.Errorf("held %d bytes with a budget of %d; want at most %d", most, budget, bound)
 		}
+		t.Logf("held at most %d bytes with a budget of %d (bound %d); reads paused %d times", most, budget, bound, e.Stats().InputPaused)
 		if e.Stats().InputPaused == 0 {
 			t.Error("Stats.InputPaused is 0 with the budget spent")
 		}
