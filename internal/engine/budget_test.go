@@ -39,30 +39,46 @@ func checkStalled(p []byte, size int) error {
 	return nil
 }
 
-// startHalfWriter dials url and writes the first half of frame from a
-// goroutine of its own, then, once finish is closed (never when nil), the
-// rest. Writes may block while the engine does not read the connection.
-func startHalfWriter(t *testing.T, url string, frame []byte, finish <-chan struct{}, wg *sync.WaitGroup) net.Conn {
+// stallClients dials n clients to url; each sends the first half of its
+// stalledMessage of size bytes from a goroutine of its own and, once
+// finish is closed (never when nil), the rest. Writes may block while
+// the engine does not read a connection. The function returned closes
+// the clients and waits for their goroutines; it runs when the test ends
+// too.
+func stallClients(t *testing.T, url string, n, size int, finish <-chan struct{}) (leave func()) {
 	t.Helper()
-	nc, _, _, err := ws.Dial(context.Background(), url, ws.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
+	var wg sync.WaitGroup
+	var ncs []net.Conn
+	var once sync.Once
+	leave = func() {
+		once.Do(func() {
+			for _, nc := range ncs {
+				nc.Close()
+			}
+			wg.Wait()
+		})
 	}
-	nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
-	half := len(frame) / 2
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if _, err := nc.Write(frame[:half]); err != nil {
-			return
+	t.Cleanup(leave)
+	for i := range n {
+		nc, _, _, err := ws.Dial(context.Background(), url, ws.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if finish == nil {
-			return
-		}
-		<-finish
-		nc.Write(frame[half:])
-	}()
-	return nc
+		ncs = append(ncs, nc)
+		nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		frame := ws.AppendMaskedFrame(nil, ws.OpText, true, 0, ws.NewMaskKey(), stalledMessage(i, size))
+		half := len(frame) / 2
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := nc.Write(frame[:half]); err != nil || finish == nil {
+				return
+			}
+			<-finish
+			nc.Write(frame[half:])
+		}()
+	}
+	return leave
 }
 
 // TestInputBudgetPausesStalledMessages has 50 clients each send half of
@@ -91,19 +107,8 @@ func TestInputBudgetPausesStalledMessages(t *testing.T) {
 			}}
 		})
 
-		var wg sync.WaitGroup
 		finish := make(chan struct{})
-		var ncs []net.Conn
-		defer func() {
-			for _, nc := range ncs {
-				nc.Close()
-			}
-			wg.Wait()
-		}()
-		for i := range conns {
-			f := ws.AppendMaskedFrame(nil, ws.OpText, true, 0, ws.NewMaskKey(), stalledMessage(i, msgSize))
-			ncs = append(ncs, startHalfWriter(t, url, f, finish, &wg))
-		}
+		leave := stallClients(t, url, conns, msgSize, finish)
 		waitFor(t, func() bool { return e.Stats().InputHeld >= budget })
 
 		// At most the budget, one message finishing past it, and one
@@ -156,9 +161,7 @@ func TestInputBudgetPausesStalledMessages(t *testing.T) {
 				t.Fatalf("%d of %d stalled messages arrived (held %d)", i, conns, e.Stats().InputHeld)
 			}
 		}
-		for _, nc := range ncs {
-			nc.Close()
-		}
+		leave()
 		waitFor(t, func() bool { return e.Len() == 0 && e.Stats().InputHeld == 0 })
 	})
 }
@@ -176,18 +179,7 @@ func TestInputBudgetIdleTimeoutFreesStalledClients(t *testing.T) {
 		})
 		closed := make(chan error, conns)
 		url := serve(t, e, func() engine.Handler { return funcs{close: func(_ *engine.Conn, err error) { closed <- err }} })
-		var wg sync.WaitGroup
-		var ncs []net.Conn
-		defer func() {
-			for _, nc := range ncs {
-				nc.Close()
-			}
-			wg.Wait()
-		}()
-		for i := range conns {
-			f := ws.AppendMaskedFrame(nil, ws.OpText, true, 0, ws.NewMaskKey(), stalledMessage(i, 200<<10))
-			ncs = append(ncs, startHalfWriter(t, url, f, nil, &wg))
-		}
+		stallClients(t, url, conns, 200<<10, nil)
 		for range conns {
 			select {
 			case err := <-closed:
