@@ -163,9 +163,10 @@ func (g *goConn) readLoop() {
 }
 
 // feed decodes b and charges what r holds afterwards to the input
-// budget. A reader that held part of a message and now holds nothing
-// drops its buffer, so that a connection keeps no memory between large
-// messages; a failed or done reader's bytes are dropped.
+// budget. A reader that held a large part of a message (keepReaderBuf or
+// more) and now holds nothing drops its buffer, so that a connection
+// keeps no large buffer between messages; smaller ones are reused. A
+// failed or done reader's bytes are dropped.
 func (g *goConn) feed(r *ws.Reader, b []byte) {
 	g.consume(r, b)
 	n := r.Buffered()
@@ -173,11 +174,15 @@ func (g *goConn) feed(r *ws.Reader, b []byte) {
 		r.Reset(g.readerOptions())
 		n = 0
 	}
-	if n == 0 && g.inputHeld > 0 {
+	if n == 0 && g.inputHeld >= keepReaderBuf {
 		r.Release()
 	}
 	g.chargeInput(n)
 }
+
+// keepReaderBuf is the most, in bytes, a goroutine connection's decoder
+// is seen to hold of a message and still keeps its buffer afterwards.
+const keepReaderBuf = 64 << 10
 
 // awaitInput waits while the input budget is spent, for the connection
 // holds a partial message: until bytes are freed or the lease is free.
