@@ -26,9 +26,14 @@ import (
 // bytes to finish and free what it holds: if every one of them waited,
 // none would finish. So one connection at a time, the holder of the
 // budget's lease, reads past the limit until its message is complete (or
-// it ends), then passes the lease on. The budget is thus exceeded by at
-// most one message (MaxMessageSize) and one read per reader. A client
-// that takes the lease and stalls holds it until IdleTimeout closes it.
+// it ends), then passes the lease on. After half IdleTimeout another
+// connection may take the lease over, so that a client that took it and
+// stalls (even one that keeps sending pings) cannot keep the others
+// waiting until their idle timeout; the one taken over waits like the
+// others, and IdleTimeout closes it unless the lease comes back to it in
+// time. Only lease holders are read past the limit and each holds at most
+// one message, so the budget is exceeded by about three messages
+// (MaxMessageSize) at most, plus one read per reader.
 
 // DefaultMaxBufferedInput is Options.MaxBufferedInput's default: 256 MiB,
 // room for 256 messages of the default MaxMessageSize in flight at once,
@@ -46,11 +51,11 @@ const spentReadSize = 512
 // inputBudget counts buffered input against Options.MaxBufferedInput.
 // Safe for concurrent use.
 type inputBudget struct {
-	limit   int64                // negative: no limit (still counted)
-	held    atomic.Int64         // bytes held now
-	paused  atomic.Uint64        // times a connection's reading paused
-	waiting atomic.Bool          // someone waits for the count to fall under limit
-	lease   atomic.Pointer[Conn] // the connection reading past the limit; nil: none
+	limit   int64                 // negative: no limit (still counted)
+	held    atomic.Int64          // bytes held now
+	paused  atomic.Uint64         // times a connection's reading paused
+	waiting atomic.Bool           // someone waits for the count to fall under limit
+	lease   atomic.Pointer[lease] // the connection reading past the limit; nil: none
 
 	mu    sync.Mutex
 	freed chan struct{} // closed, and replaced, when waiters are woken; guarded by mu
@@ -144,24 +149,51 @@ func (c *Conn) chargeInput(n int) {
 	if n == 0 && c.rflags&rLease != 0 {
 		c.rflags &^= rLease
 		b := &c.engine().input
-		b.lease.Store(nil)
-		b.notify() // a waiter may take the lease
+		if l := b.lease.Load(); l != nil && l.c == c && b.lease.CompareAndSwap(l, nil) {
+			b.notify() // a waiter may take the lease
+		}
 	}
 }
 
+// lease is the budget's lease: who holds it, and until when (engine
+// clock) before another connection may take it over.
+type lease struct {
+	c     *Conn
+	until int64
+}
+
 // takeLease reports whether c, which holds a partial message, may read
-// although the budget is spent: it holds the lease, or took it. Only the
-// reader calls it.
+// although the budget is spent: it holds the lease, or took it, the lease
+// being free or its time over. Only the reader calls it.
 func (c *Conn) takeLease() bool {
-	if c.rflags&rLease != 0 {
+	e := c.engine()
+	b := &e.input
+	l := b.lease.Load()
+	if l != nil && l.c == c {
 		return true
 	}
-	if c.engine().input.lease.CompareAndSwap(nil, c) {
+	now := e.now()
+	if l != nil && now < l.until {
+		return false
+	}
+	if b.lease.CompareAndSwap(l, &lease{c: c, until: now + int64(e.opts.IdleTimeout)/2}) {
 		c.rflags |= rLease
 		return true
 	}
 	return false
 }
 
-// leaseFree reports whether no connection holds the lease.
-func (b *inputBudget) leaseFree() bool { return b.lease.Load() == nil }
+// leaseFree reports whether the lease may be taken at now (engine clock).
+func (b *inputBudget) leaseFree(now int64) bool {
+	l := b.lease.Load()
+	return l == nil || now >= l.until
+}
+
+// leaseEnds is when the lease held now ends (engine clock), or 0 when it
+// is free.
+func (b *inputBudget) leaseEnds() int64 {
+	if l := b.lease.Load(); l != nil {
+		return l.until
+	}
+	return 0
+}

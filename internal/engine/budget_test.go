@@ -220,3 +220,58 @@ func TestReserveInput(t *testing.T) {
 	}
 	u.ReleaseInput(1 << 40)
 }
+
+// TestInputBudgetLeaseEnds has the client holding the budget's lease
+// stall inside its message while it keeps sending pings: after half
+// IdleTimeout another client takes the lease over, and its message
+// arrives whole before its idle timeout.
+func TestInputBudgetLeaseEnds(t *testing.T) {
+	t.Parallel()
+	eachKind(t, func(t *testing.T, kind engine.Kind) {
+		const size = 200 << 10
+		e := engine.New(engine.Options{
+			Kind: kind, MaxBufferedInput: 64 << 10,
+			PingInterval: 200 * time.Millisecond, IdleTimeout: 800 * time.Millisecond, CloseTimeout: 200 * time.Millisecond,
+		})
+		got := make(chan error, 1)
+		url := serve(t, e, func() engine.Handler {
+			return funcs{message: func(_ *engine.Conn, _ ws.Opcode, p []byte) { got <- checkStalled(p, size) }}
+		})
+		nc, _, _, err := ws.Dial(context.Background(), url, ws.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first fragment of a text message: pings may follow it.
+		frame := ws.AppendMaskedFrame(nil, ws.OpText, false, 0, ws.NewMaskKey(), stalledMessage(0, 100_000))
+		if _, err := nc.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { return e.Stats().InputHeld >= 100_000 }) // read past the budget: the lease
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer nc.Close()
+		wg.Add(1)
+		go func() { // pings between the fragments keep it from being idle while it is read
+			defer wg.Done()
+			ping := ws.AppendMaskedFrame(nil, ws.OpPing, true, 0, ws.NewMaskKey(), []byte("still here"))
+			for {
+				nc.SetWriteDeadline(time.Now().Add(time.Second))
+				if _, err := nc.Write(ping); err != nil {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+		finish := make(chan struct{})
+		close(finish)
+		stallClients(t, url, 1, size, finish)
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the other client's message did not arrive (held %d)", e.Stats().InputHeld)
+		}
+	})
+}

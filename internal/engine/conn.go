@@ -33,7 +33,7 @@ const (
 	rPinged readFlags = 1 << iota // a keep-alive ping went out since the peer last sent a byte
 	rFailed                       // the peer broke the protocol: its input is discarded
 	rDone                         // the peer's Close arrived: nothing more is read
-	rLease                        // c holds the input budget's lease (budget.go)
+	rLease                        // c took the input budget's lease and may still hold it (budget.go)
 )
 
 // Conn is one WebSocket connection run by an Engine.

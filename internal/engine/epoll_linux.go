@@ -584,7 +584,7 @@ func (l *loop) pause(c *epollConn) {
 // has room, or no connection holds its lease.
 func (l *loop) mayResume() bool {
 	b := &l.e.input
-	return !b.spent() || b.leaseFree()
+	return !b.spent() || b.leaseFree(l.e.now())
 }
 
 // resumePaused reads the paused connections, longest paused first, while

@@ -185,7 +185,8 @@ func (g *goConn) feed(r *ws.Reader, b []byte) {
 const keepReaderBuf = 64 << 10
 
 // awaitInput waits while the input budget is spent, for the connection
-// holds a partial message: until bytes are freed or the lease is free.
+// holds a partial message: until bytes are freed or the lease is free
+// (its holder finished, or its time is over).
 // The connection's timeouts still apply: a silent peer is pinged, then
 // closed (1001) after IdleTimeout. It reports false when the connection
 // was dropped, or must be, its Close not answered within CloseTimeout.
@@ -203,7 +204,11 @@ func (g *goConn) awaitInput() bool {
 		if !e.input.spent() || g.takeLease() {
 			return true
 		}
-		wait := time.Duration(g.nextTimeout() - e.now())
+		next := g.nextTimeout()
+		if end := e.input.leaseEnds(); end != 0 {
+			next = min(next, end)
+		}
+		wait := time.Duration(next - e.now())
 		if t == nil {
 			t = time.NewTimer(wait)
 		} else {
