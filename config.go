@@ -93,6 +93,18 @@ type Config struct {
 	// connection. A connection that falls further behind is closed with
 	// 1008 and its client can resume from its last seq. Zero means 1 MiB.
 	MaxQueuedBytes int
+	// MaxBufferedInput bounds, for the whole server, the bytes held of
+	// what clients sent and the server has not finished with: messages
+	// that arrived in part (fragmented, or split across reads), the
+	// arguments of running calls and the data of queued pubs. When it is
+	// spent, a connection in the middle of a message is not read until
+	// bytes are freed (TCP pushes back on its client; one connection at
+	// a time may still finish its message), and a call or pub is answered
+	// unavailable, "server busy: input budget spent; retry", without being
+	// run. Connections between messages are still read, so pings, pongs,
+	// Close frames, small messages and cache hits go on. Zero means
+	// 256 MiB (engine.DefaultMaxBufferedInput); negative means no bound.
+	MaxBufferedInput int64
 	// MaxCallsPerConn limits the calls one connection may have running;
 	// a call beyond it is answered with rate_limited at once. Zero means 64.
 	MaxCallsPerConn int

@@ -49,12 +49,15 @@ type laneEntry struct {
 
 // onLane queues do, a request carrying size bytes of pub data, behind
 // the connection's earlier broker requests. The request with id gets an
-// error reply when it cannot be queued.
+// error reply when it cannot be queued. The caller reserved size bytes of
+// the input budget (Server.engine.ReserveInput); onLane gives them back
+// when the request has run or cannot be queued.
 func (ss *session) onLane(id []byte, size int, do laneRequest) {
 	l := &ss.lane
 	l.mu.Lock()
 	if l.n >= maxLaneRequests || l.n > 0 && l.bytes+size > maxLaneBytes {
 		l.mu.Unlock()
+		ss.s.engine.ReleaseInput(int64(size))
 		ss.s.limited.bite(limitLane)
 		ss.replyError(id, CodeRateLimited, "too many sub, unsub and pub requests waiting on this connection")
 		return
@@ -62,6 +65,7 @@ func (ss *session) onLane(id []byte, size int, do laneRequest) {
 	start := !l.running
 	if start && !ss.s.startCall() {
 		l.mu.Unlock()
+		ss.s.engine.ReleaseInput(int64(size))
 		ss.replyError(id, CodeUnavailable, "server shutting down")
 		return
 	}
@@ -100,6 +104,7 @@ func (ss *session) runLane() {
 		l.n--
 		l.bytes -= e.size
 		l.mu.Unlock()
+		ss.s.engine.ReleaseInput(int64(e.size))
 	}
 }
 

@@ -1,6 +1,10 @@
 package wsgate
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/wsgate/wsgate/internal/engine"
+)
 
 // limit names one of the server's limits, for counting what it refused.
 type limit uint8
@@ -13,6 +17,7 @@ const (
 	limitLane                       // the connection's lane is full: sub, unsub, pub answered rate_limited
 	limitSubscriptions              // Config.MaxSubscriptionsPerConn: subs answered too_large
 	limitPublishSize                // Config.MaxPublishSize: pubs answered too_large
+	limitInputBudget                // Config.MaxBufferedInput: calls and pubs answered unavailable
 	numLimits
 )
 
@@ -32,14 +37,22 @@ type LimitStats struct {
 	Lane          uint64 // sub, unsub and pub requests answered rate_limited: too many waited on the connection
 	Subscriptions uint64 // subs answered too_large: the connection had Config.MaxSubscriptionsPerConn
 	PublishSize   uint64 // pubs answered too_large: data over Config.MaxPublishSize
+	// InputBudget counts calls and pubs answered unavailable because
+	// their arguments or data did not fit in Config.MaxBufferedInput.
+	InputBudget uint64
+	// InputPaused counts the times a connection holding a partial
+	// message was not read because Config.MaxBufferedInput was spent.
+	InputPaused uint64
 	// LogLines counts log lines dropped because one message was logged
 	// more often than its rate allows (see Config.Logger).
 	LogLines uint64
 }
 
-func (s *Server) limitStats() LimitStats {
+func (s *Server) limitStats(e engine.Stats) LimitStats {
 	l := &s.limited
 	return LimitStats{
+		InputBudget:   l[limitInputBudget].Load(),
+		InputPaused:   e.InputPaused,
 		MaxConns:      l[limitMaxConns].Load(),
 		MaxConnsPerIP: l[limitMaxConnsPerIP].Load(),
 		MessageRate:   l[limitMessageRate].Load(),

@@ -98,14 +98,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("wsgate: engine %v is not supported on this system", cfg.Engine)
 	}
 	s.engine = engine.New(engine.Options{
-		Kind:           kind,
-		MaxMessageSize: cfg.MaxMessageSize,
-		MaxQueuedBytes: cfg.MaxQueuedBytes,
-		PingInterval:   cfg.PingInterval,
-		IdleTimeout:    cfg.IdleTimeout,
-		CloseTimeout:   cfg.CloseTimeout,
-		WriteTimeout:   cfg.WriteTimeout,
-		Codec:          codec,
+		Kind:             kind,
+		MaxMessageSize:   cfg.MaxMessageSize,
+		MaxQueuedBytes:   cfg.MaxQueuedBytes,
+		MaxBufferedInput: cfg.MaxBufferedInput,
+		PingInterval:     cfg.PingInterval,
+		IdleTimeout:      cfg.IdleTimeout,
+		CloseTimeout:     cfg.CloseTimeout,
+		WriteTimeout:     cfg.WriteTimeout,
+		Codec:            codec,
 	})
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	if err := s.startCalls(); err != nil {

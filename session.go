@@ -150,7 +150,17 @@ func (ss *session) call(req envelope.Request) {
 		ss.replyError(req.ID, CodeRateLimited, fmt.Sprintf("%d calls already running on this connection", cap(ss.slots)))
 		return
 	}
+	// The arguments are held until the call ends: charge them to the
+	// input budget before copying them.
+	size := int64(len(req.Args))
+	if !ss.s.engine.ReserveInput(size) {
+		<-ss.slots
+		ss.s.limited.bite(limitInputBudget)
+		ss.replyError(req.ID, CodeUnavailable, msgInputBudget)
+		return
+	}
 	if !ss.s.startCall() {
+		ss.s.engine.ReleaseInput(size)
 		<-ss.slots
 		ss.replyError(req.ID, CodeUnavailable, "server shutting down")
 		return
@@ -160,8 +170,15 @@ func (ss *session) call(req envelope.Request) {
 	go ss.runCall(req.Method, id, args)
 }
 
+// msgInputBudget is what a client is told when a request is refused for
+// Config.MaxBufferedInput.
+const msgInputBudget = "server busy: input budget spent; retry"
+
+// runCall runs a call started by call, whose args are charged to the
+// input budget until it ends.
 func (ss *session) runCall(method string, id, args json.RawMessage) {
 	defer func() {
+		ss.s.engine.ReleaseInput(int64(len(args)))
 		<-ss.slots
 		ss.s.calls.Done()
 	}()
@@ -285,10 +302,16 @@ func (ss *session) unsubscribe(req envelope.Request) {
 
 // publish checks a pub request's size at once and queues it on the lane,
 // so one connection's publications reach the broker in the order sent.
+// Its data is charged to the input budget until the request ends.
 func (ss *session) publish(req envelope.Request) {
 	if len(req.Data) > ss.s.cfg.MaxPublishSize {
 		ss.s.limited.bite(limitPublishSize)
 		ss.replyError(req.ID, CodeTooLarge, fmt.Sprintf("data is %d bytes; the limit is %d", len(req.Data), ss.s.cfg.MaxPublishSize))
+		return
+	}
+	if !ss.s.engine.ReserveInput(int64(len(req.Data))) {
+		ss.s.limited.bite(limitInputBudget)
+		ss.replyError(req.ID, CodeUnavailable, msgInputBudget)
 		return
 	}
 	id, ch, data := bytes.Clone(req.ID), req.Channel, bytes.Clone(req.Data)

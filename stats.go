@@ -30,6 +30,11 @@ type Stats struct {
 	Cache       CacheStats
 	Compression CompressionStats
 	Limits      LimitStats
+
+	// InputBytes is what the server holds now of its clients' input, in
+	// bytes, against Config.MaxBufferedInput: partial messages, and the
+	// arguments of running calls and data of queued pubs.
+	InputBytes int64
 }
 
 // EndpointStats counts the WebSocket connections of one endpoint.
@@ -126,6 +131,7 @@ type CompressionStats struct {
 // call allocates the Calls map.
 func (s *Server) Stats() Stats {
 	m := &s.metrics
+	e := s.engine.Stats()
 	st := Stats{
 		WS:   m.endpoint[endpointWS].stats(),
 		Echo: m.endpoint[endpointEcho].stats(),
@@ -138,8 +144,9 @@ func (s *Server) Stats() Stats {
 			Network:       m.closed[closedNetwork].Load(),
 			WriteTimeout:  m.closed[closedWriteTimeout].Load(),
 		},
-		Calls:  map[string]CallStats{"ok": m.calls[0].snapshot()},
-		Limits: s.limitStats(),
+		Calls:      map[string]CallStats{"ok": m.calls[0].snapshot()},
+		Limits:     s.limitStats(e),
+		InputBytes: e.InputHeld,
 	}
 	for i := 1; i < len(knownCodes); i++ {
 		if m.calls[i].count.Load() > 0 {
@@ -165,7 +172,6 @@ func (s *Server) Stats() Stats {
 		}
 	}
 
-	e := s.engine.Stats()
 	st.Compression = CompressionStats{FramesDeflated: e.FramesDeflated, FramesPlain: e.FramesPlain}
 	if s.codec == nil {
 		st.Compression.Disabled = true

@@ -58,6 +58,7 @@ var wsgateFamilies = map[string]dto.MetricType{
 	"wsgate_compression_contexts":        dto.MetricType_GAUGE,
 	"wsgate_limited_total":               dto.MetricType_COUNTER,
 	"wsgate_log_lines_dropped_total":     dto.MetricType_COUNTER,
+	"wsgate_input_bytes":                 dto.MetricType_GAUGE,
 }
 
 // scrape reads the exposition at url: its families by name, and every

@@ -32,6 +32,7 @@ const (
 	rPinged readFlags = 1 << iota // a keep-alive ping went out since the peer last sent a byte
 	rFailed                       // the peer broke the protocol: its input is discarded
 	rDone                         // the peer's Close arrived: nothing more is read
+	rLease                        // c took the input budget's lease and may still hold it (budget.go)
 )
 
 // Conn is one WebSocket connection run by an Engine.
@@ -75,6 +76,9 @@ type Conn struct {
 	z       *ctxStream // context takeover: made on the first compressed write (stream.go)
 
 	lastRead int64 // engine clock: when the peer last sent a byte; only the reader touches it
+	// inputHeld is what the decoder holds of a partial message, in bytes,
+	// as charged to the Engine's input budget; only the reader touches it.
+	inputHeld int64
 }
 
 // connContext is made on the first call to Conn.Context, so connections

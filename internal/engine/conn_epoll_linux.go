@@ -31,6 +31,7 @@ type epollConn struct {
 	// while data waited; 0 when nothing waits. Guarded by Conn.mu.
 	stallAt int64
 	rd      *ws.Reader     // held only while a frame or fragmented message is partial; loop only
+	paused  bool           // c is on its loop's list of connections paused for the input budget; loop only
 	addr    netip.AddrPort // the peer's address
 }
 

@@ -58,6 +58,16 @@
 // compression order; it holds the compressor from its first compressed
 // message until it ends, when the engine frees its context slot.
 //
+// Input budget (budget.go): Options.MaxBufferedInput bounds, for the
+// whole Engine, the bytes decoders hold of partial messages plus what the
+// Engine's users reserve (ReserveInput: call arguments, queued
+// publications). While it is spent a connection holding a partial message
+// is not read (epoll: it waits on its loop's paused list, read again when
+// bytes are freed or at the sweep; goroutine: its reader waits on the
+// budget, keeping its timeouts), except the one holding the budget's
+// lease, which finishes its message so that the budget cannot deadlock;
+// connections between messages are read a few hundred bytes at a time.
+//
 // Locks, in the order they are taken: a ctxStream's mu, Conn.mu, then a
 // loop's mu; Engine.mu, then a loop's mu. A function named …Locked needs
 // the lock its comment names held, most often Conn.mu. Nothing that holds

@@ -57,6 +57,8 @@ type Engine struct {
 
 	sentDeflated atomic.Uint64 // data frames written with RSV1 (compressed)
 	sentPlain    atomic.Uint64 // data frames written uncompressed
+	_            [64]byte      // keeps input, read on every read, off the line of the counters above, written on every write
+	input        inputBudget   // Options.MaxBufferedInput (budget.go)
 
 	mu     sync.Mutex // guards the fields below, and the loops' list
 	gconns map[*Conn]struct{}
@@ -83,6 +85,9 @@ type loopGroup interface {
 	stop()
 	// writes counts the write system calls made on the loops' sockets.
 	writes() uint64
+	// resume has every loop read again the connections it paused for
+	// the input budget, now that bytes were freed.
+	resume()
 }
 
 // New returns an Engine whose connections follow opts. It panics when
@@ -97,8 +102,10 @@ func New(opts Options) *Engine {
 		gconns: make(map[*Conn]struct{}),
 		done:   make(chan struct{}),
 	}
+	e.input.limit = e.opts.MaxBufferedInput
 	if e.opts.Kind == Epoll {
 		e.ep = newLoops(e)
+		e.input.wake = e.ep.resume
 	}
 	return e
 }
@@ -145,10 +152,10 @@ func (e *Engine) Serve(nc net.Conn, br *bufio.Reader, h Handler, pmd wsflate.Par
 	return err
 }
 
-// Stats are an Engine's counters of data frames written since New.
-// Together with the Codec's Stats they show compress-once fan-out: one
-// publication to N deflate subscribers is one compression and N
-// compressed frames.
+// Stats are an Engine's counters of data frames written since New, and
+// its input budget. Together with the Codec's Stats the frame counts show
+// compress-once fan-out: one publication to N deflate subscribers is one
+// compression and N compressed frames.
 type Stats struct {
 	FramesDeflated uint64 // text and binary frames sent compressed (RSV1 set)
 	FramesPlain    uint64 // text and binary frames sent uncompressed
@@ -156,11 +163,22 @@ type Stats struct {
 	// sockets; frames sent per write show how well writes are batched.
 	// Always zero under the goroutine engine.
 	Writes uint64
+	// InputHeld is the input budget's level now, in bytes: what the
+	// connections' decoders hold of partial messages plus what
+	// ReserveInput charged and ReleaseInput has not given back
+	// (Options.MaxBufferedInput).
+	InputHeld int64
+	// InputPaused counts the times a connection holding a partial
+	// message was not read because the input budget was spent.
+	InputPaused uint64
 }
 
 // Stats returns the engine's counters, each read atomically.
 func (e *Engine) Stats() Stats {
-	s := Stats{FramesDeflated: e.sentDeflated.Load(), FramesPlain: e.sentPlain.Load()}
+	s := Stats{
+		FramesDeflated: e.sentDeflated.Load(), FramesPlain: e.sentPlain.Load(),
+		InputHeld: e.input.held.Load(), InputPaused: e.input.paused.Load(),
+	}
 	if e.ep != nil {
 		s.Writes = e.ep.writes()
 	}

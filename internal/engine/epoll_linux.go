@@ -101,6 +101,19 @@ func (g *loops) stop() {
 	})
 }
 
+// resume wakes every loop, so that it reads again the connections it
+// paused for the input budget.
+func (g *loops) resume() {
+	for _, l := range g.started() {
+		l.mu.Lock()
+		if !l.exited {
+			l.resumeAsked = true
+			l.wakeLocked()
+		}
+		l.mu.Unlock()
+	}
+}
+
 func (g *loops) writes() uint64 {
 	var n uint64
 	for _, l := range g.started() {
@@ -144,6 +157,7 @@ type loop struct {
 	readers []*ws.Reader // idle decoders, reset
 	again   []*epollConn // connections left with bytes to read this round
 	flushes []*epollConn // connections with frames left to the loop to write, in order
+	paused  []*epollConn // connections not read for the input budget, in the order paused
 	now     int64        // engine clock after the last epoll_wait
 
 	writes atomic.Uint64 // write and writev system calls on the loop's sockets, from any goroutine
@@ -157,12 +171,13 @@ type loop struct {
 	batch   []byte
 	batchOK bool
 
-	mu       sync.Mutex // guards the fields below
-	tasks    []task
-	deferred []*epollConn // connections with frames from WriteFrame to write (stDeferred set)
-	sleeping bool         // the loop is in, or about to enter, a blocking epoll_wait
-	woken    bool         // Wake was called since the loop last woke
-	exited   bool
+	mu          sync.Mutex // guards the fields below
+	tasks       []task
+	deferred    []*epollConn // connections with frames from WriteFrame to write (stDeferred set)
+	sleeping    bool         // the loop is in, or about to enter, a blocking epoll_wait
+	resumeAsked bool         // the input budget freed bytes or its lease since the loop last looked
+	woken       bool         // Wake was called since the loop last woke
+	exited      bool
 }
 
 // serve moves tc to an epoll loop.
@@ -340,10 +355,19 @@ func (l *loop) run() {
 			timeout = int((time.Duration(nextSweep-l.now) + time.Millisecond - 1) / time.Millisecond)
 			timeout = max(timeout, 0)
 		}
+		if len(l.paused) > 0 {
+			// Ask to be woken when bytes are freed, then look: freed
+			// before the ask, they are seen here.
+			l.e.input.waiting.Store(true)
+			if l.mayResume() {
+				timeout = 0
+			}
+		}
 		l.mu.Lock()
-		if len(l.tasks) > 0 || len(l.deferred) > 0 {
+		if len(l.tasks) > 0 || len(l.deferred) > 0 || l.resumeAsked && len(l.paused) > 0 {
 			timeout = 0
 		}
+		l.resumeAsked = false
 		l.sleeping = timeout != 0
 		l.mu.Unlock()
 
@@ -364,6 +388,7 @@ func (l *loop) run() {
 			l.onEvent(ev)
 		}
 		l.readAgain()
+		l.resumePaused()
 		l.flushDeferred()
 		for i := range tasks {
 			if l.runTask(&tasks[i]) {
@@ -481,6 +506,9 @@ func (l *loop) onEvent(ev netpoll.Event) {
 // written with one writev once the reads are done, before the peer's end
 // of stream is acted on.
 func (l *loop) read(c *epollConn, hangUp bool) {
+	if c.paused {
+		return // it keeps its place in l.paused
+	}
 	writable := c.beginBatch()
 	end := l.readBatch(c, hangUp)
 	l.iov = c.endBatch(l.iov, writable, l.now)
@@ -496,12 +524,22 @@ func (l *loop) readBatch(c *epollConn, hangUp bool) (end error) {
 		if c.rflags&rDone != 0 {
 			return nil // the peer's Close arrived; what follows is ignored
 		}
-		n, err := netpoll.Read(int(c.fd), l.buf)
+		buf := l.buf
+		if l.e.input.spent() {
+			if c.rd != nil && !c.takeLease() {
+				l.pause(c)
+				return nil
+			}
+			if c.rd == nil {
+				buf = buf[:spentReadSize]
+			}
+		}
+		n, err := netpoll.Read(int(c.fd), buf)
 		switch {
 		case n > 0:
 			c.onRead(l.now)
-			l.feed(c, l.buf[:n])
-			if n < len(l.buf) && !hangUp || c.aborted() {
+			l.feed(c, buf[:n])
+			if n < len(buf) && !hangUp || c.aborted() {
 				return nil
 			}
 		case err == nil:
@@ -531,6 +569,45 @@ func (l *loop) readAgain() {
 		}
 	}
 	clear(again)
+}
+
+// pause leaves c, which holds a partial message, unread while the input
+// budget is spent: its socket keeps the bytes, and no new edge may come
+// for them, so c waits in l.paused for resumePaused.
+func (l *loop) pause(c *epollConn) {
+	c.paused = true
+	l.paused = append(l.paused, c)
+	l.e.input.paused.Add(1)
+}
+
+// mayResume reports whether paused connections may be read: the budget
+// has room, or no connection holds its lease.
+func (l *loop) mayResume() bool {
+	b := &l.e.input
+	return !b.spent() || b.leaseFree(l.e.now())
+}
+
+// resumePaused reads the paused connections, longest paused first, while
+// the budget allows. Those it does not reach keep their place ahead of
+// any paused again meanwhile.
+func (l *loop) resumePaused() {
+	if len(l.paused) == 0 || !l.mayResume() {
+		return
+	}
+	paused := l.paused
+	l.paused = nil
+	i := 0
+	for ; i < len(paused) && l.mayResume(); i++ {
+		c := paused[i]
+		c.paused = false
+		if l.owns(c) {
+			l.read(c, true)
+			l.settle(c)
+		}
+	}
+	rest := append(paused[i:len(paused):len(paused)], l.paused...)
+	clear(paused[:i])
+	l.paused = rest
 }
 
 // owns reports whether c is live on this loop.
@@ -568,7 +645,10 @@ func (l *loop) feed(c *epollConn, b []byte) {
 	if c.rflags&(rFailed|rDone) != 0 || r.Buffered() == 0 && (msgEnd || fresh && wholeFrames(b)) {
 		c.rd = nil
 		l.putReader(r)
+		c.chargeInput(0)
+		return
 	}
+	c.chargeInput(r.Buffered())
 }
 
 func (l *loop) putReader(r *ws.Reader) {
@@ -640,6 +720,7 @@ func (l *loop) finish(c *epollConn) {
 		l.putReader(c.rd)
 		c.rd = nil
 	}
+	c.chargeInput(0)
 	c.dropContext()
 	e := l.e
 	e.n.Add(-1)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/wsgate/wsgate/ws"
 	"github.com/wsgate/wsgate/ws/wsflate"
@@ -28,7 +29,8 @@ type goConn struct {
 
 	work       chan struct{} // a token tells the writer there is work
 	writerDone chan struct{} // closed when the writer goroutine returns
-	closeOnce  sync.Once     // closes nc
+	stop       chan struct{} // closed with nc: a reader waiting for the input budget returns
+	closeOnce  sync.Once     // closes nc and stop
 }
 
 func (g *goConn) servedBy() *Engine { return g.e }
@@ -71,7 +73,10 @@ func (g *goConn) abortedLocked() {}
 // dropped closes nc, which ends a blocked read or write, and wakes the
 // writer so that it sees stAborted and returns.
 func (g *goConn) dropped() {
-	g.closeOnce.Do(func() { g.nc.Close() })
+	g.closeOnce.Do(func() {
+		g.nc.Close()
+		close(g.stop)
+	})
 	g.signal()
 }
 
@@ -87,6 +92,7 @@ func (e *Engine) serveGoroutine(nc net.Conn, br *bufio.Reader, h Handler, pmd ws
 		e:    e, nc: nc, br: br,
 		work:       make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
+		stop:       make(chan struct{}),
 	}
 	g.tr = g
 	e.mu.Lock()
@@ -117,17 +123,29 @@ func (g *goConn) readLoop() {
 	r := ws.NewReader(g.readerOptions())
 	if g.br != nil && g.br.Buffered() > 0 {
 		early, _ := g.br.Peek(g.br.Buffered())
-		g.consume(r, early)
+		g.feed(r, early)
 	}
 	g.br = nil
 
 	buf := make([]byte, e.opts.ReadBufferSize)
 	for g.rflags&rDone == 0 {
+		b := buf
+		if e.input.spent() {
+			if r.Buffered() > 0 && !g.takeLease() {
+				if !g.awaitInput() {
+					break
+				}
+				continue
+			}
+			if r.Buffered() == 0 {
+				b = buf[:min(len(buf), spentReadSize)]
+			}
+		}
 		g.armReadDeadline()
-		n, err := g.nc.Read(buf)
+		n, err := g.nc.Read(b)
 		if n > 0 {
 			g.onRead(e.now())
-			g.consume(r, buf[:n])
+			g.feed(r, b[:n])
 		}
 		if err != nil && g.rflags&rDone == 0 {
 			if isTimeout(err) && !g.keepAlive(e.now()) {
@@ -137,10 +155,90 @@ func (g *goConn) readLoop() {
 			break
 		}
 	}
+	g.chargeInput(0)
 	// After the peer's Close, let the writer send our answer; otherwise
 	// (an error, or no answer to our Close in time) there is no one to
 	// wait for.
 	g.finish(g.rflags&rDone != 0)
+}
+
+// feed decodes b and charges what r holds afterwards to the input
+// budget. A reader that held a large part of a message (keepReaderBuf or
+// more) and now holds nothing drops its buffer, so that a connection
+// keeps no large buffer between messages; smaller ones are reused. A
+// failed or done reader's bytes are dropped.
+func (g *goConn) feed(r *ws.Reader, b []byte) {
+	g.consume(r, b)
+	n := r.Buffered()
+	if g.rflags&(rFailed|rDone) != 0 && n > 0 {
+		r.Reset(g.readerOptions())
+		n = 0
+	}
+	if n == 0 && g.inputHeld >= keepReaderBuf {
+		r.Release()
+	}
+	g.chargeInput(n)
+}
+
+// keepReaderBuf is the most, in bytes, a goroutine connection's decoder
+// is seen to hold of a message and still keeps its buffer afterwards.
+const keepReaderBuf = 64 << 10
+
+// awaitInput waits while the input budget is spent, for the connection
+// holds a partial message: until bytes are freed or the lease is free
+// (its holder finished, or its time is over).
+// The connection's timeouts still apply: a silent peer is pinged, then
+// closed (1001) after IdleTimeout. It reports false when the connection
+// was dropped, or must be, its Close not answered within CloseTimeout.
+func (g *goConn) awaitInput() bool {
+	e := g.e
+	e.input.paused.Add(1)
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		freed := e.input.await()
+		if !e.input.spent() || g.takeLease() {
+			return true
+		}
+		next := g.nextTimeout()
+		if end := e.input.leaseEnds(); end != 0 {
+			next = min(next, end)
+		}
+		wait := time.Duration(next - e.now())
+		if t == nil {
+			t = time.NewTimer(wait)
+		} else {
+			t.Reset(wait)
+		}
+		select {
+		case <-freed:
+		case <-g.stop:
+			return false
+		case <-t.C:
+			if g.keepAlive(e.now()) {
+				return false
+			}
+		}
+	}
+}
+
+// nextTimeout is when the reader must next apply the connection's
+// timeouts (engine clock): the closing deadline while closing, otherwise
+// the next ping or idle check. Only the reader calls it.
+func (g *goConn) nextTimeout() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.state&stCloseSent != 0 {
+		return g.closeBy
+	}
+	if g.rflags&rPinged != 0 {
+		return g.lastRead + int64(g.e.opts.IdleTimeout)
+	}
+	return g.lastRead + int64(g.e.opts.PingInterval)
 }
 
 // armReadDeadline sets the read deadline for the next read: the closing

@@ -51,6 +51,18 @@ type Options struct {
 	// reads into under the Goroutine engine. Zero means 4 KiB. Epoll loops
 	// read into one buffer per loop of at least 64 KiB.
 	ReadBufferSize int
+	// MaxBufferedInput is the Engine's budget, in bytes, for input held
+	// on behalf of clients: what its connections' decoders hold of
+	// partial frames and unfinished (fragmented, or split across reads)
+	// messages, plus what callers reserve with ReserveInput (a call's
+	// arguments, a queued publication). While it is spent, connections
+	// that hold a partial message are not read (TCP pushes back on their
+	// clients) until bytes are freed; connections between messages are
+	// still read, a few hundred bytes at a time, so pongs and Close
+	// frames arrive. A client that stalls inside a message is still
+	// closed by IdleTimeout. Zero means DefaultMaxBufferedInput (256 MiB);
+	// negative means no budget (the bytes are still counted in Stats).
+	MaxBufferedInput int64
 	// Codec compresses and decompresses the messages of connections that
 	// negotiated permessage-deflate (RFC 7692), and counts its work. It
 	// is shared by every connection and not owned: the caller keeps it.
@@ -62,6 +74,9 @@ func (o Options) withDefaults() Options {
 	o.Kind = o.Kind.resolve()
 	if o.MaxMessageSize == 0 {
 		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.MaxBufferedInput == 0 {
+		o.MaxBufferedInput = DefaultMaxBufferedInput
 	}
 	if o.MaxQueuedBytes <= 0 {
 		o.MaxQueuedBytes = DefaultMaxQueuedBytes
