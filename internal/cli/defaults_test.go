@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"github.com/wsgate/wsgate"
 	"testing"
 
 	"github.com/wsgate/wsgate/internal/cache"
@@ -23,6 +24,10 @@ func TestFlagDefaultsAreTheLibrarys(t *testing.T) {
 	}{
 		{"--max-message-size", o.maxMessageSize, engine.DefaultMaxMessageSize},
 		{"--cache-size", o.cacheSize, cache.DefaultMaxBytes},
+		{"--max-buffered-input", o.maxInput, engine.DefaultMaxBufferedInput},
+		{"--max-messages-per-second", int64(o.maxMsgRate), wsgate.DefaultMaxMessagesPerSecond},
+		{"--max-subscriptions-per-conn", int64(o.maxSubs), wsgate.DefaultMaxSubscriptionsPerConn},
+		{"--handshake-timeout", int64(o.handshakeTimeout), int64(wsgate.DefaultHandshakeTimeout)},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s defaults to %d, the library to %d", tt.flag, tt.got, tt.want)

@@ -36,6 +36,7 @@ type options struct {
 	maxConns         int
 	maxConnsPerIP    int
 	maxMsgRate       int
+	maxInput         int64
 	maxSubs          int
 	headerTimeout    time.Duration
 	requestTimeout   time.Duration
@@ -75,6 +76,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.IntVar(&o.maxConns, "max-conns", 0, "most WebSocket connections held at once; past it a handshake is answered 503 (0: the open-file limit less an eighth of it, at most 512 less; negative: no cap)")
 	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 0, "most WebSocket connections from one client IP; past it a handshake is answered 503 (0: no cap; behind a proxy or CDN every client has its address)")
 	fs.IntVar(&o.maxMsgRate, "max-messages-per-second", wsgate.DefaultMaxMessagesPerSecond, "messages one /ws connection may send per second (a token bucket holding one second's worth); more are answered rate_limited (negative: no limit)")
+	fs.Int64Var(&o.maxInput, "max-buffered-input", engine.DefaultMaxBufferedInput, "bytes held at most for all clients' unfinished messages, running calls' args and queued pub data; when spent, connections mid-message are not read and calls and pubs are answered unavailable (negative: no bound)")
 	fs.IntVar(&o.maxSubs, "max-subscriptions-per-conn", wsgate.DefaultMaxSubscriptionsPerConn, "channels one connection may be subscribed to; a sub past it is answered too_large (negative: no cap)")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", 10*time.Second, "time a client has to send a request's headers, the WebSocket handshake's included")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", 30*time.Second, "time a client has to send a whole HTTP request, body included")
