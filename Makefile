@@ -9,6 +9,7 @@
 #   make build   builds bin/wsgate, with its version (git describe
 #                --always --dirty; VERSION=… to set another) embedded
 #   make fuzz    runs each Fuzz target in the repository for FUZZTIME
+#   make abuse   attacks a wsgate binary at full size (e2e/abuse; minutes)
 #   make deps    installs the test peers: Debian's python3-websockets,
 #                Node.js, npm and Chromium (when missing) and e2e/node's
 #                modules (ws, playwright-core)
@@ -34,7 +35,7 @@ SHELL       := /bin/bash
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: all build test vet deps deps-apt fuzz clean
+.PHONY: all build test vet deps deps-apt fuzz abuse clean
 
 all: build
 
@@ -92,6 +93,13 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+# abuse attacks a wsgate binary from outside its process (e2e/abuse) at
+# full size and prints a line per attack: peak RSS, open files, CPU and a
+# probe's p99. WSGATE_ABUSE_BIN=path attacks another build (an older
+# revision, for a before-and-after table).
+abuse:
+	WSGATE_ABUSE=1 $(GO) test -count=1 -v -timeout 20m ./e2e/abuse | grep -E 'ABUSE|^(---|ok|FAIL)'
 
 clean:
 	rm -rf bin
