@@ -358,3 +358,90 @@ func TestSubscriptionFlood(t *testing.T) {
 	report(t, fmt.Sprintf("%d connections × %d subs", conns, perConn+100), p, <-probes,
 		fmt.Sprintf("all answered in %v: %d ok, %d errors (the cap)", took.Round(time.Millisecond), answers["ok"], answers["error"]))
 }
+
+// dialMany opens n WebSocket connections to path, from source addresses
+// 127.0.0.1–8 so that ports do not run out.
+func (s *server) dialMany(t *testing.T, n int, path string) []net.Conn {
+	t.Helper()
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		nc, _, _, err := ws.Dial(context.Background(), "ws://"+s.addr+path, ws.DialOptions{
+			NetDialer: &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i%8))}},
+		})
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		conns[i] = nc
+	}
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return conns
+}
+
+// TestStalledMessages: 500 connections each send 900 KB of a 1 MB message
+// and stall.
+func TestStalledMessages(t *testing.T) {
+	s := start(t)
+	const conns, size, sent = 500, 1_000_000, 900_000
+	stop := make(chan struct{})
+	most, probes := s.watch(stop), s.probe(t, stop)
+	key := ws.NewMaskKey()
+	frame := ws.AppendMaskedFrame(nil, ws.OpBinary, true, 0, key, make([]byte, size))[:sent]
+	var wg sync.WaitGroup
+	for _, nc := range s.dialMany(t, conns, "/echo") {
+		wg.Go(func() {
+			nc.SetWriteDeadline(time.Now().Add(floodFor()))
+			nc.Write(frame) // a paused server leaves the rest in the socket: the deadline ends the write
+		})
+	}
+	wg.Wait()
+	time.Sleep(2 * time.Second)
+	close(stop)
+	p := <-most
+	report(t, fmt.Sprintf("%d connections stalled inside a 1 MB message", conns), p, <-probes, "")
+}
+
+// TestHungBackendCalls: 24 connections each start 64 calls with 1 MB of
+// args to a backend that never answers.
+func TestHungBackendCalls(t *testing.T) {
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	go func() {
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c) // reads the request, never answers
+		}
+	}()
+	s := start(t, "--backend", "http://"+hung.Addr().String())
+	const conns, calls = 24, 64
+	stop := make(chan struct{})
+	most, probes := s.watch(stop), s.probe(t, stop)
+	args := `"` + strings.Repeat("x", 1_000_000-64) + `"`
+	key := ws.NewMaskKey()
+	var wg sync.WaitGroup
+	for _, nc := range s.dialMany(t, conns, "/ws") {
+		wg.Go(func() {
+			nc.SetWriteDeadline(time.Now().Add(floodFor()))
+			for i := range calls {
+				msg := fmt.Appendf(nil, `{"id":%d,"call":"slow.method","args":%s}`, i, args)
+				if _, err := nc.Write(ws.AppendMaskedFrame(nil, ws.OpText, true, 0, key, msg)); err != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	time.Sleep(2 * time.Second)
+	close(stop)
+	p := <-most
+	report(t, fmt.Sprintf("%d connections × %d calls with 1 MB args, backend never answers", conns, calls), p, <-probes, "")
+}
