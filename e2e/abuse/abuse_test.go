@@ -428,7 +428,35 @@ func TestHungBackendCalls(t *testing.T) {
 	args := `"` + strings.Repeat("x", 1_000_000-64) + `"`
 	key := ws.NewMaskKey()
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	replies := map[string]int{} // error codes of the replies read, "written" for calls sent
 	for _, nc := range s.dialMany(t, conns, "/ws") {
+		go func() { // read the replies, counting them by error code
+			r := ws.NewReader(ws.ReaderOptions{Role: ws.ClientSide})
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := nc.Read(buf)
+				if err != nil {
+					return
+				}
+				for b := buf[:n]; len(b) > 0; {
+					k, ev, err := r.Next(b)
+					if err != nil {
+						return
+					}
+					b = b[k:]
+					if ev.Kind == ws.EventMessage {
+						code := "ok"
+						if i := strings.Index(string(ev.Payload), `"code":"`); i >= 0 {
+							code = strings.SplitN(string(ev.Payload[i+8:]), `"`, 2)[0]
+						}
+						mu.Lock()
+						replies[code]++
+						mu.Unlock()
+					}
+				}
+			}
+		}()
 		wg.Go(func() {
 			nc.SetWriteDeadline(time.Now().Add(floodFor()))
 			for i := range calls {
@@ -436,6 +464,9 @@ func TestHungBackendCalls(t *testing.T) {
 				if _, err := nc.Write(ws.AppendMaskedFrame(nil, ws.OpText, true, 0, key, msg)); err != nil {
 					return
 				}
+				mu.Lock()
+				replies["written"]++
+				mu.Unlock()
 			}
 		})
 	}
@@ -443,5 +474,8 @@ func TestHungBackendCalls(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	close(stop)
 	p := <-most
-	report(t, fmt.Sprintf("%d connections × %d calls with 1 MB args, backend never answers", conns, calls), p, <-probes, "")
+	mu.Lock()
+	got := fmt.Sprint(replies)
+	mu.Unlock()
+	report(t, fmt.Sprintf("%d connections × %d calls with 1 MB args, backend never answers", conns, calls), p, <-probes, "calls written and replies by code: "+got)
 }
