@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/internal/engine"
+	"github.com/wsgate/wsgate/internal/fdlimit"
 	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
@@ -285,7 +286,7 @@ func (c Config) withDefaults() Config {
 		c.MaxCallsPerConn = 64
 	}
 	if c.MaxConns == 0 {
-		c.MaxConns = defaultMaxConns(openFileLimit())
+		c.MaxConns = defaultMaxConns(fdlimit.Open())
 	}
 	c.MaxConns = max(c.MaxConns, 0)
 	c.MaxConnsPerIP = max(c.MaxConnsPerIP, 0)

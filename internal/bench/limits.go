@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"github.com/wsgate/wsgate/internal/fdlimit"
 )
 
 // Sentinels for the resource limits a connection storm can hit. The
@@ -29,15 +31,6 @@ type limitError struct {
 func (e *limitError) Error() string { return "bench: " + e.msg }
 func (e *limitError) Unwrap() error { return e.kind }
 
-// openFileLimit is the process's soft RLIMIT_NOFILE, or 0 when unknown.
-func openFileLimit() uint64 {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		return 0
-	}
-	return rl.Cur
-}
-
 // explainDialError turns a failed dial after opened successful ones into
 // an error that names the limit hit, or returns nil when err is not
 // about a limit.
@@ -45,7 +38,7 @@ func explainDialError(err error, opened int) error {
 	switch {
 	case errors.Is(err, syscall.EMFILE):
 		return &limitError{ErrOpenFileLimit, fmt.Sprintf("hit the open-file limit (ulimit -n = %d) at %s connections; run several bench processes or raise the limit",
-			openFileLimit(), commas(int64(opened)))}
+			fdlimit.Open(), commas(int64(opened)))}
 	case errors.Is(err, syscall.ENFILE):
 		return &limitError{ErrOpenFileLimit, fmt.Sprintf("hit the system-wide open-file limit (fs.file-max) at %s connections; run fewer connections or raise fs.file-max",
 			commas(int64(opened)))}

@@ -5,8 +5,9 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/fdlimit"
 )
 
 // newHTTPServer returns the http.Server of the wsgate command: the
@@ -22,7 +23,7 @@ func newHTTPServer(h http.Handler, o options, logger *slog.Logger, wsConns func(
 		IdleTimeout:       o.keepAliveTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	g := newConnGuard(srv, openFileLimit(), logger, wsConns)
+	g := newConnGuard(srv, fdlimit.Open(), logger, wsConns)
 	srv.ConnState = g.connState
 	return srv
 }
@@ -88,13 +89,4 @@ func (g *connGuard) connState(c net.Conn, st http.ConnState) {
 			g.srv.SetKeepAlivesEnabled(true)
 		}
 	}
-}
-
-// openFileLimit is the process's soft RLIMIT_NOFILE, or 0 when unknown.
-func openFileLimit() uint64 {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		return 0
-	}
-	return rl.Cur
 }

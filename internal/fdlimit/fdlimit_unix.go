@@ -1,11 +1,10 @@
 //go:build unix
 
-package wsgate
+package fdlimit
 
 import "syscall"
 
-// openFileLimit is the process's soft RLIMIT_NOFILE, or 0 when unknown.
-func openFileLimit() uint64 {
+func open() uint64 {
 	var rl syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
 		return 0
