@@ -79,6 +79,22 @@ func withBacklog(missed ...Publication) func(context.Context) (Backlog, error) {
 	return func(context.Context) (Backlog, error) { return Backlog{Missed: missed}, nil }
 }
 
+// checkIncreasing fails the test unless every subscriber saw each
+// channel's seqs strictly increasing.
+func checkIncreasing(t *testing.T, subs []*recorder, channels []string) {
+	t.Helper()
+	for i, r := range subs {
+		for _, ch := range channels {
+			s := r.seqs(t, ch)
+			for j := 1; j < len(s); j++ {
+				if s[j] <= s[j-1] {
+					t.Fatalf("subscriber %d channel %s: seq %d after %d", i, ch, s[j], s[j-1])
+				}
+			}
+		}
+	}
+}
+
 func pub(seq uint64, epoch string) Publication {
 	return Publication{Seq: seq, Epoch: epoch, Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, seq))}
 }
@@ -386,16 +402,7 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	for i, r := range subs {
-		for _, ch := range channels {
-			s := r.seqs(t, ch)
-			for j := 1; j < len(s); j++ {
-				if s[j] <= s[j-1] {
-					t.Fatalf("subscriber %d channel %s: seq %d after %d", i, ch, s[j], s[j-1])
-				}
-			}
-		}
-	}
+	checkIncreasing(t, subs, channels)
 	if st := h.Stats(); st.Channels != 0 || st.Subscriptions != 0 {
 		t.Fatalf("after everyone left, Stats = %+v", st)
 	}

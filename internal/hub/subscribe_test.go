@@ -341,16 +341,7 @@ func TestConcurrentSources(t *testing.T) {
 	subWG.Wait()
 	close(stop)
 	wg.Wait()
-	for i, r := range subs {
-		for _, ch := range channels {
-			s := r.seqs(t, ch)
-			for j := 1; j < len(s); j++ {
-				if s[j] <= s[j-1] {
-					t.Fatalf("subscriber %d channel %s: seq %d after %d", i, ch, s[j], s[j-1])
-				}
-			}
-		}
-	}
+	checkIncreasing(t, subs, channels)
 	if a := src.active(); len(a) != 0 {
 		t.Fatalf("source subscriptions left: %v", a)
 	}
