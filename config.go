@@ -91,8 +91,12 @@ type Config struct {
 	// means 64 KiB.
 	MaxPublishSize int
 	// MaxQueuedBytes limits the bytes waiting to be sent to one
-	// connection. A connection that falls further behind is closed with
-	// 1008 and its client can resume from its last seq. Zero means 1 MiB.
+	// connection. While more wait, the server does not read the
+	// connection (TCP pushes back on a client that sends requests without
+	// reading the replies). A connection whose queue stays over the limit
+	// for half of WriteTimeout, or would reach twice the limit, is a slow
+	// consumer: closed with 1008, and its client can resume from its last
+	// seq. Zero means 1 MiB.
 	MaxQueuedBytes int
 	// MaxBufferedInput bounds, for the whole server, the bytes held of
 	// what clients sent and the server has not finished with: messages

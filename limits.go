@@ -43,6 +43,9 @@ type LimitStats struct {
 	// InputPaused counts the times a connection holding a partial
 	// message was not read because Config.MaxBufferedInput was spent.
 	InputPaused uint64
+	// QueuePaused counts the times a connection was not read because
+	// more than Config.MaxQueuedBytes waited to be sent to it.
+	QueuePaused uint64
 	// LogLines counts log lines dropped because one message was logged
 	// more often than its rate allows (see Config.Logger).
 	LogLines uint64
@@ -53,6 +56,7 @@ func (s *Server) limitStats(e engine.Stats) LimitStats {
 	return LimitStats{
 		InputBudget:   l[limitInputBudget].Load(),
 		InputPaused:   e.InputPaused,
+		QueuePaused:   e.QueuePaused,
 		MaxConns:      l[limitMaxConns].Load(),
 		MaxConnsPerIP: l[limitMaxConnsPerIP].Load(),
 		MessageRate:   l[limitMessageRate].Load(),

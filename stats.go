@@ -49,7 +49,7 @@ type CloseStats struct {
 	Peer          uint64 // the client sent a Close frame
 	Server        uint64 // the server closed it: Shutdown or Close
 	ProtocolError uint64 // the client broke RFC 6455 (closed with 1002, 1007 or 1009)
-	SlowConsumer  uint64 // more than Config.MaxQueuedBytes waited for the client (closed with 1008)
+	SlowConsumer  uint64 // the client's queue stayed over Config.MaxQueuedBytes, or reached twice it (closed with 1008)
 	Idle          uint64 // the client sent nothing for Config.IdleTimeout (closed with 1001)
 	Network       uint64 // the connection failed or the client left without a Close frame
 	WriteTimeout  uint64 // the client accepted no byte for Config.WriteTimeout while data waited (epoll engine)

@@ -113,7 +113,7 @@ var families = []family{
 		emit(float64(c.WriteTimeout), "write_timeout")
 	}},
 
-	{"wsgate_limited_total", "Requests a limit refused, by limit: handshakes answered 503 (max_conns, max_conns_per_ip), messages and requests answered rate_limited (message_rate, calls_per_conn, lane), too_large (subscriptions, publish_size) or unavailable for the input budget (input_budget), and reads paused for the input budget (input_paused).", counter, "limit", func(st *wsgate.Stats, emit func(float64, ...string)) {
+	{"wsgate_limited_total", "Requests a limit refused, by limit: handshakes answered 503 (max_conns, max_conns_per_ip), messages and requests answered rate_limited (message_rate, calls_per_conn, lane), too_large (subscriptions, publish_size) or unavailable for the input budget (input_budget), and reads paused for the input budget (input_paused) or for a full send queue (queue_paused).", counter, "limit", func(st *wsgate.Stats, emit func(float64, ...string)) {
 		l := st.Limits
 		emit(float64(l.MaxConns), "max_conns")
 		emit(float64(l.MaxConnsPerIP), "max_conns_per_ip")
@@ -124,6 +124,7 @@ var families = []family{
 		emit(float64(l.PublishSize), "publish_size")
 		emit(float64(l.InputBudget), "input_budget")
 		emit(float64(l.InputPaused), "input_paused")
+		emit(float64(l.QueuePaused), "queue_paused")
 	}},
 	{"wsgate_input_bytes", "Bytes held now of clients' input against the input budget: partial messages, running calls' arguments, queued pubs' data.", gauge, "", func(st *wsgate.Stats, emit func(float64, ...string)) {
 		emit(float64(st.InputBytes))

@@ -25,6 +25,7 @@ func TestFlagDefaultsAreTheLibrarys(t *testing.T) {
 		{"--max-message-size", o.maxMessageSize, engine.DefaultMaxMessageSize},
 		{"--cache-size", o.cacheSize, cache.DefaultMaxBytes},
 		{"--max-buffered-input", o.maxInput, engine.DefaultMaxBufferedInput},
+		{"--max-queued-bytes", int64(o.maxQueued), int64(engine.DefaultMaxQueuedBytes)},
 		{"--max-messages-per-second", int64(o.maxMsgRate), wsgate.DefaultMaxMessagesPerSecond},
 		{"--max-subscriptions-per-conn", int64(o.maxSubs), wsgate.DefaultMaxSubscriptionsPerConn},
 		{"--handshake-timeout", int64(o.handshakeTimeout), int64(wsgate.DefaultHandshakeTimeout)},

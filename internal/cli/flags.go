@@ -37,6 +37,7 @@ type options struct {
 	maxConnsPerIP    int
 	maxMsgRate       int
 	maxInput         int64
+	maxQueued        int
 	maxSubs          int
 	headerTimeout    time.Duration
 	requestTimeout   time.Duration
@@ -77,6 +78,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 0, "most WebSocket connections from one client IP; past it a handshake is answered 503 (0: no cap; behind a proxy or CDN every client has its address)")
 	fs.IntVar(&o.maxMsgRate, "max-messages-per-second", wsgate.DefaultMaxMessagesPerSecond, "messages one /ws connection may send per second (a token bucket holding one second's worth); more are answered rate_limited (negative: no limit)")
 	fs.Int64Var(&o.maxInput, "max-buffered-input", engine.DefaultMaxBufferedInput, "bytes held at most for all clients' unfinished messages, running calls' args and queued pub data; when spent, connections mid-message are not read and calls and pubs are answered unavailable (negative: no bound)")
+	fs.IntVar(&o.maxQueued, "max-queued-bytes", engine.DefaultMaxQueuedBytes, "bytes waiting to be sent to one connection before it is not read (TCP pushes back); a client still over it after half the write timeout (5s), or reaching twice it, is closed with 1008")
 	fs.IntVar(&o.maxSubs, "max-subscriptions-per-conn", wsgate.DefaultMaxSubscriptionsPerConn, "channels one connection may be subscribed to; a sub past it is answered too_large (negative: no cap)")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", 10*time.Second, "time a client has to send a request's headers, the WebSocket handshake's included")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", 30*time.Second, "time a client has to send a whole HTTP request, body included")

@@ -146,12 +146,21 @@ func (c *Conn) chargeInput(n int) {
 		c.inputHeld = int64(n)
 		c.engine().input.add(d)
 	}
-	if n == 0 && c.rflags&rLease != 0 {
-		c.rflags &^= rLease
-		b := &c.engine().input
-		if l := b.lease.Load(); l != nil && l.c == c && b.lease.CompareAndSwap(l, nil) {
-			b.notify() // a waiter may take the lease
-		}
+	if n == 0 {
+		c.dropLease()
+	}
+}
+
+// dropLease gives up the budget's lease if c holds it. Only the reader
+// calls it.
+func (c *Conn) dropLease() {
+	if c.rflags&rLease == 0 {
+		return
+	}
+	c.rflags &^= rLease
+	b := &c.engine().input
+	if l := b.lease.Load(); l != nil && l.c == c && b.lease.CompareAndSwap(l, nil) {
+		b.notify() // a waiter may take the lease
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 // connState is where a connection is in its life. Guarded by Conn.mu.
-type connState uint8
+type connState uint16
 
 const (
 	stCloseSent connState = 1 << iota // our Close frame is queued or written: no more data
@@ -22,6 +22,7 @@ const (
 	stEnded                           // epoll: the socket is closed and OnClose has been called
 	stBatch                           // epoll: the loop is handling the peer's input; writes wait for its flush
 	stDeferred                        // epoll: c is on its loop's list of connections to flush (WriteFrame)
+	stFull                            // the reader stopped reading: the queue is over MaxQueuedBytes (backpressure.go)
 )
 
 // readFlags is the read side's bookkeeping; only the reader (the read
@@ -51,7 +52,8 @@ const (
 // it read, with one write where it can. Under the goroutine engine a
 // writer goroutine sends what is queued, several frames per system call.
 // Either way frames from one goroutine go out in the order they were
-// written, and the queue is bounded by Options.MaxQueuedBytes. On a
+// written, and the queue is bounded by twice Options.MaxQueuedBytes
+// (backpressure.go). On a
 // connection with compression context takeover, compressed frames are
 // made and queued one writer at a time, so they go out in the order they
 // were compressed (see ctxStream). Reads happen only on the engine's side
@@ -70,6 +72,7 @@ type Conn struct {
 
 	out     *outQueue // what waits to be written; nil under epoll when nothing waits
 	queued  int       // bytes of data frames queued or in a writer's hands
+	fullAt  int64     // when stFull: the engine clock when the reader stopped reading
 	closeBy int64     // when stCloseSent: the engine clock by which the peer must answer
 	cause   error     // why the connection is ending, for OnClose
 	ctx     *connContext
@@ -116,8 +119,8 @@ func (c *Conn) RemoteAddr() net.Addr { return c.tr.peerAddr() }
 // set); compression runs on the caller's goroutine, before the
 // connection's lock is taken. It returns ErrClosed once the connection is
 // closing, and ErrSlowConsumer (closing the connection with 1008) when
-// the queue would go over Options.MaxQueuedBytes. A message larger than
-// the limit is accepted when nothing is queued.
+// the queue would reach twice Options.MaxQueuedBytes. A message larger
+// than that is accepted when nothing is queued.
 func (c *Conn) WriteMessage(op ws.Opcode, payload []byte) error {
 	if c.deflating() && op.IsData() {
 		if sent, err := c.writeDeflated(op, payload); sent {
@@ -220,23 +223,19 @@ func (c *Conn) lockForFrame(f *frame.Prepared) []byte {
 }
 
 // queueDataLocked queues wire behind what waits, or applies the slow
-// consumer policy. Bytes the transport holds back (epoll: batched during
-// a read, or left to the loop's turn) count against the limit only once
-// the socket refused them: they are flushed before the queue would pass
-// it. c.mu must be held.
+// consumer policy (backpressure.go): a queue that would pass twice
+// MaxQueuedBytes is dropped and the connection closed at once. Bytes the
+// transport holds back (epoll: batched during a read, or left to the
+// loop's turn) count against the limit only once the socket refused
+// them: they are flushed before the queue would pass it. c.mu must be
+// held.
 func (c *Conn) queueDataLocked(wire []byte) error {
 	limit := c.engine().opts.MaxQueuedBytes
 	if c.queued > 0 && c.queued+len(wire) > limit {
 		c.tr.flushHeldLocked()
 	}
-	if c.queued > 0 && c.queued+len(wire) > limit {
-		// The peer is not keeping up. What is queued would only grow, so
-		// drop it and close; a client resumes from its last seq.
-		if c.out != nil {
-			c.queued -= c.out.dropData()
-		}
-		c.setCauseLocked(ErrSlowConsumer)
-		c.startCloseLocked(ws.StatusPolicyViolation, "slow consumer")
+	if c.queued > 0 && c.queued+len(wire) > 2*limit {
+		c.slowConsumerLocked()
 		return ErrSlowConsumer
 	}
 	q := c.queueLocked()
@@ -292,6 +291,7 @@ func (c *Conn) startCloseLocked(code ws.StatusCode, reason string) {
 		return
 	}
 	c.state |= stCloseSent
+	c.resumeReadingLocked() // the peer's Close must be read
 	e := c.engine()
 	payload := ws.AppendClosePayload(make([]byte, 0, ws.MaxControlPayload), code, reason)
 	wire := ws.AppendFrame(make([]byte, 0, 2+len(payload)), ws.OpClose, true, 0, payload)

@@ -87,6 +87,11 @@ func (c *epollConn) flushHeldLocked() {
 	}
 }
 
+// resumeReadLocked asks the loop to read c again: it stopped reading a
+// socket whose readable edge it had already seen. c.mu must be held;
+// post takes the loop's lock after it.
+func (c *epollConn) resumeReadLocked() { c.l.post(task{kind: taskResume, c: c}) }
+
 // signal does nothing: what waits is written when the socket drains, or
 // on the loop's turn.
 func (c *epollConn) signal() {}
@@ -185,7 +190,7 @@ func (c *epollConn) flushLocked(iov [][]byte, now int64) [][]byte {
 		clear(iov)
 		if n > 0 {
 			data, closeDone := c.out.advance(n)
-			c.queued -= data
+			c.dequeuedLocked(data)
 			c.stallAt = now
 			if c.out.empty() {
 				c.out = nil
@@ -291,7 +296,7 @@ func (c *epollConn) writeBatchLocked(iov [][]byte, now int64) [][]byte {
 	}
 	if n > len(b) {
 		data, closeDone := c.out.advance(n - len(b))
-		c.queued -= data
+		c.dequeuedLocked(data)
 		if c.out.empty() {
 			c.out, c.stallAt = nil, 0
 		}

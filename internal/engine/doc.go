@@ -30,8 +30,9 @@
 //     are the Engine's loopGroup, made by New for Kind Epoll.
 //
 // Every byte queued for a peer is bounded: data frames by
-// Options.MaxQueuedBytes (past it the peer is a slow consumer, closed with
-// 1008), pings and pongs by 4 KiB (past it a pong replaces the last one
+// Options.MaxQueuedBytes (past it the peer is not read, so TCP pushes back
+// on it; if it does not catch up in time, or its queue would reach twice
+// the limit, it is a slow consumer, closed with 1008: backpressure.go), pings and pongs by 4 KiB (past it a pong replaces the last one
 // waiting, as RFC 6455 section 5.5.3 allows), so a peer that sends pings
 // without reading cannot grow the queue.
 //

@@ -57,6 +57,7 @@ type Engine struct {
 
 	sentDeflated atomic.Uint64 // data frames written with RSV1 (compressed)
 	sentPlain    atomic.Uint64 // data frames written uncompressed
+	queuePaused  atomic.Uint64 // times a reader stopped for a full queue (backpressure.go)
 	_            [64]byte      // keeps input, read on every read, off the line of the counters above, written on every write
 	input        inputBudget   // Options.MaxBufferedInput (budget.go)
 
@@ -171,6 +172,9 @@ type Stats struct {
 	// InputPaused counts the times a connection holding a partial
 	// message was not read because the input budget was spent.
 	InputPaused uint64
+	// QueuePaused counts the times a connection was not read because
+	// more than Options.MaxQueuedBytes waited to be written to it.
+	QueuePaused uint64
 }
 
 // Stats returns the engine's counters, each read atomically.
@@ -178,6 +182,7 @@ func (e *Engine) Stats() Stats {
 	s := Stats{
 		FramesDeflated: e.sentDeflated.Load(), FramesPlain: e.sentPlain.Load(),
 		InputHeld: e.input.held.Load(), InputPaused: e.input.paused.Load(),
+		QueuePaused: e.queuePaused.Load(),
 	}
 	if e.ep != nil {
 		s.Writes = e.ep.writes()

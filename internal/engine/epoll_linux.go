@@ -128,6 +128,7 @@ type taskKind uint8
 const (
 	taskRegister taskKind = iota // take c (and early, its first bytes)
 	taskSettle                   // look at c again: it may have ended
+	taskResume                   // read c again: its queue is back within its limit
 	taskCloseAll                 // start closing every connection with code and reason
 	taskAbortAll                 // drop every connection
 	taskExit                     // return (every connection has ended)
@@ -411,6 +412,11 @@ func (l *loop) runTask(t *task) bool {
 		l.register(t.c, t.early)
 	case taskSettle:
 		l.settle(t.c)
+	case taskResume:
+		if l.owns(t.c) {
+			l.read(t.c, true)
+			l.settle(t.c)
+		}
 	case taskCloseAll:
 		for _, c := range l.slots {
 			if c != nil {
@@ -523,6 +529,9 @@ func (l *loop) readBatch(c *epollConn, hangUp bool) (end error) {
 	for range maxReadsPerEvent {
 		if c.rflags&rDone != 0 {
 			return nil // the peer's Close arrived; what follows is ignored
+		}
+		if c.holdReading(l.now) {
+			return nil // taskResume reads on when the queue drains
 		}
 		buf := l.buf
 		if l.e.input.spent() {

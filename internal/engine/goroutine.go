@@ -30,7 +30,11 @@ type goConn struct {
 	work       chan struct{} // a token tells the writer there is work
 	writerDone chan struct{} // closed when the writer goroutine returns
 	stop       chan struct{} // closed with nc: a reader waiting for the input budget returns
-	closeOnce  sync.Once     // closes nc and stop
+	// drained is closed when the queue is back within its limit, for a
+	// reader that stopped for it (awaitQueue); nil when none waits.
+	// Guarded by Conn.mu.
+	drained   chan struct{}
+	closeOnce sync.Once // closes nc and stop
 }
 
 func (g *goConn) servedBy() *Engine { return g.e }
@@ -46,6 +50,14 @@ func (g *goConn) passLocked(wire []byte) error { return g.queueDataLocked(wire) 
 
 // flushHeldLocked has nothing to do: the writer holds nothing back.
 func (g *goConn) flushHeldLocked() {}
+
+// resumeReadLocked wakes the reader waiting in awaitQueue.
+func (g *goConn) resumeReadLocked() {
+	if g.drained != nil {
+		close(g.drained)
+		g.drained = nil
+	}
+}
 
 func (g *goConn) signal() {
 	select {
@@ -129,6 +141,12 @@ func (g *goConn) readLoop() {
 
 	buf := make([]byte, e.opts.ReadBufferSize)
 	for g.rflags&rDone == 0 {
+		if g.holdReading(e.now()) {
+			if !g.awaitQueue() {
+				break
+			}
+			continue
+		}
 		b := buf
 		if e.input.spent() {
 			if r.Buffered() > 0 && !g.takeLease() {
@@ -226,6 +244,49 @@ func (g *goConn) awaitInput() bool {
 	}
 }
 
+// awaitQueue waits, not reading, while more than MaxQueuedBytes wait to
+// be written (backpressure.go): until the writer brings the queue back
+// within its limit, or the connection's timeouts close it (keepAlive:
+// 1008 once the queue stayed full for half of WriteTimeout). It reports false
+// when the connection was dropped, or must be.
+func (g *goConn) awaitQueue() bool {
+	e := g.e
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		g.mu.Lock()
+		if g.state&stFull == 0 {
+			g.mu.Unlock()
+			return true
+		}
+		if g.drained == nil {
+			g.drained = make(chan struct{})
+		}
+		drained := g.drained
+		next := g.fullUntilLocked()
+		g.mu.Unlock()
+		wait := time.Duration(min(next, g.nextTimeout()) - e.now())
+		if t == nil {
+			t = time.NewTimer(wait)
+		} else {
+			t.Reset(wait)
+		}
+		select {
+		case <-drained:
+		case <-g.stop:
+			return false
+		case <-t.C:
+			if g.keepAlive(e.now()) {
+				return false
+			}
+		}
+	}
+}
+
 // nextTimeout is when the reader must next apply the connection's
 // timeouts (engine clock): the closing deadline while closing, otherwise
 // the next ping or idle check. Only the reader calls it.
@@ -313,7 +374,7 @@ func (g *goConn) writeLoop() {
 			chunk, err = g.writeBatch(batch, chunk)
 			clear(batch)
 			c.mu.Lock()
-			c.queued -= data
+			c.dequeuedLocked(data)
 			if err == nil && closeFrame != nil {
 				c.closeWrittenLocked()
 			}

@@ -28,9 +28,11 @@ type Options struct {
 	// limit.
 	MaxMessageSize int64
 	// MaxQueuedBytes limits the bytes waiting to be written to one
-	// connection. A connection that falls further behind is a slow
-	// consumer: its queue is dropped and it is closed with 1008. Zero
-	// means 1 MiB. Control frames do not count.
+	// connection. While more wait, the connection is not read; one whose
+	// queue stays over the limit for half of WriteTimeout, or would reach
+	// twice the limit, is a slow consumer: its queue is dropped and it is
+	// closed with 1008 (backpressure.go). Zero means 1 MiB. Control frames
+	// do not count.
 	MaxQueuedBytes int
 	// PingInterval is how long a connection may stay silent before the
 	// server sends a ping. Zero means 25s.

@@ -86,7 +86,9 @@ func (c *Conn) onRead(now int64) {
 
 // keepAlive applies the timeouts at now (engine clock): it pings a peer
 // silent for PingInterval and starts closing (1001) one silent for
-// IdleTimeout. It reports whether the connection must be dropped at once:
+// IdleTimeout, and closes (1008) one whose queue stayed over its limit for
+// half of WriteTimeout (backpressure.go). It reports whether the connection must
+// be dropped at once:
 // the peer did not answer our Close within CloseTimeout, or (epoll)
 // accepted no byte for WriteTimeout while data waited.
 func (c *Conn) keepAlive(now int64) (drop bool) {
@@ -104,6 +106,11 @@ func (c *Conn) keepAlive(now int64) (drop bool) {
 		c.setCauseLocked(ErrWriteTimeout)
 		c.mu.Unlock()
 		return true
+	case c.fullTooLongLocked(now):
+		c.slowConsumerLocked()
+		c.mu.Unlock()
+		c.kick()
+		return false
 	}
 	c.mu.Unlock()
 	idle := now - c.lastRead

@@ -45,6 +45,11 @@ type transport interface {
 	// left to the loop's turn), so that the slow-consumer policy counts
 	// only what the peer did not take.
 	flushHeldLocked()
+	// resumeReadLocked has the reader read the connection again after it
+	// stopped for a full queue (backpressure.go): the goroutine engine
+	// wakes its read goroutine, epoll asks the loop to read the socket
+	// (no new edge comes for bytes it already reported).
+	resumeReadLocked()
 	// signal tells the writer there is work. Under epoll nothing waits
 	// for a signal: the socket's drain edge or the loop's turn comes.
 	signal()
