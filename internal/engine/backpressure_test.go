@@ -173,4 +173,3 @@ func TestQueueFullTooLongIsSlowConsumer(t *testing.T) {
 		}
 	})
 }
-
