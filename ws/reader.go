@@ -84,6 +84,17 @@ func (r *Reader) Reset(opts ReaderOptions) {
 // It is 0 between messages.
 func (r *Reader) Buffered() int { return r.hdrLen + len(r.buf) }
 
+// Footprint returns the bytes of memory r holds for partial input: its
+// buffer's capacity, which may exceed Buffered() as the buffer grows in
+// steps, plus a split header. It is 0 between messages, whatever buffer r
+// keeps for the next one.
+func (r *Reader) Footprint() int {
+	if r.Buffered() == 0 {
+		return 0
+	}
+	return r.hdrLen + cap(r.buf)
+}
+
 // Done reports whether r has delivered a Close event. A done Reader
 // returns no further events.
 func (r *Reader) Done() bool { return r.state == readDone }

@@ -231,6 +231,30 @@ func TestReaderZeroCopy(t *testing.T) {
 	}
 }
 
+// TestReaderFootprint checks that Footprint counts the buffer a partial
+// message holds, at least what is buffered, and nothing between
+// messages even when the buffer is kept.
+func TestReaderFootprint(t *testing.T) {
+	t.Parallel()
+	r := NewReader(ReaderOptions{})
+	b := cf(OpBinary, true, 0, strings.Repeat("x", 10_000))
+	for i := 0; i < len(b)-1; i += 1000 {
+		end := min(i+1000, len(b)-1)
+		if n, _, err := r.Next(b[i:end]); err != nil || n != end-i {
+			t.Fatalf("n %d, err %v", n, err)
+		}
+		if f := r.Footprint(); f < r.Buffered() || f != r.hdrLen+cap(r.buf) {
+			t.Fatalf("after %d bytes: Footprint %d, Buffered %d, buffer capacity %d", end, f, r.Buffered(), cap(r.buf))
+		}
+	}
+	if _, e, err := r.Next(b[len(b)-1:]); err != nil || e.Kind != EventMessage {
+		t.Fatalf("last byte: ev %+v err %v", e, err)
+	}
+	if r.buf == nil || r.Footprint() != 0 {
+		t.Fatalf("between messages: Footprint %d (buffer kept: %v), want 0", r.Footprint(), r.buf != nil)
+	}
+}
+
 func TestReaderReset(t *testing.T) {
 	t.Parallel()
 	r := NewReader(ReaderOptions{})

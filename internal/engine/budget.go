@@ -6,8 +6,9 @@ import (
 )
 
 // This file is the Engine's input budget (Options.MaxBufferedInput): one
-// count of the bytes its connections' decoders hold for partial frames
-// and unfinished messages, plus what the engine's users reserve
+// count of the memory its connections' decoders hold for partial frames
+// and unfinished messages (their buffers' capacity, ws.Reader.Footprint,
+// not just the bytes in them), plus what the engine's users reserve
 // (ReserveInput). A connection charges the change in what its decoder
 // holds after each read; a read that ends on a message boundary leaves
 // nothing charged.

@@ -657,7 +657,7 @@ func (l *loop) feed(c *epollConn, b []byte) {
 		c.chargeInput(0)
 		return
 	}
-	c.chargeInput(r.Buffered())
+	c.chargeInput(r.Footprint())
 }
 
 func (l *loop) putReader(r *ws.Reader) {

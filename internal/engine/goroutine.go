@@ -187,7 +187,7 @@ func (g *goConn) readLoop() {
 // failed or done reader's bytes are dropped.
 func (g *goConn) feed(r *ws.Reader, b []byte) {
 	g.consume(r, b)
-	n := r.Buffered()
+	n := r.Footprint()
 	if g.rflags&(rFailed|rDone) != 0 && n > 0 {
 		r.Reset(g.readerOptions())
 		n = 0
