@@ -25,7 +25,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	t, err := resolveTarget(ctx, o.URL, o.AllowRemote, o.SourceIPs)
+	t, err := resolveTarget(ctx, o.URLs, o.AllowRemote, o.SourceIPs)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func dialConn(ctx context.Context, t target, id, readBuf int, timeout time.Durat
 	if t.deflate != nil {
 		offer = wsflate.ClientOffer
 	}
-	nc, br, hs, err := ws.Dial(ctx, t.url, ws.DialOptions{NetDialer: t.dialer(id), Subprotocols: subprotocols, Extensions: offer})
+	nc, br, hs, err := ws.Dial(ctx, t.urlFor(id), ws.DialOptions{NetDialer: t.dialer(id), Subprotocols: subprotocols, Extensions: offer})
 	if err != nil {
 		return nil, err
 	}

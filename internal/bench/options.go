@@ -68,7 +68,8 @@ type Options struct {
 	Cmd Command
 
 	// Common to every subcommand.
-	URL         string        // ws:// target; the default depends on Cmd
+	URL         string        // --url as given: one ws:// target, or several separated by commas
+	URLs        []string      // URL split by check; connection i goes to URLs[i % len(URLs)]
 	Conns       int           // connections (subscribers for fanout)
 	Duration    time.Duration // measured window (hold time for conns)
 	Warmup      time.Duration // load before the window; conns: settle time before it
@@ -251,7 +252,7 @@ type rawFlags struct {
 // addCommonFlags registers the flags every subcommand takes; cmd picks
 // the defaults of --url and --conns.
 func addCommonFlags(fs *flag.FlagSet, cmd Command, o *Options) {
-	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL; conns and echo default to ws://127.0.0.1:8080/echo, call and fanout to ws://127.0.0.1:8080/ws")
+	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL, or several separated by commas (connections are spread over them in turn; fanout's publisher uses the first); conns and echo default to ws://127.0.0.1:8080/echo, call and fanout to ws://127.0.0.1:8080/ws")
 	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers); echo and call default to 100, conns and fanout to 1000")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured window (conns: how long to hold)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "load before the measured window (conns: settle time)")
@@ -294,9 +295,12 @@ func addCommandFlags(fs *flag.FlagSet, cmd Command, o *Options, raw *rawFlags) {
 
 // check validates o's ranges and the target URL.
 func (o *Options) check() error {
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Hostname() == "" {
-		return fmt.Errorf("bench: --url %q: want ws://host:port/path", o.URL)
+	o.URLs = strings.Split(o.URL, ",")
+	for _, raw := range o.URLs {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Hostname() == "" {
+			return fmt.Errorf("bench: --url %q: want ws://host:port/path, or several separated by commas", raw)
+		}
 	}
 	switch {
 	case o.Conns < 1 || o.Conns > MaxConns:
@@ -343,7 +347,7 @@ func (o *Options) check() error {
 			return fmt.Errorf("bench: --miss-ratio needs --args to be a JSON object (it adds a \"nonce\" member), not %s", a)
 		}
 		if o.MetricsURL == "" {
-			o.MetricsURL = defaultMetricsURL(o.URL)
+			o.MetricsURL = defaultMetricsURL(o.URLs[0])
 		} else if u, err := url.Parse(o.MetricsURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("bench: --metrics %q: want http://host:port/path", o.MetricsURL)
 		}

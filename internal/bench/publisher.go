@@ -40,7 +40,7 @@ func apiURL(wsURL string) (string, error) {
 // apiPublisher publishes with POST /api/publish, one request at a time
 // on a kept-alive connection.
 func (r *runner) apiPublisher(f *fanoutLoad) (publishFunc, func(), error) {
-	endpoint, err := apiURL(r.o.URL)
+	endpoint, err := apiURL(r.o.URLs[0])
 	if err != nil {
 		return nil, nil, err
 	}
@@ -90,7 +90,7 @@ func (r *runner) apiPublisher(f *fanoutLoad) (publishFunc, func(), error) {
 // wsPublisher publishes with {"id":n,"pub":CH,"data":…} on its own
 // connection; a reader goroutine counts the replies by code.
 func (r *runner) wsPublisher(ctx context.Context, f *fanoutLoad) (publishFunc, func(), error) {
-	c, err := dialConn(ctx, r.t, r.o.Conns, 16<<10, r.o.DialTimeout, []string{subprotocolV1})
+	c, err := dialConn(ctx, r.t.first(), r.o.Conns, 16<<10, r.o.DialTimeout, []string{subprotocolV1})
 	if err != nil {
 		if e := explainDialError(err, r.o.Conns); e != nil {
 			return nil, nil, e
