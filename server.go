@@ -50,6 +50,7 @@ type Server struct {
 	calls      sync.WaitGroup // running calls
 	callGate   sync.RWMutex   // read-held by startCall, write-held while Shutdown sets stopping
 	stopping   atomic.Bool    // Shutdown or Close began: no new connections or calls
+	draining   atomic.Bool    // Drain began: clients are told to move to another node
 
 	routesMu sync.RWMutex
 	routes   map[string]route // Handle'd methods
@@ -218,6 +219,11 @@ func (bs brokerSource) Subscribe(channel string, deliver func(hub.Publication)) 
 // error returned. Shutdown does not stop an http.Server the Server is
 // mounted on; shut that down too.
 func (s *Server) Shutdown(ctx context.Context) error {
+	return s.shutdown(ctx, ws.StatusGoingAway, "server shutting down")
+}
+
+// shutdown is Shutdown, closing connections with code and reason.
+func (s *Server) shutdown(ctx context.Context, code ws.StatusCode, reason string) error {
 	s.stop()
 	callsDone := make(chan struct{})
 	go func() {
@@ -232,7 +238,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancelBase()
 		<-callsDone
 	}
-	if e := s.engine.Shutdown(ctx, ws.StatusGoingAway, "server shutting down"); err == nil {
+	if e := s.engine.Shutdown(ctx, code, reason); err == nil {
 		err = e
 	}
 	s.cancelBase()

@@ -136,12 +136,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	stopTicks()
 	<-ticked
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- httpSrv.Shutdown(sctx) }()
-	if e := srv.Shutdown(sctx); e != nil && err == nil {
-		err = fmt.Errorf("wsgate: shutdown: %w", e)
+	// Drain first, with the listener open: clients get 1012 and move to
+	// another node while this one still answers /edge/ping (draining) and
+	// /healthz; then the HTTP server stops.
+	if e := srv.Drain(sctx); e != nil && err == nil {
+		err = fmt.Errorf("wsgate: drain: %w", e)
 	}
-	if e := <-httpDone; e != nil && err == nil {
+	if e := httpSrv.Shutdown(sctx); e != nil && err == nil {
 		err = fmt.Errorf("wsgate: http shutdown: %w", e)
 	}
 	if err == nil || errors.Is(err, http.ErrServerClosed) {

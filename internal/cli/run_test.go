@@ -157,8 +157,8 @@ func TestRunServesDemoAndShutsDown(t *testing.T) {
 		t.Fatalf("Run after cancel: %v", err)
 	}
 	err = <-closed
-	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.CloseGoingAway {
-		t.Errorf("after shutdown: %v, want close 1001", err)
+	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.CloseServiceRestart {
+		t.Errorf("after shutdown: %v, want close 1012 (the node drains)", err)
 	}
 	if !strings.Contains(logs.String(), `backend="built-in demo`) || !strings.Contains(logs.String(), `files="demo page"`) {
 		t.Errorf("the start-up log does not say the demo is served:\n%s", logs)
