@@ -16,7 +16,8 @@ import (
 //	 "conns":42,"load":0.002,"draining":false,"leaving":false,"ttl":6000}
 //
 // ttl is in milliseconds, 1 to MaxTTL. Fields this version does not know
-// are ignored, so a later version may add some and still be listed.
+// are ignored, so a later version may add some and still be listed; keys
+// are matched as encoding/json matches them, without regard to case.
 type Heartbeat struct {
 	Node
 	// Leaving is true in the last heartbeat of a node that stops: its

@@ -235,7 +235,8 @@ func (r *Registry) apply(data []byte) {
 		r.mu.Unlock()
 		return
 	}
-	_, known := r.peers[h.ID]
+	p, ok := r.peers[h.ID]
+	known := ok && now.Before(p.expires) // one back after expiring is new again
 	if !known {
 		r.pruneLocked(now)
 		if len(r.peers) >= r.maxPeers {

@@ -278,3 +278,39 @@ func TestNewRefusesBadSelf(t *testing.T) {
 		}
 	}
 }
+
+// TestPeerBackAfterExpiryIsNew: a peer heard again after its heartbeat
+// expired (a healed partition) is a newcomer: this node answers with an
+// early heartbeat so the peer relearns it.
+func TestPeerBackAfterExpiryIsNew(t *testing.T) {
+	t.Parallel()
+	c := &clock{t: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	bus := newMemBus()
+	var mu sync.Mutex
+	heard := 0 // heartbeats of self
+	cancel, _ := bus.join().Watch(func(data []byte) {
+		if h, err := DecodeHeartbeat(data); err == nil && h.ID == "self" && !h.Leaving {
+			mu.Lock()
+			heard++
+			mu.Unlock()
+		}
+	})
+	defer cancel()
+	heardAtLeast := func(n int) func() bool {
+		return func() bool { mu.Lock(); defer mu.Unlock(); return heard >= n }
+	}
+	// Heartbeats a minute apart: each one heard here is the first, or an
+	// early one.
+	r, err := New(Options{Self: Node{ID: "self"}, Bus: bus.join(), Interval: time.Minute, now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	waitFor(t, "the first heartbeat", heardAtLeast(1))
+	peer := bus.join()
+	peer.Announce(heartbeat(t, Heartbeat{Node: Node{ID: "peer"}, TTL: time.Second}))
+	waitFor(t, "an early heartbeat for the newcomer", heardAtLeast(2))
+	c.set(c.now().Add(time.Second)) // the peer expires
+	peer.Announce(heartbeat(t, Heartbeat{Node: Node{ID: "peer"}, TTL: time.Second}))
+	waitFor(t, "an early heartbeat for the returning peer", heardAtLeast(3))
+}
