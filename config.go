@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
+	"github.com/wsgate/wsgate/internal/edge"
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/internal/fdlimit"
 	"github.com/wsgate/wsgate/ws/wsflate"
@@ -187,8 +189,24 @@ type Config struct {
 	// negative turns the cache off.
 	CacheSize int64
 	// Broker carries publications between nodes. Nil means an in-memory
-	// broker owned by the Server (a single node).
+	// broker owned by the Server (a single node). A Broker that is also a
+	// NodeBus carries the nodes' heartbeats too (see Server.Nodes).
 	Broker Broker
+	// NodeID names this node in GET /edge/nodes, /edge/ping and its
+	// heartbeats: 1 to 64 ASCII letters, digits, '.', '-' or '_', one per
+	// node of a cluster. Empty means the first label of the host name and
+	// 6 random hex digits, "web1-3f9a2c", new at each start (so two
+	// processes on one host differ).
+	NodeID string
+	// Region is where this node runs, "eu-west", as /edge/nodes lists it:
+	// up to 64 of NodeID's characters. Empty: none.
+	Region string
+	// PublicURL is where clients reach this node, as /edge/nodes lists it:
+	// http:// or https://, a host and at most a path
+	// ("https://eu1.example.com"). Empty: unknown, listed as "", and a
+	// client uses the address it reached the node at. The wsgate command
+	// derives one from its listen address.
+	PublicURL string
 	// CanPublish decides whether a client may pub on a channel; a non-nil
 	// error is sent as the reply (an *Error keeps its code, anything else
 	// becomes forbidden). Nil lets clients publish on every channel.
@@ -308,6 +326,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.NodeID == "" {
+		host, _ := os.Hostname()
+		c.NodeID = edge.DeriveID(host)
 	}
 	return c
 }

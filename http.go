@@ -11,8 +11,9 @@ import (
 
 // Handler returns the server's HTTP endpoints: /ws, /echo (unless
 // Config.DisableEcho), /api/publish and /api/cache/invalidate (when
-// Config.APIKey is set), /healthz, /readyz, and Config.Files for every
-// other path. Mount it on an http.ServeMux beside your own handlers, or
+// Config.APIKey is set), /edge/ping and /edge/nodes (see Server.Nodes;
+// any origin may read both), /healthz, /readyz, and Config.Files for
+// every other path. Mount it on an http.ServeMux beside your own handlers, or
 // serve it directly. It serves no /metrics: mount metrics.Handler (package
 // github.com/wsgate/wsgate/metrics) there for Prometheus, or read Stats.
 func (s *Server) Handler() http.Handler {
@@ -25,6 +26,8 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("/api/publish", s.apiPublish)
 		mux.HandleFunc("/api/cache/invalidate", s.apiInvalidate)
 	}
+	mux.Handle("/edge/ping", s.nodes.PingHandler())
+	mux.Handle("/edge/nodes", s.nodes.NodesHandler())
 	if s.cfg.Files != nil {
 		mux.Handle("/", s.cfg.Files)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsgate/wsgate/internal/backend"
 	"github.com/wsgate/wsgate/internal/cache"
+	"github.com/wsgate/wsgate/internal/edge"
 	"github.com/wsgate/wsgate/internal/engine"
 	"github.com/wsgate/wsgate/internal/envelope"
 	"github.com/wsgate/wsgate/internal/hub"
@@ -63,11 +64,16 @@ type Server struct {
 
 	gate    *connGate     // Config.MaxConns and MaxConnsPerIP
 	limited limitCounters // what each limit refused
+
+	nodes *edge.Registry // this node and its live peers (edge.go)
 }
 
 // New returns a Server configured by cfg.
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
+	if err := checkNode(cfg); err != nil {
+		return nil, err
+	}
 	codec, err := newCodec(cfg.Compression)
 	if err != nil {
 		return nil, err
@@ -111,6 +117,10 @@ func New(cfg Config) (*Server, error) {
 	})
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	if err := s.startCalls(); err != nil {
+		return nil, err
+	}
+	if err := s.startNodes(); err != nil {
+		s.stopCalls()
 		return nil, err
 	}
 	return s, nil
@@ -259,16 +269,19 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// stop refuses new connections and calls from now on.
+// stop refuses new connections and calls from now on, and tells the
+// other nodes that this one is leaving.
 func (s *Server) stop() {
 	s.callGate.Lock()
 	s.stopping.Store(true)
 	s.callGate.Unlock()
+	s.nodes.Leave()
 }
 
 // closeBroker ends this node's subscriptions to the Broker and closes
 // the Broker when New made it.
 func (s *Server) closeBroker() {
+	s.nodes.Close()
 	s.hub.Close()
 	if s.owns {
 		s.broker.Close()

@@ -43,6 +43,10 @@ type options struct {
 	requestTimeout   time.Duration
 	keepAliveTimeout time.Duration
 	handshakeTimeout time.Duration
+
+	nodeID    string // empty: wsgate.Config derives one
+	region    string
+	publicURL string // empty: derived from the listen address (publicURL)
 }
 
 // envName is the environment twin of a flag: --max-message-size is
@@ -84,6 +88,9 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.DurationVar(&o.requestTimeout, "request-timeout", 30*time.Second, "time a client has to send a whole HTTP request, body included")
 	fs.DurationVar(&o.keepAliveTimeout, "keep-alive-timeout", 60*time.Second, "how long an idle keep-alive HTTP connection is kept open")
 	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", wsgate.DefaultHandshakeTimeout, "time a WebSocket handshake's answer may take to reach the client")
+	fs.StringVar(&o.nodeID, "node-id", "", "this node's id in /edge/nodes and /edge/ping: letters, digits, '.', '-' or '_', one per node (default: the host name's first label and 6 random hex digits, new at each start)")
+	fs.StringVar(&o.region, "region", "", "this node's region in /edge/nodes and /edge/ping, e.g. eu-west")
+	fs.StringVar(&o.publicURL, "public-url", "", "the URL clients reach this node at, as /edge/nodes lists it (default: http://HOST:PORT of the listening address, HOST the host name when --listen names none)")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {

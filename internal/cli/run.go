@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsgate/wsgate"
 	"github.com/wsgate/wsgate/internal/demo"
+	"github.com/wsgate/wsgate/internal/edge"
 	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/metrics"
 	"github.com/wsgate/wsgate/web"
@@ -69,7 +70,18 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if withDemo {
 		canPublish = demoChannelsReadOnly
 	}
+	// Listen first: the public URL's default needs the port.
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("wsgate: %w", err)
+	}
+	if o.publicURL == "" {
+		o.publicURL = publicURL(ln.Addr(), os.Hostname)
+	}
 	srv, err := wsgate.New(wsgate.Config{
+		NodeID:         o.nodeID,
+		Region:         o.region,
+		PublicURL:      o.publicURL,
 		MaxMessageSize: o.maxMessageSize,
 		Engine:         o.engine,
 		Compression: wsgate.CompressionConfig{
@@ -96,16 +108,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Files:                   site,
 	})
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	if withDemo {
 		demo.Register(srv)
 	}
 
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return fmt.Errorf("wsgate: %w", err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler())
 	mux.Handle("/metrics", metrics.Handler(srv))
@@ -200,6 +209,30 @@ func demoChannelsReadOnly(_ context.Context, channel string) error {
 		return wsgate.Errorf(wsgate.CodeForbidden, "channel %q is published by the server only", channel)
 	}
 	return nil
+}
+
+// publicURL is --public-url's default for a server listening at a:
+// http://HOST:PORT, HOST the address's host or, when it names none
+// (":8080", "0.0.0.0", "::"), the machine's host name, for other nodes
+// and clients on the network; "localhost" when the host name is unknown.
+// It is empty (unknown) when that makes no valid URL (an IPv6 address
+// with a zone).
+func publicURL(a net.Addr, hostname func() (string, error)) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+		if h, err := hostname(); err == nil && h != "" {
+			host = h
+		}
+	}
+	u := "http://" + net.JoinHostPort(host, port)
+	if edge.CheckURL(u) != nil {
+		return ""
+	}
+	return u
 }
 
 // displayAddr turns ":8080"-style listen addresses into something a

@@ -21,6 +21,8 @@ Served on one listener (--listen):
   GET  /echo                   WebSocket that echoes every message (--echo=false: off)
   POST /api/publish            publish from a backend (with --api-key)
   POST /api/cache/invalidate   drop cached call results on every node (with --api-key)
+  GET  /edge/ping              this node's id, region and connections, for latency probes
+  GET  /edge/nodes             the cluster's live nodes: id, region, URL, connections, load
   GET  /metrics                Prometheus text format
   GET  /healthz, /readyz       liveness; readiness (503 while shutting down)
   GET  /                       the demo page, or the files of --static DIR;

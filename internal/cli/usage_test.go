@@ -41,6 +41,12 @@ func TestErrorMessages(t *testing.T) {
 			"wsgate: --static \"/no/such/dir\": not a directory\n", 1},
 		{"allowed origins", []string{"--allowed-origins", "example.com"},
 			"wsgate: allowed origin \"example.com\": want scheme://host[:port] or *\n", 1},
+		{"node id", []string{"--node-id", "web 1"},
+			"wsgate: node id \"web 1\": want 1 to 64 letters, digits, '.', '-' or '_'\n", 1},
+		{"region", []string{"--region", "eu/west"},
+			"wsgate: region \"eu/west\": want up to 64 letters, digits, '.', '-' or '_'\n", 1},
+		{"public url", []string{"--public-url", "ws://web1:8080"},
+			"wsgate: public URL \"ws://web1:8080\": want http:// or https://, a host and at most a path, up to 512 bytes\n", 1},
 		{"help on nothing", []string{"help", "me"},
 			"wsgate: no help on \"me\": want wsgate help, wsgate help bench [SUB] or wsgate help version\nrun wsgate --help for the flags\n", 2},
 		{"bench without subcommand", []string{"bench"},
@@ -96,8 +102,8 @@ func TestHelpAndVersion(t *testing.T) {
 		return out.String()
 	}
 	h := run("--help")
-	for _, want := range []string{"/ws", "/echo", "/api/publish", "/api/cache/invalidate", "/metrics", "/healthz", "/readyz",
-		"any other path answers 404", "wsgate bench SUB", "wsgate version", "-listen", "-backend", "WSGATE_MAX_MESSAGE_SIZE"} {
+	for _, want := range []string{"/ws", "/echo", "/api/publish", "/api/cache/invalidate", "/metrics", "/healthz", "/readyz", "/edge/ping", "/edge/nodes",
+		"any other path answers 404", "wsgate bench SUB", "wsgate version", "-listen", "-backend", "-node-id", "-region", "-public-url", "WSGATE_MAX_MESSAGE_SIZE"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("wsgate --help lacks %q:\n%s", want, h)
 		}
