@@ -48,6 +48,9 @@ func TestDrain(t *testing.T) {
 		if got := statusOf(t, httpURL+"/healthz"); got != http.StatusOK {
 			t.Errorf("/healthz while draining: %d, want 200", got)
 		}
+		if nodes := srv.Nodes(); len(nodes) != 1 || !nodes[0].Draining {
+			t.Errorf("Nodes() while draining: %+v, want this node, draining", nodes)
+		}
 		if _, resp, err := websocket.DefaultDialer.Dial(url+"/ws", nil); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("handshake while draining: %v, want 503", err)
 		}
