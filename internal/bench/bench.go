@@ -45,7 +45,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		res, err = r.runConns(ctx)
 	case CmdEcho:
 		res, err = r.runEcho(ctx)
-	case CmdCall:
+	case CmdCall, CmdPub:
 		res, err = r.runCall(ctx)
 	case CmdFanout:
 		res, err = r.runFanout(ctx)

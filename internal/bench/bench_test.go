@@ -282,6 +282,32 @@ func TestCallAgainstWsgate(t *testing.T) {
 	}
 }
 
+// TestPubAgainstWsgate publishes over 100 channels: every pub is
+// acknowledged with a result, and a pub to a name that is not a channel
+// is answered bad_request, each counted by code.
+func TestPubAgainstWsgate(t *testing.T) {
+	t.Parallel()
+	base := startWsgate(t, "")
+	tests := []struct {
+		name, channel, wantCode string
+	}{
+		{"ok", "bench", "ok"},
+		{"bad name", "no spaces", "bad_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := runJSON(t, "pub", "--url", base+"/ws", "--conns", "3", "--channels", "100", "--channel", tt.channel, "--size", "200")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Msgs == 0 || len(res.Codes) != 1 || res.Codes[tt.wantCode] < res.Msgs || res.Channels != 100 {
+				t.Fatalf("msgs %d, codes %v, channels %d; want all %s over 100 channels", res.Msgs, res.Codes, res.Channels, tt.wantCode)
+			}
+		})
+	}
+}
+
 func TestFanoutAgainstWsgate(t *testing.T) {
 	t.Parallel()
 	base := startWsgate(t, "secret")

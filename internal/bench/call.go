@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,18 +19,30 @@ import (
 // ignore it.
 const subprotocolV1 = "wsgate.v1"
 
-// callLoad is the state a call run shares between its connections.
+// callLoad is the state a call run shares between its connections. A
+// pub run is a call run whose requests are pubs, each on the next of
+// --channels channels.
 type callLoad struct {
 	r      *runner
-	prefix []byte   // `","call":"M"` … written after the id
-	suffix []byte   // `,"args":A}` or `}`
+	prefix []byte   // `","call":"M"` … written after the id; pub: `,"pub":"PREFIX.`
+	suffix []byte   // `,"args":A}` or `}`; pub: `","data":{…}}`
 	codes  tally    // replies by error code, "ok" for results
 	hitLat *latency // with --miss-ratio: calls sent without a nonce
 	nonce  atomic.Uint64
+
+	pub      bool          // requests are pubs
+	channels uint64        // pub: how many channels
+	channel  atomic.Uint64 // pub: the channel of the next pub, modulo channels
 }
 
 func newCallLoad(r *runner) *callLoad {
 	l := &callLoad{r: r, hitLat: newLatency()}
+	if r.o.Cmd == CmdPub {
+		l.pub, l.channels = true, uint64(r.o.Channels)
+		l.prefix = fmt.Appendf(nil, `,"pub":"%s.`, r.o.Channel)
+		l.suffix = fmt.Appendf(nil, `","data":{"p":"%s"}}`, strings.Repeat("x", r.o.Size))
+		return l
+	}
 	// Nonces start at a random point, so that a run does not hit what an
 	// earlier run against the same server cached.
 	l.nonce.Store(rand.Uint64() >> 1)
@@ -47,6 +61,10 @@ func (l *callLoad) request(dst []byte, id uint64, miss bool) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = strconv.AppendUint(dst, id, 10)
 	dst = append(dst, l.prefix...)
+	if l.pub {
+		dst = strconv.AppendUint(dst, l.channel.Add(1)%l.channels, 10)
+		return append(dst, l.suffix...)
+	}
 	if !miss {
 		return append(dst, l.suffix...)
 	}
@@ -193,7 +211,7 @@ func (l *callLoad) loop(ctx context.Context, c *conn) {
 	}
 }
 
-// runCall is "wsgate bench call".
+// runCall is "wsgate bench call", and "wsgate bench pub".
 func (r *runner) runCall(ctx context.Context) (*Result, error) {
 	l := newCallLoad(r)
 	conns, st, err := r.openAll(ctx, r.o.Conns, 16<<10, []string{subprotocolV1})
@@ -209,7 +227,7 @@ func (r *runner) runCall(ctx context.Context) (*Result, error) {
 	var cerr error
 	r.windowHook = func(open bool) {
 		l.hitLat.SetMeasuring(open)
-		if cerr != nil {
+		if cerr != nil || l.pub {
 			return
 		}
 		if open {
@@ -222,14 +240,20 @@ func (r *runner) runCall(ctx context.Context) (*Result, error) {
 	stopLoad()
 	wg.Wait()
 	res := r.result(st, w, r.lat.Window())
-	res.Inflight, res.Method, res.MissRatio = r.o.Inflight, r.o.Method, r.o.MissRatio
+	res.Inflight = r.o.Inflight
+	switch {
+	case l.pub:
+		res.Channel, res.Channels, res.Size = r.o.Channel, r.o.Channels, r.o.Size
+	case cerr != nil:
+		res.CacheError = cerr.Error()
+	default:
+		res.Cache = c1.delta(c0)
+	}
+	if !l.pub {
+		res.Method, res.MissRatio = r.o.Method, r.o.MissRatio
+	}
 	if r.o.MissRatio > 0 {
 		res.HitLatency = latencyUS(l.hitLat.Window())
-	}
-	if cerr != nil {
-		res.CacheError = cerr.Error()
-	} else {
-		res.Cache = c1.delta(c0)
 	}
 	res.Codes = l.codes.Snapshot()
 	res.Errors = r.errs.Snapshot()

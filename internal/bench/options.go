@@ -26,6 +26,8 @@ const (
 	MaxSize = 16 << 20
 	// MaxRate bounds --rate, publications per second for fanout.
 	MaxRate = 1_000_000
+	// MaxChannels bounds --channels of pub.
+	MaxChannels = 10_000_000
 )
 
 // Command is a subcommand of wsgate bench.
@@ -36,6 +38,7 @@ const (
 	CmdEcho                      // echo load with verification
 	CmdCall                      // calls on /ws
 	CmdFanout                    // subscribers and a publisher on /ws
+	CmdPub                       // publishers on /ws, over many channels
 )
 
 // String returns the subcommand's name as typed ("echo") or "Command(N)".
@@ -49,6 +52,8 @@ func (c Command) String() string {
 		return "call"
 	case CmdFanout:
 		return "fanout"
+	case CmdPub:
+		return "pub"
 	}
 	return fmt.Sprintf("Command(%d)", uint8(c))
 }
@@ -110,14 +115,16 @@ type Options struct {
 	MetricsURL string
 
 	// fanout.
-	Channel string  // channel the subscribers join
-	Rate    float64 // publications per second
-	APIKey  string  // publish through POST /api/publish with this key; empty: pub on /ws
+	Channel string // channel the subscribers join (pub: the channels' prefix)
+	// pub.
+	Channels int     // channels the publications are spread over, in turn
+	Rate     float64 // publications per second
+	APIKey   string  // publish through POST /api/publish with this key; empty: pub on /ws
 }
 
 // defaults per subcommand: URL path and connection count.
 func defaultURL(c Command) string {
-	if c == CmdCall || c == CmdFanout {
+	if c == CmdCall || c == CmdFanout || c == CmdPub {
 		return "ws://127.0.0.1:8080/ws"
 	}
 	return "ws://127.0.0.1:8080/echo"
@@ -132,7 +139,7 @@ func defaultConns(c Command) int {
 }
 
 // usage is the head of wsgate bench --help; the flags follow it.
-const usage = `Usage: wsgate bench <conns|echo|call|fanout> [flags]
+const usage = `Usage: wsgate bench <conns|echo|call|fanout|pub> [flags]
        wsgate bench SUB --help   the flags of one subcommand only
 
 Load for any WebSocket server on this machine (loopback only unless
@@ -148,10 +155,13 @@ Load for any WebSocket server on this machine (loopback only unless
           sends a fraction F of calls with a unique "nonce" in args to miss
   fanout  --conns subscribers on --channel, a publisher at --rate per second
           (POST /api/publish with --api-key, else pub on /ws); delivery latency
+  pub     --conns publishers, --inflight K pubs each, spread over --channels
+          channels PREFIX.0…N-1 in turn; publications acknowledged per second
+          (each numbered and stored by the broker) and the acknowledgement time
 `
 
 // commands are the subcommands in the order help lists them.
-var commands = []Command{CmdConns, CmdEcho, CmdCall, CmdFanout}
+var commands = []Command{CmdConns, CmdEcho, CmdCall, CmdFanout, CmdPub}
 
 // usageError is a mistake in the arguments, such as an unknown flag or
 // subcommand: the command line shows it with a pointer to the help of
@@ -198,7 +208,7 @@ func printHelp(w io.Writer) {
 // It returns flag.ErrHelp after printing help to stdout when asked.
 func parseArgs(args []string, stdout io.Writer) (Options, error) {
 	if len(args) == 0 {
-		return Options{}, &usageError{err: errors.New("bench: missing subcommand: conns, echo, call or fanout"), help: "wsgate bench"}
+		return Options{}, &usageError{err: errors.New("bench: missing subcommand: conns, echo, call, fanout or pub"), help: "wsgate bench"}
 	}
 	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		printHelp(stdout)
@@ -206,7 +216,7 @@ func parseArgs(args []string, stdout io.Writer) (Options, error) {
 	}
 	cmd, ok := parseCommand(args[0])
 	if !ok {
-		return Options{}, &usageError{err: fmt.Errorf("bench: unknown subcommand %q: want conns, echo, call or fanout", args[0]), help: "wsgate bench"}
+		return Options{}, &usageError{err: fmt.Errorf("bench: unknown subcommand %q: want conns, echo, call, fanout or pub", args[0]), help: "wsgate bench"}
 	}
 	o := Options{Cmd: cmd}
 	var raw rawFlags
@@ -252,8 +262,8 @@ type rawFlags struct {
 // addCommonFlags registers the flags every subcommand takes; cmd picks
 // the defaults of --url and --conns.
 func addCommonFlags(fs *flag.FlagSet, cmd Command, o *Options) {
-	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL, or several separated by commas (connections are spread over them in turn; fanout's publisher uses the first); conns and echo default to ws://127.0.0.1:8080/echo, call and fanout to ws://127.0.0.1:8080/ws")
-	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers); echo and call default to 100, conns and fanout to 1000")
+	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL, or several separated by commas (connections are spread over them in turn; fanout's publisher uses the first); conns and echo default to ws://127.0.0.1:8080/echo, call, fanout and pub to ws://127.0.0.1:8080/ws")
+	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers; pub: publishers); echo, call and pub default to 100, conns and fanout to 1000")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured window (conns: how long to hold)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "load before the measured window (conns: settle time)")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object on stdout instead of the text summary")
@@ -290,6 +300,12 @@ func addCommandFlags(fs *flag.FlagSet, cmd Command, o *Options, raw *rawFlags) {
 		fs.Float64Var(&o.Rate, "rate", 100, "publications per second")
 		fs.StringVar(&o.APIKey, "api-key", "", "publish through POST /api/publish with this key (empty: pub on /ws)")
 		fs.IntVar(&o.Size, "size", 0, "extra padding bytes in each publication's data")
+	case CmdPub:
+		fs.IntVar(&o.Inflight, "inflight", 8, "pubs in flight per connection")
+		fs.BoolVar(&o.WriteEach, "write-each", false, writeEach)
+		fs.StringVar(&o.Channel, "channel", "bench", "prefix of the channels: PREFIX.0 to PREFIX.N-1")
+		fs.IntVar(&o.Channels, "channels", 1, "channels the publications are spread over, in turn")
+		fs.IntVar(&o.Size, "size", 0, "padding bytes in each publication's data")
 	}
 }
 
@@ -318,7 +334,7 @@ func (o *Options) check() error {
 	case o.SourceIPs < 0 || o.SourceIPs > 254:
 		return fmt.Errorf("bench: --source-ips %d: want 0 to 254", o.SourceIPs)
 	}
-	if o.Cmd == CmdEcho || o.Cmd == CmdCall {
+	if o.Cmd == CmdEcho || o.Cmd == CmdCall || o.Cmd == CmdPub {
 		if o.Inflight < 1 || o.Inflight > MaxInflight {
 			return fmt.Errorf("bench: --inflight %d: want 1 to %d", o.Inflight, MaxInflight)
 		}
@@ -357,6 +373,16 @@ func (o *Options) check() error {
 		}
 		if !(o.Rate > 0 && o.Rate <= MaxRate) {
 			return fmt.Errorf("bench: --rate %v: want more than 0 and at most %d per second", o.Rate, MaxRate)
+		}
+		if o.Size < 0 || o.Size > MaxSize {
+			return fmt.Errorf("bench: --size %d: want 0 to %d bytes", o.Size, MaxSize)
+		}
+	case CmdPub:
+		if o.Channel == "" || strings.ContainsAny(o.Channel, "\"\\") {
+			return fmt.Errorf("bench: --channel %q: want a channel name", o.Channel)
+		}
+		if o.Channels < 1 || o.Channels > MaxChannels {
+			return fmt.Errorf("bench: --channels %d: want 1 to %d", o.Channels, MaxChannels)
 		}
 		if o.Size < 0 || o.Size > MaxSize {
 			return fmt.Errorf("bench: --size %d: want 0 to %d bytes", o.Size, MaxSize)

@@ -141,8 +141,8 @@ func TestUsageErrors(t *testing.T) {
 		msg      string
 		helpWith string
 	}{
-		{nil, "bench: missing subcommand: conns, echo, call or fanout", "wsgate bench"},
-		{[]string{"flood"}, `bench: unknown subcommand "flood": want conns, echo, call or fanout`, "wsgate bench"},
+		{nil, "bench: missing subcommand: conns, echo, call, fanout or pub", "wsgate bench"},
+		{[]string{"flood"}, `bench: unknown subcommand "flood": want conns, echo, call, fanout or pub`, "wsgate bench"},
 		{[]string{"echo", "--nope"}, "bench: unknown flag --nope", "wsgate bench echo"},
 		{[]string{"call", "--inflight", "x"}, `bench: invalid value "x" for flag -inflight: parse error`, "wsgate bench call"},
 		{[]string{"echo", "now"}, `bench: unexpected argument "now"`, "wsgate bench echo"},

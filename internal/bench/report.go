@@ -27,7 +27,8 @@ type Result struct {
 	Inflight  int     `json:"inflight,omitempty"`   // echo, call: in flight per connection
 	WriteEach bool    `json:"write_each,omitempty"` // echo, call: one write per message (--write-each)
 	Method    string  `json:"method,omitempty"`     // call
-	Channel   string  `json:"channel,omitempty"`    // fanout
+	Channel   string  `json:"channel,omitempty"`    // fanout; pub: the channels' prefix
+	Channels  int     `json:"channels,omitempty"`   // pub: channels the pubs went to, in turn
 	WarmupS   float64 `json:"warmup_s"`             // seconds of warmup (conns: settle time)
 	DurationS float64 `json:"duration_s"`           // seconds the measured window lasted
 
@@ -186,6 +187,8 @@ func (res *Result) writeText(w io.Writer) error {
 		row("load", "%s conns × %s B %s, %s", commas(int64(res.Conns)), commas(int64(res.Size)), res.Payload, inflightText(res.Inflight, res.WriteEach))
 	case "call":
 		row("load", "%s conns × %s, %s", commas(int64(res.Conns)), res.Method, inflightText(res.Inflight, res.WriteEach))
+	case "pub":
+		row("load", "%s conns × pubs of %s B padding over %s channels, %s", commas(int64(res.Conns)), commas(int64(res.Size)), commas(int64(res.Channels)), inflightText(res.Inflight, res.WriteEach))
 	case "fanout":
 		row("load", "%s subscribers on %q, %s publications/s", commas(int64(res.Conns)), res.Channel, commas(int64(res.PubPerS+0.5)))
 	}
