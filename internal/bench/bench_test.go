@@ -301,8 +301,11 @@ func TestPubAgainstWsgate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Msgs == 0 || len(res.Codes) != 1 || res.Codes[tt.wantCode] < res.Msgs || res.Channels != 100 {
-				t.Fatalf("msgs %d, codes %v, channels %d; want all %s over 100 channels", res.Msgs, res.Codes, res.Channels, tt.wantCode)
+			// A connection may publish faster than the server's
+			// 10,000 messages a second: those are rate_limited.
+			others := res.Msgs - res.Codes[tt.wantCode] - res.Codes["rate_limited"]
+			if res.Msgs == 0 || res.Codes[tt.wantCode] == 0 || others > 0 || res.Channels != 100 {
+				t.Fatalf("msgs %d, codes %v, channels %d; want %s (or rate_limited) over 100 channels", res.Msgs, res.Codes, res.Channels, tt.wantCode)
 			}
 		})
 	}

@@ -79,7 +79,8 @@ type Options struct {
 	Duration    time.Duration // measured window (hold time for conns)
 	Warmup      time.Duration // load before the window; conns: settle time before it
 	JSON        bool          // one JSON object on stdout instead of text
-	ServerPID   int           // 0: no server statistics
+	ServerPID   int           // 0: no server statistics; the first of ServerPIDs
+	ServerPIDs  []int         // --server-pid: the servers behind URLs, in order
 	AllowRemote bool          // accept targets outside 127.0.0.0/8 and ::1
 	Quiet       bool          // no progress line on stderr
 	Deflate     bool          // offer permessage-deflate and compress what is sent
@@ -267,7 +268,18 @@ func addCommonFlags(fs *flag.FlagSet, cmd Command, o *Options) {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured window (conns: how long to hold)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "load before the measured window (conns: settle time)")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object on stdout instead of the text summary")
-	fs.IntVar(&o.ServerPID, "server-pid", 0, "report this process's CPU (user+sys) and RSS from /proc")
+	fs.Func("server-pid", "report this process's CPU (user+sys) and RSS from /proc; several, separated by commas, are the servers behind --url's targets, in order (CPU per message on each: its share of the connections)", func(v string) error {
+		o.ServerPIDs = o.ServerPIDs[:0]
+		for _, f := range strings.Split(v, ",") {
+			pid, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || pid < 1 {
+				return fmt.Errorf("want process ids, not %q", f)
+			}
+			o.ServerPIDs = append(o.ServerPIDs, pid)
+		}
+		o.ServerPID = o.ServerPIDs[0]
+		return nil
+	})
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow targets outside the loopback range")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress line on stderr")
 	fs.BoolVar(&o.Deflate, "deflate", false, "offer permessage-deflate (RFC 7692), send messages compressed and fail when the server declines")
@@ -325,8 +337,8 @@ func (o *Options) check() error {
 		return fmt.Errorf("bench: --duration %v: want more than 0 and at most %v", o.Duration, MaxDuration)
 	case o.Warmup < 0 || o.Warmup > MaxDuration:
 		return fmt.Errorf("bench: --warmup %v: want 0 to %v", o.Warmup, MaxDuration)
-	case o.ServerPID < 0:
-		return fmt.Errorf("bench: --server-pid %d: want a process id", o.ServerPID)
+	case len(o.ServerPIDs) > 1 && len(o.ServerPIDs) != len(o.URLs):
+		return fmt.Errorf("bench: --server-pid lists %d processes for %d targets: give one, or one per target", len(o.ServerPIDs), len(o.URLs))
 	case o.DialConcurrency < 1 || o.DialConcurrency > 10_000:
 		return fmt.Errorf("bench: --dial-concurrency %d: want 1 to 10000", o.DialConcurrency)
 	case o.DialTimeout <= 0:

@@ -55,6 +55,20 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("payload %v", o.Payload)
 			}
 		}},
+		{name: "pub defaults", args: []string{"pub"}, check: func(t *testing.T, o Options) {
+			if o.URL != "ws://127.0.0.1:8080/ws" || o.Conns != 100 || o.Inflight != 8 || o.Channel != "bench" || o.Channels != 1 {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{name: "servers per target", args: []string{"fanout", "--url", "ws://127.0.0.1:1/ws,ws://127.0.0.1:2/ws", "--server-pid", "7,8"}, check: func(t *testing.T, o Options) {
+			if len(o.URLs) != 2 || len(o.ServerPIDs) != 2 || o.ServerPIDs[1] != 8 || o.ServerPID != 7 {
+				t.Errorf("URLs %v, server pids %v, first %d", o.URLs, o.ServerPIDs, o.ServerPID)
+			}
+		}},
+		{name: "servers not per target", args: []string{"fanout", "--url", "ws://127.0.0.1:1/ws,ws://127.0.0.1:2/ws", "--server-pid", "7,8,9"}, wantErr: "one per target"},
+		{name: "server pid not a number", args: []string{"echo", "--server-pid", "x"}, wantErr: "want process ids"},
+		{name: "pub channels", args: []string{"pub", "--channels", "0"}, wantErr: "--channels"},
+		{name: "url list", args: []string{"echo", "--url", "ws://127.0.0.1:1/e,http://x/"}, wantErr: "want ws://"},
 		{name: "unknown payload", args: []string{"echo", "--payload", "xml"}, wantErr: "want binary, text or json"},
 		{name: "json too small", args: []string{"echo", "--payload", "json", "--size", "20"}, wantErr: "json payloads need at least"},
 		{name: "json in flight", args: []string{"echo", "--payload", "json", "--size", "16777216", "--conns", "100", "--inflight", "8"}, wantErr: "--inflight"},

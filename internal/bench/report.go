@@ -47,7 +47,10 @@ type Result struct {
 	Steps      []StepResult `json:"steps,omitempty"`          // conns: each of --steps, then --conns
 
 	ClientCPUS float64       `json:"client_cpu_s"`     // this process's user+sys seconds in the window
-	Server     *ServerResult `json:"server,omitempty"` // with --server-pid
+	Server     *ServerResult `json:"server,omitempty"` // with --server-pid: the first
+	// Servers are all of them, when --server-pid names one per target;
+	// each one's messages are its share of the connections.
+	Servers []ServerResult `json:"servers,omitempty"`
 
 	WholeRun `json:"whole_run"`
 }
@@ -151,13 +154,27 @@ func (r *runner) result(st storm, w window, msgs Summary) *Result {
 		ClientCPUS: w.ClientCPU.Seconds(),
 		WholeRun:   WholeRun{Seconds: (w.WarmupElapsed + w.Elapsed).Seconds()},
 	}
-	if s := w.Server; s != nil {
+	for i, s := range w.Servers {
 		cpu := s.User + s.Sys
-		res.Server = &ServerResult{PID: s.PID, CPUS: cpu.Seconds(), UserS: s.User.Seconds(), SysS: s.Sys.Seconds(), RSSBytes: s.RSS}
-		if msgs.Count > 0 && cpu > 0 {
-			res.Server.CPUUSPerMsg = float64(cpu) / float64(time.Microsecond) / float64(msgs.Count)
-			res.Server.MsgsPerCPUS = float64(msgs.Count) / cpu.Seconds()
+		sr := ServerResult{PID: s.PID, CPUS: cpu.Seconds(), UserS: s.User.Seconds(), SysS: s.Sys.Seconds(), RSSBytes: s.RSS}
+		// Each server's share of the messages is its share of the
+		// connections: connection c goes to target c % len(targets).
+		n := len(w.Servers)
+		share := float64(o.Conns / n)
+		if i < o.Conns%n {
+			share++
 		}
+		if m := float64(msgs.Count) * share / float64(o.Conns); m > 0 && cpu > 0 {
+			sr.CPUUSPerMsg = float64(cpu) / float64(time.Microsecond) / m
+			sr.MsgsPerCPUS = m / cpu.Seconds()
+		}
+		res.Servers = append(res.Servers, sr)
+	}
+	if len(res.Servers) > 0 {
+		res.Server = &res.Servers[0] // shared: what conns adds to it shows in both
+	}
+	if len(res.Servers) == 1 {
+		res.Servers = nil
 	}
 	return res
 }
@@ -232,7 +249,11 @@ func (res *Result) writeText(w io.Writer) error {
 			row("cache", "hit ratio: n/a (%s)", res.CacheError)
 		}
 	}
-	if s := res.Server; s != nil {
+	servers := res.Servers
+	if len(servers) == 0 && res.Server != nil {
+		servers = []ServerResult{*res.Server}
+	}
+	for _, s := range servers {
 		line := fmt.Sprintf("pid %d: CPU %.2fs (user %.2f + sys %.2f)", s.PID, s.CPUS, s.UserS, s.SysS)
 		if s.MsgsPerCPUS > 0 {
 			line += fmt.Sprintf(" = %.2f µs/msg, %s msgs per CPU-second", s.CPUUSPerMsg, commas(int64(s.MsgsPerCPUS+0.5)))

@@ -132,7 +132,7 @@ func closeAll(conns []*conn) {
 // window is what the measured window saw besides latencies.
 type window struct {
 	Elapsed       time.Duration
-	Server        *procDelta // nil without --server-pid
+	Servers       []procDelta // one per --server-pid
 	ClientCPU     time.Duration
 	WarmupElapsed time.Duration
 }
@@ -171,10 +171,11 @@ func (r *runner) measure(ctx context.Context, status func() string) (window, err
 	sleepCtx(ctx, r.o.Warmup)
 	w.WarmupElapsed = time.Since(t0)
 
-	var srv0, self0 procSample
-	var err error
-	if r.o.ServerPID > 0 {
-		if srv0, err = readProc(r.o.ServerPID); err != nil {
+	var self0 procSample
+	srv0 := make([]procSample, len(r.o.ServerPIDs))
+	for i, pid := range r.o.ServerPIDs {
+		var err error
+		if srv0[i], err = readProc(pid); err != nil {
 			return w, err
 		}
 	}
@@ -194,18 +195,18 @@ func (r *runner) measure(ctx context.Context, status func() string) (window, err
 	if self1, err := readProc(os.Getpid()); err == nil {
 		w.ClientCPU = self1.CPU() - self0.CPU()
 	}
-	if r.o.ServerPID > 0 {
-		srv1, err := readProc(r.o.ServerPID)
+	for i, pid := range r.o.ServerPIDs {
+		srv1, err := readProc(pid)
 		if err != nil {
 			return w, err
 		}
-		w.Server = &procDelta{
-			PID:      r.o.ServerPID,
-			User:     srv1.User - srv0.User,
-			Sys:      srv1.Sys - srv0.Sys,
-			RSSStart: srv0.RSS,
+		w.Servers = append(w.Servers, procDelta{
+			PID:      pid,
+			User:     srv1.User - srv0[i].User,
+			Sys:      srv1.Sys - srv0[i].Sys,
+			RSSStart: srv0[i].RSS,
 			RSS:      srv1.RSS,
-		}
+		})
 	}
 	return w, nil
 }
