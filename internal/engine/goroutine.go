@@ -226,20 +226,8 @@ func (g *goConn) awaitInput() bool {
 		if end := e.input.leaseEnds(); end != 0 {
 			next = min(next, end)
 		}
-		wait := time.Duration(next - e.now())
-		if t == nil {
-			t = time.NewTimer(wait)
-		} else {
-			t.Reset(wait)
-		}
-		select {
-		case <-freed:
-		case <-g.stop:
+		if !g.pause(freed, next, &t) {
 			return false
-		case <-t.C:
-			if g.keepAlive(e.now()) {
-				return false
-			}
 		}
 	}
 }
@@ -247,10 +235,9 @@ func (g *goConn) awaitInput() bool {
 // awaitQueue waits, not reading, while more than MaxQueuedBytes wait to
 // be written (backpressure.go): until the writer brings the queue back
 // within its limit, or the connection's timeouts close it (keepAlive:
-// 1008 once the queue stayed full for half of WriteTimeout). It reports false
-// when the connection was dropped, or must be.
+// 1008 once the queue stayed full for half of WriteTimeout). It reports
+// false when the connection was dropped, or must be.
 func (g *goConn) awaitQueue() bool {
-	e := g.e
 	var t *time.Timer
 	defer func() {
 		if t != nil {
@@ -269,21 +256,30 @@ func (g *goConn) awaitQueue() bool {
 		drained := g.drained
 		next := g.fullUntilLocked()
 		g.mu.Unlock()
-		wait := time.Duration(min(next, g.nextTimeout()) - e.now())
-		if t == nil {
-			t = time.NewTimer(wait)
-		} else {
-			t.Reset(wait)
-		}
-		select {
-		case <-drained:
-		case <-g.stop:
+		if !g.pause(drained, min(next, g.nextTimeout()), &t) {
 			return false
-		case <-t.C:
-			if g.keepAlive(e.now()) {
-				return false
-			}
 		}
+	}
+}
+
+// pause waits, not reading, until wake is closed or the engine clock
+// reaches next, when it applies the connection's timeouts (keepAlive).
+// It reports false when the connection was dropped, or must be. *t is the
+// caller's timer, made on first use and stopped by the caller.
+func (g *goConn) pause(wake <-chan struct{}, next int64, t **time.Timer) bool {
+	wait := time.Duration(next - g.e.now())
+	if *t == nil {
+		*t = time.NewTimer(wait)
+	} else {
+		(*t).Reset(wait)
+	}
+	select {
+	case <-wake:
+		return true
+	case <-g.stop:
+		return false
+	case <-(*t).C:
+		return !g.keepAlive(g.e.now())
 	}
 }
 
