@@ -1,0 +1,180 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Paths of the edge endpoints, and the fallback for timing a node that
+// has no /edge/ping.
+const (
+	nodesPath   = "/edge/nodes"
+	pingPath    = "/edge/ping"
+	healthzPath = "/healthz"
+)
+
+// maxEdgeBody bounds what is read of an /edge answer, in bytes.
+const maxEdgeBody = 1 << 20
+
+// edgeNode is a node as /edge/nodes lists it, and the part of /edge/ping
+// a client uses.
+type edgeNode struct {
+	Node     string `json:"node"`
+	Region   string `json:"region"`
+	URL      string `json:"url"`
+	Conns    int    `json:"conns"`
+	Draining bool   `json:"draining"`
+}
+
+// prober finds the nodes of a cluster and times them over HTTP. It is
+// safe for concurrent use.
+type prober struct {
+	http   *http.Client
+	seeds  []string // base URLs
+	probes int
+
+	mu     sync.Mutex      // guards noPing
+	noPing map[string]bool // nodes whose /edge/ping answered 404: timed with /healthz
+}
+
+// survey discovers the nodes and probes them all in parallel.
+func (p *prober) survey(ctx context.Context) []probeResult {
+	nodes := p.discover(ctx)
+	results := make([]probeResult, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { results[i] = p.probeNode(ctx, n) })
+	}
+	wg.Wait()
+	return results
+}
+
+// discover asks the seeds in turn for /edge/nodes and returns the first
+// non-empty list. When no seed answers one (the endpoint may not exist,
+// or the seeds are down), the seeds themselves are the nodes.
+func (p *prober) discover(ctx context.Context) []edgeNode {
+	for _, seed := range p.seeds {
+		nodes, err := p.fetchNodes(ctx, seed)
+		if err == nil && len(nodes) > 0 {
+			return nodes
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	nodes := make([]edgeNode, len(p.seeds))
+	for i, s := range p.seeds {
+		nodes[i] = edgeNode{URL: s}
+	}
+	return nodes
+}
+
+// fetchNodes reads seed's /edge/nodes. A node without a usable URL is
+// taken to be the seed itself (a node that does not know its public
+// address lists itself without one); duplicates are dropped.
+func (p *prober) fetchNodes(ctx context.Context, seed string) ([]edgeNode, error) {
+	body, err := p.get(ctx, seed+nodesPath)
+	if err != nil {
+		return nil, err
+	}
+	var listed []edgeNode
+	if err := json.Unmarshal(body, &listed); err != nil {
+		return nil, fmt.Errorf("client: %s%s: %w", seed, nodesPath, err)
+	}
+	seen := make(map[string]bool, len(listed))
+	nodes := listed[:0]
+	for _, n := range listed {
+		u, err := baseURL(n.URL)
+		if err != nil {
+			u = seed
+		}
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		n.URL = u
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+// probeNode times node p.probes times, one probe after the other (so
+// that after the first they reuse one connection and measure round trips,
+// not TCP handshakes).
+func (p *prober) probeNode(ctx context.Context, n edgeNode) probeResult {
+	r := probeResult{URL: n.URL, Conns: n.Conns, Draining: n.Draining}
+	for range p.probes {
+		rtt, info, err := p.ping(ctx, n.URL)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		r.RTTs = append(r.RTTs, rtt)
+		if info != nil {
+			r.Conns, r.Draining = info.Conns, r.Draining || info.Draining
+		}
+	}
+	return r
+}
+
+// errNotFound is a 404 answer.
+var errNotFound = errors.New("404 not found")
+
+// ping times one GET of node's /edge/ping, or of /healthz on a node that
+// has no /edge/ping; info is what /edge/ping said (nil for /healthz).
+func (p *prober) ping(ctx context.Context, node string) (rtt time.Duration, info *edgeNode, err error) {
+	p.mu.Lock()
+	path := pingPath
+	if p.noPing[node] {
+		path = healthzPath
+	}
+	p.mu.Unlock()
+	start := time.Now()
+	body, err := p.get(ctx, node+path)
+	rtt = time.Since(start)
+	if errors.Is(err, errNotFound) && path == pingPath {
+		p.mu.Lock()
+		p.noPing[node] = true
+		p.mu.Unlock()
+		return p.ping(ctx, node)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if path == pingPath {
+		info = new(edgeNode)
+		if json.Unmarshal(body, info) != nil {
+			info = nil // timed all the same
+		}
+	}
+	return rtt, info, nil
+}
+
+// get returns the body of a 200 answer to GET url.
+func (p *prober) get(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEdgeBody))
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("client: GET %s: %w", url, errNotFound)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("client: GET %s: %s", url, resp.Status)
+	}
+	return body, err
+}
