@@ -123,15 +123,13 @@ func (r *recorder) signal() {
 	}
 }
 
-// wait waits until cond, called with r's lock held, is true.
+// wait waits until cond is true. cond is called without r's lock: it
+// uses r's methods.
 func (r *recorder) wait(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.After(hangGuard)
 	for {
-		r.mu.Lock()
-		ok := cond()
-		r.mu.Unlock()
-		if ok {
+		if cond() {
 			return
 		}
 		select {
@@ -148,6 +146,8 @@ func (r *recorder) wait(t *testing.T, what string, cond func() bool) {
 func (r *recorder) waitPublications(t *testing.T, n uint64) {
 	t.Helper()
 	r.wait(t, fmt.Sprintf("publication %d", n), func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
 		for i := len(r.msgs) - 1; i >= 0; i-- {
 			if r.msgs[i].Kind == client.KindPublication {
 				return r.msgs[i].Pos.Seq >= n
@@ -168,6 +168,14 @@ func (r *recorder) count(s client.State) int {
 		}
 	}
 	return n
+}
+
+// disconnected reports whether the last state event is not
+// StateConnected.
+func (r *recorder) disconnected() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.states) > 0 && r.states[len(r.states)-1].State != client.StateConnected
 }
 
 // connectedTo returns the nodes of the StateConnected events, in order.

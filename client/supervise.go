@@ -35,12 +35,12 @@ func (c *Client) run(cn *conn, at int) {
 		if c.ctx.Err() != nil {
 			return
 		}
-		err := cn.cause()
-		c.disp.push(func() { c.emit(StateEvent{State: StateDisconnected, Node: cn.node, Err: err}) })
+		lost, err := cn.node, cn.cause()
+		c.disp.push(func() { c.emit(StateEvent{State: StateDisconnected, Node: lost, Err: err}) })
 		if time.Since(start) >= c.opts.BackoffMax {
 			attempt = 0
 		}
-		at = slices.Index(c.plan, cn.node) + 1 // the next nearest; 0 when cn.node left the plan
+		at = slices.Index(c.plan, lost) + 1 // the next nearest; 0 when it left the plan
 		cn = c.reconnect(at, restarting(err), &attempt)
 	}
 }
@@ -158,7 +158,8 @@ func (c *Client) attach(cn *conn) {
 	c.mu.Lock()
 	c.conn = cn
 	close(c.ready)
-	c.disp.push(func() { c.emit(StateEvent{State: StateConnected, Node: cn.node}) })
+	node := cn.node
+	c.disp.push(func() { c.emit(StateEvent{State: StateConnected, Node: node}) })
 	for _, s := range c.subs {
 		c.subscribeLocked(cn, s)
 	}
