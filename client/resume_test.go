@@ -248,4 +248,3 @@ func TestDialAllDown(t *testing.T) {
 		}
 	}
 }
-
