@@ -31,6 +31,7 @@ type node struct {
 	proxy  *delayproxy.Proxy
 	url    string
 	refuse atomic.Bool  // /ws answers 503 while set
+	nodes  atomic.Value // []byte: the answer to /edge/nodes, when set
 	probes atomic.Int64 // GET /healthz and /edge/ping served
 	stop   sync.Once
 }
@@ -60,6 +61,11 @@ func startNodeWith(t *testing.T, cfg wsgate.Config, delay time.Duration) *node {
 			}
 		case "/healthz", "/edge/ping":
 			n.probes.Add(1)
+		case "/edge/nodes":
+			if b, ok := n.nodes.Load().([]byte); ok {
+				w.Write(b)
+				return
+			}
 		}
 		h.ServeHTTP(w, r)
 	}))
