@@ -38,9 +38,12 @@ type Client struct {
 	ctx    context.Context    // ends when Close is called
 	cancel context.CancelFunc // ends ctx
 	done   chan struct{}      // closed when the supervisor returns
+	shutUp chan struct{}      // closed when Close has stopped everything
 
-	mu     sync.Mutex // guards the fields below; never held while waiting
-	conn   *conn      // the connection in use; nil while there is none
+	// mu guards the fields below. It is never held while waiting, and it
+	// is taken before a conn's mu, never after.
+	mu     sync.Mutex
+	conn   *conn // the connection in use; nil while there is none
 	ready  chan struct{}
 	subs   map[string]*Subscription
 	closed bool
@@ -94,10 +97,11 @@ func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 			probes: opts.Probes,
 			noPing: make(map[string]bool),
 		},
-		ready: make(chan struct{}),
-		subs:  make(map[string]*Subscription),
-		done:  make(chan struct{}),
-		rnd:   rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		ready:  make(chan struct{}),
+		subs:   make(map[string]*Subscription),
+		done:   make(chan struct{}),
+		shutUp: make(chan struct{}),
+		rnd:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	stopDial := context.AfterFunc(ctx, c.cancel) // ctx ending aborts Dial
@@ -113,9 +117,10 @@ func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 	for i, node := range c.plan {
 		cn, err := c.dial(node)
 		if err == nil {
-			if !stopDial() {
+			if !stopDial() { // ctx ended just now
 				cn.stop(ctx.Err(), nil)
 				cn.wg.Wait()
+				errs = append(errs, ctx.Err())
 				break
 			}
 			c.disp = newDispatcher()
@@ -160,12 +165,12 @@ func (c *Client) dial(node string) (*conn, error) {
 // waiting for a reply fail, handlers are not called any more, and
 // OnState gets a last StateClosed. Close waits until the Client's
 // goroutines have ended, so it must not be called from a Handler or
-// OnState. Later calls do nothing and return nil.
+// OnState. Later calls wait for the first to finish and return nil.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		<-c.done
+		<-c.shutUp
 		return nil
 	}
 	c.closed = true
@@ -175,6 +180,7 @@ func (c *Client) Close() error {
 	<-c.done
 	c.disp.stop(func() { c.emit(StateEvent{State: StateClosed}) })
 	c.transport.CloseIdleConnections()
+	close(c.shutUp)
 	return nil
 }
 

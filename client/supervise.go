@@ -129,8 +129,9 @@ func (c *Client) watch(cn *conn) *conn {
 				_ = cn.send(controlFrame(ws.OpPing, nil))
 			}
 		case <-reprobe:
-			surveyed = make(chan []probeResult, 1)
-			go func() { surveyed <- c.survey() }()
+			ch := make(chan []probeResult, 1)
+			surveyed = ch
+			go func() { ch <- c.survey() }()
 		case ranked := <-surveyed:
 			surveyed = nil
 			if c.opts.ReprobeInterval > 0 {
