@@ -163,6 +163,13 @@ func (r *recorder) waitPublications(t *testing.T, n uint64) {
 	})
 }
 
+// len returns how many messages were recorded.
+func (r *recorder) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.msgs)
+}
+
 // count returns how many state events of kind s were seen.
 func (r *recorder) count(s client.State) int {
 	r.mu.Lock()
