@@ -107,7 +107,7 @@ func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 	stopDial := context.AfterFunc(ctx, c.cancel) // ctx ending aborts Dial
 	defer stopDial()
 
-	ranked := c.survey()
+	ranked := c.survey(c.ctx)
 	c.saved = loadNode(opts.StateFile)
 	c.plan = order(ranked, choose(ranked, c.saved, opts.margins()))
 	if len(c.plan) == 0 {
@@ -138,9 +138,10 @@ func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 	return nil, fmt.Errorf("%w: %w", ErrNoNode, errors.Join(errs...))
 }
 
-// survey runs one round of discovery and probing, within ProbeTimeout.
-func (c *Client) survey() []probeResult {
-	ctx, cancel := context.WithTimeout(c.ctx, c.opts.ProbeTimeout)
+// survey runs one round of discovery and probing, within ProbeTimeout,
+// and ranks the nodes.
+func (c *Client) survey(parent context.Context) []probeResult {
+	ctx, cancel := context.WithTimeout(parent, c.opts.ProbeTimeout)
 	defer cancel()
 	return rank(c.prober.survey(ctx), c.opts.margins())
 }

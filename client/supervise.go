@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"time"
@@ -67,7 +68,7 @@ func (c *Client) reconnect(at int, immediate bool, attempt *int) *conn {
 		}
 		immediate = false
 		if tried >= len(c.plan) {
-			if ranked := c.survey(); len(ranked) > 0 {
+			if ranked := c.survey(c.ctx); len(ranked) > 0 {
 				c.plan = order(ranked, choose(ranked, "", c.opts.margins()))
 			}
 			at, tried = 0, 0
@@ -113,9 +114,11 @@ func (c *Client) watch(cn *conn) *conn {
 		reprobe = time.After(c.opts.ReprobeInterval)
 	}
 	var surveyed chan []probeResult // a survey in flight
+	ctx, cancel := context.WithCancel(c.ctx)
 	defer func() {
+		cancel()
 		if surveyed != nil {
-			<-surveyed // c.ctx ends it, or it ends by its timeout
+			<-surveyed
 		}
 	}()
 	for {
@@ -131,7 +134,7 @@ func (c *Client) watch(cn *conn) *conn {
 		case <-reprobe:
 			ch := make(chan []probeResult, 1)
 			surveyed = ch
-			go func() { ch <- c.survey() }()
+			go func() { ch <- c.survey(ctx) }()
 		case ranked := <-surveyed:
 			surveyed = nil
 			if c.opts.ReprobeInterval > 0 {
