@@ -34,6 +34,7 @@ type conn struct {
 
 	lastRead atomic.Int64  // Unix nanoseconds of the last bytes read
 	wake     chan struct{} // capacity 1: frames were queued or the conn stopped
+	drained  chan struct{} // capacity 1: the last pending request was answered
 	lost     chan struct{} // closed by stop
 	wg       sync.WaitGroup
 
@@ -67,6 +68,7 @@ func newConn(node string, nc net.Conn, br *bufio.Reader, opts Options, onMessage
 		maxMsg:    opts.MaxMessageSize,
 		onMessage: onMessage,
 		wake:      make(chan struct{}, 1),
+		drained:   make(chan struct{}, 1),
 		lost:      make(chan struct{}),
 		pending:   make(map[uint64]*pending),
 	}
@@ -114,19 +116,50 @@ func (cn *conn) request(id uint64, frame []byte, p *pending) error {
 }
 
 // forget drops the pending request id (its caller gave up waiting).
-func (cn *conn) forget(id uint64) {
-	cn.mu.Lock()
-	delete(cn.pending, id)
-	cn.mu.Unlock()
-}
+func (cn *conn) forget(id uint64) { cn.take(id) }
 
 // take removes and returns the pending request id, or nil.
 func (cn *conn) take(id uint64) *pending {
 	cn.mu.Lock()
-	defer cn.mu.Unlock()
 	p := cn.pending[id]
 	delete(cn.pending, id)
+	empty := len(cn.pending) == 0
+	cn.mu.Unlock()
+	if p != nil && empty {
+		select {
+		case cn.drained <- struct{}{}:
+		default:
+		}
+	}
 	return p
+}
+
+// waiting returns how many requests wait for a reply.
+func (cn *conn) waiting() int {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	return len(cn.pending)
+}
+
+// retire stops cn once no request waits for a reply on it, or after
+// grace, or at once when done ends, and waits for its goroutines. Its
+// publications meanwhile are harmless: a subscription drops any seq it
+// has delivered already, whichever connection brings it.
+func (cn *conn) retire(grace time.Duration, done <-chan struct{}) {
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	for cn.waiting() > 0 {
+		select {
+		case <-cn.drained:
+			continue
+		case <-cn.lost:
+		case <-t.C:
+		case <-done:
+		}
+		break
+	}
+	cn.stop(errMoving, closeFrame(ws.StatusGoingAway, "moving to a nearer node"))
+	cn.wg.Wait()
 }
 
 func (cn *conn) signal() {

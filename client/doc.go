@@ -18,6 +18,8 @@
 // is never chosen. Every Options.ReprobeInterval the nodes are timed
 // again, and the client moves only to a node clearly nearer than its own
 // (by both margins), so that clients do not flap between similar nodes.
+// It connects to that node before it leaves the old one, which still
+// answers the requests waiting on it.
 // With Options.StateFile, the chosen node is remembered across restarts.
 //
 // # Failures

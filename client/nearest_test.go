@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -57,7 +58,8 @@ func TestReprobeNoFlap(t *testing.T) {
 
 // TestReprobeMovesToNearer: when the node in use becomes clearly farther
 // than another, a re-probe moves the client, and its subscription goes
-// on without a loss or a duplicate.
+// on without a loss or a duplicate; a call waiting on the old
+// connection is still answered.
 func TestReprobeMovesToNearer(t *testing.T) {
 	t.Parallel()
 	broker := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{})
@@ -67,6 +69,15 @@ func TestReprobeMovesToNearer(t *testing.T) {
 	r := newRecorder()
 	opts := fast(r)
 	opts.ReprobeInterval = 20 * time.Millisecond
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	a.srv.Handle("slow", func(ctx context.Context, args json.RawMessage) (any, error) {
+		started <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return "late", nil
+	})
 	c := dial(t, []string{b.url, a.url}, opts)
 	subscribe(t, c, "ticks", r)
 	if got := r.connectedTo(); len(got) != 1 || got[0] != a.url {
@@ -74,6 +85,12 @@ func TestReprobeMovesToNearer(t *testing.T) {
 	}
 	a.publish(t, "ticks", 1, 10)
 	r.waitPublications(t, 10)
+	slow := make(chan error, 1)
+	go func() {
+		_, err := c.Call(ctxGuard(t), "slow", nil)
+		slow <- err
+	}()
+	<-started
 
 	a.proxy.SetDelay(100 * time.Millisecond)
 	b.proxy.SetDelay(0)
@@ -84,6 +101,11 @@ func TestReprobeMovesToNearer(t *testing.T) {
 	a.publish(t, "ticks", 11, 20)
 	r.waitPublications(t, 20)
 	r.checkExactlyOnce(t, 20)
+	// The call made on the old connection is answered there.
+	close(release)
+	if err := <-slow; err != nil {
+		t.Errorf("call across the move: %v", err)
+	}
 	if n := r.count(client.StateDisconnected); n != 0 {
 		t.Errorf("%d StateDisconnected events for a planned move, want 0", n)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/wsgate/wsgate/ws"
@@ -12,21 +13,29 @@ import (
 // errMoving is why a connection is closed to move to a nearer node.
 var errMoving = errors.New("client: moving to a nearer node")
 
-// run is the supervisor goroutine. It holds one connection at a time:
-// it attaches cn (the node at c.plan[at]), watches it, and when it ends
-// reconnects, until Close.
+// moveGrace is how long a connection left for a nearer node may take to
+// answer the requests that wait on it.
+const moveGrace = 10 * time.Second
+
+// run is the supervisor goroutine. It uses one connection at a time: it
+// attaches cn (the node at c.plan[at]), watches it, and when it ends
+// reconnects, until Close. A connection left for a nearer node is retired
+// on a goroutine of its own, which run waits for before it returns.
 func (c *Client) run(cn *conn, at int) {
+	var retiring sync.WaitGroup
 	defer close(c.done)
+	defer retiring.Wait()
 	attempt := 0 // failed attempts since the last stable connection
 	for cn != nil {
 		c.attach(cn)
 		start := time.Now()
 		next := c.watch(cn)
 		if next != nil {
-			// A clearly nearer node is connected already: move.
-			cn.stop(errMoving, closeFrame(ws.StatusGoingAway, "moving to a nearer node"))
-			cn.wg.Wait()
-			c.detach(cn)
+			// A clearly nearer node is connected already: new requests
+			// go there, and cn answers those it has before it closes.
+			old := cn
+			c.detach(old)
+			retiring.Go(func() { old.retire(moveGrace, c.ctx.Done()) })
 			cn, attempt = next, 0
 			continue
 		}
