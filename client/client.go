@@ -22,11 +22,12 @@ const subprotocol = "wsgate.v1"
 // reconnects (to the next nearest node) and restores every subscription
 // from where it stood. Its methods are safe for concurrent use.
 //
-// A Client owns three goroutines besides those of its connection: the
-// supervisor, which connects, watches the connection, re-probes the nodes
-// and reconnects; and the dispatcher, which calls handlers and OnState.
-// (The third is a probe round in flight, when there is one.) Close stops
-// and waits for all of them.
+// A Client owns its goroutines: the supervisor, which connects, watches
+// the connection, re-probes the nodes and reconnects; the dispatcher,
+// which calls handlers and OnState; the reader and writer of each
+// connection; and, now and then, a probe round or a connection left for
+// a nearer node finishing its requests. Close stops and waits for all of
+// them.
 type Client struct {
 	opts      Options
 	transport *http.Transport
@@ -44,7 +45,7 @@ type Client struct {
 	// is taken before a conn's mu, never after.
 	mu     sync.Mutex
 	conn   *conn // the connection in use; nil while there is none
-	ready  chan struct{}
+	ready  chan struct{} // closed while conn is set; replaced when it goes
 	subs   map[string]*Subscription
 	closed bool
 

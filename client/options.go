@@ -48,9 +48,9 @@ type Options struct {
 	// WebSocket handshake). Zero means 10s.
 	DialTimeout time.Duration
 	// PingInterval is how long the connection may be silent before the
-	// client sends a Ping; a connection silent for twice as long is
-	// taken for dead and replaced. Writes that make no progress for that
-	// long fail too. Zero means 20s.
+	// client sends a Ping; a connection silent for twice as long, or
+	// whose writes make no progress for twice as long, is taken for dead
+	// and replaced. Zero means 20s.
 	PingInterval time.Duration
 	// MaxMessageSize is the largest message accepted from a server, in
 	// bytes; a larger one ends the connection (1009). Zero means 16 MiB.
