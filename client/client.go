@@ -44,7 +44,7 @@ type Client struct {
 	// mu guards the fields below. It is never held while waiting, and it
 	// is taken before a conn's mu, never after.
 	mu     sync.Mutex
-	conn   *conn // the connection in use; nil while there is none
+	conn   *conn         // the connection in use; nil while there is none
 	ready  chan struct{} // closed while conn is set; replaced when it goes
 	subs   map[string]*Subscription
 	closed bool
