@@ -4,31 +4,32 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/wsgate/wsgate/internal/delayproxy"
 )
 
-// echoServer answers each line with the same line until the test ends.
+// echoServer sends back what it receives until the test ends (and the
+// proxy, closed first, has closed its connections).
 func echoServer(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
-	go func() {
-		defer close(done)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go func() { defer c.Close(); io.Copy(c, c) }()
+			wg.Go(func() { defer c.Close(); io.Copy(c, c) })
 		}
-	}()
+	})
 	return ln.Addr().String()
 }
 
