@@ -32,6 +32,7 @@ type node struct {
 	url    string
 	refuse atomic.Bool  // /ws answers 503 while set
 	nodes  atomic.Value // []byte: the answer to /edge/nodes, when set
+	ping   atomic.Value // []byte: the answer to /edge/ping, when set
 	probes atomic.Int64 // GET /healthz and /edge/ping served
 	stop   sync.Once
 }
@@ -61,6 +62,11 @@ func startNodeWith(t *testing.T, cfg wsgate.Config, delay time.Duration) *node {
 			}
 		case "/healthz", "/edge/ping":
 			n.probes.Add(1)
+			if b, ok := n.ping.Load().([]byte); ok && r.URL.Path == "/edge/ping" {
+				w.Header().Set("Cache-Control", "no-store")
+				w.Write(b)
+				return
+			}
 		case "/edge/nodes":
 			if b, ok := n.nodes.Load().([]byte); ok {
 				w.Write(b)

@@ -111,6 +111,36 @@ func TestReprobeMovesToNearer(t *testing.T) {
 	}
 }
 
+// TestReprobeLeavesDrainingNode: a node whose /edge/ping says it drains
+// is left for another, even a farther one, at the next re-probe.
+func TestReprobeLeavesDrainingNode(t *testing.T) {
+	t.Parallel()
+	broker := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{})
+	t.Cleanup(func() { broker.Close() })
+	near := startNode(t, broker, 0)
+	far := startNode(t, broker, 60*time.Millisecond)
+	near.ping.Store([]byte(`{"node":"near","region":"here","conns":1,"draining":false}`))
+	far.ping.Store([]byte(`{"node":"far","region":"there","conns":0,"draining":false}`))
+	r := newRecorder()
+	opts := fast(r)
+	opts.ReprobeInterval = 20 * time.Millisecond
+	c := dial(t, []string{far.url, near.url}, opts)
+	subscribe(t, c, "ticks", r)
+	if got := r.connectedTo(); len(got) != 1 || got[0] != near.url {
+		t.Fatalf("connected to %v, want %s", got, near.url)
+	}
+	near.publish(t, "ticks", 1, 5)
+	r.waitPublications(t, 5)
+	near.ping.Store([]byte(`{"node":"near","region":"here","conns":1,"draining":true}`))
+	r.wait(t, "the move", func() bool { return len(r.connectedTo()) == 2 })
+	if got := r.connectedTo(); got[1] != far.url {
+		t.Fatalf("moved to %s, want %s", got[1], far.url)
+	}
+	near.publish(t, "ticks", 6, 10)
+	r.waitPublications(t, 10)
+	r.checkExactlyOnce(t, 10)
+}
+
 // TestDiscovery: the client takes the node list from the first seed that
 // serves /edge/nodes (a dead seed is skipped), never picks a draining
 // node, and takes a node listed without a URL for the seed itself.
