@@ -157,7 +157,11 @@ func (c *Client) subscribed(cn *conn, s *Subscription, resume bool, rep reply) {
 			close(s.settled)
 		} else {
 			m := Message{Kind: KindEnded, Channel: s.channel, Last: s.pos, Err: err}
-			c.disp.push(func() { s.handler(m) })
+			c.disp.push(func() {
+				if !c.shut.Load() {
+					s.handler(m)
+				}
+			})
 		}
 		c.mu.Unlock()
 		return
