@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // subprotocol is the one /ws speaks.
@@ -32,6 +33,7 @@ type Client struct {
 	opts      Options
 	transport *http.Transport
 	prober    *prober
+	codec     wsflate.Codec // inflaters for every connection's compressed messages
 	disp      *dispatcher
 	nextID    atomic.Uint64
 	shut      atomic.Bool // Close was called: no more handler calls
@@ -151,15 +153,31 @@ func (c *Client) survey(parent context.Context) []probeResult {
 func (c *Client) dial(node string) (*conn, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.DialTimeout)
 	defer cancel()
-	nc, br, _, err := ws.Dial(ctx, wsURL(node), ws.DialOptions{
+	offer := wsflate.ClientOffer
+	if c.opts.DisableCompression {
+		offer = ""
+	}
+	nc, br, hs, err := ws.Dial(ctx, wsURL(node), ws.DialOptions{
 		Header:       c.opts.Header,
 		Subprotocols: []string{subprotocol},
+		Extensions:   offer,
 		TLSConfig:    c.opts.TLSConfig,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("client: %s: %w", node, err)
 	}
-	return newConn(node, nc, br, c.opts, c.onMessage), nil
+	var codec *wsflate.Codec
+	if hs.Extensions != "" {
+		_, ok, err := wsflate.AcceptResponse([]string{hs.Extensions})
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("client: %s: %w", node, err)
+		}
+		if ok {
+			codec = &c.codec
+		}
+	}
+	return newConn(node, nc, br, codec, c.opts, c.onMessage), nil
 }
 
 // Close closes the connection (with a Close frame, 1000) and stops the

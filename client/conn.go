@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/ws"
+	"github.com/wsgate/wsgate/ws/wsflate"
 )
 
 // closeWait bounds how long a connection that is being closed on
@@ -30,6 +31,7 @@ type conn struct {
 	br        *bufio.Reader
 	silence   time.Duration // reads and writes idle this long fail
 	maxMsg    int64
+	codec     *wsflate.Codec // inflates compressed messages; nil when not negotiated
 	onMessage func(cn *conn, payload []byte) // on the reader goroutine; payload is valid until it returns
 
 	lastRead atomic.Int64  // Unix nanoseconds of the last bytes read
@@ -58,14 +60,16 @@ type reply struct {
 }
 
 // newConn starts the reader and writer of a connection nc whose
-// handshake is done; br holds what was read after it.
-func newConn(node string, nc net.Conn, br *bufio.Reader, opts Options, onMessage func(*conn, []byte)) *conn {
+// handshake is done; br holds what was read after it. codec is set when
+// permessage-deflate was negotiated.
+func newConn(node string, nc net.Conn, br *bufio.Reader, codec *wsflate.Codec, opts Options, onMessage func(*conn, []byte)) *conn {
 	cn := &conn{
 		node:      node,
 		nc:        nc,
 		br:        br,
 		silence:   2 * opts.PingInterval,
 		maxMsg:    opts.MaxMessageSize,
+		codec:     codec,
 		onMessage: onMessage,
 		wake:      make(chan struct{}, 1),
 		drained:   make(chan struct{}, 1),
@@ -234,14 +238,15 @@ func (cn *conn) write() {
 // read is the reader goroutine.
 func (cn *conn) read() {
 	defer cn.wg.Done()
-	r := ws.NewReader(ws.ReaderOptions{Role: ws.ClientSide, MaxMessageSize: cn.maxMsg})
+	r := ws.NewReader(ws.ReaderOptions{Role: ws.ClientSide, MaxMessageSize: cn.maxMsg, AllowRSV1: cn.codec != nil})
 	buf := make([]byte, 32<<10)
+	var inflated []byte // reused from message to message
 	for {
 		_ = cn.nc.SetReadDeadline(time.Now().Add(cn.silence))
 		n, err := cn.br.Read(buf)
 		if n > 0 {
 			cn.lastRead.Store(time.Now().UnixNano())
-			if !cn.decode(r, buf[:n]) {
+			if !cn.decode(r, buf[:n], &inflated) {
 				return
 			}
 		}
@@ -256,8 +261,8 @@ func (cn *conn) read() {
 }
 
 // decode feeds b to r and acts on the events; false means the
-// connection is over.
-func (cn *conn) decode(r *ws.Reader, b []byte) bool {
+// connection is over. Compressed messages are inflated into *inflated.
+func (cn *conn) decode(r *ws.Reader, b []byte, inflated *[]byte) bool {
 	for len(b) > 0 {
 		n, ev, err := r.Next(b)
 		if err != nil {
@@ -272,8 +277,21 @@ func (cn *conn) decode(r *ws.Reader, b []byte) bool {
 		b = b[n:]
 		switch ev.Kind {
 		case ws.EventMessage:
+			payload := ev.Payload
+			if ev.Compressed {
+				out, err := cn.codec.Inflate((*inflated)[:0], payload, cn.maxMsg)
+				if err != nil {
+					code := ws.StatusInvalidPayload
+					if errors.Is(err, wsflate.ErrTooLarge) {
+						code = ws.StatusMessageTooBig
+					}
+					cn.stop(fmt.Errorf("client: %w", err), closeFrame(code, ""))
+					return false
+				}
+				*inflated, payload = out, out
+			}
 			if ev.Opcode == ws.OpText {
-				cn.onMessage(cn, ev.Payload)
+				cn.onMessage(cn, payload)
 			}
 		case ws.EventPing:
 			_ = cn.send(controlFrame(ws.OpPong, ev.Payload))

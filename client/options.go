@@ -53,8 +53,16 @@ type Options struct {
 	// and replaced. Zero means 20s.
 	PingInterval time.Duration
 	// MaxMessageSize is the largest message accepted from a server, in
-	// bytes; a larger one ends the connection (1009). Zero means 16 MiB.
+	// bytes after decompression; a larger one ends the connection (1009).
+	// Zero means 16 MiB.
 	MaxMessageSize int64
+	// DisableCompression stops the client from offering
+	// permessage-deflate (RFC 7692). By default it is offered without
+	// context takeover: the server compresses the messages it finds worth
+	// it, each on its own, and the client inflates them with a
+	// decompressor borrowed for the message. The client's own messages
+	// are sent uncompressed.
+	DisableCompression bool
 
 	// StateFile, when set, is a file where the client remembers the last
 	// node it connected to, so that a restarted program goes back to it
