@@ -31,7 +31,7 @@ type conn struct {
 	br        *bufio.Reader
 	silence   time.Duration // reads and writes idle this long fail
 	maxMsg    int64
-	codec     *wsflate.Codec // inflates compressed messages; nil when not negotiated
+	codec     *wsflate.Codec                 // inflates compressed messages; nil when not negotiated
 	onMessage func(cn *conn, payload []byte) // on the reader goroutine; payload is valid until it returns
 
 	lastRead atomic.Int64  // Unix nanoseconds of the last bytes read
