@@ -36,6 +36,13 @@
 // connection go out on the next one; those sent on a connection that is
 // lost fail with ErrConnectionLost, since they may or may not have run.
 //
+// # Compression
+//
+// The client offers permessage-deflate (RFC 7692) without context
+// takeover, so the server may compress what it sends and each message
+// inflates on its own; its own messages go out plain.
+// Options.DisableCompression turns the offer off.
+//
 // # Concurrency
 //
 // A Client's methods are safe for concurrent use. Each connection has one
