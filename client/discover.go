@@ -55,18 +55,34 @@ func (p *prober) survey(ctx context.Context) []probeResult {
 	return results
 }
 
-// discover asks the seeds in turn for /edge/nodes and returns the first
-// non-empty list. When no seed answers one (the endpoint may not exist,
-// or the seeds are down), the seeds themselves are the nodes.
+// discover asks every seed at once for /edge/nodes and returns the first
+// non-empty list to arrive (the nearest seed's, as a rule); the other
+// requests are cancelled. When no seed answers with one (the endpoint
+// may not exist, or the seeds are down), the seeds themselves are the
+// nodes.
 func (p *prober) discover(ctx context.Context) []edgeNode {
+	ctx, cancel := context.WithCancel(ctx)
+	lists := make(chan []edgeNode, len(p.seeds)) // never blocks a sender
+	var wg sync.WaitGroup
 	for _, seed := range p.seeds {
-		nodes, err := p.fetchNodes(ctx, seed)
-		if err == nil && len(nodes) > 0 {
-			return nodes
-		}
-		if ctx.Err() != nil {
+		wg.Go(func() {
+			nodes, err := p.fetchNodes(ctx, seed)
+			if err != nil {
+				nodes = nil
+			}
+			lists <- nodes
+		})
+	}
+	var found []edgeNode
+	for range p.seeds {
+		if found = <-lists; len(found) > 0 {
 			break
 		}
+	}
+	cancel()
+	wg.Wait()
+	if len(found) > 0 {
+		return found
 	}
 	nodes := make([]edgeNode, len(p.seeds))
 	for i, s := range p.seeds {

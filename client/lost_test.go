@@ -12,8 +12,8 @@ import (
 )
 
 // TestCallAcrossReconnect: a call whose connection is lost fails with
-// ErrConnectionLost; one made while the client is away waits and goes
-// out on the next connection.
+// ErrConnectionLost; a call and a subscription made while the client is
+// away wait and go out on the next connection.
 func TestCallAcrossReconnect(t *testing.T) {
 	t.Parallel()
 	n := startNode(t, nil, 0)
@@ -46,7 +46,7 @@ func TestCallAcrossReconnect(t *testing.T) {
 	}
 	r.wait(t, "the disconnection", r.disconnected)
 
-	later := make(chan error, 1)
+	later := make(chan error, 2)
 	go func() {
 		got, err := c.Call(ctx, "fast", nil)
 		if err == nil && string(got) != `"ok"` {
@@ -54,10 +54,19 @@ func TestCallAcrossReconnect(t *testing.T) {
 		}
 		later <- err
 	}()
+	subscribed := newRecorder()
+	go func() {
+		_, err := c.Subscribe(ctx, "news", subscribed.handle)
+		later <- err
+	}()
 	n.refuse.Store(false)
-	if err := <-later; err != nil {
-		t.Fatalf("call made while away: %v", err)
+	for range 2 {
+		if err := <-later; err != nil {
+			t.Fatalf("request made while away: %v", err)
+		}
 	}
+	n.publish(t, "news", 1, 1)
+	subscribed.waitPublications(t, 1)
 }
 
 // TestResubscribeRefused: a subscription the new node refuses to restore

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -84,40 +85,55 @@ func TestResumeGap(t *testing.T) {
 }
 
 // TestFailover: two nodes share a broker; the client is on the nearer,
-// which dies. The client moves to the other and its subscription
-// continues without a loss or a duplicate.
+// which goes away (shut down with 1001, killed without a Close, or cut
+// off by the network). The client moves to the other and its
+// subscription continues without a loss or a duplicate.
 func TestFailover(t *testing.T) {
 	t.Parallel()
-	broker := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{})
-	t.Cleanup(func() { broker.Close() })
-	near := startNode(t, broker, 0)
-	far := startNode(t, broker, 60*time.Millisecond)
-	r := newRecorder()
-	c := dial(t, []string{far.url, near.url}, fast(r))
-	subscribe(t, c, "ticks", r)
-	if got := r.connectedTo(); len(got) != 1 || got[0] != near.url {
-		r.wait(t, "the first connection", func() bool { return len(r.connectedTo()) > 0 })
-		if got := r.connectedTo(); got[0] != near.url {
-			t.Fatalf("connected to %v, want the near node %s", got, near.url)
-		}
+	tests := []struct {
+		name string
+		stop func(n *node)
+	}{
+		{"shut down", func(n *node) {
+			ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+			defer cancel()
+			n.srv.Shutdown(ctx)
+		}},
+		{"killed", (*node).kill},
+		{"unreachable", func(n *node) { n.proxy.Close() }},
 	}
-	far.publish(t, "ticks", 1, 20)
-	r.waitPublications(t, 20)
-	near.kill()
-	far.publish(t, "ticks", 21, 40)
-	r.wait(t, "the move to the far node", func() bool { return len(r.connectedTo()) == 2 })
-	if got := r.connectedTo(); got[1] != far.url {
-		t.Fatalf("reconnected to %s, want %s", got[1], far.url)
-	}
-	far.publish(t, "ticks", 41, 50)
-	r.waitPublications(t, 50)
-	r.checkExactlyOnce(t, 50)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			broker := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{})
+			t.Cleanup(func() { broker.Close() })
+			near := startNode(t, broker, 0)
+			far := startNode(t, broker, 60*time.Millisecond)
+			r := newRecorder()
+			c := dial(t, []string{far.url, near.url}, fast(r))
+			subscribe(t, c, "ticks", r)
+			if got := r.connectedTo(); len(got) != 1 || got[0] != near.url {
+				t.Fatalf("connected to %v, want the near node %s", got, near.url)
+			}
+			far.publish(t, "ticks", 1, 20)
+			r.waitPublications(t, 20)
+			tt.stop(near)
+			far.publish(t, "ticks", 21, 40)
+			r.wait(t, "the move to the far node", func() bool { return len(r.connectedTo()) == 2 })
+			if got := r.connectedTo(); got[1] != far.url {
+				t.Fatalf("reconnected to %s, want %s", got[1], far.url)
+			}
+			far.publish(t, "ticks", 41, 50)
+			r.waitPublications(t, 50)
+			r.checkExactlyOnce(t, 50)
 
-	// Calls go to the new node.
-	if _, err := c.Publish(ctxGuard(t), "ticks", map[string]int{"n": 51}); err != nil {
-		t.Fatal(err)
+			// Requests go to the new node.
+			if _, err := c.Publish(ctxGuard(t), "ticks", map[string]int{"n": 51}); err != nil {
+				t.Fatal(err)
+			}
+			r.waitPublications(t, 51)
+		})
 	}
-	r.waitPublications(t, 51)
 }
 
 // restartingNode is a node that drains: it accepts every WebSocket and
