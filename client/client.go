@@ -89,7 +89,6 @@ func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 		TLSClientConfig:     opts.TLSConfig.Clone(),
 		MaxIdleConnsPerHost: 1,
 		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
 	}
 	c := &Client{
 		opts:      opts,
@@ -117,7 +116,7 @@ func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 		c.plan = bases // every node draining: try them all the same
 	}
 	var errs []error
-	for i, node := range c.plan {
+	for _, node := range c.plan {
 		cn, err := c.dial(node)
 		if err == nil {
 			if !stopDial() { // ctx ended just now
@@ -127,7 +126,7 @@ func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 				break
 			}
 			c.disp = newDispatcher()
-			go c.run(cn, i)
+			go c.run(cn)
 			return c, nil
 		}
 		errs = append(errs, err)

@@ -18,10 +18,10 @@ var errMoving = errors.New("client: moving to a nearer node")
 const moveGrace = 10 * time.Second
 
 // run is the supervisor goroutine. It uses one connection at a time: it
-// attaches cn (the node at c.plan[at]), watches it, and when it ends
-// reconnects, until Close. A connection left for a nearer node is retired
-// on a goroutine of its own, which run waits for before it returns.
-func (c *Client) run(cn *conn, at int) {
+// attaches cn, watches it, and when it ends reconnects, until Close. A
+// connection left for a nearer node is retired on a goroutine of its
+// own, which run waits for before it returns.
+func (c *Client) run(cn *conn) {
 	var retiring sync.WaitGroup
 	defer close(c.done)
 	defer retiring.Wait()
@@ -50,7 +50,7 @@ func (c *Client) run(cn *conn, at int) {
 		if time.Since(start) >= c.opts.BackoffMax {
 			attempt = 0
 		}
-		at = slices.Index(c.plan, lost) + 1 // the next nearest; 0 when it left the plan
+		at := slices.Index(c.plan, lost) + 1 // the next nearest; 0 when it left the plan
 		cn = c.reconnect(at, restarting(err), &attempt)
 	}
 }
