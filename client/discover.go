@@ -45,21 +45,21 @@ type prober struct {
 
 // survey discovers the nodes and probes them all in parallel.
 func (p *prober) survey(ctx context.Context) []probeResult {
-	nodes := p.discover(ctx)
+	listed := p.discover(ctx)
+	nodes := candidates(listed, p.seeds)
 	results := make([]probeResult, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
 		wg.Go(func() { results[i] = p.probeNode(ctx, n) })
 	}
 	wg.Wait()
-	return results
+	return merge(results, listed)
 }
 
 // discover asks every seed at once for /edge/nodes and returns the first
 // non-empty list to arrive (the nearest seed's, as a rule); the other
-// requests are cancelled. When no seed answers with one (the endpoint
-// may not exist, or the seeds are down), the seeds themselves are the
-// nodes.
+// requests are cancelled. It returns nil when no seed answers with one
+// (the endpoint may not exist, or the seeds are down).
 func (p *prober) discover(ctx context.Context) []edgeNode {
 	ctx, cancel := context.WithCancel(ctx)
 	lists := make(chan []edgeNode, len(p.seeds)) // never blocks a sender
@@ -81,19 +81,12 @@ func (p *prober) discover(ctx context.Context) []edgeNode {
 	}
 	cancel()
 	wg.Wait()
-	if len(found) > 0 {
-		return found
-	}
-	nodes := make([]edgeNode, len(p.seeds))
-	for i, s := range p.seeds {
-		nodes[i] = edgeNode{URL: s}
-	}
-	return nodes
+	return found
 }
 
-// fetchNodes reads seed's /edge/nodes. A node without a usable URL is
-// taken to be the seed itself (a node that does not know its public
-// address lists itself without one); duplicates are dropped.
+// fetchNodes reads seed's /edge/nodes. URLs are normalised; one that is
+// missing or unusable is left empty (a node that does not know its
+// public address lists itself without one).
 func (p *prober) fetchNodes(ctx context.Context, seed string) ([]edgeNode, error) {
 	body, err := p.get(ctx, seed+nodesPath)
 	if err != nil {
@@ -103,21 +96,61 @@ func (p *prober) fetchNodes(ctx context.Context, seed string) ([]edgeNode, error
 	if err := json.Unmarshal(body, &listed); err != nil {
 		return nil, fmt.Errorf("client: %s%s: %w", seed, nodesPath, err)
 	}
-	seen := make(map[string]bool, len(listed))
-	nodes := listed[:0]
+	for i := range listed {
+		listed[i].URL, _ = baseURL(listed[i].URL) // "" when unusable
+	}
+	return listed, nil
+}
+
+// candidates returns the nodes to probe: those listed with a URL, then
+// the seeds not among them (a seed is a node the user named, and the
+// list may not know its address, or it may not be complete), each URL
+// once.
+func candidates(listed []edgeNode, seeds []string) []edgeNode {
+	seen := make(map[string]bool, len(listed)+len(seeds))
+	var nodes []edgeNode
 	for _, n := range listed {
-		u, err := baseURL(n.URL)
-		if err != nil {
-			u = seed
+		if n.URL != "" && !seen[n.URL] {
+			seen[n.URL] = true
+			nodes = append(nodes, n)
 		}
-		if seen[u] {
+	}
+	for _, s := range seeds {
+		if !seen[s] {
+			seen[s] = true
+			nodes = append(nodes, edgeNode{URL: s})
+		}
+	}
+	return nodes
+}
+
+// merge folds results that are one node reached at two URLs (the same id
+// in /edge/ping; a seed and the node's listed URL, say) into the first,
+// and marks draining every result whose id the list says is draining,
+// listed with a URL or not.
+func merge(results []probeResult, listed []edgeNode) []probeResult {
+	draining := make(map[string]bool)
+	for _, n := range listed {
+		if n.Draining && n.Node != "" {
+			draining[n.Node] = true
+		}
+	}
+	first := make(map[string]int) // id → index in out
+	out := results[:0:0]
+	for _, r := range results {
+		if r.ID == "" {
+			out = append(out, r)
 			continue
 		}
-		seen[u] = true
-		n.URL = u
-		nodes = append(nodes, n)
+		r.Draining = r.Draining || draining[r.ID]
+		if i, ok := first[r.ID]; ok {
+			out[i].Draining = out[i].Draining || r.Draining
+			continue
+		}
+		first[r.ID] = len(out)
+		out = append(out, r)
 	}
-	return nodes, nil
+	return out
 }
 
 // probeNode times node p.probes times, one probe after the other (so
@@ -135,7 +168,7 @@ func (p *prober) probeNode(ctx context.Context, n edgeNode) probeResult {
 		}
 		r.RTTs = append(r.RTTs, rtt)
 		if info != nil {
-			r.Conns, r.Draining = info.Conns, r.Draining || info.Draining
+			r.ID, r.Conns, r.Draining = info.Node, info.Conns, r.Draining || info.Draining
 		}
 	}
 	return r

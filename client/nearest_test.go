@@ -141,18 +141,21 @@ func TestReprobeLeavesDrainingNode(t *testing.T) {
 	r.checkExactlyOnce(t, 10)
 }
 
-// TestDiscovery: the client takes the node list from the first seed that
-// serves /edge/nodes (a dead seed is skipped), never picks a draining
-// node, and takes a node listed without a URL for the seed itself.
+// TestDiscovery: the client asks the seeds for /edge/nodes (a dead seed
+// is no matter), probes the nodes listed and the seeds, takes a node
+// listed without a URL and a seed with the same id in /edge/ping for one
+// node, and never picks a draining node.
 func TestDiscovery(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name         string
 		seedDraining bool
+		listOther    bool // the list names the other node; else only the seed, which names it as a seed
 		wantSeed     bool // else the other node
 	}{
-		{"the seed, nearest, listed without a URL", false, true},
-		{"the seed draining: the other node", true, false},
+		{"the seed, nearest, listed without a URL", false, true, true},
+		{"the seed draining: the other node, learnt from the list", true, true, false},
+		{"the seed draining: the other node, a seed the list lacks", true, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,13 +166,18 @@ func TestDiscovery(t *testing.T) {
 			seed := startNode(t, broker, 0)
 			dead := startNode(t, nil, 0)
 			dead.kill()
-			listing, _ := json.Marshal([]map[string]any{
-				{"node": "seed", "region": "here", "url": "", "conns": 0, "draining": tt.seedDraining},
-				{"node": "other", "region": "there", "url": other.url + "/", "conns": 7},
-			})
+			list := []map[string]any{{"node": "seed", "region": "here", "url": "", "conns": 0, "draining": tt.seedDraining}}
+			seeds := []string{dead.url, seed.url}
+			if tt.listOther {
+				list = append(list, map[string]any{"node": "other", "region": "there", "url": other.url + "/", "conns": 7})
+			} else {
+				seeds = append(seeds, other.url)
+			}
+			listing, _ := json.Marshal(list)
 			seed.nodes.Store(listing)
+			seed.ping.Store([]byte(`{"node":"seed","region":"here","conns":0}`))
 			r := newRecorder()
-			dial(t, []string{dead.url, seed.url}, fast(r))
+			dial(t, seeds, fast(r))
 			r.wait(t, "the connection", func() bool { return len(r.connectedTo()) > 0 })
 			want := other.url
 			if tt.wantSeed {
@@ -179,7 +187,7 @@ func TestDiscovery(t *testing.T) {
 				t.Fatalf("connected to %s, want %s", got, want)
 			}
 			if other.probes.Load() == 0 {
-				t.Error("the node learnt from /edge/nodes was not probed")
+				t.Error("the other node was not probed")
 			}
 		})
 	}

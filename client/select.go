@@ -9,6 +9,7 @@ import (
 // the probes that succeeded, and what the node said of itself.
 type probeResult struct {
 	URL      string          // the node's base URL, its identity here
+	ID       string          // the node's id, when its /edge/ping said it
 	RTTs     []time.Duration // one per successful probe, in any order
 	Conns    int             // connections the node reported (0 when unknown)
 	Draining bool            // the node said it takes no new connections
