@@ -197,6 +197,15 @@ func (r *recorder) disconnected() bool {
 	return len(r.states) > 0 && r.states[len(r.states)-1].State != client.StateConnected
 }
 
+// firstNode waits for the first StateConnected event and returns its
+// node. (Dial and Subscribe may return before the dispatcher has passed
+// it on.)
+func (r *recorder) firstNode(t *testing.T) string {
+	t.Helper()
+	r.wait(t, "the first connection", func() bool { return len(r.connectedTo()) > 0 })
+	return r.connectedTo()[0]
+}
+
 // connectedTo returns the nodes of the StateConnected events, in order.
 func (r *recorder) connectedTo() []string {
 	r.mu.Lock()

@@ -23,8 +23,7 @@ func TestDialPicksNearest(t *testing.T) {
 	near := startNode(t, nil, 0)
 	r := newRecorder()
 	dial(t, []string{far.url, mid.url, near.url}, fast(r))
-	r.wait(t, "the connection", func() bool { return len(r.connectedTo()) > 0 })
-	if got := r.connectedTo()[0]; got != near.url {
+	if got := r.firstNode(t); got != near.url {
 		t.Fatalf("connected to %s, want the nearest, %s (far %s, mid %s)", got, near.url, far.url, mid.url)
 	}
 	for _, n := range []*node{far, mid, near} {
@@ -47,6 +46,7 @@ func TestReprobeNoFlap(t *testing.T) {
 	// reach that, and this test is about the rule, not the figure.
 	opts.SwitchMargin = 100 * time.Millisecond
 	dial(t, []string{a.url, b.url}, opts)
+	r.firstNode(t)
 	const rounds = 8
 	eventually(t, "re-probes", func() bool {
 		return a.probes.Load() >= 3*(rounds+1) && b.probes.Load() >= 3*(rounds+1)
@@ -80,7 +80,7 @@ func TestReprobeMovesToNearer(t *testing.T) {
 	})
 	c := dial(t, []string{b.url, a.url}, opts)
 	subscribe(t, c, "ticks", r)
-	if got := r.connectedTo(); len(got) != 1 || got[0] != a.url {
+	if got := r.firstNode(t); got != a.url {
 		t.Fatalf("connected to %v, want %s", got, a.url)
 	}
 	a.publish(t, "ticks", 1, 10)
@@ -126,7 +126,7 @@ func TestReprobeLeavesDrainingNode(t *testing.T) {
 	opts.ReprobeInterval = 20 * time.Millisecond
 	c := dial(t, []string{far.url, near.url}, opts)
 	subscribe(t, c, "ticks", r)
-	if got := r.connectedTo(); len(got) != 1 || got[0] != near.url {
+	if got := r.firstNode(t); got != near.url {
 		t.Fatalf("connected to %v, want %s", got, near.url)
 	}
 	near.publish(t, "ticks", 1, 5)
@@ -178,12 +178,11 @@ func TestDiscovery(t *testing.T) {
 			seed.ping.Store([]byte(`{"node":"seed","region":"here","conns":0}`))
 			r := newRecorder()
 			dial(t, seeds, fast(r))
-			r.wait(t, "the connection", func() bool { return len(r.connectedTo()) > 0 })
 			want := other.url
 			if tt.wantSeed {
 				want = seed.url
 			}
-			if got := r.connectedTo()[0]; got != want {
+			if got := r.firstNode(t); got != want {
 				t.Fatalf("connected to %s, want %s", got, want)
 			}
 			if other.probes.Load() == 0 {
@@ -206,9 +205,9 @@ func TestStateFile(t *testing.T) {
 		opts.StateFile = path
 		opts.SwitchMargin = 100 * time.Millisecond // a loaded machine's noise must not decide
 		c := dial(t, []string{b.url, a.url}, opts)
-		r.wait(t, "the connection", func() bool { return len(r.connectedTo()) > 0 })
+		node := r.firstNode(t)
 		c.Close()
-		return r.connectedTo()[0]
+		return node
 	}
 	saved := func(path string) string {
 		var s struct{ Node string }

@@ -112,7 +112,7 @@ func TestFailover(t *testing.T) {
 			r := newRecorder()
 			c := dial(t, []string{far.url, near.url}, fast(r))
 			subscribe(t, c, "ticks", r)
-			if got := r.connectedTo(); len(got) != 1 || got[0] != near.url {
+			if got := r.firstNode(t); got != near.url {
 				t.Fatalf("connected to %v, want the near node %s", got, near.url)
 			}
 			far.publish(t, "ticks", 1, 20)
