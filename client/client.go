@@ -62,10 +62,10 @@ type Client struct {
 //
 // Seeds are base URLs of nodes, "https://eu.example.com" or
 // "http://10.0.0.5:8080" (ws and wss mean http and https). Dial asks them
-// for the cluster's nodes (GET /edge/nodes; when no seed answers, the
-// seeds are the nodes), times every node (GET /edge/ping, or /healthz on
-// nodes without it) and connects to the nearest one that is not
-// draining, at its URL with ws(s) and /ws. When that node fails it tries
+// for the cluster's nodes (GET /edge/nodes), times the nodes listed and
+// the seeds (GET /edge/ping, or /healthz on nodes without it) and
+// connects to the nearest one that is not draining, at its URL with ws(s)
+// and /ws. When that node fails it tries
 // the next nearest, and so on; when all fail it returns an error matching
 // ErrNoNode. ctx bounds the whole of Dial, not the Client.
 func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {

@@ -9,9 +9,10 @@
 //
 // # Choosing a node
 //
-// Dial asks the seeds for the cluster's nodes (GET /edge/nodes; when no
-// seed answers, the seeds are the nodes) and times each node several
-// times in parallel (GET /edge/ping, or /healthz on a node without it).
+// Dial asks the seeds for the cluster's nodes (GET /edge/nodes) and times
+// the nodes listed and the seeds, several times each, all in parallel
+// (GET /edge/ping, or /healthz on a node without it); a node reached at
+// two URLs counts once, by the id its /edge/ping gives.
 // It connects to the node with the lowest median round trip; nodes within
 // a margin of it (Options.SwitchMargin and SwitchRatio) count as equals,
 // and of those the one with the fewest connections wins. A draining node
