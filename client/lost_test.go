@@ -107,3 +107,29 @@ func TestResubscribeRefused(t *testing.T) {
 		t.Fatalf("ended with %v, want a too_large server error", m.Err)
 	}
 }
+
+// TestSubscribeContext: a Subscribe whose context ends before the server
+// confirms leaves no subscription behind.
+func TestSubscribeContext(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, nil, 0)
+	r := newRecorder()
+	c := dial(t, []string{n.url}, fast(r))
+	n.refuse.Store(true)
+	n.proxy.Cut()
+	r.wait(t, "the disconnection", r.disconnected)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := c.Subscribe(ctx, "news", r.handle); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Subscribe = %v, want DeadlineExceeded", err)
+	}
+	n.refuse.Store(false)
+	again := newRecorder()
+	subscribe(t, c, "news", again) // not ErrSubscribed
+	n.publish(t, "news", 1, 1)
+	again.waitPublications(t, 1)
+	if r.len() != 0 {
+		t.Errorf("the abandoned subscription got %d messages", r.len())
+	}
+}

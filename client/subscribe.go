@@ -62,7 +62,7 @@ func (c *Client) Subscribe(ctx context.Context, channel string, h Handler) (*Sub
 		c.mu.Unlock()
 	case <-ctx.Done():
 		err = ctx.Err()
-		s.Unsubscribe(context.Background())
+		s.Unsubscribe(ctx) // ctx has ended: the unsub goes out, unawaited
 	case <-c.ctx.Done():
 		err = ErrClosed
 	}
