@@ -9,13 +9,15 @@ import (
 type State uint8
 
 const (
-	// StateConnected: a connection to Node is up and every subscription
-	// is being restored on it.
+	// StateConnected: a connection to Node is up (after Dial, after a
+	// reconnection, or on a move to a nearer node, which has no
+	// StateDisconnected before it) and every subscription is being
+	// restored on it.
 	StateConnected State = iota + 1
 	// StateDisconnected: the connection to Node ended, for Err.
 	StateDisconnected
-	// StateReconnecting: after waiting Delay, attempt number Attempt
-	// (from 1) to reach Node begins.
+	// StateReconnecting: attempt number Attempt (from 1) to reach Node
+	// begins once Delay has passed.
 	StateReconnecting
 	// StateClosed: Close was called; there are no more events.
 	StateClosed
