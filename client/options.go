@@ -24,8 +24,10 @@ type Options struct {
 	// /edge/nodes and timing every node). Zero means 2s.
 	ProbeTimeout time.Duration
 	// ReprobeInterval is how often the nodes are probed again while
-	// connected, to move to a node that became clearly nearer. Zero
-	// means 5 minutes; negative means never.
+	// connected, to move to a node that became clearly nearer; each wait
+	// is spread by up to 10 % either way, so that clients started
+	// together do not probe together. Zero means 5 minutes; negative
+	// means never.
 	ReprobeInterval time.Duration
 	// SwitchMargin and SwitchRatio say when another node is clearly
 	// nearer than the one in use: its median round trip must be shorter

@@ -120,7 +120,7 @@ func (c *Client) watch(cn *conn) *conn {
 	defer ping.Stop()
 	var reprobe <-chan time.Time // nil: never
 	if c.opts.ReprobeInterval > 0 {
-		reprobe = time.After(c.opts.ReprobeInterval)
+		reprobe = time.After(c.reprobeDelay())
 	}
 	var surveyed chan []probeResult // a survey in flight
 	ctx, cancel := context.WithCancel(c.ctx)
@@ -147,7 +147,7 @@ func (c *Client) watch(cn *conn) *conn {
 		case ranked := <-surveyed:
 			surveyed = nil
 			if c.opts.ReprobeInterval > 0 {
-				reprobe = time.After(c.opts.ReprobeInterval)
+				reprobe = time.After(c.reprobeDelay())
 			}
 			if len(ranked) == 0 {
 				continue
@@ -163,6 +163,13 @@ func (c *Client) watch(cn *conn) *conn {
 			c.plan = order(ranked, cn.node)
 		}
 	}
+}
+
+// reprobeDelay returns ReprobeInterval spread by up to 10 % either way,
+// so that clients started together do not probe the nodes together.
+func (c *Client) reprobeDelay() time.Duration {
+	d := c.opts.ReprobeInterval
+	return d - d/10 + time.Duration(c.rnd.Float64()*float64(d/5))
 }
 
 // attach makes cn the connection in use: waiters go ahead, every
