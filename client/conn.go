@@ -216,11 +216,13 @@ func (cn *conn) write() {
 		cn.mu.Lock()
 		out, stopped := cn.out, cn.err != nil
 		cn.out = nil
+		if len(out) > 0 && !stopped {
+			// Under the lock, so that stop's shorter deadline, set
+			// after it marks the connection stopped, is never undone.
+			_ = cn.nc.SetWriteDeadline(time.Now().Add(cn.silence))
+		}
 		cn.mu.Unlock()
 		if len(out) > 0 {
-			if !stopped {
-				_ = cn.nc.SetWriteDeadline(time.Now().Add(cn.silence))
-			}
 			bufs := net.Buffers(out)
 			if _, err := bufs.WriteTo(cn.nc); err != nil {
 				cn.stop(fmt.Errorf("client: write: %w", err), nil)
