@@ -1,0 +1,117 @@
+package client
+
+import (
+	"crypto/tls"
+	"net/http"
+	"time"
+)
+
+// Options configure a Client. The zero value is ready to use; each field
+// documents its default. Dial works on a copy: the caller's Options are
+// never modified.
+type Options struct {
+	// Header holds extra headers for the WebSocket handshake, such as
+	// Authorization.
+	Header http.Header
+	// TLSConfig is used for https:// and wss:// nodes; nil uses the
+	// defaults.
+	TLSConfig *tls.Config
+
+	// Probes is how many times each node's /edge/ping is timed when
+	// choosing a node; the median counts. Zero means 3.
+	Probes int
+	// ProbeTimeout bounds one round of discovery and probing (fetching
+	// /edge/nodes and timing every node). Zero means 2s.
+	ProbeTimeout time.Duration
+	// ReprobeInterval is how often the nodes are probed again while
+	// connected, to move to a node that became clearly nearer; each wait
+	// is spread by up to 10 % either way, so that clients started
+	// together do not probe together. Zero means 5 minutes; negative
+	// means never.
+	ReprobeInterval time.Duration
+	// SwitchMargin and SwitchRatio say when another node is clearly
+	// nearer than the one in use: its median round trip must be shorter
+	// by at least SwitchMargin and by at least SwitchRatio of the current
+	// one's. Nodes within these margins of the nearest count as equals,
+	// and the one with fewer connections is preferred. Zero means 20ms
+	// and 0.3 (30 %).
+	SwitchMargin time.Duration
+	SwitchRatio  float64
+
+	// BackoffMin and BackoffMax bound the wait before reconnecting after
+	// a failure: BackoffMin doubles with every failed attempt up to
+	// BackoffMax, and each wait is half of that plus a random part of the
+	// other half. A connection that lived BackoffMax starts over from
+	// BackoffMin. A node restarting (close code 1012) is left at once,
+	// without a wait. Zero means 250ms and 30s.
+	BackoffMin time.Duration
+	BackoffMax time.Duration
+	// DialTimeout bounds one connection attempt (TCP, TLS and the
+	// WebSocket handshake). Zero means 10s.
+	DialTimeout time.Duration
+	// PingInterval is how long the connection may be silent before the
+	// client sends a Ping; a connection silent for twice as long, or
+	// whose writes make no progress for twice as long, is taken for dead
+	// and replaced. Zero means 20s.
+	PingInterval time.Duration
+	// MaxMessageSize is the largest message accepted from a server, in
+	// bytes after decompression; a larger one ends the connection (1009).
+	// Zero means 16 MiB.
+	MaxMessageSize int64
+	// DisableCompression stops the client from offering
+	// permessage-deflate (RFC 7692). By default it is offered without
+	// context takeover: the server compresses the messages it finds worth
+	// it, each on its own, and the client inflates them with a
+	// decompressor borrowed for the message. The client's own messages
+	// are sent uncompressed.
+	DisableCompression bool
+
+	// StateFile, when set, is a file where the client remembers the last
+	// node it connected to, so that a restarted program goes back to it
+	// unless another is clearly nearer. Errors reading or writing it are
+	// ignored: it is only a hint.
+	StateFile string
+	// OnState is called with every change of the connection's state, in
+	// order, on the goroutine that runs handlers (see Handler). Nil means
+	// no calls.
+	OnState func(StateEvent)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Probes <= 0 {
+		o.Probes = 3
+	}
+	if o.ProbeTimeout <= 0 {
+		o.ProbeTimeout = 2 * time.Second
+	}
+	if o.ReprobeInterval == 0 {
+		o.ReprobeInterval = 5 * time.Minute
+	}
+	if o.SwitchMargin <= 0 {
+		o.SwitchMargin = 20 * time.Millisecond
+	}
+	if o.SwitchRatio <= 0 || o.SwitchRatio >= 1 {
+		o.SwitchRatio = 0.3
+	}
+	if o.BackoffMin <= 0 {
+		o.BackoffMin = 250 * time.Millisecond
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = 30 * time.Second
+	}
+	o.BackoffMax = max(o.BackoffMax, o.BackoffMin)
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 10 * time.Second
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = 20 * time.Second
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = 16 << 20
+	}
+	return o
+}
+
+func (o Options) margins() margins {
+	return margins{Abs: o.SwitchMargin, Ratio: o.SwitchRatio}
+}

@@ -1,0 +1,266 @@
+package client_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsgate/wsgate"
+	"github.com/wsgate/wsgate/client"
+	"github.com/wsgate/wsgate/ws"
+)
+
+// TestResumeExactlyOnce cuts the connection in the middle of a stream;
+// publications made while the client is away are replayed on the new
+// connection, and the handler sees every one once, in order.
+func TestResumeExactlyOnce(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, nil, 0)
+	r := newRecorder()
+	c := dial(t, []string{n.url}, fast(r))
+	subscribe(t, c, "ticks", r)
+
+	n.publish(t, "ticks", 1, 20)
+	r.waitPublications(t, 10)
+	n.refuse.Store(true) // hold the client off until the test says
+	n.proxy.Cut()
+	r.wait(t, "the disconnection", r.disconnected)
+	n.publish(t, "ticks", 21, 60) // missed: to be replayed
+	n.refuse.Store(false)
+	r.wait(t, "the reconnection", func() bool { return len(r.connectedTo()) == 2 })
+	n.publish(t, "ticks", 61, 80)
+	r.waitPublications(t, 80)
+	r.checkExactlyOnce(t, 80)
+}
+
+// TestResumeGap: when the server no longer holds what was missed, the
+// handler gets a KindGap, then what the server still had, then live
+// publications.
+func TestResumeGap(t *testing.T) {
+	t.Parallel()
+	broker := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{HistorySize: 4})
+	n := startNode(t, broker, 0)
+	r := newRecorder()
+	c := dial(t, []string{n.url}, fast(r))
+	subscribe(t, c, "ticks", r)
+	n.publish(t, "ticks", 1, 3)
+	r.waitPublications(t, 3)
+
+	n.refuse.Store(true)
+	n.proxy.Cut()
+	r.wait(t, "the disconnection", r.disconnected)
+	n.publish(t, "ticks", 4, 13) // the broker keeps 10 to 13
+	n.refuse.Store(false)
+	r.waitPublications(t, 13) // replayed after the gap
+	n.publish(t, "ticks", 14, 14)
+	r.waitPublications(t, 14)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var kinds []client.Kind
+	var seqs []uint64
+	for _, m := range r.msgs {
+		kinds = append(kinds, m.Kind)
+		seqs = append(seqs, m.Pos.Seq)
+	}
+	gap := r.msgs[3]
+	if gap.Kind != client.KindGap || gap.Last.Seq != 3 || gap.Pos.Seq != 13 || gap.Last.Epoch != gap.Pos.Epoch {
+		t.Fatalf("message 4 = %+v; want a gap after 3 to 13 in one epoch", gap)
+	}
+	want := []uint64{1, 2, 3, 13, 10, 11, 12, 13, 14}
+	if len(seqs) != len(want) {
+		t.Fatalf("got kinds %v seqs %v, want seqs %v", kinds, seqs, want)
+	}
+	for i := range want {
+		if seqs[i] != want[i] || (i != 3 && kinds[i] != client.KindPublication) {
+			t.Fatalf("got kinds %v seqs %v, want seqs %v", kinds, seqs, want)
+		}
+	}
+}
+
+// TestFailover: two nodes share a broker; the client is on the nearer,
+// which goes away (shut down with 1001, killed without a Close, or cut
+// off by the network). The client moves to the other and its
+// subscription continues without a loss or a duplicate.
+func TestFailover(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		stop func(n *node)
+	}{
+		{"shut down", func(n *node) {
+			ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+			defer cancel()
+			n.srv.Shutdown(ctx)
+		}},
+		{"killed", (*node).kill},
+		{"unreachable", func(n *node) { n.proxy.Close() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			broker := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{})
+			t.Cleanup(func() { broker.Close() })
+			near := startNode(t, broker, 0)
+			far := startNode(t, broker, 60*time.Millisecond)
+			r := newRecorder()
+			c := dial(t, []string{far.url, near.url}, fast(r))
+			subscribe(t, c, "ticks", r)
+			if got := r.firstNode(t); got != near.url {
+				t.Fatalf("connected to %v, want the near node %s", got, near.url)
+			}
+			far.publish(t, "ticks", 1, 20)
+			r.waitPublications(t, 20)
+			tt.stop(near)
+			far.publish(t, "ticks", 21, 40)
+			r.wait(t, "the move to the far node", func() bool { return len(r.connectedTo()) == 2 })
+			if got := r.connectedTo(); got[1] != far.url {
+				t.Fatalf("reconnected to %s, want %s", got[1], far.url)
+			}
+			far.publish(t, "ticks", 41, 50)
+			r.waitPublications(t, 50)
+			r.checkExactlyOnce(t, 50)
+
+			// Requests go to the new node.
+			if _, err := c.Publish(ctxGuard(t), "ticks", map[string]int{"n": 51}); err != nil {
+				t.Fatal(err)
+			}
+			r.waitPublications(t, 51)
+		})
+	}
+}
+
+// restartingNode is a node that drains: it accepts every WebSocket and
+// closes it at once with 1012 (service restart). It answers /healthz.
+func restartingNode(t *testing.T) string {
+	t.Helper()
+	up := ws.Upgrader{Subprotocols: []string{wsgate.Subprotocol}}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ws" {
+			w.Write([]byte("ok\n"))
+			return
+		}
+		nc, br, _, err := up.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		nc.Write(ws.AppendFrame(nil, ws.OpClose, true, 0, ws.AppendClosePayload(nil, ws.StatusServiceRestart, "draining")))
+		nc.SetReadDeadline(time.Now().Add(hangGuard))
+		readUntilClose(br)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// readUntilClose reads frames until a Close or an error.
+func readUntilClose(br *bufio.Reader) {
+	r := ws.NewReader(ws.ReaderOptions{Role: ws.ServerSide})
+	buf := make([]byte, 4096)
+	for {
+		n, err := br.Read(buf)
+		b := buf[:n]
+		for len(b) > 0 {
+			used, ev, perr := r.Next(b)
+			if perr != nil || ev.Kind == ws.EventClose {
+				return
+			}
+			b = b[used:]
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// TestServiceRestartMovesAtOnce: a node closing with 1012 is left for
+// the next node without a backoff (here an hour: waiting it would hang
+// the test).
+func TestServiceRestartMovesAtOnce(t *testing.T) {
+	t.Parallel()
+	draining := restartingNode(t)
+	other := startNode(t, nil, 60*time.Millisecond)
+	r := newRecorder()
+	opts := fast(r)
+	opts.BackoffMin, opts.BackoffMax = time.Hour, time.Hour
+	dial(t, []string{other.url, draining}, opts)
+	r.wait(t, "a connection to the other node", func() bool {
+		nodes := r.connectedTo()
+		return len(nodes) > 0 && nodes[len(nodes)-1] == other.url
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if first := r.states[0]; first.State != client.StateConnected || first.Node != draining {
+		t.Fatalf("first event %+v: want connected to the nearer node %s", first, draining)
+	}
+	var ce *ws.CloseError
+	if d := r.states[1]; d.State != client.StateDisconnected || !errors.As(d.Err, &ce) || ce.Code != ws.StatusServiceRestart {
+		t.Fatalf("second event %+v: want disconnected with 1012", d)
+	}
+	if re := r.states[2]; re.State != client.StateReconnecting || re.Delay != 0 || re.Node != other.url {
+		t.Fatalf("third event %+v: want reconnecting to %s without delay", re, other.url)
+	}
+}
+
+// TestReconnectBackoff: while the node refuses, the client retries with growing,
+// jittered delays within the documented bounds, then reconnects.
+func TestReconnectBackoff(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, nil, 0)
+	r := newRecorder()
+	opts := fast(r)
+	opts.BackoffMin, opts.BackoffMax = 4*time.Millisecond, 64*time.Millisecond
+	dial(t, []string{n.url}, opts)
+	n.refuse.Store(true)
+	n.proxy.Cut()
+	const attempts = 8
+	r.wait(t, "retries", func() bool { return r.count(client.StateReconnecting) >= attempts })
+	n.refuse.Store(false)
+	r.wait(t, "the reconnection", func() bool { return len(r.connectedTo()) == 2 })
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := 0
+	for _, e := range r.states {
+		if e.State != client.StateReconnecting {
+			continue
+		}
+		k++
+		if e.Attempt != k {
+			t.Errorf("attempt %d numbered %d", k, e.Attempt)
+		}
+		ceil := min(opts.BackoffMin<<(k-1), opts.BackoffMax)
+		if e.Delay < ceil/2 || e.Delay >= ceil {
+			t.Errorf("attempt %d waited %v, want [%v, %v)", k, e.Delay, ceil/2, ceil)
+		}
+	}
+}
+
+// TestDialAllDown: Dial tries every seed and fails with ErrNoNode.
+func TestDialAllDown(t *testing.T) {
+	t.Parallel()
+	var seeds []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds = append(seeds, "http://"+ln.Addr().String())
+		ln.Close() // nothing listens there now
+	}
+	_, err := client.Dial(ctxGuard(t), seeds, client.Options{})
+	if !errors.Is(err, client.ErrNoNode) {
+		t.Fatalf("Dial = %v, want ErrNoNode", err)
+	}
+	for _, s := range seeds {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not name seed %s", err, s)
+		}
+	}
+}
