@@ -71,7 +71,7 @@ func TestEdgeEndpoints(t *testing.T) {
 		cache        string
 		body         string
 	}{
-		{"GET", "/edge/ping", 200, "no-store", `{"node":"web1","region":"eu-west","conns":0}` + "\n"},
+		{"GET", "/edge/ping", 200, "no-store", `{"node":"web1","region":"eu-west","conns":0,"draining":false}` + "\n"},
 		{"HEAD", "/edge/ping", 200, "no-store", ""},
 		{"GET", "/edge/nodes", 200, "max-age=5", `[{"node":"web1","region":"eu-west","url":"https://eu1.example.com","conns":0,"load":0,"draining":false}]` + "\n"},
 		{"OPTIONS", "/edge/nodes", 204, "", ""},

@@ -1,12 +1,9 @@
 package client_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -136,69 +133,37 @@ func TestFailover(t *testing.T) {
 	}
 }
 
-// restartingNode is a node that drains: it accepts every WebSocket and
-// closes it at once with 1012 (service restart). It answers /healthz.
-func restartingNode(t *testing.T) string {
-	t.Helper()
-	up := ws.Upgrader{Subprotocols: []string{wsgate.Subprotocol}}
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/ws" {
-			w.Write([]byte("ok\n"))
-			return
-		}
-		nc, br, _, err := up.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		nc.Write(ws.AppendFrame(nil, ws.OpClose, true, 0, ws.AppendClosePayload(nil, ws.StatusServiceRestart, "draining")))
-		nc.SetReadDeadline(time.Now().Add(hangGuard))
-		readUntilClose(br)
-	}))
-	t.Cleanup(ts.Close)
-	return ts.URL
-}
-
-// readUntilClose reads frames until a Close or an error.
-func readUntilClose(br *bufio.Reader) {
-	r := ws.NewReader(ws.ReaderOptions{Role: ws.ServerSide})
-	buf := make([]byte, 4096)
-	for {
-		n, err := br.Read(buf)
-		b := buf[:n]
-		for len(b) > 0 {
-			used, ev, perr := r.Next(b)
-			if perr != nil || ev.Kind == ws.EventClose {
-				return
-			}
-			b = b[used:]
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// TestServiceRestartMovesAtOnce: a node closing with 1012 is left for
-// the next node without a backoff (here an hour: waiting it would hang
-// the test).
+// TestServiceRestartMovesAtOnce: a node that drains (Server.Drain)
+// closes its clients with 1012 (service restart), and the client leaves
+// it for the next node without a backoff (here an hour: waiting it would
+// hang the test).
 func TestServiceRestartMovesAtOnce(t *testing.T) {
 	t.Parallel()
-	draining := restartingNode(t)
+	draining := startNode(t, nil, 0)
 	other := startNode(t, nil, 60*time.Millisecond)
 	r := newRecorder()
 	opts := fast(r)
 	opts.BackoffMin, opts.BackoffMax = time.Hour, time.Hour
-	dial(t, []string{other.url, draining}, opts)
+	dial(t, []string{other.url, draining.url}, opts)
+	r.wait(t, "a connection to the nearer node", func() bool { return len(r.connectedTo()) > 0 })
+	if got := r.connectedTo()[0]; got != draining.url {
+		t.Fatalf("connected to %s first, want the nearer node %s", got, draining.url)
+	}
+	drained := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		drained <- draining.srv.Drain(ctx)
+	}()
 	r.wait(t, "a connection to the other node", func() bool {
 		nodes := r.connectedTo()
 		return len(nodes) > 0 && nodes[len(nodes)-1] == other.url
 	})
+	if err := <-drained; err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if first := r.states[0]; first.State != client.StateConnected || first.Node != draining {
-		t.Fatalf("first event %+v: want connected to the nearer node %s", first, draining)
-	}
 	var ce *ws.CloseError
 	if d := r.states[1]; d.State != client.StateDisconnected || !errors.As(d.Err, &ce) || ce.Code != ws.StatusServiceRestart {
 		t.Fatalf("second event %+v: want disconnected with 1012", d)

@@ -6,9 +6,11 @@ import (
 	"strconv"
 )
 
-// PingHandler answers GET /edge/ping with this node's id, region and
-// connections, {"node":"web1-3f9a2c","region":"eu-west","conns":42}, for
-// clients that time it to find the nearest node. The answer is built
+// PingHandler answers GET /edge/ping with this node's id, region,
+// connections and whether it drains,
+// {"node":"web1-3f9a2c","region":"eu-west","conns":42,"draining":false},
+// for clients that time it to find the nearest node and leave a draining
+// one. The answer is built
 // without encoding/json (ids and regions need no escaping) and is never
 // cached (Cache-Control: no-store).
 //
@@ -27,9 +29,12 @@ func (r *Registry) PingHandler() http.Handler {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
 		h.Set("Content-Type", "application/json")
-		b := make([]byte, 0, len(prefix)+16)
+		b := make([]byte, 0, len(prefix)+40)
 		b = append(b, prefix...)
-		b = strconv.AppendInt(b, int64(r.Self().Conns), 10)
+		self := r.Self()
+		b = strconv.AppendInt(b, int64(self.Conns), 10)
+		b = append(b, `,"draining":`...)
+		b = strconv.AppendBool(b, self.Draining)
 		b = append(b, "}\n"...)
 		w.Write(b)
 	})

@@ -24,8 +24,8 @@ func TestHandlers(t *testing.T) {
 		cache        string // Cache-Control
 		body         string
 	}{
-		{"ping", "GET", r.PingHandler(), 200, "no-store", `{"node":"web1","region":"eu-west","conns":42}` + "\n"},
-		{"ping HEAD", "HEAD", r.PingHandler(), 200, "no-store", `{"node":"web1","region":"eu-west","conns":42}` + "\n"}, // net/http sends no body for HEAD
+		{"ping", "GET", r.PingHandler(), 200, "no-store", `{"node":"web1","region":"eu-west","conns":42,"draining":false}` + "\n"},
+		{"ping HEAD", "HEAD", r.PingHandler(), 200, "no-store", `{"node":"web1","region":"eu-west","conns":42,"draining":false}` + "\n"}, // net/http sends no body for HEAD
 		{"nodes", "GET", r.NodesHandler(), 200, "max-age=5", `[{"node":"web1","region":"eu-west","url":"https://eu1.example.com","conns":42,"load":0.042,"draining":false}]` + "\n"},
 		{"ping preflight", "OPTIONS", r.PingHandler(), 204, "", ""},
 		{"nodes preflight", "OPTIONS", r.NodesHandler(), 204, "", ""},
