@@ -70,35 +70,15 @@ type Client struct {
 // ErrNoNode. ctx bounds the whole of Dial, not the Client.
 func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 	opts = opts.withDefaults()
-	var bases []string
-	seen := make(map[string]bool)
-	for _, s := range seeds {
-		b, err := baseURL(s)
-		if err != nil {
-			return nil, fmt.Errorf("client: seed %q: %w", s, err)
-		}
-		if !seen[b] {
-			seen[b] = true
-			bases = append(bases, b)
-		}
+	bases, err := seedBases(seeds)
+	if err != nil {
+		return nil, err
 	}
-	if len(bases) == 0 {
-		return nil, fmt.Errorf("%w: no seed given", ErrNoNode)
-	}
-	transport := &http.Transport{
-		TLSClientConfig:     opts.TLSConfig.Clone(),
-		MaxIdleConnsPerHost: 1,
-		DisableCompression:  true,
-	}
+	transport := newTransport(opts)
 	c := &Client{
 		opts:      opts,
 		transport: transport,
-		prober: &prober{
-			http:   &http.Client{Transport: transport},
-			seeds:  bases,
-			probes: opts.Probes,
-			noPing: make(map[string]bool),
-		},
+		prober:    newProber(bases, opts, transport),
 		ready:  make(chan struct{}),
 		subs:   make(map[string]*Subscription),
 		done:   make(chan struct{}),
@@ -146,6 +126,45 @@ func (c *Client) survey(parent context.Context) []probeResult {
 	ctx, cancel := context.WithTimeout(parent, c.opts.ProbeTimeout)
 	defer cancel()
 	return rank(c.prober.survey(ctx), c.opts.margins())
+}
+
+// seedBases returns the base URLs of seeds, each once, in order.
+func seedBases(seeds []string) ([]string, error) {
+	var bases []string
+	seen := make(map[string]bool)
+	for _, s := range seeds {
+		b, err := baseURL(s)
+		if err != nil {
+			return nil, fmt.Errorf("client: seed %q: %w", s, err)
+		}
+		if !seen[b] {
+			seen[b] = true
+			bases = append(bases, b)
+		}
+	}
+	if len(bases) == 0 {
+		return nil, fmt.Errorf("%w: no seed given", ErrNoNode)
+	}
+	return bases, nil
+}
+
+// newTransport is the HTTP transport of the edge probes.
+func newTransport(opts Options) *http.Transport {
+	return &http.Transport{
+		TLSClientConfig:     opts.TLSConfig.Clone(),
+		MaxIdleConnsPerHost: 1,
+		DisableCompression:  true,
+	}
+}
+
+// newProber times the nodes of the cluster bases belong to.
+func newProber(bases []string, opts Options, transport *http.Transport) *prober {
+	return &prober{
+		http:   &http.Client{Transport: transport},
+		seeds:  bases,
+		probes: opts.Probes,
+		noPing: make(map[string]bool),
+	}
 }
 
 // dial opens a connection to node, within DialTimeout.

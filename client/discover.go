@@ -157,7 +157,7 @@ func merge(results []probeResult, listed []edgeNode) []probeResult {
 // that after the first they reuse one connection and measure round trips,
 // not TCP handshakes).
 func (p *prober) probeNode(ctx context.Context, n edgeNode) probeResult {
-	r := probeResult{URL: n.URL, Conns: n.Conns, Draining: n.Draining}
+	r := probeResult{URL: n.URL, ID: n.Node, Region: n.Region, Conns: n.Conns, Draining: n.Draining}
 	for range p.probes {
 		rtt, info, err := p.ping(ctx, n.URL)
 		if err != nil {
@@ -168,7 +168,7 @@ func (p *prober) probeNode(ctx context.Context, n edgeNode) probeResult {
 		}
 		r.RTTs = append(r.RTTs, rtt)
 		if info != nil {
-			r.ID, r.Conns, r.Draining = info.Node, info.Conns, r.Draining || info.Draining
+			r.ID, r.Region, r.Conns, r.Draining = info.Node, info.Region, info.Conns, r.Draining || info.Draining
 		}
 	}
 	return r

@@ -10,6 +10,7 @@ import (
 type probeResult struct {
 	URL      string          // the node's base URL, its identity here
 	ID       string          // the node's id, when its /edge/ping said it
+	Region   string          // the node's region, when the list or its /edge/ping said it
 	RTTs     []time.Duration // one per successful probe, in any order
 	Conns    int             // connections the node reported (0 when unknown)
 	Draining bool            // the node said it takes no new connections

@@ -38,6 +38,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return help(ctx, args[1:], getenv, stdout, stderr)
 		case "bench":
 			return runBench(ctx, args[1:], stdout, stderr)
+		case "nodes":
+			return runNodes(ctx, args[1:], stdout)
 		}
 	}
 	o, err := parseFlags(args, getenv, stdout)

@@ -13,6 +13,7 @@ import (
 // subcommands, then the flags.
 const usageHead = `Usage: wsgate [flags]              serve (with no flags: the demo on :8080)
        wsgate bench SUB [flags]    load-test a WebSocket server (wsgate bench --help)
+       wsgate nodes URL…           time a cluster's nodes as a client does, and show its choice
        wsgate version              print the version (also --version)
        wsgate help [bench [SUB]]   this help, or a subcommand's
 
@@ -51,10 +52,7 @@ func (e *usageError) HelpCommand() string { return e.help }
 // flagError turns an error of FlagSet.Parse into a usageError that reads
 // like wsgate's other errors: "wsgate: unknown flag --nope".
 func flagError(err error) error {
-	if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
-		err = fmt.Errorf("unknown flag --%s", name)
-	}
-	return &usageError{err: fmt.Errorf("wsgate: %w", err), help: "wsgate"}
+	return &usageError{err: fmt.Errorf("wsgate: %w", flagErrorText(err)), help: "wsgate"}
 }
 
 // Report prints err, returned by Run, to w for a person: its message
@@ -83,9 +81,11 @@ func help(ctx context.Context, args []string, getenv func(string) string, stdout
 		return err
 	case args[0] == "bench":
 		return runBench(ctx, append(args[1:], "--help"), stdout, stderr)
+	case args[0] == "nodes" && len(args) == 1:
+		return runNodes(ctx, []string{"--help"}, stdout)
 	case args[0] == "version" && len(args) == 1:
 		fmt.Fprintln(stdout, "Usage: wsgate version\n\nPrints the version wsgate was built from, its revision and the Go release.")
 		return nil
 	}
-	return &usageError{err: fmt.Errorf("wsgate: no help on %q: want wsgate help, wsgate help bench [SUB] or wsgate help version", strings.Join(args, " ")), help: "wsgate"}
+	return &usageError{err: fmt.Errorf("wsgate: no help on %q: want wsgate help, wsgate help bench [SUB], wsgate help nodes or wsgate help version", strings.Join(args, " ")), help: "wsgate"}
 }
