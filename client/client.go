@@ -79,11 +79,11 @@ func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 		opts:      opts,
 		transport: transport,
 		prober:    newProber(bases, opts, transport),
-		ready:  make(chan struct{}),
-		subs:   make(map[string]*Subscription),
-		done:   make(chan struct{}),
-		shutUp: make(chan struct{}),
-		rnd:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		ready:     make(chan struct{}),
+		subs:      make(map[string]*Subscription),
+		done:      make(chan struct{}),
+		shutUp:    make(chan struct{}),
+		rnd:       rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	stopDial := context.AfterFunc(ctx, c.cancel) // ctx ending aborts Dial
