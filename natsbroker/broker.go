@@ -152,6 +152,10 @@ type Broker struct {
 
 	resync chan struct{} // signalled on reconnection; capacity 1
 
+	linkMu   sync.Mutex
+	link     context.Context // ends when the current connection is lost; guarded by linkMu
+	linkDown context.CancelFunc
+
 	stats counters
 }
 
@@ -197,6 +201,7 @@ func New(opts Options) (*Broker, error) {
 		resync:      make(chan struct{}, 1),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.newLink()
 	nopts := []nats.Option{
 		nats.Name(opts.Name),
 		nats.MaxReconnects(-1),
@@ -205,9 +210,13 @@ func New(opts Options) (*Broker, error) {
 		// (ErrUnavailable) instead of waiting in memory for a server.
 		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.linkMu.Lock()
+			b.linkDown()
+			b.linkMu.Unlock()
 			b.log.Warn("natsbroker: disconnected from NATS", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.newLink()
 			b.stats.reconnects.Add(1)
 			b.log.Info("natsbroker: reconnected to NATS", "url", nc.ConnectedUrlRedacted())
 			select {
@@ -360,14 +369,38 @@ func (b *Broker) usable() error {
 	return nil
 }
 
-// bound returns ctx limited to Options.RequestTimeout and to the
-// Broker's life.
+// newLink starts the context of a new connection to NATS, which ends
+// when it is lost.
+func (b *Broker) newLink() {
+	b.linkMu.Lock()
+	defer b.linkMu.Unlock()
+	if b.linkDown != nil {
+		b.linkDown()
+	}
+	b.link, b.linkDown = context.WithCancel(b.ctx)
+}
+
+// errLinkLost ends the requests in flight when the connection to NATS is
+// lost: their answers would never come.
+var errLinkLost = fmt.Errorf("%w: connection lost", ErrUnavailable)
+
+// bound returns ctx limited to Options.RequestTimeout, to the Broker's
+// life and to the current connection's: a request in flight when the
+// connection is lost fails then (ctxOr says with errLinkLost), rather
+// than at its deadline.
 func (b *Broker) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancelCause := context.WithCancelCause(ctx)
 	ctx, cancel := context.WithTimeout(ctx, b.opts.RequestTimeout)
-	stop := context.AfterFunc(b.ctx, cancel)
+	b.linkMu.Lock()
+	link := b.link
+	b.linkMu.Unlock()
+	stopClosed := context.AfterFunc(b.ctx, func() { cancelCause(ErrClosed) })
+	stopLink := context.AfterFunc(link, func() { cancelCause(errLinkLost) })
 	return ctx, func() {
-		stop()
+		stopClosed()
+		stopLink()
 		cancel()
+		cancelCause(nil)
 	}
 }
 

@@ -2,23 +2,21 @@ package natsbroker
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wsgate/wsgate"
 )
-
-// maxConflicts bounds the attempts of one publish that other nodes
-// keep numbering first.
-const maxConflicts = 16
 
 // maxPublishStates bounds the channels whose last position this node
 // remembers; past it one is forgotten (and read again when needed).
@@ -67,8 +65,8 @@ func (ps *publishStates) get(channel string) *publishState {
 // given the channel's next Seq with an optimistic check: it is stored
 // only if the channel's last publication is still the one this node
 // knows of; when another node published first, Publish reads the new
-// last one and tries again. It returns once the stream has stored it.
-// The server's own channels ('$…') and a Broker without JetStream
+// last one and tries again, until ctx ends. It returns once the stream
+// has stored it. The server's own channels ('$…') and a Broker without JetStream
 // publish live only, with Seq 0.
 //
 // It fails at once with ErrUnavailable while NATS is unreachable or
@@ -129,8 +127,19 @@ func (b *Broker) Publish(ctx context.Context, channel string, data json.RawMessa
 		}
 		st.known = false
 		switch {
-		case isConflict(err) && attempt < maxConflicts:
+		case isConflict(err):
+			// Another node published first. Try again until ctx ends;
+			// after a few losses wait a random moment, so that a node
+			// that must read before each try is not starved by one that
+			// need not.
 			b.stats.conflicts.Add(1)
+			if attempt > 2 {
+				select {
+				case <-time.After(time.Duration(rand.N(min(attempt, 50))) * time.Millisecond):
+				case <-ctx.Done():
+					return wsgate.Publication{}, ctxOr(ctx, err)
+				}
+			}
 			continue
 		case errors.Is(err, jetstream.ErrNoStreamResponse) && attempt == 1 && b.ensureStream(ctx):
 			continue // NATS lost the stream (restarted without its store): made again
@@ -150,18 +159,23 @@ func isConflict(err error) bool {
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 }
 
-// ctxOr returns ctx's error, which the server turns into timeout, when
-// ctx ended; else err.
+// ctxOr returns why ctx, made by Broker.bound, ended: the connection
+// was lost (ErrUnavailable) or the Broker closed (ErrClosed), or else
+// ctx's error, which the server turns into timeout. When ctx has not
+// ended it returns err.
 func ctxOr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("natsbroker: %w", ctx.Err())
+	if ctx.Err() == nil {
+		return err
 	}
-	return err
+	if cause := context.Cause(ctx); errors.Is(cause, ErrUnavailable) || errors.Is(cause, ErrClosed) {
+		return cause
+	}
+	return fmt.Errorf("natsbroker: %w", ctx.Err())
 }
 
 // newEpoch returns a new random epoch: 16 hex digits.
 func newEpoch() string {
 	var b [8]byte
-	rand.Read(b[:])
+	crand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
