@@ -103,7 +103,9 @@ func TestNATSRestartUnderLoad(t *testing.T) {
 	waitFor(t, "publications before the outage", func() bool { ok, _ := load.counts(); return ok >= 20 })
 	ns.Shutdown()
 	ns.WaitForShutdown()
-	waitFor(t, "/readyz to fail", func() bool { return a.ready(t) == http.StatusServiceUnavailable && b.ready(t) == http.StatusServiceUnavailable })
+	waitFor(t, "/readyz to fail", func() bool {
+		return a.ready(t) == http.StatusServiceUnavailable && b.ready(t) == http.StatusServiceUnavailable
+	})
 	waitFor(t, "a pub answered unavailable", func() bool { _, un := load.counts(); return un > 0 })
 	if err := a.b.Ready(); err == nil {
 		t.Error("Ready is nil while NATS is down")
