@@ -97,12 +97,14 @@ type readCall struct {
 // without cutting the read short for the others.
 type coalescer struct {
 	b       *Broker
+	readFn  func(context.Context, readKey) ([]stored, error) // c.read; tests slow it down
 	mu      sync.Mutex
 	running map[readKey]*readCall // guarded by mu
 }
 
 func (c *coalescer) init(b *Broker) {
 	c.b = b
+	c.readFn = c.read
 	c.running = make(map[readKey]*readCall)
 }
 
@@ -137,7 +139,7 @@ func (c *coalescer) startLocked(k readKey, call *readCall) {
 	go func() {
 		defer c.b.wg.Done()
 		ctx, cancel := c.b.bound(c.b.ctx)
-		call.ps, call.err = c.read(ctx, k)
+		call.ps, call.err = c.readFn(ctx, k)
 		cancel()
 		c.mu.Lock()
 		if call.next != nil {
