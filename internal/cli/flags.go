@@ -42,6 +42,8 @@ type options struct {
 	requestTimeout   time.Duration
 	keepAliveTimeout time.Duration
 	handshakeTimeout time.Duration
+
+	broker brokerOptions
 }
 
 // envName is the environment twin of a flag: --max-message-size is
@@ -83,6 +85,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.DurationVar(&o.keepAliveTimeout, "keep-alive-timeout", 60*time.Second, "how long an idle keep-alive HTTP connection is kept open")
 	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", wsgate.DefaultHandshakeTimeout, "time a WebSocket handshake's answer may take to reach the client")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
+	o.broker.register(fs)
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv(envName(f.Name)); v != "" && envErr == nil {
@@ -117,7 +120,7 @@ func (o options) check() error {
 	if l := o.compLevel; l != -2 && (l < 1 || l > 9) {
 		return fmt.Errorf("wsgate: --compression-level %d: want 1 to 9 or -2", l)
 	}
-	return nil
+	return o.broker.check()
 }
 
 func (o options) level() (slog.Level, error) {

@@ -22,7 +22,7 @@ Served on one listener (--listen):
   POST /api/publish            publish from a backend (with --api-key)
   POST /api/cache/invalidate   drop cached call results on every node (with --api-key)
   GET  /metrics                Prometheus text format
-  GET  /healthz, /readyz       liveness; readiness (503 while shutting down)
+  GET  /healthz, /readyz       liveness; readiness (503 while shutting down, or cut off from --nats)
   GET  /                       the demo page, or the files of --static DIR;
                                any other path answers 404
 
