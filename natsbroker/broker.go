@@ -126,8 +126,10 @@ func (o Options) withDefaults() Options {
 //
 // A Broker owns goroutines: one per CPU that delivers publications, one
 // that ends subscriptions, one that catches subscriptions up after a
-// reconnection, and, while they last, one per history read and one per
-// channel that is filling a gap. Close stops and waits for them all.
+// reconnection (with resyncWorkers helpers while it does), and, while
+// they last, one per history read and one per channel that is filling a
+// gap. None is started per publication or per waiting request, so none
+// accumulates while NATS is down. Close stops and waits for them all.
 type Broker struct {
 	opts Options
 	log  *slog.Logger
@@ -423,14 +425,30 @@ func (b *Broker) resyncLoop() {
 		case <-b.resync:
 		}
 		b.ensureStream(b.ctx)
-		for _, s := range b.subs.all() {
-			if b.ctx.Err() != nil {
-				return
-			}
-			s.catchUpNow()
+		subs := b.subs.all()
+		next := make(chan *subscription)
+		var workers sync.WaitGroup
+		for range min(resyncWorkers, len(subs)) {
+			workers.Go(func() {
+				for s := range next {
+					s.catchUpNow()
+				}
+			})
 		}
+		for _, s := range subs {
+			select {
+			case next <- s:
+			case <-b.ctx.Done():
+			}
+		}
+		close(next)
+		workers.Wait()
 	}
 }
+
+// resyncWorkers is how many subscriptions are caught up at once after a
+// reconnection.
+const resyncWorkers = 8
 
 // redact hides passwords in a list of URLs for logs and errors.
 func redact(urls string) string {

@@ -266,13 +266,15 @@ func (s *subscription) startFillLocked(from uint64) {
 	s.b.wg.Add(1)
 	go func() {
 		defer s.b.wg.Done()
-		s.fill(from)
+		s.fill(from, true)
 	}()
 }
 
 // catchUpNow reads what the stream holds past the subscription's
 // position, on the calling goroutine (the Broker's resync after a
-// reconnection), unless a gap fill runs already.
+// reconnection), unless a gap fill runs already. It gives up when a read
+// fails (the next reconnection tries again), unless a live message came
+// meanwhile: then a gap fill goes on in the background.
 func (s *subscription) catchUpNow() {
 	if s.liveOnly {
 		return
@@ -285,7 +287,7 @@ func (s *subscription) catchUpNow() {
 	s.filling = true
 	from := s.streamSeq + 1
 	s.mu.Unlock()
-	s.fill(from)
+	s.fill(from, false)
 }
 
 // fillBatch is how many publications one read of a gap fill asks for.
@@ -294,10 +296,10 @@ const fillBatch = 256
 // fill reads the channel's publications from stream sequence from on and
 // delivers those after the subscription's position, until it has read
 // everything the stream held when a read began and no live message came
-// meanwhile. Then live delivery resumes. A failed read is tried again
-// (at most once a second) until the subscription ends: every stored
-// publication is delivered.
-func (s *subscription) fill(from uint64) {
+// meanwhile. Then live delivery resumes. When persistent, a failed read
+// is tried again (at most once a second) until the subscription ends:
+// every stored publication is delivered.
+func (s *subscription) fill(from uint64, persistent bool) {
 	b := s.b
 	for {
 		select {
@@ -311,6 +313,17 @@ func (s *subscription) fill(from uint64) {
 		<-b.fetchSlot
 		if err != nil {
 			if s.ctx.Err() != nil {
+				return
+			}
+			if !persistent {
+				s.mu.Lock()
+				if s.behind {
+					s.behind = false
+					s.startFillLocked(from)
+				} else {
+					s.filling = false
+				}
+				s.mu.Unlock()
 				return
 			}
 			select {
