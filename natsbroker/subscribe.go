@@ -13,9 +13,10 @@ import (
 )
 
 // shardQueue is the room, in messages, of each delivering goroutine's
-// queue. NATS drops what does not fit (a slow consumer) and the gap is
-// filled from the stream.
-const shardQueue = 8192
+// queue: what this node holds of live messages not yet delivered is at
+// most shardQueue per CPU. NATS drops what does not fit (a slow
+// consumer) and the gap is filled from the stream.
+const shardQueue = 4096
 
 // subscriptions holds this node's subscriptions, one per channel with
 // local subscribers, and the goroutines that deliver to them: a NATS
