@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -33,7 +32,7 @@ func BenchmarkPublish(b *testing.B) {
 		for i := range names {
 			names[i] = "bench." + strconv.Itoa(channels) + "." + strconv.Itoa(i)
 		}
-		publishAll(b, br, names, data)
+		publishAllOn(b, br, names)
 		b.Run(fmt.Sprintf("channels=%d", channels), func(b *testing.B) {
 			var next atomic.Int64
 			b.SetParallelism(16)
@@ -50,21 +49,4 @@ func BenchmarkPublish(b *testing.B) {
 			})
 		})
 	}
-}
-
-// publishAll publishes once on each channel, from a few goroutines.
-func publishAll(b *testing.B, br *Broker, names []string, data json.RawMessage) {
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range 32 {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < len(names); i = int(next.Add(1)) - 1 {
-				if _, err := br.Publish(context.Background(), names[i], data); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
 }

@@ -182,7 +182,7 @@ type Stats struct {
 	Coalesced  uint64 // History calls served by another call's read
 	Gaps       uint64 // gaps in a channel's live deliveries filled (or skipped) from the stream
 	Reconnects uint64 // reconnections to NATS
-	Dropped    uint64 // times NATS dropped live messages because this node fell behind (the gaps are then read from the stream)
+	Dropped    uint64 // live messages NATS dropped because this node fell behind, counted once found (then read from the stream)
 }
 
 // New connects to NATS as opts say and makes (or updates) the stream
@@ -226,10 +226,10 @@ func New(opts Options) (*Broker, error) {
 			default:
 			}
 		}),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		nats.ErrorHandler(func(_ *nats.Conn, ns *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrSlowConsumer) {
-				b.stats.dropped.Add(1)
-				return // the gap is filled from the stream
+				b.subs.markLossy(ns) // the gap is filled from the stream
+				return
 			}
 			b.log.Warn("natsbroker: NATS error", "err", err)
 		}),

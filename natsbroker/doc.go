@@ -75,9 +75,12 @@
 // from where it is, on a goroutine of its own, delivering in order until
 // it has caught up; meanwhile live messages are not kept (the stream has
 // them), so a gap costs no memory. What the stream no longer holds is
-// skipped: the client sees the jump in seq. After a reconnection every
-// subscription is caught up from the stream the same way, so the
-// publications of the outage reach it too.
+// skipped: the client sees the jump in seq. A gap shows even when
+// nothing of the channel comes after it: NATS reports a node that falls
+// behind and counts what it drops per subscription, and such a
+// subscription is caught up from the stream once its queue has drained
+// (shard.go). After a reconnection every subscription is caught up the
+// same way, so the publications of the outage reach it too.
 //
 // History reads are JetStream direct gets, which any server holding the
 // stream answers without a consumer: the channel's last publication, or

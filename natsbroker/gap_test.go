@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -121,4 +124,81 @@ func TestLiveOrder(t *testing.T) {
 			t.Errorf("%s: delivered %v, filling %v; want %v, %v", tt.name, delivered, s.filling, tt.deliver, tt.fill)
 		}
 	}
+}
+
+// TestSlowNodeCatchesUp: a node whose deliveries stall while thousands
+// of publications arrive overflows its queue, so NATS drops live
+// messages, the last ones included; once it moves again it reads what it
+// lost from the stream and delivers every publication once, in order,
+// though nothing came after the drops to show the gap.
+func TestSlowNodeCatchesUp(t *testing.T) {
+	t.Parallel()
+	const ch, n = "flood", shardQueue + 2000
+	ns := startNATS(t, t.TempDir(), -1)
+	opts := Options{URL: ns.ClientURL(), HistorySize: n} // the stream keeps what the node loses
+	pubNode, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pubNode.Close()
+	slow, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+
+	stall := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(stall) }) }
+	defer release() // before the Brokers close, should the test fail
+	got := make(chan uint64, n)
+	cancel, err := slow.Subscribe(ch, func(p wsgate.Publication) {
+		<-stall // the first delivery waits until every publication is made
+		got <- p.Seq
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	names := make([]string, n)
+	for i := range names {
+		names[i] = ch
+	}
+	publishAllOn(t, pubNode, names)
+	s := slow.subs.all()[0]
+	// Wait until every message past the queue's room was dropped: none
+	// arrives after the stall to show the gap, so only the drop count
+	// can tell.
+	waitFor(t, "NATS to drop live messages", func() bool { d, _ := s.ns.Dropped(); return d == n-shardQueue-1 })
+	release()
+	for want := uint64(1); want <= n; want++ {
+		select {
+		case seq := <-got:
+			if seq != want {
+				t.Fatalf("delivered seq %d, want %d; %+v", seq, want, slow.Stats())
+			}
+		case <-time.After(hang):
+			t.Fatalf("stuck after %d of %d", want-1, n)
+		}
+	}
+	if st := slow.Stats(); st.Gaps == 0 || st.Dropped == 0 {
+		t.Errorf("no gap filled, or no drop counted: %+v", st)
+	}
+}
+
+// publishAllOn publishes once per name, from a few goroutines.
+func publishAllOn(t testing.TB, br *Broker, names []string) {
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 16 {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(names); i = int(next.Add(1)) - 1 {
+				if _, err := br.Publish(context.Background(), names[i], json.RawMessage(`0`)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

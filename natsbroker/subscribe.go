@@ -12,12 +12,6 @@ import (
 	"github.com/wsgate/wsgate"
 )
 
-// shardQueue is the room, in messages, of each delivering goroutine's
-// queue: what this node holds of live messages not yet delivered is at
-// most shardQueue per CPU. NATS drops what does not fit (a slow
-// consumer) and the gap is filled from the stream.
-const shardQueue = 4096
-
 // subscriptions holds this node's subscriptions, one per channel with
 // local subscribers, and the goroutines that deliver to them: a NATS
 // message lands in the queue of the shard its channel hashes to, so one
@@ -26,7 +20,7 @@ const shardQueue = 4096
 type subscriptions struct {
 	b      *Broker
 	seed   maphash.Seed
-	shards []chan *nats.Msg
+	shards []*shard
 
 	mu   sync.RWMutex
 	byNS map[*nats.Subscription]*subscription // guarded by mu
@@ -41,32 +35,14 @@ func (ss *subscriptions) init(b *Broker, shards int) {
 	ss.seed = maphash.MakeSeed()
 	ss.byNS = make(map[*nats.Subscription]*subscription)
 	ss.wake = make(chan struct{}, 1)
-	ss.shards = make([]chan *nats.Msg, max(shards, 1))
+	ss.shards = make([]*shard, max(shards, 1))
 	for i := range ss.shards {
-		ss.shards[i] = make(chan *nats.Msg, shardQueue)
+		ss.shards[i] = newShard(ss)
 		b.wg.Add(1)
-		go ss.deliverLoop(ss.shards[i])
+		go ss.shards[i].loop()
 	}
 	b.wg.Add(1)
 	go ss.unsubscribeLoop()
-}
-
-// deliverLoop hands each message of one shard to its subscription.
-func (ss *subscriptions) deliverLoop(q chan *nats.Msg) {
-	defer ss.b.wg.Done()
-	for {
-		select {
-		case <-ss.b.ctx.Done():
-			return
-		case m := <-q:
-			ss.mu.RLock()
-			s := ss.byNS[m.Sub]
-			ss.mu.RUnlock()
-			if s != nil {
-				s.onLive(m)
-			}
-		}
-	}
 }
 
 // unsubscribeLoop ends the NATS subscriptions of cancelled
@@ -86,6 +62,16 @@ func (ss *subscriptions) unsubscribeLoop() {
 		for _, ns := range done {
 			ns.Unsubscribe()
 		}
+	}
+}
+
+// markLossy notes that NATS dropped live messages of ns (see shard).
+func (ss *subscriptions) markLossy(ns *nats.Subscription) {
+	ss.mu.RLock()
+	s := ss.byNS[ns]
+	ss.mu.RUnlock()
+	if s != nil {
+		s.shard.markLossy(s)
 	}
 }
 
@@ -112,6 +98,13 @@ type subscription struct {
 	liveOnly bool
 	deliver  func(wsgate.Publication)
 	ns       *nats.Subscription
+	shard    *shard
+
+	// Used by the shard's goroutine only (and marks under the shard's
+	// mu): the loss check.
+	droppedSeen int    // the count of dropped messages last seen
+	gotThrough  bool   // a live message came through since the last check
+	marks       uint64 // times NATS reported a drop
 
 	ctx       context.Context // ends with cancel or the Broker
 	stop      context.CancelFunc
@@ -142,9 +135,9 @@ func (b *Broker) Subscribe(channel string, deliver func(wsgate.Publication)) (fu
 	s.filling = !s.liveOnly
 	s.ctx, s.stop = context.WithCancel(b.ctx)
 	ss := &b.subs
-	shard := ss.shards[maphash.String(ss.seed, channel)%uint64(len(ss.shards))]
+	s.shard = ss.shards[maphash.String(ss.seed, channel)%uint64(len(ss.shards))]
 	ss.mu.Lock() // held so no message of the new subscription is looked up before it is known
-	ns, err := b.nc.ChanSubscribe(b.livePrefix+tok, shard)
+	ns, err := b.nc.ChanSubscribe(b.livePrefix+tok, s.shard.q)
 	if err == nil {
 		s.ns = ns
 		ss.byNS[ns] = s
@@ -269,6 +262,24 @@ func (s *subscription) startFillLocked(from uint64) {
 		defer s.b.wg.Done()
 		s.fill(from, true)
 	}()
+}
+
+// catchUp starts reading what the stream holds past the subscription's
+// position, unless a gap fill runs already (then it reads once more):
+// NATS dropped live messages of the channel.
+func (s *subscription) catchUp() {
+	if s.liveOnly {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.cancelled.Load():
+	case s.filling:
+		s.behind = true
+	default:
+		s.startFillLocked(s.streamSeq + 1)
+	}
 }
 
 // catchUpNow reads what the stream holds past the subscription's

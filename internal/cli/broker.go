@@ -107,7 +107,7 @@ func newBrokerCollector(nb *natsbroker.Broker) *brokerCollector {
 		m("wsgate_broker_history_coalesced_total", "History requests served by another request's read.", counter, func(s natsbroker.Stats) float64 { return float64(s.Coalesced) }),
 		m("wsgate_broker_gaps_total", "Gaps in live deliveries filled from the stream.", counter, func(s natsbroker.Stats) float64 { return float64(s.Gaps) }),
 		m("wsgate_broker_reconnects_total", "Reconnections to NATS.", counter, func(s natsbroker.Stats) float64 { return float64(s.Reconnects) }),
-		m("wsgate_broker_dropped_total", "Times NATS dropped live messages because this node fell behind (the gaps are read from the stream).", counter, func(s natsbroker.Stats) float64 { return float64(s.Dropped) }),
+		m("wsgate_broker_dropped_total", "Live messages NATS dropped because this node fell behind (they are read from the stream).", counter, func(s natsbroker.Stats) float64 { return float64(s.Dropped) }),
 	}}
 }
 
