@@ -242,10 +242,12 @@ func New(opts Options) (*Broker, error) {
 	}
 	nc, err := nats.Connect(opts.URL, nopts...)
 	if err != nil {
+		b.cancel()
 		return nil, fmt.Errorf("natsbroker: connect to %s: %w", redact(opts.URL), err)
 	}
 	b.nc = nc
 	if err := b.setUpStream(); err != nil {
+		b.cancel()
 		nc.Close()
 		return nil, err
 	}
