@@ -177,7 +177,7 @@ type Stats struct {
 	Connected  bool   // the connection to NATS is up now
 	JetStream  bool   // history is kept (false: NATS without JetStream, live only)
 	Published  uint64 // publications recorded in the stream or sent live
-	Conflicts  uint64 // publishes retried because another node numbered the channel first
+	Conflicts  uint64 // publishes tried again because the channel's last publication was not the one this node knew (another node published, or the history expired)
 	Reads      uint64 // history reads made from JetStream
 	Coalesced  uint64 // History calls served by another call's read
 	Gaps       uint64 // gaps in a channel's live deliveries filled (or skipped) from the stream

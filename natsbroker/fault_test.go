@@ -110,6 +110,9 @@ func TestNATSRestartUnderLoad(t *testing.T) {
 	if err := a.b.Ready(); err == nil {
 		t.Error("Ready is nil while NATS is down")
 	}
+	if m, _ := dial(t, a.ws).reply(`{"sub":"new.while.down"}`); m.Error == nil || m.Error.Code != "unavailable" {
+		t.Errorf("sub while NATS is down answered %+v %s, want unavailable", m.Error, m.Result)
+	}
 
 	startNATS(t, dir, port)
 	waitFor(t, "/readyz to pass", func() bool { return a.ready(t) == http.StatusOK && b.ready(t) == http.StatusOK })
