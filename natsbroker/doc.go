@@ -40,7 +40,7 @@
 // with the Seq after it. So Seq grows by one with every publication on a
 // channel, whichever node made it, without a gap. A node's own publishes
 // on one channel go one at a time, so conflicts happen only between
-// nodes.
+// nodes (or when the channel's history has just expired).
 //
 // A channel that has no publication in the stream (a new one, or one
 // whose history expired by age, or a stream NATS lost) starts a new
@@ -56,7 +56,11 @@
 // place to keep in step; a JetStream consumer per channel and node would
 // put state on the servers for every channel with local subscribers. The
 // cost is a publish round trip to the stream (acknowledged before Publish
-// returns) and a retry on a conflict.
+// returns) and a retry on a conflict. Measured with BenchmarkPublish (one
+// node, 32 publishers, NATS in the same process on 2 cores, medians of 3
+// runs): about 24,000 publications a second on one channel, whose rate
+// the round trip bounds, and 32,000 spread over 1,000 or 100,000
+// channels. The alternatives were reasoned about, not measured.
 //
 // # Delivery: order, duplicates and gaps
 //
