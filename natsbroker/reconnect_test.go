@@ -55,9 +55,13 @@ func resumeAndRead(url, ch string, since position, n int) ([]message, error) {
 func TestMassResumeWhilePublishing(t *testing.T) {
 	t.Parallel()
 	ns := startNATS(t, t.TempDir(), -1)
-	a := startNode(t, ns.ClientURL(), Options{})
-	b := startNode(t, ns.ClientURL(), Options{})
-	c := startNode(t, ns.ClientURL(), Options{})
+	// A history long enough for what the publisher makes while the
+	// clients come and go, however slow the machine: every resume can
+	// be recovered.
+	opts := Options{HistorySize: 1 << 20}
+	a := startNode(t, ns.ClientURL(), opts)
+	b := startNode(t, ns.ClientURL(), opts)
+	c := startNode(t, ns.ClientURL(), opts)
 	const ch, clients, after = "busy", 20, 40
 
 	load := startPublisher(t, b.ws, ch)
