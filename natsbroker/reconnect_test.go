@@ -65,6 +65,9 @@ func TestMassResumeWhilePublishing(t *testing.T) {
 	const ch, clients, after = "busy", 20, 40
 
 	load := startPublisher(t, b.ws, ch)
+	// The channel must have an epoch when the clients come: one that
+	// saw it empty cannot be told its resume is whole (History's doc).
+	waitFor(t, "the first publication", func() bool { ok, _ := load.counts(); return ok > 0 })
 	// Each client leaves at a different place: reads a few, closes.
 	leftAt := make([]position, clients)
 	for i := range leftAt {
