@@ -11,8 +11,9 @@
 #   make fuzz    runs each Fuzz target in the repository for FUZZTIME
 #   make abuse   attacks a wsgate binary at full size (e2e/abuse; minutes)
 #   make deps    installs the test peers: Debian's python3-websockets,
-#                Node.js, npm and Chromium (when missing) and e2e/node's
-#                modules (ws, playwright-core)
+#                Node.js, npm and Chromium (when missing), e2e/node's
+#                modules (ws, playwright-core) and nats-server (go install,
+#                into $(go env GOPATH)/bin, when that version is missing)
 #
 # Installing needs root or sudo, and Debian's apt; it waits up to
 # APT_LOCK_WAIT seconds (default 300) for another apt process to finish.
@@ -20,6 +21,9 @@
 GO       ?= go
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null)
 FUZZTIME ?= 30s
+# NATS_SERVER is the nats-server the cluster tests run (e2e/nats_test.go).
+NATS_SERVER := v2.15.3
+GOBIN_DIR   := $(shell d=$$($(GO) env GOBIN); [ -n "$$d" ] || d=$$($(GO) env GOPATH | cut -d: -f1)/bin; echo $$d)
 NODE_DIR := e2e/node
 # npm rewrites this file on every install, so it is newer than the lock
 # exactly when node_modules matches it.
@@ -35,7 +39,7 @@ SHELL       := /bin/bash
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: all build test vet deps deps-apt fuzz abuse clean
+.PHONY: all build test vet deps deps-apt deps-nats fuzz abuse clean
 
 all: build
 
@@ -49,8 +53,16 @@ test: deps vet
 vet:
 	$(GO) vet ./...
 
-deps: deps-apt $(NODE_STAMP)
+deps: deps-apt deps-nats $(NODE_STAMP)
 	$(GO) mod download
+
+# deps-nats installs nats-server $(NATS_SERVER) where go install puts
+# binaries, unless that version is there already.
+deps-nats:
+	@if "$(GOBIN_DIR)/nats-server" --version 2>/dev/null | grep -qx "nats-server: $(NATS_SERVER)"; then :; else \
+		echo "installing nats-server $(NATS_SERVER) into $(GOBIN_DIR)"; \
+		$(GO) install github.com/nats-io/nats-server/v2@$(NATS_SERVER); \
+	fi
 
 # deps-apt installs only what is missing: apt-get update alone takes longer
 # than the whole test run on a warm machine. When another apt or dpkg

@@ -49,6 +49,9 @@ type History struct {
 // caller's goroutine. The cancel function Subscribe returns, and the
 // deliver callback, are the exceptions: they are called from event loops
 // and under the hub's locks, and must not block.
+//
+// A Broker that can be cut off from its cluster may also implement
+// ReadyBroker; the server's /readyz then reports its state.
 type Broker interface {
 	// Publish gives data the channel's next Seq, records it in the
 	// channel's history and delivers it to the channel's subscribers on

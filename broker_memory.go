@@ -34,7 +34,7 @@ type MemoryBroker struct {
 // MemoryBrokerOptions tune a MemoryBroker. The zero value is ready to use.
 type MemoryBrokerOptions struct {
 	// HistorySize is how many of its latest publications each channel
-	// keeps for resuming clients. Zero means 128.
+	// keeps for resuming clients. Zero means DefaultHistorySize (128).
 	HistorySize int
 	// MaxIdleChannels is how many channels without subscribers are kept
 	// (with their history); past it the one idle the longest is dropped.
@@ -65,10 +65,14 @@ type memoryChannel struct {
 
 type memorySub struct{ deliver func(Publication) }
 
+// DefaultHistorySize is how many of its latest publications a channel
+// keeps for resuming clients when a broker's options say nothing.
+const DefaultHistorySize = 128
+
 // NewMemoryBroker returns an in-memory broker.
 func NewMemoryBroker(opts MemoryBrokerOptions) *MemoryBroker {
 	if opts.HistorySize <= 0 {
-		opts.HistorySize = 128
+		opts.HistorySize = DefaultHistorySize
 	}
 	if opts.MaxIdleChannels <= 0 {
 		opts.MaxIdleChannels = 10_000

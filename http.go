@@ -41,6 +41,10 @@ func (s *Server) Handler() http.Handler {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
 		}
+		if err := s.brokerReady(); err != nil {
+			http.Error(w, "broker not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		w.Write([]byte("ready\n"))
 	})
 	return mux

@@ -21,5 +21,10 @@
 // against a server in another process instead, which must register the
 // call methods test.echo and test.publish as server_test.go does.
 //
+// TestNATSClusterProcesses runs a nats-server binary (with JetStream) and
+// two wsgate processes started with --nats, and checks that a publication
+// made on one reaches a client of the other. A missing nats-server skips
+// it under the same rule; `make deps` installs it with go install.
+//
 // The package holds no code outside its tests.
 package e2e

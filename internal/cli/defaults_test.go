@@ -29,6 +29,7 @@ func TestFlagDefaultsAreTheLibrarys(t *testing.T) {
 		{"--max-messages-per-second", int64(o.maxMsgRate), wsgate.DefaultMaxMessagesPerSecond},
 		{"--max-subscriptions-per-conn", int64(o.maxSubs), wsgate.DefaultMaxSubscriptionsPerConn},
 		{"--handshake-timeout", int64(o.handshakeTimeout), int64(wsgate.DefaultHandshakeTimeout)},
+		{"--history-size", int64(o.broker.historySize), wsgate.DefaultHistorySize},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s defaults to %d, the library to %d", tt.flag, tt.got, tt.want)

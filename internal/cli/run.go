@@ -16,7 +16,6 @@ import (
 	"github.com/wsgate/wsgate/internal/demo"
 	"github.com/wsgate/wsgate/internal/edge"
 	"github.com/wsgate/wsgate/internal/static"
-	"github.com/wsgate/wsgate/metrics"
 	"github.com/wsgate/wsgate/web"
 )
 
@@ -80,7 +79,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if o.publicURL == "" {
 		o.publicURL = publicURL(ln.Addr(), os.Hostname)
 	}
+	broker, nb, err := o.broker.newBroker(logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer broker.Close() // after the Server's shutdown, below
 	srv, err := wsgate.New(wsgate.Config{
+		Broker:         broker,
 		NodeID:         o.nodeID,
 		Region:         o.region,
 		PublicURL:      o.publicURL,
@@ -119,7 +125,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler())
-	mux.Handle("/metrics", metrics.Handler(srv))
+	mux.Handle("/metrics", metricsHandler(srv, nb))
 	httpSrv := newHTTPServer(mux, o, logger, srv.Conns)
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
@@ -249,7 +255,7 @@ func displayAddr(a net.Addr) string {
 
 // whatIsServed describes for the start-up log what the server answers with:
 // its address, where calls go (the built-in demo backend or --backend),
-// and what / serves (the demo page or --static DIR).
+// what / serves (the demo page or --static DIR), and the broker.
 func whatIsServed(addr net.Addr, o options) []any {
 	calls, files := "built-in demo (market.symbols, market.history, channel ticks)", "demo page"
 	if o.backend != "" {
@@ -259,5 +265,9 @@ func whatIsServed(addr net.Addr, o options) []any {
 	if o.static != "" {
 		files = o.static
 	}
-	return []any{"addr", addr.String(), "url", "http://" + displayAddr(addr), "backend", calls, "files", files}
+	broker := "in-memory (single node)"
+	if o.broker.nats != "" {
+		broker = "NATS (--nats)"
+	}
+	return []any{"addr", addr.String(), "url", "http://" + displayAddr(addr), "backend", calls, "files", files, "broker", broker}
 }

@@ -25,7 +25,7 @@ Served on one listener (--listen):
   GET  /edge/ping              this node's id, region and connections, for latency probes
   GET  /edge/nodes             the cluster's live nodes: id, region, URL, connections, load
   GET  /metrics                Prometheus text format
-  GET  /healthz, /readyz       liveness; readiness (503 while shutting down)
+  GET  /healthz, /readyz       liveness; readiness (503 while shutting down, or cut off from --nats)
   GET  /                       the demo page, or the files of --static DIR;
                                any other path answers 404
 

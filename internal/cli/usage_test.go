@@ -103,7 +103,8 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 	h := run("--help")
 	for _, want := range []string{"/ws", "/echo", "/api/publish", "/api/cache/invalidate", "/metrics", "/healthz", "/readyz", "/edge/ping", "/edge/nodes",
-		"any other path answers 404", "wsgate bench SUB", "wsgate version", "-listen", "-backend", "-node-id", "-region", "-public-url", "WSGATE_MAX_MESSAGE_SIZE"} {
+		"any other path answers 404", "wsgate bench SUB", "wsgate nodes URL", "wsgate version", "-listen", "-backend", "-node-id", "-region", "-public-url", "WSGATE_MAX_MESSAGE_SIZE",
+		"-nats", "-nats-creds", "-nats-tls-ca", "-history-size", "-history-age"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("wsgate --help lacks %q:\n%s", want, h)
 		}
