@@ -125,6 +125,10 @@ func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 func (c *Client) survey(parent context.Context) []probeResult {
 	ctx, cancel := context.WithTimeout(parent, c.opts.ProbeTimeout)
 	defer cancel()
+	// The probes' connections are not kept: the next survey is minutes
+	// away, and a process with many clients would hold a socket per node
+	// for each of them meanwhile.
+	defer c.transport.CloseIdleConnections()
 	return rank(c.prober.survey(ctx), c.opts.margins())
 }
 
