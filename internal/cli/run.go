@@ -39,6 +39,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runBench(ctx, args[1:], stdout, stderr)
 		case "nodes":
 			return runNodes(ctx, args[1:], stdout)
+		case "delayproxy":
+			return runDelayProxy(ctx, args[1:], stdout, stderr, nil)
 		}
 	}
 	o, err := parseFlags(args, getenv, stdout)

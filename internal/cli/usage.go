@@ -14,6 +14,7 @@ import (
 const usageHead = `Usage: wsgate [flags]              serve (with no flags: the demo on :8080)
        wsgate bench SUB [flags]    load-test a WebSocket server (wsgate bench --help)
        wsgate nodes URL…           time a cluster's nodes as a client does, and show its choice
+       wsgate delayproxy [flags]   a TCP proxy that adds latency, to try many regions locally
        wsgate version              print the version (also --version)
        wsgate help [bench [SUB]]   this help, or a subcommand's
 
@@ -83,9 +84,11 @@ func help(ctx context.Context, args []string, getenv func(string) string, stdout
 		return runBench(ctx, append(args[1:], "--help"), stdout, stderr)
 	case args[0] == "nodes" && len(args) == 1:
 		return runNodes(ctx, []string{"--help"}, stdout)
+	case args[0] == "delayproxy" && len(args) == 1:
+		return runDelayProxy(ctx, []string{"--help"}, stdout, stderr, nil)
 	case args[0] == "version" && len(args) == 1:
 		fmt.Fprintln(stdout, "Usage: wsgate version\n\nPrints the version wsgate was built from, its revision and the Go release.")
 		return nil
 	}
-	return &usageError{err: fmt.Errorf("wsgate: no help on %q: want wsgate help, wsgate help bench [SUB], wsgate help nodes or wsgate help version", strings.Join(args, " ")), help: "wsgate"}
+	return &usageError{err: fmt.Errorf("wsgate: no help on %q: want wsgate help, wsgate help bench [SUB], wsgate help nodes, wsgate help delayproxy or wsgate help version", strings.Join(args, " ")), help: "wsgate"}
 }

@@ -48,7 +48,7 @@ func TestErrorMessages(t *testing.T) {
 		{"public url", []string{"--public-url", "ws://web1:8080"},
 			"wsgate: public URL \"ws://web1:8080\": want http:// or https://, a host and at most a path, up to 512 bytes\n", 1},
 		{"help on nothing", []string{"help", "me"},
-			"wsgate: no help on \"me\": want wsgate help, wsgate help bench [SUB], wsgate help nodes or wsgate help version\nrun wsgate --help for the flags\n", 2},
+			"wsgate: no help on \"me\": want wsgate help, wsgate help bench [SUB], wsgate help nodes, wsgate help delayproxy or wsgate help version\nrun wsgate --help for the flags\n", 2},
 		{"bench without subcommand", []string{"bench"},
 			"wsgate bench: missing subcommand: conns, echo, call, fanout or pub\nrun wsgate bench --help for the flags\n", 2},
 		{"bench unknown flag", []string{"bench", "echo", "--nope"},

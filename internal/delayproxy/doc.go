@@ -1,4 +1,5 @@
-// Package delayproxy is a TCP proxy for tests that adds latency: every
+// Package delayproxy is a TCP proxy that adds latency, for tests and for
+// wsgate delayproxy (many regions tried on one machine): every
 // chunk of bytes it forwards, in either direction, is held for the
 // proxy's delay before it is written on. A proxy in front of a server
 // makes that server look far away (a round trip costs twice the delay

@@ -24,7 +24,12 @@ type Proxy struct {
 // New starts a Proxy on 127.0.0.1 (a port of the system's choosing) in
 // front of target, a host:port.
 func New(target string, delay time.Duration) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return Listen("127.0.0.1:0", target, delay)
+}
+
+// Listen starts a Proxy on addr, a host:port, in front of target.
+func Listen(addr, target string, delay time.Duration) (*Proxy, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
