@@ -14,7 +14,7 @@
 //	→ {"id":5,"sub":"ticks","since":{"seq":41,"epoch":"…"}}   (resume: missed publications first)
 //	→ {"id":3,"pub":"chat","data":{…}}             ← {"id":3,"result":{"seq":7}}
 //	→ {"id":4,"unsub":"ticks"}                     ← {"id":4,"result":{}}
-//	← {"ch":"ticks","seq":42,"data":{…}}           (a publication, pushed)
+//	← {"ch":"ticks","seq":42,"data":{…},"epoch":"…"} (a publication, pushed)
 //
 // A malformed request gets an error reply and the connection stays open;
 // a frame that breaks RFC 6455 closes the connection with the RFC's code

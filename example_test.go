@@ -67,9 +67,16 @@ func ExampleServer_Publish() {
 	c.ReadMessage() // {"id":1,"result":{"seq":0,"epoch":"…"}}
 
 	srv.Publish(context.Background(), "scores", map[string]int{"home": 1, "away": 0})
-	_, msg, _ := c.ReadMessage()
-	fmt.Println(string(msg))
-	// Output: {"ch":"scores","seq":1,"data":{"away":0,"home":1}}
+	_, msg, _ := c.ReadMessage() // {"ch":"scores","seq":1,"data":{…},"epoch":"…"}
+	var push struct {
+		Ch    string          `json:"ch"`
+		Seq   uint64          `json:"seq"`
+		Data  json.RawMessage `json:"data"`
+		Epoch string          `json:"epoch"`
+	}
+	json.Unmarshal(msg, &push)
+	fmt.Println(push.Ch, push.Seq, string(push.Data), push.Epoch != "")
+	// Output: scores 1 {"away":0,"home":1} true
 }
 
 // Shutdown lets running calls finish, then closes every connection with

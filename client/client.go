@@ -294,7 +294,7 @@ func (c *Client) onMessage(cn *conn, payload []byte) {
 		return // not ours to judge; the server speaks JSON
 	}
 	if m.Ch != "" {
-		c.deliver(m.Ch, m.Seq, m.Data)
+		c.deliver(m.Ch, m.Seq, m.Epoch, m.Data)
 		return
 	}
 	id, err := strconv.ParseUint(string(m.ID), 10, 64)

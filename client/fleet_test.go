@@ -31,26 +31,41 @@ type fleetClient struct {
 	from     string    // the node the client left
 }
 
-// fleet is n clients subscribed to one channel on two nodes that share a
-// broker, with a publisher on the second.
+// fleet is n clients subscribed to one channel on the nearest of nodes
+// that share a broker; next is the node they should move to, pub the one
+// publications are made on.
 type fleet struct {
-	near, far *node
-	clients   []*fleetClient
-	event     atomic.Int64  // when the near node died or began to drain (UnixNano); 0 before
-	eventSeq  atomic.Uint64 // the last seq published before the event
-	published atomic.Uint64 // the last seq published
+	near, next, pub *node
+	clients         []*fleetClient
+	event           atomic.Int64  // when the near node died or began to drain (UnixNano); 0 before
+	eventSeq        atomic.Uint64 // the last seq published before the event
+	published       atomic.Uint64 // the last seq published
 }
 
 const fleetChannel = "ticks"
 
-// newFleet starts two nodes on one broker, the second 100 ms farther each
-// way, and dials n clients with default options: each picks the nearer
-// one and subscribes.
+// newFleet starts two nodes on one in-memory broker, the second 100 ms
+// farther each way and the publisher's, and dials n clients to them
+// (newFleetOn).
 func newFleet(t *testing.T, n int) *fleet {
 	t.Helper()
 	broker := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{HistorySize: 100_000})
 	t.Cleanup(func() { broker.Close() })
-	f := &fleet{near: startNode(t, broker, 0), far: startNode(t, broker, 100*time.Millisecond)}
+	near, far := startNode(t, broker, 0), startNode(t, broker, 100*time.Millisecond)
+	return newFleetOn(t, n, near, far, far)
+}
+
+// newFleetOn dials n clients with default options and every node of
+// nodes as a seed: each picks near, the nearest, and subscribes.
+func newFleetOn(t *testing.T, n int, near, next, pub *node, others ...*node) *fleet {
+	t.Helper()
+	f := &fleet{near: near, next: next, pub: pub}
+	seeds := []string{next.url, near.url}
+	for _, o := range append(others, pub) {
+		if o != near && o != next {
+			seeds = append(seeds, o.url)
+		}
+	}
 	f.clients = make([]*fleetClient, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 32)
@@ -62,7 +77,7 @@ func newFleet(t *testing.T, n int) *fleet {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			opts := client.Options{OnState: func(e client.StateEvent) { fc.onState(f, e) }}
-			c, err := client.Dial(ctxGuard(t), []string{f.far.url, f.near.url}, opts)
+			c, err := client.Dial(ctxGuard(t), seeds, opts)
 			if err != nil {
 				errs <- err
 				return
@@ -115,7 +130,7 @@ func (fc *fleetClient) onMessage(f *fleet, m client.Message) {
 	}
 }
 
-// publish publishes on the far node every 5 ms until stop is closed.
+// publish publishes on the pub node every 5 ms until stop is closed.
 func (f *fleet) publish(t *testing.T, stop <-chan struct{}) {
 	for i := 0; ; i++ {
 		select {
@@ -123,7 +138,7 @@ func (f *fleet) publish(t *testing.T, stop <-chan struct{}) {
 			return
 		case <-time.After(5 * time.Millisecond):
 		}
-		p, err := f.far.srv.Publish(context.Background(), fleetChannel, map[string]int{"n": i})
+		p, err := f.pub.srv.Publish(context.Background(), fleetChannel, map[string]int{"n": i})
 		if err != nil {
 			t.Errorf("publish: %v", err)
 			return
@@ -133,7 +148,7 @@ func (f *fleet) publish(t *testing.T, stop <-chan struct{}) {
 }
 
 // run publishes, lets every client see publications, applies event to
-// the near node, waits until every client is on the far node and has
+// the near node, waits until every client is on the next node and has
 // seen a publication there, stops publishing and checks
 // that every client saw every publication once, in order. It logs the
 // times from the event to each client's new connection and to its first
@@ -193,8 +208,8 @@ func (f *fleet) run(t *testing.T, what string, event func()) {
 		}
 		return true
 	})
-	if got := f.far.srv.Conns(); got != len(f.clients) {
-		t.Errorf("the far node holds %d connections, want all %d clients", got, len(f.clients))
+	if got := f.next.srv.Conns(); got != len(f.clients) {
+		t.Errorf("the next nearest node holds %d connections, want all %d clients", got, len(f.clients))
 	}
 	at := time.Unix(0, f.event.Load())
 	var moved, resumed []time.Duration

@@ -187,13 +187,29 @@ func (c *Client) subscribed(cn *conn, s *Subscription, resume bool, rep reply) {
 }
 
 // deliver hands a publication to its subscription's handler, unless it
-// was delivered already. It runs on the reader goroutine.
-func (c *Client) deliver(channel string, seq uint64, data json.RawMessage) {
+// was delivered already. It runs on the reader goroutine. A publication
+// of another epoch than the subscription's: when the subscription knew
+// none (it began on an empty channel, whose first publication starts
+// the epoch on some brokers), the epoch is learnt; when it knew another,
+// the channel's numbering restarted, and the handler is told of a gap.
+func (c *Client) deliver(channel string, seq uint64, epoch string, data json.RawMessage) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.subs[channel]
-	if s == nil || !s.known || seq <= s.pos.Seq {
-		return // not subscribed, not yet positioned, or a duplicate
+	if s == nil || !s.known {
+		return // not subscribed, or not yet positioned
+	}
+	if epoch != "" && epoch != s.pos.Epoch {
+		if s.pos.Epoch != "" {
+			next := Position{Epoch: epoch}
+			c.pushLocked(s, Message{Kind: KindGap, Channel: channel, Pos: next, Last: s.pos})
+			s.pos, s.skip = next, true
+		} else {
+			s.pos.Epoch = epoch
+		}
+	}
+	if seq <= s.pos.Seq {
+		return // a duplicate
 	}
 	if seq > s.pos.Seq+1 && !s.skip {
 		// The server skipped publications on a live connection.

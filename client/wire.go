@@ -23,7 +23,7 @@ type request struct {
 }
 
 // inbound is a message from the server: a reply (ID with Result or
-// Error) or a publication (Ch, Seq, Data).
+// Error) or a publication (Ch, Seq, Data, and Epoch when numbered).
 type inbound struct {
 	ID     json.RawMessage `json:"id"`
 	Result json.RawMessage `json:"result"`
@@ -31,6 +31,7 @@ type inbound struct {
 	Ch     string          `json:"ch"`
 	Seq    uint64          `json:"seq"`
 	Data   json.RawMessage `json:"data"`
+	Epoch  string          `json:"epoch"`
 }
 
 // subResult is the result of a sub: the channel's position, and whether

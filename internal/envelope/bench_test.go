@@ -49,7 +49,7 @@ func BenchmarkAppendPublication(b *testing.B) {
 	buf := make([]byte, 0, 256)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = AppendPublication(buf[:0], "ticks", 42, data)
+		buf = AppendPublication(buf[:0], "ticks", 42, "5e0c3b1a9d2f4e67", data)
 	}
 }
 

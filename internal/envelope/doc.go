@@ -13,7 +13,7 @@
 //
 //	{"id":1,"result":{}}
 //	{"id":1,"error":{"code":"not_found","message":"no such method"}}
-//	{"ch":"ticks","seq":42,"data":{}}
+//	{"ch":"ticks","seq":42,"data":{},"epoch":"5e0c3b1a"}
 //
 // Parse enforces these rules, and answers anything else with an *Error whose
 // Code is "bad_request":

@@ -46,8 +46,11 @@ func AppendError(dst []byte, id json.RawMessage, code, message string) []byte {
 }
 
 // AppendPublication appends a publication pushed to subscribers,
-// {"ch":…,"seq":…,"data":…}. A nil or empty data is sent as null.
-func AppendPublication(dst []byte, channel string, seq uint64, data json.RawMessage) []byte {
+// {"ch":…,"seq":…,"data":…,"epoch":…}. A nil or empty data is sent as
+// null; an empty epoch (a publication without a number) is left out.
+// The epoch comes last, so that a reader may find seq and data at the
+// same place whether it is there or not.
+func AppendPublication(dst []byte, channel string, seq uint64, epoch string, data json.RawMessage) []byte {
 	dst = append(dst, `{"ch":`...)
 	dst = AppendString(dst, channel)
 	dst = append(dst, `,"seq":`...)
@@ -57,6 +60,10 @@ func AppendPublication(dst []byte, channel string, seq uint64, data json.RawMess
 		dst = append(dst, "null"...)
 	} else {
 		dst = append(dst, data...)
+	}
+	if epoch != "" {
+		dst = append(dst, `,"epoch":`...)
+		dst = AppendString(dst, epoch)
 	}
 	return append(dst, '}')
 }

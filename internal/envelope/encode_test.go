@@ -91,9 +91,10 @@ func TestAppendReplies(t *testing.T) {
 			`{"id":1,"error":{"code":"not_found","message":"no method \"x\""}}`},
 		{"error no id", AppendError(nil, nil, "bad_request", "invalid JSON"),
 			`{"error":{"code":"bad_request","message":"invalid JSON"}}`},
-		{"publication", AppendPublication(nil, "ticks", 42, raw(`{"p":1.5}`)), `{"ch":"ticks","seq":42,"data":{"p":1.5}}`},
-		{"publication nil data", AppendPublication(nil, "t", 0, nil), `{"ch":"t","seq":0,"data":null}`},
-		{"publication max seq", AppendPublication(nil, "t", 1<<64-1, raw(`1`)), `{"ch":"t","seq":18446744073709551615,"data":1}`},
+		{"publication", AppendPublication(nil, "ticks", 42, "e1", raw(`{"p":1.5}`)), `{"ch":"ticks","seq":42,"data":{"p":1.5},"epoch":"e1"}`},
+		{"publication without epoch", AppendPublication(nil, "ticks", 0, "", raw(`{"p":1.5}`)), `{"ch":"ticks","seq":0,"data":{"p":1.5}}`},
+		{"publication nil data", AppendPublication(nil, "t", 0, "", nil), `{"ch":"t","seq":0,"data":null}`},
+		{"publication max seq", AppendPublication(nil, "t", 1<<64-1, "9f", raw(`1`)), `{"ch":"t","seq":18446744073709551615,"data":1,"epoch":"9f"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,9 +119,10 @@ func TestAppendRoundTrip(t *testing.T) {
 		} `json:"error"`
 	}
 	type pub struct {
-		Ch   string          `json:"ch"`
-		Seq  uint64          `json:"seq"`
-		Data json.RawMessage `json:"data"`
+		Ch    string          `json:"ch"`
+		Seq   uint64          `json:"seq"`
+		Data  json.RawMessage `json:"data"`
+		Epoch string          `json:"epoch"`
 	}
 	for _, s := range nasty {
 		var wantS string
@@ -136,12 +138,12 @@ func TestAppendRoundTrip(t *testing.T) {
 			t.Errorf("AppendError(%q) decodes to %+v", s, e)
 		}
 
-		b = AppendPublication(nil, s, 7, raw(`[true]`))
+		b = AppendPublication(nil, s, 7, s, raw(`[true]`))
 		var p pub
 		if err := json.Unmarshal(b, &p); err != nil {
 			t.Fatalf("AppendPublication(%q): %s: %v", s, b, err)
 		}
-		if want := (pub{wantS, 7, raw(`[true]`)}); !reflect.DeepEqual(p, want) {
+		if want := (pub{wantS, 7, raw(`[true]`), wantS}); !reflect.DeepEqual(p, want) {
 			t.Errorf("AppendPublication(%q) decodes to %+v, want %+v", s, p, want)
 		}
 	}
@@ -154,7 +156,7 @@ func TestAppendNoAllocs(t *testing.T) {
 	n := testing.AllocsPerRun(100, func() {
 		b := AppendResult(buf[:0], id, data)
 		b = AppendError(b, id, "not_found", "no such \"method\"\n\u2028\xff")
-		_ = AppendPublication(b, "ticks", 42, data)
+		_ = AppendPublication(b, "ticks", 42, "5e0c3b1a9d2f4e67", data)
 	})
 	if n != 0 {
 		t.Errorf("Append functions allocate %v times with room in dst, want 0", n)

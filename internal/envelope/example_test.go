@@ -38,11 +38,11 @@ func ExampleParse() {
 // reused from one message to the next.
 func ExampleAppendPublication() {
 	buf := make([]byte, 0, 128)
-	buf = envelope.AppendPublication(buf[:0], "ticks", 42, []byte(`{"symbol":"ACME","price":123.45}`))
+	buf = envelope.AppendPublication(buf[:0], "ticks", 42, "5e0c3b1a", []byte(`{"symbol":"ACME","price":123.45}`))
 	fmt.Printf("%s\n", buf)
 	buf = envelope.AppendResult(buf[:0], []byte(`5`), nil)
 	fmt.Printf("%s\n", buf)
 	// Output:
-	// {"ch":"ticks","seq":42,"data":{"symbol":"ACME","price":123.45}}
+	// {"ch":"ticks","seq":42,"data":{"symbol":"ACME","price":123.45},"epoch":"5e0c3b1a"}
 	// {"id":5,"result":{}}
 }

@@ -53,7 +53,7 @@ func FuzzParse(f *testing.F) {
 		for _, out := range [][]byte{
 			AppendResult(nil, req.ID, req.Args),
 			AppendError(nil, req.ID, string(errcode.BadRequest), string(b)),
-			AppendPublication(nil, req.Channel, 1, req.Data),
+			AppendPublication(nil, req.Channel, 1, req.Channel, req.Data),
 		} {
 			if !json.Valid(out) {
 				t.Fatalf("reply built from Parse(%q) is invalid JSON: %s", b, out)

@@ -5,7 +5,7 @@
 // The hub knows nothing about sockets or JSON beyond the publication
 // envelope. A subscriber is anything with a non-blocking Send. A
 // publication is encoded once into a *frame.Prepared, a text frame holding
-// {"ch":…,"seq":…,"data":…}, and that one pointer is handed to every
+// {"ch":…,"seq":…,"data":…,"epoch":…}, and that one pointer is handed to every
 // subscriber of the channel. With the Codec given to New the frame is
 // deflatable: its compressed twin is built once, for the first subscriber
 // that negotiated permessage-deflate, and shared by all the others.

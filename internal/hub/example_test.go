@@ -38,10 +38,10 @@ func ExampleHub_Subscribe() {
 
 	h.Publish("ticks", hub.Publication{Seq: 3, Epoch: "e", Data: []byte(`"three"`)})
 	// Output:
-	// alice <- {"ch":"ticks","seq":1,"data":"one"}
+	// alice <- {"ch":"ticks","seq":1,"data":"one","epoch":"e"}
 	// bob subscribed
-	// bob <- {"ch":"ticks","seq":2,"data":"two"}
-	// bob <- {"ch":"ticks","seq":3,"data":"three"}
+	// bob <- {"ch":"ticks","seq":2,"data":"two","epoch":"e"}
+	// bob <- {"ch":"ticks","seq":3,"data":"three","epoch":"e"}
 	// added: true err: <nil>
-	// alice <- {"ch":"ticks","seq":3,"data":"three"}
+	// alice <- {"ch":"ticks","seq":3,"data":"three","epoch":"e"}
 }

@@ -247,6 +247,6 @@ const stackFrame = 1024
 // can be deflated with h's codec.
 func (h *Hub) prepare(channel string, p Publication) *frame.Prepared {
 	var buf [stackFrame]byte
-	b := envelope.AppendPublication(buf[:0], channel, p.Seq, p.Data)
+	b := envelope.AppendPublication(buf[:0], channel, p.Seq, p.Epoch, p.Data)
 	return frame.NewDeflatable(h.codec, ws.OpText, b)
 }

@@ -193,7 +193,7 @@ func TestPublishSharesOneFrame(t *testing.T) {
 		t.Fatalf("Publish reached %d, want %d", n, len(subs))
 	}
 	f := subs[0].frames[0]
-	if want := envelope.AppendPublication(nil, "ticks", 7, data); string(f.Payload()) != string(want) {
+	if want := envelope.AppendPublication(nil, "ticks", 7, "e", data); string(f.Payload()) != string(want) {
 		t.Fatalf("payload %s, want %s", f.Payload(), want)
 	}
 	for i, r := range subs {
