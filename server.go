@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -195,22 +194,15 @@ func (s *Server) publish(ctx context.Context, channel string, raw json.RawMessag
 // marshalJSON encodes v. Valid raw JSON (json.RawMessage or []byte) is
 // copied unchanged, so the caller may reuse its buffer; nil is null.
 func marshalJSON(v any) (json.RawMessage, error) {
-	var raw []byte
-	switch v := v.(type) {
-	case json.RawMessage:
-		raw = v
-	case []byte:
-		raw = v
-	default:
-		return json.Marshal(v)
+	raw, err := envelope.Marshal(v)
+	if err != nil {
+		return nil, err
 	}
-	if raw == nil {
-		return json.RawMessage("null"), nil
+	switch v.(type) {
+	case json.RawMessage, []byte:
+		return bytes.Clone(raw), nil
 	}
-	if !json.Valid(raw) {
-		return nil, errors.New("raw data is not valid JSON")
-	}
-	return bytes.Clone(raw), nil
+	return raw, nil
 }
 
 // brokerSource lets the hub subscribe this node to the Broker's channels.

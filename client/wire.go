@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/wsgate/wsgate/internal/envelope"
 	"github.com/wsgate/wsgate/ws"
 )
 
@@ -63,24 +64,7 @@ func closeFrame(code ws.StatusCode, reason string) []byte {
 
 // marshalJSON encodes v for args or data: json.RawMessage and []byte
 // must be valid JSON and are used as they are; nil is null.
-func marshalJSON(v any) (json.RawMessage, error) {
-	var raw []byte
-	switch v := v.(type) {
-	case json.RawMessage:
-		raw = v
-	case []byte:
-		raw = v
-	default:
-		return json.Marshal(v)
-	}
-	if raw == nil {
-		return json.RawMessage("null"), nil
-	}
-	if !json.Valid(raw) {
-		return nil, errors.New("raw data is not valid JSON")
-	}
-	return raw, nil
-}
+func marshalJSON(v any) (json.RawMessage, error) { return envelope.Marshal(v) }
 
 // baseURL normalises a node or seed URL: http or https (ws and wss are
 // taken for them), a host, a path without a trailing slash, nothing else.
