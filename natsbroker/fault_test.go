@@ -93,8 +93,13 @@ func TestNATSRestartUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	ns := startNATS(t, dir, -1)
 	port := ns.Addr().(*net.TCPAddr).Port
-	a := startNode(t, ns.ClientURL(), Options{})
-	b := startNode(t, ns.ClientURL(), Options{})
+	// A history long enough for everything the publisher makes while B
+	// catches up after the outage, however fast it publishes: with the
+	// default 128 a fast machine can publish past what B has yet to read,
+	// and B then rightly skips what the stream no longer holds.
+	opts := Options{HistorySize: 1 << 20}
+	a := startNode(t, ns.ClientURL(), opts)
+	b := startNode(t, ns.ClientURL(), opts)
 	const ch = "under.load"
 	sub := dial(t, b.ws)
 	sub.sub(ch, nil)
