@@ -149,6 +149,7 @@ type Broker struct {
 	fetchSlot chan struct{} // bounds concurrent gap fills
 
 	pubs  publishStates
+	acks  acks // the stream's acknowledgements of Publish's publications
 	subs  subscriptions
 	reads coalescer
 
@@ -250,6 +251,13 @@ func New(opts Options) (*Broker, error) {
 		b.cancel()
 		nc.Close()
 		return nil, err
+	}
+	if b.js != nil {
+		if err := b.acks.start(nc); err != nil {
+			b.cancel()
+			nc.Close()
+			return nil, err
+		}
 	}
 	b.pubs.init()
 	b.reads.init(b)

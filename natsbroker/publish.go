@@ -89,8 +89,6 @@ func (b *Broker) Publish(ctx context.Context, channel string, data json.RawMessa
 		b.stats.published.Add(1)
 		return wsgate.Publication{Channel: channel, Data: data}, nil
 	}
-	ctx, cancel := b.bound(ctx)
-	defer cancel()
 	st := b.pubs.get(channel)
 	select {
 	case st.lock <- struct{}{}:
@@ -101,9 +99,11 @@ func (b *Broker) Publish(ctx context.Context, channel string, data json.RawMessa
 	subj := b.storePrefix + tok
 	for attempt := 1; ; attempt++ {
 		if !st.known {
-			last, found, err := b.readLast(ctx, subj)
+			rctx, cancel := b.bound(ctx)
+			last, found, err := b.readLast(rctx, subj)
+			cancel()
 			if err != nil {
-				return wsgate.Publication{}, ctxOr(ctx, err)
+				return wsgate.Publication{}, ctxOr(rctx, err)
 			}
 			if found {
 				st.seq, st.epoch, st.streamSeq = last.seq, last.epoch, last.streamSeq
@@ -116,12 +116,16 @@ func (b *Broker) Publish(ctx context.Context, channel string, data json.RawMessa
 		}
 		p := wsgate.Publication{Channel: channel, Seq: st.seq + 1, Epoch: st.epoch, Data: data}
 		m := &nats.Msg{Subject: subj, Data: data, Header: nats.Header{
-			hdrSeq:   []string{strconv.FormatUint(p.Seq, 10)},
-			hdrEpoch: []string{p.Epoch},
+			hdrSeq:                              []string{strconv.FormatUint(p.Seq, 10)},
+			hdrEpoch:                            []string{p.Epoch},
+			jetstream.ExpectedLastSubjSeqHeader: []string{strconv.FormatUint(st.streamSeq, 10)},
 		}}
-		ack, err := b.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(st.streamSeq), jetstream.WithRetryAttempts(0))
+		b.linkMu.Lock()
+		link := b.link
+		b.linkMu.Unlock()
+		streamSeq, err := b.acks.publish(ctx, b.nc, m, b.opts.RequestTimeout, link.Done(), b.ctx.Done())
 		if err == nil {
-			st.seq, st.streamSeq = p.Seq, ack.Sequence
+			st.seq, st.streamSeq = p.Seq, streamSeq
 			b.stats.published.Add(1)
 			return p, nil
 		}
@@ -143,6 +147,8 @@ func (b *Broker) Publish(ctx context.Context, channel string, data json.RawMessa
 			continue
 		case errors.Is(err, jetstream.ErrNoStreamResponse) && attempt == 1 && b.ensureStream(ctx):
 			continue // NATS lost the stream (restarted without its store): made again
+		case errors.Is(err, ErrClosed), errors.Is(err, errLinkLost):
+			return wsgate.Publication{}, err
 		}
 		return wsgate.Publication{}, ctxOr(ctx, unavailable("publish", err))
 	}

@@ -1,0 +1,142 @@
+package natsbroker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// acks matches the stream's acknowledgements to the publications that
+// wait for them. Every publication goes out with a reply subject of its
+// own under one inbox prefix, and one subscription to that prefix
+// receives every acknowledgement: a publication costs no request, no
+// context and no subscription of its own, and an acknowledgement is read
+// by a scan of its few bytes, not by encoding/json (errors, which are
+// rare, are).
+//
+// Safe for concurrent use. The subscription lives as long as the
+// connection; nats.go restores it after a reconnection.
+type acks struct {
+	prefix string // INBOX.: the reply subject is prefix + id
+	sub    *nats.Subscription
+
+	mu      sync.Mutex
+	next    uint64
+	waiting map[uint64]chan ackResult // guarded by mu
+}
+
+// ackResult is what an acknowledgement said: the stream sequence that
+// stored the publication, or why it was not stored.
+type ackResult struct {
+	seq uint64
+	err error
+}
+
+// start subscribes to the acknowledgements on nc.
+func (a *acks) start(nc *nats.Conn) error {
+	a.prefix = nats.NewInbox() + "."
+	a.waiting = make(map[uint64]chan ackResult)
+	sub, err := nc.Subscribe(a.prefix+"*", a.receive)
+	if err != nil {
+		return fmt.Errorf("natsbroker: subscribe to acknowledgements: %w", err)
+	}
+	sub.SetPendingLimits(-1, -1) // bounded by the publications waiting (Options.MaxPending)
+	a.sub = sub
+	return nil
+}
+
+// receive hands an acknowledgement to the publication waiting for it;
+// one nobody waits for any more is dropped.
+func (a *acks) receive(m *nats.Msg) {
+	id, err := strconv.ParseUint(m.Subject[len(a.prefix):], 10, 64)
+	if err != nil {
+		return
+	}
+	a.mu.Lock()
+	ch := a.waiting[id]
+	delete(a.waiting, id)
+	a.mu.Unlock()
+	if ch != nil {
+		ch <- parseAck(m) // ch has room for one
+	}
+}
+
+// publish sends m, asking for its acknowledgement, and waits for it:
+// until ctx ends, timeout passes, link ends (the connection was lost) or
+// the Broker closes (closed).
+func (a *acks) publish(ctx context.Context, nc *nats.Conn, m *nats.Msg, timeout time.Duration, link, closed <-chan struct{}) (uint64, error) {
+	ch := make(chan ackResult, 1)
+	a.mu.Lock()
+	a.next++
+	id := a.next
+	a.waiting[id] = ch
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		delete(a.waiting, id)
+		a.mu.Unlock()
+	}()
+	m.Reply = a.prefix + strconv.FormatUint(id, 10)
+	if err := nc.PublishMsg(m); err != nil {
+		return 0, err
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case r := <-ch:
+		return r.seq, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-timer.C:
+		return 0, context.DeadlineExceeded
+	case <-closed:
+		return 0, ErrClosed
+	case <-link:
+		return 0, errLinkLost
+	}
+}
+
+// parseAck reads a JetStream publish acknowledgement:
+// {"stream":"S","seq":N,…} when stored, {"error":{…},…} when not, or a
+// status header (503: no stream listens on the subject).
+func parseAck(m *nats.Msg) ackResult {
+	if len(m.Data) == 0 {
+		if m.Header.Get("Status") == "503" {
+			return ackResult{err: jetstream.ErrNoStreamResponse}
+		}
+		return ackResult{err: fmt.Errorf("natsbroker: empty acknowledgement (status %q)", m.Header.Get("Status"))}
+	}
+	if !bytes.Contains(m.Data, []byte(`"error"`)) {
+		if i := bytes.Index(m.Data, []byte(`"seq":`)); i >= 0 {
+			b := m.Data[i+len(`"seq":`):]
+			n := 0
+			for n < len(b) && '0' <= b[n] && b[n] <= '9' {
+				n++
+			}
+			if seq, err := strconv.ParseUint(string(b[:n]), 10, 64); err == nil && seq > 0 {
+				return ackResult{seq: seq}
+			}
+		}
+	}
+	var ack struct {
+		Seq   uint64               `json:"seq"`
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(m.Data, &ack); err != nil {
+		return ackResult{err: fmt.Errorf("natsbroker: acknowledgement %q: %w", m.Data, err)}
+	}
+	if ack.Error != nil {
+		return ackResult{err: ack.Error}
+	}
+	if ack.Seq == 0 {
+		return ackResult{err: fmt.Errorf("natsbroker: acknowledgement %q without a sequence", m.Data)}
+	}
+	return ackResult{seq: ack.Seq}
+}
