@@ -6,6 +6,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/wsgate/wsgate/internal/measuretest"
 	"github.com/wsgate/wsgate/natsbroker"
 )
 
@@ -46,18 +47,18 @@ func natsNode(t *testing.T, natsURL string, delay time.Duration) *node {
 // load, and every client resumes on the next nearest having seen every
 // publication once, in order.
 func TestFailoverOnNATS(t *testing.T) {
-	t.Parallel()
+	parallelIfSmall(t, measuretest.N(20))
 	url := startNATS(t)
 	near, next, far := natsNode(t, url, 0), natsNode(t, url, 30*time.Millisecond), natsNode(t, url, 60*time.Millisecond)
-	f := newFleetOn(t, 20, near, next, far)
+	f := newFleetOn(t, measuretest.N(20), near, next, far)
 	f.run(t, "node killed, cluster on NATS", f.near.kill)
 }
 
 // TestDrainOnNATS: as TestFailoverOnNATS, the nearest node draining.
 func TestDrainOnNATS(t *testing.T) {
-	t.Parallel()
+	parallelIfSmall(t, measuretest.N(20))
 	url := startNATS(t)
 	near, next, far := natsNode(t, url, 0), natsNode(t, url, 30*time.Millisecond), natsNode(t, url, 60*time.Millisecond)
-	f := newFleetOn(t, 20, near, next, far)
+	f := newFleetOn(t, measuretest.N(20), near, next, far)
 	f.run(t, "node drained, cluster on NATS", func() { go f.near.srv.Drain(ctxGuard(t)) })
 }
