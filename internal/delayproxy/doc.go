@@ -9,6 +9,7 @@
 // Delay is latency, not a bandwidth limit: chunks are read as they
 // arrive and each waits its own delay, so a stream keeps its throughput.
 //
-// A Proxy owns its goroutines (one accepting, two per direction of each
-// connection); Close stops and waits for all of them.
+// A Proxy owns its goroutines (one accepting, one dialling the target
+// for each connection accepted, two per direction of each connection);
+// Close stops and waits for all of them.
 package delayproxy

@@ -80,20 +80,31 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return
 		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			down.Close()
-			continue
-		}
-		if !p.track(down, up) {
-			down.Close()
-			up.Close()
-			return
-		}
-		p.wg.Add(2)
-		go p.pipe(down, up)
-		go p.pipe(up, down)
+		// The connection to the target is made on a goroutine of its
+		// own, so that a burst of clients is not let in one dial at a
+		// time.
+		p.wg.Add(1)
+		go p.connect(down)
 	}
+}
+
+// connect joins down, a connection accepted, to a new connection to the
+// target.
+func (p *Proxy) connect(down net.Conn) {
+	defer p.wg.Done()
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		down.Close()
+		return
+	}
+	if !p.track(down, up) {
+		down.Close()
+		up.Close()
+		return
+	}
+	p.wg.Add(2)
+	go p.pipe(down, up)
+	go p.pipe(up, down)
 }
 
 // track records a connection pair unless the proxy is closed.
