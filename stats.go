@@ -35,6 +35,10 @@ type Stats struct {
 	// bytes, against Config.MaxBufferedInput: partial messages, and the
 	// arguments of running calls and data of queued pubs.
 	InputBytes int64
+
+	// Broker is what the Broker reports when it is a StatsBroker (the
+	// NATS one); nil otherwise.
+	Broker *BrokerStats
 }
 
 // EndpointStats counts the WebSocket connections of one endpoint.
@@ -147,6 +151,7 @@ func (s *Server) Stats() Stats {
 		Calls:      map[string]CallStats{"ok": m.calls[0].snapshot()},
 		Limits:     s.limitStats(e),
 		InputBytes: e.InputHeld,
+		Broker:     s.brokerStats(),
 	}
 	for i := 1; i < len(knownCodes); i++ {
 		if m.calls[i].count.Load() > 0 {

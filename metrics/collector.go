@@ -167,6 +167,15 @@ var families = []family{
 	optional("wsgate_compression_bytes_out_total", "Bytes of the same messages after compression.", counter, compressor, func(c wsgate.CompressionStats) uint64 { return c.BytesOut }),
 	optional("wsgate_inflations_total", "Compressed messages from clients that were decompressed.", counter, compressor, func(c wsgate.CompressionStats) uint64 { return c.Inflations }),
 	optional("wsgate_compression_contexts", "Connections holding a compressor context (context takeover), from the handshake until they close; at most the configured cap.", gauge, compressor, func(c wsgate.CompressionStats) uint64 { return uint64(c.Contexts) }),
+	optional("wsgate_broker_up", "1 while the broker's link to the cluster (NATS) is up, else 0.", gauge, broker, func(b wsgate.BrokerStats) uint64 { return b2u(b.Connected) }),
+	optional("wsgate_broker_jetstream", "1 when channel history is kept (JetStream), 0 when live only.", gauge, broker, func(b wsgate.BrokerStats) uint64 { return b2u(b.History) }),
+	optional("wsgate_broker_published_total", "Publications made through the broker by this node.", counter, broker, func(b wsgate.BrokerStats) uint64 { return b.Published }),
+	optional("wsgate_broker_conflicts_total", "Publishes tried again because another node numbered the channel first.", counter, broker, func(b wsgate.BrokerStats) uint64 { return b.Conflicts }),
+	optional("wsgate_broker_history_reads_total", "History reads made from the cluster's store (JetStream).", counter, broker, func(b wsgate.BrokerStats) uint64 { return b.Reads }),
+	optional("wsgate_broker_history_coalesced_total", "History requests served by another request's read.", counter, broker, func(b wsgate.BrokerStats) uint64 { return b.Coalesced }),
+	optional("wsgate_broker_gaps_total", "Gaps in live deliveries filled from the store.", counter, broker, func(b wsgate.BrokerStats) uint64 { return b.Gaps }),
+	optional("wsgate_broker_reconnects_total", "Reconnections to the cluster.", counter, broker, func(b wsgate.BrokerStats) uint64 { return b.Reconnects }),
+	optional("wsgate_broker_dropped_total", "Live messages lost on the way because this node fell behind (they are read from the store).", counter, broker, func(b wsgate.BrokerStats) uint64 { return b.Dropped }),
 }
 
 // part is one part of a server that a Config may disable: its figures
@@ -174,6 +183,20 @@ var families = []family{
 type part[T any] func(st *wsgate.Stats) (figures T, on bool)
 
 func cache(st *wsgate.Stats) (wsgate.CacheStats, bool) { return st.Cache, !st.Cache.Disabled }
+
+func broker(st *wsgate.Stats) (wsgate.BrokerStats, bool) {
+	if st.Broker == nil {
+		return wsgate.BrokerStats{}, false
+	}
+	return *st.Broker, true
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 func compressor(st *wsgate.Stats) (wsgate.CompressionStats, bool) {
 	return st.Compression, !st.Compression.Disabled

@@ -409,4 +409,10 @@ func TestCollectorDisabled(t *testing.T) {
 			t.Errorf("family %s present: %v", name, ok)
 		}
 	}
+	// The in-memory broker reports no figures of its own.
+	for name := range families {
+		if strings.HasPrefix(name, "wsgate_broker_") {
+			t.Errorf("family %s present with the in-memory broker", name)
+		}
+	}
 }

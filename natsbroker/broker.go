@@ -352,6 +352,17 @@ func (b *Broker) Stats() Stats {
 	}
 }
 
+// BrokerStats reports Stats to the wsgate server (wsgate.StatsBroker),
+// which exports them in /metrics as wsgate_broker_*.
+func (b *Broker) BrokerStats() wsgate.BrokerStats {
+	s := b.Stats()
+	return wsgate.BrokerStats{
+		Connected: s.Connected, History: s.JetStream,
+		Published: s.Published, Conflicts: s.Conflicts, Reads: s.Reads, Coalesced: s.Coalesced,
+		Gaps: s.Gaps, Reconnects: s.Reconnects, Dropped: s.Dropped,
+	}
+}
+
 // Close ends every subscription, closes the connection to NATS and
 // waits for the Broker's goroutines. Publish, Subscribe and History fail
 // with ErrClosed afterwards. It is safe to call more than once.

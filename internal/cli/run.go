@@ -16,6 +16,7 @@ import (
 	"github.com/wsgate/wsgate/internal/demo"
 	"github.com/wsgate/wsgate/internal/edge"
 	"github.com/wsgate/wsgate/internal/static"
+	"github.com/wsgate/wsgate/metrics"
 	"github.com/wsgate/wsgate/web"
 )
 
@@ -81,7 +82,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if o.publicURL == "" {
 		o.publicURL = publicURL(ln.Addr(), os.Hostname)
 	}
-	broker, nb, err := o.broker.newBroker(logger)
+	broker, err := o.broker.newBroker(logger)
 	if err != nil {
 		ln.Close()
 		return err
@@ -127,7 +128,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler())
-	mux.Handle("/metrics", metricsHandler(srv, nb))
+	mux.Handle("/metrics", metrics.Handler(srv))
 	httpSrv := newHTTPServer(mux, o, logger, srv.Conns)
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
