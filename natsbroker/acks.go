@@ -126,7 +126,7 @@ func parseAck(m *nats.Msg) ackResult {
 		}
 	}
 	var ack struct {
-		Seq   uint64               `json:"seq"`
+		Seq   uint64              `json:"seq"`
 		Error *jetstream.APIError `json:"error"`
 	}
 	if err := json.Unmarshal(m.Data, &ack); err != nil {
