@@ -105,7 +105,9 @@ func (a *acks) publish(ctx context.Context, nc *nats.Conn, m *nats.Msg, timeout 
 
 // parseAck reads a JetStream publish acknowledgement:
 // {"stream":"S","seq":N,…} when stored, {"error":{…},…} when not, or a
-// status header (503: no stream listens on the subject).
+// status header (503: no stream listens on the subject). The usual
+// shapes of a stored one are scanned (scanAck); anything else goes to
+// encoding/json.
 func parseAck(m *nats.Msg) ackResult {
 	if len(m.Data) == 0 {
 		if m.Header.Get("Status") == "503" {
@@ -113,17 +115,8 @@ func parseAck(m *nats.Msg) ackResult {
 		}
 		return ackResult{err: fmt.Errorf("natsbroker: empty acknowledgement (status %q)", m.Header.Get("Status"))}
 	}
-	if !bytes.Contains(m.Data, []byte(`"error"`)) {
-		if i := bytes.Index(m.Data, []byte(`"seq":`)); i >= 0 {
-			b := m.Data[i+len(`"seq":`):]
-			n := 0
-			for n < len(b) && '0' <= b[n] && b[n] <= '9' {
-				n++
-			}
-			if seq, err := strconv.ParseUint(string(b[:n]), 10, 64); err == nil && seq > 0 {
-				return ackResult{seq: seq}
-			}
-		}
+	if seq, ok := scanAck(m.Data); ok {
+		return ackResult{seq: seq}
 	}
 	var ack struct {
 		Seq   uint64              `json:"seq"`
@@ -139,4 +132,51 @@ func parseAck(m *nats.Msg) ackResult {
 		return ackResult{err: fmt.Errorf("natsbroker: acknowledgement %q without a sequence", m.Data)}
 	}
 	return ackResult{seq: ack.Seq}
+}
+
+// scanAck reads the acknowledgement of a stored publication in the exact
+// shapes the server writes, {"stream":"S","seq":N} with perhaps
+// ,"domain":"D" before seq and ,"duplicate":B after it, and reports false
+// for anything else.
+func scanAck(b []byte) (uint64, bool) {
+	b, ok := bytes.CutPrefix(b, []byte(`{"stream":`))
+	if !ok {
+		return 0, false
+	}
+	if b, ok = cutPlainString(b); !ok {
+		return 0, false
+	}
+	if rest, ok := bytes.CutPrefix(b, []byte(`,"domain":`)); ok {
+		if b, ok = cutPlainString(rest); !ok {
+			return 0, false
+		}
+	}
+	if b, ok = bytes.CutPrefix(b, []byte(`,"seq":`)); !ok {
+		return 0, false
+	}
+	n := 0
+	for n < len(b) && '0' <= b[n] && b[n] <= '9' {
+		n++
+	}
+	seq, err := strconv.ParseUint(string(b[:n]), 10, 64)
+	if err != nil || seq == 0 || b[0] == '0' {
+		return 0, false
+	}
+	switch string(b[n:]) {
+	case "}", `,"duplicate":true}`, `,"duplicate":false}`:
+		return seq, true
+	}
+	return 0, false
+}
+
+// cutPlainString cuts a JSON string without escapes from the start of b.
+func cutPlainString(b []byte) ([]byte, bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return nil, false
+	}
+	i := bytes.IndexByte(b[1:], '"')
+	if i < 0 || bytes.IndexByte(b[1:1+i], '\\') >= 0 {
+		return nil, false
+	}
+	return b[2+i:], true
 }
