@@ -99,7 +99,13 @@ func (a *acks) publish(ctx context.Context, nc *nats.Conn, m *nats.Msg, timeout 
 	case <-closed:
 		return 0, ErrClosed
 	case <-link:
-		return 0, errLinkLost
+		// A connection's context ends with the Broker's too.
+		select {
+		case <-closed:
+			return 0, ErrClosed
+		default:
+			return 0, errLinkLost
+		}
 	}
 }
 

@@ -403,6 +403,13 @@ func (b *Broker) newLink() {
 	b.link, b.linkDown = context.WithCancel(b.ctx)
 }
 
+// currentLink is the context of the current connection to NATS.
+func (b *Broker) currentLink() context.Context {
+	b.linkMu.Lock()
+	defer b.linkMu.Unlock()
+	return b.link
+}
+
 // errLinkLost ends the requests in flight when the connection to NATS is
 // lost: their answers would never come.
 var errLinkLost = fmt.Errorf("%w: connection lost", ErrUnavailable)
@@ -414,11 +421,8 @@ var errLinkLost = fmt.Errorf("%w: connection lost", ErrUnavailable)
 func (b *Broker) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	ctx, cancel := context.WithTimeout(ctx, b.opts.RequestTimeout)
-	b.linkMu.Lock()
-	link := b.link
-	b.linkMu.Unlock()
 	stopClosed := context.AfterFunc(b.ctx, func() { cancelCause(ErrClosed) })
-	stopLink := context.AfterFunc(link, func() { cancelCause(errLinkLost) })
+	stopLink := context.AfterFunc(b.currentLink(), func() { cancelCause(errLinkLost) })
 	return ctx, func() {
 		stopClosed()
 		stopLink()

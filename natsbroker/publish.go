@@ -120,10 +120,7 @@ func (b *Broker) Publish(ctx context.Context, channel string, data json.RawMessa
 			hdrEpoch:                            []string{p.Epoch},
 			jetstream.ExpectedLastSubjSeqHeader: []string{strconv.FormatUint(st.streamSeq, 10)},
 		}}
-		b.linkMu.Lock()
-		link := b.link
-		b.linkMu.Unlock()
-		streamSeq, err := b.acks.publish(ctx, b.nc, m, b.opts.RequestTimeout, link.Done(), b.ctx.Done())
+		streamSeq, err := b.acks.publish(ctx, b.nc, m, b.opts.RequestTimeout, b.currentLink().Done(), b.ctx.Done())
 		if err == nil {
 			st.seq, st.streamSeq = p.Seq, streamSeq
 			b.stats.published.Add(1)
