@@ -20,9 +20,9 @@ const holdReadBuf = 256
 // the server's memory per connection.
 func (r *runner) runConns(ctx context.Context) (*Result, error) {
 	var before procSample
-	if r.o.ServerPID > 0 {
+	if len(r.o.ServerPIDs) > 0 {
 		var err error
-		if before, err = readProc(r.o.ServerPID); err != nil {
+		if before, err = readProc(r.o.ServerPIDs[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -59,8 +59,8 @@ func (r *runner) runConns(ctx context.Context) (*Result, error) {
 			break
 		}
 		sleepCtx(ctx, r.o.Warmup)
-		if r.o.ServerPID > 0 {
-			p, err := readProc(r.o.ServerPID)
+		if len(r.o.ServerPIDs) > 0 {
+			p, err := readProc(r.o.ServerPIDs[0])
 			if err != nil {
 				return nil, err
 			}

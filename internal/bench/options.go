@@ -79,8 +79,7 @@ type Options struct {
 	Duration    time.Duration // measured window (hold time for conns)
 	Warmup      time.Duration // load before the window; conns: settle time before it
 	JSON        bool          // one JSON object on stdout instead of text
-	ServerPID   int           // 0: no server statistics; the first of ServerPIDs
-	ServerPIDs  []int         // --server-pid: the servers behind URLs, in order
+	ServerPIDs  []int         // --server-pid: the servers behind URLs, in order; none: no server statistics
 	AllowRemote bool          // accept targets outside 127.0.0.0/8 and ::1
 	Quiet       bool          // no progress line on stderr
 	Deflate     bool          // offer permessage-deflate and compress what is sent
@@ -277,7 +276,6 @@ func addCommonFlags(fs *flag.FlagSet, cmd Command, o *Options) {
 			}
 			o.ServerPIDs = append(o.ServerPIDs, pid)
 		}
-		o.ServerPID = o.ServerPIDs[0]
 		return nil
 	})
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow targets outside the loopback range")

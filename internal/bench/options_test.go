@@ -36,7 +36,7 @@ func TestParseArgs(t *testing.T) {
 			}
 		}},
 		{name: "conns", args: []string{"conns", "--conns", "19000", "--duration", "1m", "--server-pid", "42", "--json"}, check: func(t *testing.T, o Options) {
-			if o.Cmd != CmdConns || o.Conns != 19000 || o.Duration != time.Minute || o.ServerPID != 42 || !o.JSON {
+			if o.Cmd != CmdConns || o.Conns != 19000 || o.Duration != time.Minute || len(o.ServerPIDs) != 1 || o.ServerPIDs[0] != 42 || !o.JSON {
 				t.Errorf("got %+v", o)
 			}
 		}},
@@ -61,8 +61,8 @@ func TestParseArgs(t *testing.T) {
 			}
 		}},
 		{name: "servers per target", args: []string{"fanout", "--url", "ws://127.0.0.1:1/ws,ws://127.0.0.1:2/ws", "--server-pid", "7,8"}, check: func(t *testing.T, o Options) {
-			if len(o.URLs) != 2 || len(o.ServerPIDs) != 2 || o.ServerPIDs[1] != 8 || o.ServerPID != 7 {
-				t.Errorf("URLs %v, server pids %v, first %d", o.URLs, o.ServerPIDs, o.ServerPID)
+			if len(o.URLs) != 2 || len(o.ServerPIDs) != 2 || o.ServerPIDs[0] != 7 || o.ServerPIDs[1] != 8 {
+				t.Errorf("URLs %v, server pids %v", o.URLs, o.ServerPIDs)
 			}
 		}},
 		{name: "servers not per target", args: []string{"fanout", "--url", "ws://127.0.0.1:1/ws,ws://127.0.0.1:2/ws", "--server-pid", "7,8,9"}, wantErr: "one per target"},
