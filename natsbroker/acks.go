@@ -30,6 +30,17 @@ type acks struct {
 	mu      sync.Mutex
 	next    uint64
 	waiting map[uint64]chan ackResult // guarded by mu
+
+	waiters sync.Pool // of *ackWaiter, idle
+	out     outbox    // sends the publications
+}
+
+// ackWaiter is what one publication waits with; reused, since a node
+// publishes many. A waiter back in the pool has an empty ch and a
+// stopped timer.
+type ackWaiter struct {
+	ch    chan ackResult // room for one
+	timer *time.Timer
 }
 
 // ackResult is what an acknowledgement said: the stream sequence that
@@ -49,8 +60,12 @@ func (a *acks) start(nc *nats.Conn) error {
 	}
 	sub.SetPendingLimits(-1, -1) // bounded by the publications waiting (Options.MaxPending)
 	a.sub = sub
+	a.out.init()
 	return nil
 }
+
+// replySubject is where the acknowledgement of publication id comes.
+func (a *acks) replySubject(id uint64) string { return a.prefix + strconv.FormatUint(id, 10) }
 
 // receive hands an acknowledgement to the publication waiting for it;
 // one nobody waits for any more is dropped.
@@ -59,42 +74,56 @@ func (a *acks) receive(m *nats.Msg) {
 	if err != nil {
 		return
 	}
+	a.resolve(id, parseAck(m))
+}
+
+// resolve hands r to publication id, unless nobody waits for it any more.
+func (a *acks) resolve(id uint64, r ackResult) {
 	a.mu.Lock()
 	ch := a.waiting[id]
 	delete(a.waiting, id)
 	a.mu.Unlock()
 	if ch != nil {
-		ch <- parseAck(m) // ch has room for one
+		ch <- r // ch has room for one
 	}
 }
 
-// publish sends m, asking for its acknowledgement, and waits for it:
-// until ctx ends, timeout passes, link ends (the connection was lost) or
-// the Broker closes (closed).
-func (a *acks) publish(ctx context.Context, nc *nats.Conn, m *nats.Msg, timeout time.Duration, link, closed <-chan struct{}) (uint64, error) {
-	ch := make(chan ackResult, 1)
+// publish sends g through the outbox, asking for its acknowledgement,
+// and waits for it: until ctx ends, timeout passes, link ends (the
+// connection was lost) or the Broker closes (closed).
+func (a *acks) publish(ctx context.Context, g outgoing, timeout time.Duration, link, closed <-chan struct{}) (uint64, error) {
+	w, _ := a.waiters.Get().(*ackWaiter)
+	if w == nil {
+		w = &ackWaiter{ch: make(chan ackResult, 1), timer: time.NewTimer(timeout)}
+	} else {
+		w.timer.Reset(timeout)
+	}
 	a.mu.Lock()
 	a.next++
 	id := a.next
-	a.waiting[id] = ch
+	a.waiting[id] = w.ch
 	a.mu.Unlock()
+	answered := false
 	defer func() {
+		w.timer.Stop()
 		a.mu.Lock()
+		_, unclaimed := a.waiting[id]
 		delete(a.waiting, id)
 		a.mu.Unlock()
+		if !answered && !unclaimed {
+			<-w.ch // receive took the waiter from the map: its send is on the way
+		}
+		a.waiters.Put(w)
 	}()
-	m.Reply = a.prefix + strconv.FormatUint(id, 10)
-	if err := nc.PublishMsg(m); err != nil {
-		return 0, err
-	}
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+	g.id = id
+	a.out.add(g)
 	select {
-	case r := <-ch:
+	case r := <-w.ch:
+		answered = true
 		return r.seq, r.err
 	case <-ctx.Done():
 		return 0, ctx.Err()
-	case <-timer.C:
+	case <-w.timer.C:
 		return 0, context.DeadlineExceeded
 	case <-closed:
 		return 0, ErrClosed

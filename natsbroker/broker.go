@@ -264,6 +264,9 @@ func New(opts Options) (*Broker, error) {
 	b.subs.init(b, runtime.GOMAXPROCS(0))
 	b.wg.Add(1)
 	go b.resyncLoop()
+	if b.js != nil {
+		b.wg.Go(func() { b.acks.out.run(b.ctx, nc, &b.acks) })
+	}
 	return b, nil
 }
 

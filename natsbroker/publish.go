@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wsgate/wsgate"
@@ -28,6 +27,7 @@ const maxPublishStates = 100_000
 // guards the other fields.
 type publishState struct {
 	lock      chan struct{}
+	subject   string // the channel's subject in the stream; set once, by get
 	known     bool   // the fields below are believed current
 	seq       uint64 // the channel's last Seq
 	epoch     string
@@ -43,8 +43,9 @@ type publishStates struct {
 
 func (ps *publishStates) init() { ps.m = make(map[string]*publishState) }
 
-// get returns channel's publishState, making it if needed.
-func (ps *publishStates) get(channel string) *publishState {
+// get returns channel's publishState, making it if needed, with subject
+// the channel's subject in the stream.
+func (ps *publishStates) get(channel, subjectPrefix string) *publishState {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	st := ps.m[channel]
@@ -55,7 +56,7 @@ func (ps *publishStates) get(channel string) *publishState {
 				break
 			}
 		}
-		st = &publishState{lock: make(chan struct{}, 1)}
+		st = &publishState{lock: make(chan struct{}, 1), subject: subjectPrefix + encodeToken(channel)}
 		ps.m[channel] = st
 	}
 	return st
@@ -81,26 +82,24 @@ func (b *Broker) Publish(ctx context.Context, channel string, data json.RawMessa
 	default:
 		return wsgate.Publication{}, fmt.Errorf("%w: %d publications already wait for NATS", ErrUnavailable, cap(b.pending))
 	}
-	tok := encodeToken(channel)
 	if b.liveOnly(channel) {
-		if err := b.nc.Publish(b.livePrefix+tok, data); err != nil {
+		if err := b.nc.Publish(b.livePrefix+encodeToken(channel), data); err != nil {
 			return wsgate.Publication{}, unavailable("publish", err)
 		}
 		b.stats.published.Add(1)
 		return wsgate.Publication{Channel: channel, Data: data}, nil
 	}
-	st := b.pubs.get(channel)
+	st := b.pubs.get(channel, b.storePrefix)
 	select {
 	case st.lock <- struct{}{}:
 		defer func() { <-st.lock }()
 	case <-ctx.Done():
 		return wsgate.Publication{}, ctx.Err()
 	}
-	subj := b.storePrefix + tok
 	for attempt := 1; ; attempt++ {
 		if !st.known {
 			rctx, cancel := b.bound(ctx)
-			last, found, err := b.readLast(rctx, subj)
+			last, found, err := b.readLast(rctx, st.subject)
 			cancel()
 			if err != nil {
 				return wsgate.Publication{}, ctxOr(rctx, err)
@@ -115,12 +114,14 @@ func (b *Broker) Publish(ctx context.Context, channel string, data json.RawMessa
 			st.known = true
 		}
 		p := wsgate.Publication{Channel: channel, Seq: st.seq + 1, Epoch: st.epoch, Data: data}
-		m := &nats.Msg{Subject: subj, Data: data, Header: nats.Header{
-			hdrSeq:                              []string{strconv.FormatUint(p.Seq, 10)},
-			hdrEpoch:                            []string{p.Epoch},
-			jetstream.ExpectedLastSubjSeqHeader: []string{strconv.FormatUint(st.streamSeq, 10)},
-		}}
-		streamSeq, err := b.acks.publish(ctx, b.nc, m, b.opts.RequestTimeout, b.currentLink().Done(), b.ctx.Done())
+		g := outgoing{
+			subject: st.subject,
+			seq:     strconv.FormatUint(p.Seq, 10),
+			epoch:   p.Epoch,
+			expect:  strconv.FormatUint(st.streamSeq, 10),
+			data:    data,
+		}
+		streamSeq, err := b.acks.publish(ctx, g, b.opts.RequestTimeout, b.currentLink().Done(), b.ctx.Done())
 		if err == nil {
 			st.seq, st.streamSeq = p.Seq, streamSeq
 			b.stats.published.Add(1)
