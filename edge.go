@@ -65,6 +65,9 @@ func (s *Server) Nodes() []NodeInfo {
 	return out
 }
 
+// Node returns this node as Nodes lists it, with its current figures.
+func (s *Server) Node() NodeInfo { return NodeInfo(s.nodes.Self()) }
+
 // checkNode validates the node's identity in cfg, before New starts
 // anything.
 func checkNode(cfg Config) error {

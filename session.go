@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -335,5 +336,5 @@ func (ss *session) runPublish(ctx context.Context, id json.RawMessage, ch string
 		ss.replyErr(id, brokerError(err))
 		return
 	}
-	ss.reply(id, fmt.Appendf(nil, `{"seq":%d}`, p.Seq))
+	ss.reply(id, append(strconv.AppendUint([]byte(`{"seq":`), p.Seq, 10), '}'))
 }

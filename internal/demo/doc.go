@@ -7,7 +7,9 @@
 //     deliberately expensive, tens of milliseconds of CPU for the default
 //     size, so the response cache has something to save.
 //   - channel "ticks": {"symbol":"ACME","price":123.45,"ts":unix_ms}, one
-//     per symbol a few times a second (RunTicks).
+//     per symbol a few times a second (RunTicks). In a cluster one node
+//     publishes them: the live one with the smallest id that is not
+//     draining.
 //
 // The package is an ordinary user of the public wsgate API and reaches into
 // nothing else.

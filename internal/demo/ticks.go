@@ -21,9 +21,10 @@ const DefaultTickInterval = 250 * time.Millisecond
 // RunTicks publishes price updates on channel "ticks" for each symbol,
 // {"symbol":"ACME","price":123.45,"ts":unix_ms}, every interval (zero or
 // less means DefaultTickInterval) until ctx is done; it returns nil then,
-// and also when s has been shut down. A publication that fails for another
-// reason is dropped and the next tick tries again. RunTicks runs on the
-// caller's goroutine.
+// and also when s begins to drain or shut down. Of the nodes of a
+// cluster that all run it, one publishes (publishesTicks). A publication
+// that fails for another reason is dropped and the next tick tries again.
+// RunTicks runs on the caller's goroutine.
 func RunTicks(ctx context.Context, s *wsgate.Server, interval time.Duration) error {
 	if interval <= 0 {
 		interval = DefaultTickInterval
@@ -36,6 +37,12 @@ func RunTicks(ctx context.Context, s *wsgate.Server, interval time.Duration) err
 		case <-ctx.Done():
 			return nil
 		case now := <-t.C:
+			if s.Node().Draining {
+				return nil // the server is stopping: no more publications
+			}
+			if !publishesTicks(s) {
+				continue
+			}
 			for i := range w.prices {
 				// A fresh buffer each time: a broker may keep raw data in its
 				// history.
@@ -82,4 +89,19 @@ func (w *walk) tick(dst []byte, i int, now time.Time) []byte {
 	dst = append(dst, `,"ts":`...)
 	dst = strconv.AppendInt(dst, now.UnixMilli(), 10)
 	return append(dst, '}')
+}
+
+// publishesTicks reports whether this node is the one of its cluster that
+// publishes the ticks: the live node with the smallest id that is not
+// draining. Every node runs RunTicks, and one random walk per channel is
+// what the clients chart, wherever they are connected; when that node
+// leaves, the next one takes over once the others see it gone.
+func publishesTicks(s *wsgate.Server) bool {
+	self := s.Node()
+	for _, n := range s.Nodes() {
+		if !n.Draining && n.ID < self.ID {
+			return false
+		}
+	}
+	return true
 }
