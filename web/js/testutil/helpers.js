@@ -99,12 +99,14 @@ export async function startNode(o = {}) {
 }
 
 /**
- * Starts `wsgate delayproxy` from a free port to `to`, delay each way.
+ * Starts `wsgate delayproxy` from port (a free one by default) to `to`,
+ * delayMs each way.
  * @param {number} to
  * @param {number} delayMs
+ * @param {number} [port]
  */
-export async function startProxy(to, delayMs) {
-  const port = await freePort();
+export async function startProxy(to, delayMs, port) {
+  port = port || (await freePort());
   const c = start(wsgateBin(), ['delayproxy', '--listen', `127.0.0.1:${port}`, '--to', `127.0.0.1:${to}`, '--delay', `${delayMs}ms`]);
   await waitFor(() => c.output().includes('wsgate delayproxy:'), 10000, () => `delayproxy did not start: ${c.output()}`);
   return { port, url: `http://127.0.0.1:${port}`, stop: () => c.p.kill('SIGKILL') };

@@ -1,0 +1,162 @@
+// wsgate.js against a fake node that misbehaves: garbage, replies to
+// nobody, pushes for channels nobody holds, duplicates and skipped seqs.
+// The client must neither crash nor deliver any of it.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { connect } from '../wsgate.js';
+import { recordingWebSocket, waitFor } from '../testutil/helpers.js';
+
+/**
+ * A node that answers /edge/ping and /ws; onRequest answers each request
+ * of the client through send.
+ * @param {(req: any, send: (v: unknown) => void, raw: (s: string | Buffer) => void) => void} onRequest
+ */
+async function fakeNode(onRequest) {
+  const http = createServer((req, res) => {
+    if (req.url === '/edge/ping') {
+      res.setHeader('Content-Type', 'application/json');
+      res.end('{"node":"fake","region":"here","conns":0}');
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  const wss = new WebSocketServer({ server: http, path: '/ws', handleProtocols: (p) => (p.has('wsgate.v1') ? 'wsgate.v1' : false) });
+  wss.on('connection', (ws) => {
+    ws.on('message', (data) => {
+      const raw = (/** @type {string | Buffer} */ s) => ws.send(s);
+      onRequest(JSON.parse(String(data)), (v) => raw(JSON.stringify(v)), raw);
+    });
+  });
+  await new Promise((r) => http.listen(0, '127.0.0.1', () => r(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (http.address());
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      http.closeAllConnections();
+      http.close();
+    },
+  };
+}
+
+test('garbage, stray replies and unknown pushes are ignored; duplicates dropped; skipped seqs are a gap', async () => {
+  const node = await fakeNode((req, send, raw) => {
+    if (req.call === 'x') {
+      for (const junk of ['not json', '[1,2]', 'null', '42', '"s"', '{"id":"zz","result":1}', '{"id":999,"result":1}', '{"ch":"nobody","seq":1,"data":1}', '{"ch":"c","seq":"bad"}', '{"ch":"c","seq":-1}', '{"error":{"code":"bad_request"}}', '{']) raw(junk);
+      raw(Buffer.from([0xff, 0x00, 0x01])); // a binary frame
+      send({ id: req.id, result: { ok: true } });
+    } else if (req.call === 'weird-error') {
+      send({ id: req.id, error: { code: 7, message: null } });
+    } else if (req.sub === 'c') {
+      send({ id: req.id, result: { seq: 0, epoch: 'e1' } });
+      send({ ch: 'c', seq: 1, data: 'a', epoch: 'e1' });
+      send({ ch: 'c', seq: 1, data: 'dup', epoch: 'e1' });
+      send({ ch: 'c', seq: 2, data: 'b', epoch: 'e1' });
+      send({ ch: 'other', seq: 3, data: 'not subscribed', epoch: 'e1' });
+      send({ ch: 'c', seq: 4, data: 'd', epoch: 'e1' }); // 3 skipped: a gap
+      send({ ch: 'c', seq: 1, data: 'new epoch', epoch: 'e2' }); // the numbering restarted: a gap
+    } else if (req.unsub) {
+      send({ id: req.id, result: {} });
+    }
+  });
+  const c = await connect([node.url], { ...recordingWebSocket(), storage: null });
+  try {
+    assert.deepEqual(await c.call('x'), { ok: true });
+    await assert.rejects(c.call('weird-error'), (e) => e.code === '7');
+    /** @type {import('../wsgate.js').Message[]} */
+    const got = [];
+    await c.subscribe('c', (m) => got.push(m));
+    await waitFor(() => got.length === 6);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      got.map((m) => [m.kind, m.seq, m.epoch, m.data]),
+      [
+        ['publication', 1, 'e1', 'a'],
+        ['publication', 2, 'e1', 'b'],
+        ['gap', 3, 'e1', undefined],
+        ['publication', 4, 'e1', 'd'],
+        ['gap', 0, 'e2', undefined],
+        ['publication', 1, 'e2', 'new epoch'],
+      ],
+    );
+    assert.deepEqual(got[2].last, { seq: 2, epoch: 'e1' });
+    assert.deepEqual(got[4].last, { seq: 4, epoch: 'e1' });
+    assert.equal(c.url, node.url, 'still on the first connection');
+  } finally {
+    await c.close();
+    node.close();
+  }
+});
+
+test('a handler that throws does not stop the others or the client', async () => {
+  const node = await fakeNode((req, send) => {
+    if (req.sub) {
+      send({ id: req.id, result: { seq: 0, epoch: 'e' } });
+      send({ ch: req.sub, seq: 1, data: 1, epoch: 'e' });
+      send({ ch: req.sub, seq: 2, data: 2, epoch: 'e' });
+    } else send({ id: req.id, result: 'pong' });
+  });
+  const c = await connect([node.url], { ...recordingWebSocket(), storage: null });
+  const reported = [];
+  const saved = globalThis.reportError;
+  globalThis.reportError = (e) => reported.push(e);
+  try {
+    /** @type {number[]} */
+    const got = [];
+    await c.subscribe('boom', () => {
+      throw new Error('handler bug');
+    });
+    await c.subscribe('fine', (m) => got.push(m.seq));
+    await waitFor(() => got.length === 2);
+    assert.equal(reported.length, 2);
+    assert.equal(await c.call('ping'), 'pong');
+  } finally {
+    globalThis.reportError = saved;
+    await c.close();
+    node.close();
+  }
+});
+
+test('a sub refused at first rejects subscribe with the wire code', async () => {
+  const node = await fakeNode((req, send) => send({ id: req.id, error: { code: 'forbidden', message: 'no' } }));
+  const c = await connect([node.url], { ...recordingWebSocket(), storage: null });
+  try {
+    await assert.rejects(c.subscribe('secret', () => {}), (e) => e.code === 'forbidden');
+    // Not held: subscribing again is allowed, and refused again.
+    await assert.rejects(c.subscribe('secret', () => {}), (e) => e.code === 'forbidden');
+  } finally {
+    await c.close();
+    node.close();
+  }
+});
+
+test('a connection that falls silent is replaced after an unanswered heartbeat', async () => {
+  let mute = false;
+  /** @type {any[]} */
+  const seen = [];
+  const node = await fakeNode((req, send) => {
+    seen.push(req);
+    if (!mute) send({ id: req.id, result: req.sub ? { seq: 0, epoch: 'e' } : {} });
+  });
+  /** @type {import('../wsgate.js').StateEvent[]} */
+  const states = [];
+  const c = await connect([node.url], { ...recordingWebSocket(), storage: null, pingInterval: 200, backoffMin: 50, onState: (e) => states.push(e) });
+  try {
+    await waitFor(() => seen.some((r) => r.unsub === '_wsgate.heartbeat'), 2000, () => 'a heartbeat');
+    assert.equal(states.filter((e) => e.state === 'disconnected').length, 0, 'answered heartbeats keep it');
+    mute = true;
+    await waitFor(() => states.some((e) => e.state === 'disconnected'), 3000, () => 'the silent connection replaced');
+    const d = states.find((e) => e.state === 'disconnected');
+    assert.equal(d?.reason, 'no answer to the heartbeat');
+    mute = false;
+    await waitFor(() => states.filter((e) => e.state === 'connected').length === 2, 3000, () => 'a new connection');
+  } finally {
+    await c.close();
+    node.close();
+  }
+});
