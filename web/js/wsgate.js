@@ -30,10 +30,10 @@ const TEMPORARY = ['rate_limited', 'unavailable', 'timeout', 'internal'];
  * @property {number} [probes] how many times each node's /edge/ping is timed; the median counts. Default 3.
  * @property {number} [probeTimeout] bounds one round of discovery and probing, ms. Default 2000.
  * @property {number} [reprobeInterval] how often the nodes are timed again while connected, ms, spread by ±10 %; negative: never. Default 300000 (5 minutes).
- * @property {number} [switchMargin] another node is clearly nearer when its median round trip is shorter by at least this, ms… Default 20.
- * @property {number} [switchRatio] …and by at least this share of the current one's (0 to 1). Default 0.3.
- * @property {number} [backoffMin] first reconnection wait, ms, doubled per failed attempt… Default 250.
- * @property {number} [backoffMax] …up to this, ms; a connection that lived this long starts over. Default 30000.
+ * @property {number} [switchMargin] another node is clearly nearer when its median round trip is shorter by at least this, ms, and by switchRatio. Default 20.
+ * @property {number} [switchRatio] by at least this share of the current one's (0 to 1). Default 0.3.
+ * @property {number} [backoffMin] first reconnection wait, ms, doubled per failed attempt up to backoffMax. Default 250.
+ * @property {number} [backoffMax] the longest reconnection wait, ms; a connection that lived this long starts over. Default 30000.
  * @property {number} [dialTimeout] bounds one connection attempt, ms. Default 10000.
  * @property {number} [pingInterval] a connection silent this long gets a heartbeat; one whose heartbeat goes unanswered this long again is replaced, ms. Default 20000.
  * @property {(e: StateEvent) => void} [onState] called with every state change, in order, from the first connection attempt on.
@@ -268,7 +268,7 @@ export class Client {
 
   // ---- connecting and failing over (as the Go client's supervisor) ----
 
-  /** @private */
+  /** @internal */
   async _start() {
     const ranked = await this._survey();
     let saved = '';
@@ -863,8 +863,12 @@ class Conn {
     this.reason = '';
     this.retiring = false;
     this.ended = false;
-    /** @type {() => void} */
-    let opened = () => {}, gone = () => {}, closed = () => {};
+    /** @type {(v?: any) => void} */
+    let opened = () => {};
+    /** @type {(v?: any) => void} */
+    let gone = () => {};
+    /** @type {(v?: any) => void} */
+    let closed = () => {};
     /** Resolves when the handshake is done. */
     this.opened = new Promise((r) => (opened = r));
     /** Resolves when the connection ended for the client (fail or close). */
@@ -990,7 +994,10 @@ function clearlyBetter(cand, cur, m) {
  * @returns {Probe[]}
  */
 function rank(results, m) {
-  const answered = [], silent = [];
+  /** @type {{ r: Probe, med: number }[]} */
+  const answered = [];
+  /** @type {Probe[]} */
+  const silent = [];
   for (const r of results) {
     if (r.draining) continue;
     const med = median(r.rtts);
