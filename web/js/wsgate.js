@@ -281,7 +281,7 @@ export class Client {
     const errs = [];
     let n = 0;
     for (const url of this._plan) {
-      this._emit({ state: 'connecting', url, attempt: ++n, delay: 0 });
+      this._emit({ state: 'connecting', ...this._about(url), attempt: ++n, delay: 0 });
       try {
         const cn = await this._dial(url);
         this._run(cn);
@@ -602,7 +602,12 @@ export class Client {
         if (this._closed) throw new WsgateError('closed', 'client closed');
         const cn = this._conn;
         if (!cn) {
-          await Promise.race([this._ready(), stop.p]);
+          const ready = this._ready();
+          try {
+            await Promise.race([ready.p, stop.p]);
+          } finally {
+            ready.cancel();
+          }
           continue;
         }
         /** @type {Pending} */
@@ -625,18 +630,17 @@ export class Client {
   }
 
   /**
-   * Resolves at the next attach or close.
+   * A promise that resolves at the next attach or close, and cancel,
+   * which stops waiting for it.
    * @private
-   * @returns {Promise<void>}
    */
   _ready() {
-    return new Promise((resolve) => {
-      const w = () => {
-        this._waiters.delete(w);
-        resolve();
-      };
-      this._waiters.add(w);
-    });
+    /** @type {() => void} */
+    let w = () => {};
+    /** @type {Promise<void>} */
+    const p = new Promise((resolve) => (w = () => resolve()));
+    this._waiters.add(w);
+    return { p, cancel: () => this._waiters.delete(w) };
   }
 
   // ---- subscriptions (as the Go client's subscribe.go) ----
@@ -900,9 +904,10 @@ class Conn {
    * @param {Pending} p
    */
   request(id, r, p) {
+    const text = JSON.stringify({ id, ...r }); // may throw (a BigInt, a cycle): the caller's error
     if (this.ended || this.ws.readyState !== 1) return false;
     this.pending.set(id, p);
-    this.ws.send(JSON.stringify({ id, ...r }));
+    this.ws.send(text);
     return true;
   }
 

@@ -1,6 +1,8 @@
-// wsgate.js against a fake node that misbehaves: garbage, replies to
-// nobody, pushes for channels nobody holds, duplicates and skipped seqs.
-// The client must neither crash nor deliver any of it.
+// wsgate.js against fake nodes: ones whose /edge/ping answers after a
+// chosen delay, to check the choice of a node exactly, and ones that
+// misbehave (garbage, replies to nobody, pushes for channels nobody
+// holds, duplicates and skipped seqs), which the client must survive
+// without delivering any of it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,15 +12,23 @@ import { connect } from '../wsgate.js';
 import { recordingWebSocket, waitFor } from '../testutil/helpers.js';
 
 /**
- * A node that answers /edge/ping and /ws; onRequest answers each request
- * of the client through send.
+ * A node that answers /edge/ping (after pingDelay ms, with ping), /edge/nodes
+ * (nodes(), when given) and /ws, where onRequest answers each request of the
+ * client through send.
  * @param {(req: any, send: (v: unknown) => void, raw: (s: string | Buffer) => void) => void} onRequest
+ * @param {{ ping?: object, pingDelay?: number, nodes?: () => object[] }} [o]
  */
-async function fakeNode(onRequest) {
+async function fakeNode(onRequest, o = {}) {
+  let pings = 0;
   const http = createServer((req, res) => {
+    res.setHeader('Content-Type', 'application/json');
     if (req.url === '/edge/ping') {
-      res.setHeader('Content-Type', 'application/json');
-      res.end('{"node":"fake","region":"here","conns":0}');
+      pings++;
+      setTimeout(() => res.end(JSON.stringify(o.ping || { node: 'fake', region: 'here', conns: 0 })), o.pingDelay || 0);
+      return;
+    }
+    if (req.url === '/edge/nodes' && o.nodes) {
+      res.end(JSON.stringify(o.nodes()));
       return;
     }
     res.statusCode = 404;
@@ -35,6 +45,7 @@ async function fakeNode(onRequest) {
   const { port } = /** @type {import('node:net').AddressInfo} */ (http.address());
   return {
     url: `http://127.0.0.1:${port}`,
+    pings: () => pings,
     close: () => {
       for (const c of wss.clients) c.terminate();
       wss.close();
@@ -159,4 +170,33 @@ test('a connection that falls silent is replaced after an unanswered heartbeat',
     await c.close();
     node.close();
   }
+});
+
+test('choosing: clearly nearer wins over fewer connections; among equals fewer connections win; never a draining node', async () => {
+  const answer = (/** @type {any} */ req, /** @type {(v: unknown) => void} */ send) => send({ id: req.id, result: {} });
+  /**
+   * Two fake nodes, a (listing both) and b, with their ping delays and
+   * what their pings say; resolves with the node a client chooses.
+   * @param {number} delayA
+   * @param {object} pingA
+   * @param {number} delayB
+   * @param {object} pingB
+   */
+  const choice = async (delayA, pingA, delayB, pingB) => {
+    const b = await fakeNode(answer, { ping: pingB, pingDelay: delayB });
+    const a = await fakeNode(answer, { ping: pingA, pingDelay: delayA, nodes: () => [{ ...pingA, url: a.url }, { ...pingB, url: b.url }] });
+    const c = await connect([a.url], { ...recordingWebSocket(), storage: null });
+    const chosen = c.url === a.url ? 'a' : 'b';
+    assert.deepEqual([a.pings(), b.pings()], [3, 3], 'three probes of each node');
+    await c.close();
+    a.close();
+    b.close();
+    return chosen;
+  };
+  // b is 60 ms nearer (at least 20 ms and 30 %): it wins with more connections.
+  assert.equal(await choice(60, { node: 'a', conns: 0 }, 0, { node: 'b', conns: 50 }), 'b');
+  // 10 ms apart: equals, and a has fewer connections.
+  assert.equal(await choice(10, { node: 'a', conns: 1 }, 0, { node: 'b', conns: 10 }), 'a');
+  // b is nearest but draining.
+  assert.equal(await choice(60, { node: 'a', conns: 0 }, 0, { node: 'b', conns: 0, draining: true }), 'a');
 });
