@@ -99,11 +99,12 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json | deps-apt
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
-# test-js runs web/js's tests (node --test) against a wsgate the tests
-# build from this tree, the NATS failover one on the nats-server deps-nats
-# installs, and type-checks wsgate.js and its wsgate.d.ts (tsc).
-test-js: deps-nats $(JS_STAMP)
-	cd $(JS_DIR) && NATS_SERVER="$(GOBIN_DIR)/nats-server" npm test
+# test-js runs web/js's tests (node --test) against bin/wsgate (without
+# WSGATE_BIN each test file builds its own), the NATS failover one on the
+# nats-server deps-nats installs, and type-checks wsgate.js and its
+# wsgate.d.ts (tsc).
+test-js: build deps-nats $(JS_STAMP)
+	cd $(JS_DIR) && WSGATE_BIN="$(CURDIR)/bin/wsgate" NATS_SERVER="$(GOBIN_DIR)/nats-server" npm test
 	cd $(JS_DIR) && npm run check
 
 $(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json | deps-apt
