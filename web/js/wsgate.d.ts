@@ -94,7 +94,7 @@ export class WsgateError extends Error {
   readonly code: string;
 }
 
-/** Connects to the nearest node of the cluster that seeds belong to. Rejects with code `no_node` when none can be reached. */
+/** Connects to the nearest node of the cluster that seeds belong to. Rejects with code `no_node` when none can be reached; with a TypeError for a seed that is not an http(s) or ws(s) URL, or when there is no WebSocket class. */
 export function connect(seeds: string | string[], options?: Options): Promise<Client>;
 
 /** A connection to a wsgate cluster that survives the loss of nodes. Make one with connect(). */

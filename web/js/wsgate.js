@@ -120,7 +120,8 @@ export class WsgateError extends Error {
  * base URLs of nodes ("https://eu.example.com"; ws and wss mean http and
  * https). It asks them for the nodes (GET /edge/nodes), times every node
  * (GET /edge/ping) and tries them nearest first; it rejects with code
- * `no_node` when none can be reached.
+ * `no_node` when none can be reached, and with a TypeError for a seed
+ * that is not an http(s) or ws(s) URL or when there is no WebSocket class.
  * @param {string | string[]} seeds
  * @param {Options} [options]
  * @returns {Promise<Client>}
@@ -145,8 +146,8 @@ export class Client {
     const o = withDefaults(options);
     /** @private */ this._o = o;
     /** @private */ this._seeds = [...new Set((Array.isArray(seeds) ? seeds : [seeds]).map(baseURL))];
-    if (this._seeds.length === 0) throw new WsgateError('no_node', 'no seed given');
-    if (!o.WebSocket) throw new WsgateError('no_node', 'no WebSocket: pass options.WebSocket');
+    if (this._seeds.length === 0) throw new TypeError('wsgate: no seed given');
+    if (!o.WebSocket) throw new TypeError('wsgate: no WebSocket here: pass options.WebSocket');
     /** @private @type {string[]} nodes in the order to try them */ this._plan = [];
     /** @private @type {Map<string, {node: string, region: string}>} */ this._info = new Map();
     /** @private @type {Set<string>} nodes timed with /healthz */ this._noPing = new Set();
@@ -431,7 +432,7 @@ export class Client {
    * @param {Conn} cn
    */
   _attach(cn) {
-    this._conn = cn;
+    if (!cn.ended) this._conn = cn; // one that closed at once is watched, and left, all the same
     this._emit({ state: 'connected', ...this._about(cn.url) });
     for (const s of this._subs.values()) this._subscribeOn(cn, s);
     this._wake();
@@ -1178,10 +1179,10 @@ function baseURL(s) {
   try {
     u = new URL(String(s).trim());
   } catch {
-    throw new WsgateError('bad_request', `seed ${JSON.stringify(s)} is not a URL`);
+    throw new TypeError(`wsgate: seed ${JSON.stringify(s)} is not a URL`);
   }
   const scheme = { 'http:': 'http:', 'https:': 'https:', 'ws:': 'http:', 'wss:': 'https:' }[u.protocol];
-  if (!scheme || !u.host) throw new WsgateError('bad_request', `seed ${JSON.stringify(s)}: want http, https, ws or wss and a host`);
+  if (!scheme || !u.host) throw new TypeError(`wsgate: seed ${JSON.stringify(s)}: want http, https, ws or wss and a host`);
   return `${scheme}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
 }
 

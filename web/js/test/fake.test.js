@@ -200,3 +200,10 @@ test('choosing: clearly nearer wins over fewer connections; among equals fewer c
   // b is nearest but draining.
   assert.equal(await choice(60, { node: 'a', conns: 0 }, 0, { node: 'b', conns: 0, draining: true }), 'a');
 });
+
+test('connect: seeds that are not URLs and a missing WebSocket class are TypeErrors', async () => {
+  await assert.rejects(connect(['ftp://x'], { ...recordingWebSocket(), storage: null }), TypeError);
+  await assert.rejects(connect('not a url', { ...recordingWebSocket(), storage: null }), TypeError);
+  await assert.rejects(connect([], { ...recordingWebSocket(), storage: null }), TypeError);
+  if (!globalThis.WebSocket) await assert.rejects(connect(['http://127.0.0.1:1'], { storage: null }), TypeError);
+});
