@@ -6,6 +6,8 @@
 #                engines' 10,000-connection test runs here on both engines
 #                (about 1.2 GB and 15 s; the test and its child client each
 #                hold 10,000 sockets)
+#   make test-js runs the tests of wsgate.js (web/js) against a wsgate built
+#                from this tree, after npm ci there, and type-checks it
 #   make build   builds bin/wsgate, with its version (git describe
 #                --always --dirty; VERSION=… to set another) embedded
 #   make fuzz    runs each Fuzz target in the repository for FUZZTIME
@@ -28,6 +30,9 @@ NODE_DIR := e2e/node
 # npm rewrites this file on every install, so it is newer than the lock
 # exactly when node_modules matches it.
 NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
+# JS_DIR is wsgate.js's package; its stamp works as NODE_STAMP does.
+JS_DIR   := web/js
+JS_STAMP := $(JS_DIR)/node_modules/.package-lock.json
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # APT_LOCK_WAIT is how long, in seconds, make waits for another apt or dpkg
 # process (an unattended upgrade, another install) to let go of its lock.
@@ -39,14 +44,14 @@ SHELL       := /bin/bash
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: all build test vet deps deps-apt deps-nats fuzz abuse clean
+.PHONY: all build test test-js vet deps deps-apt deps-nats fuzz abuse clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "-X github.com/wsgate/wsgate/internal/cli.buildVersion=$(VERSION)" -o bin/wsgate ./cmd/wsgate
 
-test: deps vet
+test: deps vet test-js
 	WSGATE_REQUIRE_PEERS=1 $(GO) test -race -count=1 ./...
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
@@ -92,6 +97,18 @@ deps-apt:
 
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json | deps-apt
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+# test-js runs web/js's tests (node --test) against bin/wsgate (without
+# WSGATE_BIN each test file builds its own), the NATS failover one on the
+# nats-server deps-nats installs, and type-checks wsgate.js and its
+# wsgate.d.ts (tsc).
+test-js: build deps-nats $(JS_STAMP)
+	cd $(JS_DIR) && WSGATE_BIN="$(CURDIR)/bin/wsgate" NATS_SERVER="$(GOBIN_DIR)/nats-server" npm test
+	cd $(JS_DIR) && npm run check
+
+$(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json | deps-apt
+	cd $(JS_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
 # fuzz lists the Fuzz targets of every package in one pass (go test -list

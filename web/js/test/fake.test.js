@@ -1,0 +1,209 @@
+// wsgate.js against fake nodes: ones whose /edge/ping answers after a
+// chosen delay, to check the choice of a node exactly, and ones that
+// misbehave (garbage, replies to nobody, pushes for channels nobody
+// holds, duplicates and skipped seqs), which the client must survive
+// without delivering any of it.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { connect } from '../wsgate.js';
+import { recordingWebSocket, waitFor } from '../testutil/helpers.js';
+
+/**
+ * A node that answers /edge/ping (after pingDelay ms, with ping), /edge/nodes
+ * (nodes(), when given) and /ws, where onRequest answers each request of the
+ * client through send.
+ * @param {(req: any, send: (v: unknown) => void, raw: (s: string | Buffer) => void) => void} onRequest
+ * @param {{ ping?: object, pingDelay?: number, nodes?: () => object[] }} [o]
+ */
+async function fakeNode(onRequest, o = {}) {
+  let pings = 0;
+  const http = createServer((req, res) => {
+    res.setHeader('Content-Type', 'application/json');
+    if (req.url === '/edge/ping') {
+      pings++;
+      setTimeout(() => res.end(JSON.stringify(o.ping || { node: 'fake', region: 'here', conns: 0 })), o.pingDelay || 0);
+      return;
+    }
+    if (req.url === '/edge/nodes' && o.nodes) {
+      res.end(JSON.stringify(o.nodes()));
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  const wss = new WebSocketServer({ server: http, path: '/ws', handleProtocols: (p) => (p.has('wsgate.v1') ? 'wsgate.v1' : false) });
+  wss.on('connection', (ws) => {
+    ws.on('message', (data) => {
+      const raw = (/** @type {string | Buffer} */ s) => ws.send(s);
+      onRequest(JSON.parse(String(data)), (v) => raw(JSON.stringify(v)), raw);
+    });
+  });
+  await new Promise((r) => http.listen(0, '127.0.0.1', () => r(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (http.address());
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pings: () => pings,
+    close: () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      http.closeAllConnections();
+      http.close();
+    },
+  };
+}
+
+test('garbage, stray replies and unknown pushes are ignored; duplicates dropped; skipped seqs are a gap', async () => {
+  const node = await fakeNode((req, send, raw) => {
+    if (req.call === 'x') {
+      for (const junk of ['not json', '[1,2]', 'null', '42', '"s"', '{"id":"zz","result":1}', '{"id":999,"result":1}', '{"ch":"nobody","seq":1,"data":1}', '{"ch":"c","seq":"bad"}', '{"ch":"c","seq":-1}', '{"error":{"code":"bad_request"}}', '{']) raw(junk);
+      raw(Buffer.from([0xff, 0x00, 0x01])); // a binary frame
+      send({ id: req.id, result: { ok: true } });
+    } else if (req.call === 'weird-error') {
+      send({ id: req.id, error: { code: 7, message: null } });
+    } else if (req.sub === 'c') {
+      send({ id: req.id, result: { seq: 0, epoch: 'e1' } });
+      send({ ch: 'c', seq: 1, data: 'a', epoch: 'e1' });
+      send({ ch: 'c', seq: 1, data: 'dup', epoch: 'e1' });
+      send({ ch: 'c', seq: 2, data: 'b', epoch: 'e1' });
+      send({ ch: 'other', seq: 3, data: 'not subscribed', epoch: 'e1' });
+      send({ ch: 'c', seq: 4, data: 'd', epoch: 'e1' }); // 3 skipped: a gap
+      send({ ch: 'c', seq: 1, data: 'new epoch', epoch: 'e2' }); // the numbering restarted: a gap
+    } else if (req.unsub) {
+      send({ id: req.id, result: {} });
+    }
+  });
+  const c = await connect([node.url], { ...recordingWebSocket(), storage: null });
+  try {
+    assert.deepEqual(await c.call('x'), { ok: true });
+    await assert.rejects(c.call('weird-error'), (e) => e.code === '7');
+    /** @type {import('../wsgate.js').Message[]} */
+    const got = [];
+    await c.subscribe('c', (m) => got.push(m));
+    await waitFor(() => got.length === 6);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      got.map((m) => [m.kind, m.seq, m.epoch, m.data]),
+      [
+        ['publication', 1, 'e1', 'a'],
+        ['publication', 2, 'e1', 'b'],
+        ['gap', 3, 'e1', undefined],
+        ['publication', 4, 'e1', 'd'],
+        ['gap', 0, 'e2', undefined],
+        ['publication', 1, 'e2', 'new epoch'],
+      ],
+    );
+    assert.deepEqual(got[2].last, { seq: 2, epoch: 'e1' });
+    assert.deepEqual(got[4].last, { seq: 4, epoch: 'e1' });
+    assert.equal(c.url, node.url, 'still on the first connection');
+  } finally {
+    await c.close();
+    node.close();
+  }
+});
+
+test('a handler that throws does not stop the others or the client', async () => {
+  const node = await fakeNode((req, send) => {
+    if (req.sub) {
+      send({ id: req.id, result: { seq: 0, epoch: 'e' } });
+      send({ ch: req.sub, seq: 1, data: 1, epoch: 'e' });
+      send({ ch: req.sub, seq: 2, data: 2, epoch: 'e' });
+    } else send({ id: req.id, result: 'pong' });
+  });
+  const c = await connect([node.url], { ...recordingWebSocket(), storage: null });
+  const reported = [];
+  const saved = globalThis.reportError;
+  globalThis.reportError = (e) => reported.push(e);
+  try {
+    /** @type {number[]} */
+    const got = [];
+    await c.subscribe('boom', () => {
+      throw new Error('handler bug');
+    });
+    await c.subscribe('fine', (m) => got.push(m.seq));
+    await waitFor(() => got.length === 2);
+    assert.equal(reported.length, 2);
+    assert.equal(await c.call('ping'), 'pong');
+  } finally {
+    globalThis.reportError = saved;
+    await c.close();
+    node.close();
+  }
+});
+
+test('a sub refused at first rejects subscribe with the wire code', async () => {
+  const node = await fakeNode((req, send) => send({ id: req.id, error: { code: 'forbidden', message: 'no' } }));
+  const c = await connect([node.url], { ...recordingWebSocket(), storage: null });
+  try {
+    await assert.rejects(c.subscribe('secret', () => {}), (e) => e.code === 'forbidden');
+    // Not held: subscribing again is allowed, and refused again.
+    await assert.rejects(c.subscribe('secret', () => {}), (e) => e.code === 'forbidden');
+  } finally {
+    await c.close();
+    node.close();
+  }
+});
+
+test('a connection that falls silent is replaced after an unanswered heartbeat', async () => {
+  let mute = false;
+  /** @type {any[]} */
+  const seen = [];
+  const node = await fakeNode((req, send) => {
+    seen.push(req);
+    if (!mute) send({ id: req.id, result: req.sub ? { seq: 0, epoch: 'e' } : {} });
+  });
+  /** @type {import('../wsgate.js').StateEvent[]} */
+  const states = [];
+  const c = await connect([node.url], { ...recordingWebSocket(), storage: null, pingInterval: 200, backoffMin: 50, onState: (e) => states.push(e) });
+  try {
+    await waitFor(() => seen.some((r) => r.unsub === '_wsgate.heartbeat'), 2000, () => 'a heartbeat');
+    assert.equal(states.filter((e) => e.state === 'disconnected').length, 0, 'answered heartbeats keep it');
+    mute = true;
+    await waitFor(() => states.some((e) => e.state === 'disconnected'), 3000, () => 'the silent connection replaced');
+    const d = states.find((e) => e.state === 'disconnected');
+    assert.equal(d?.reason, 'no answer to the heartbeat');
+    mute = false;
+    await waitFor(() => states.filter((e) => e.state === 'connected').length === 2, 3000, () => 'a new connection');
+  } finally {
+    await c.close();
+    node.close();
+  }
+});
+
+test('choosing: clearly nearer wins over fewer connections; among equals fewer connections win; never a draining node', async () => {
+  const answer = (/** @type {any} */ req, /** @type {(v: unknown) => void} */ send) => send({ id: req.id, result: {} });
+  /**
+   * Two fake nodes, a (listing both) and b, with their ping delays and
+   * what their pings say; resolves with the node a client chooses.
+   * @param {number} delayA
+   * @param {object} pingA
+   * @param {number} delayB
+   * @param {object} pingB
+   */
+  const choice = async (delayA, pingA, delayB, pingB) => {
+    const b = await fakeNode(answer, { ping: pingB, pingDelay: delayB });
+    const a = await fakeNode(answer, { ping: pingA, pingDelay: delayA, nodes: () => [{ ...pingA, url: a.url }, { ...pingB, url: b.url }] });
+    const c = await connect([a.url], { ...recordingWebSocket(), storage: null });
+    const chosen = c.url === a.url ? 'a' : 'b';
+    assert.deepEqual([a.pings(), b.pings()], [3, 3], 'three probes of each node');
+    await c.close();
+    a.close();
+    b.close();
+    return chosen;
+  };
+  // b is 60 ms nearer (at least 20 ms and 30 %): it wins with more connections.
+  assert.equal(await choice(60, { node: 'a', conns: 0 }, 0, { node: 'b', conns: 50 }), 'b');
+  // 10 ms apart: equals, and a has fewer connections.
+  assert.equal(await choice(10, { node: 'a', conns: 1 }, 0, { node: 'b', conns: 10 }), 'a');
+  // b is nearest but draining.
+  assert.equal(await choice(60, { node: 'a', conns: 0 }, 0, { node: 'b', conns: 0, draining: true }), 'a');
+});
+
+test('connect: seeds that are not URLs and a missing WebSocket class are TypeErrors', async () => {
+  await assert.rejects(connect(['ftp://x'], { ...recordingWebSocket(), storage: null }), TypeError);
+  await assert.rejects(connect('not a url', { ...recordingWebSocket(), storage: null }), TypeError);
+  await assert.rejects(connect([], { ...recordingWebSocket(), storage: null }), TypeError);
+  if (!globalThis.WebSocket) await assert.rejects(connect(['http://127.0.0.1:1'], { storage: null }), TypeError);
+});
