@@ -321,6 +321,17 @@ func (ss *session) publish(req envelope.Request) {
 
 // runPublish asks CanPublish, then the Broker, and answers with the
 // publication's seq.
+// appendPubResult appends a pub's result to b: {"seq":N,"epoch":"…"},
+// without the epoch when the publication has none (live only).
+func appendPubResult(b []byte, p Publication) []byte {
+	b = strconv.AppendUint(append(b, `{"seq":`...), p.Seq, 10)
+	if p.Epoch != "" {
+		b = append(b, `,"epoch":`...)
+		b = envelope.AppendString(b, p.Epoch)
+	}
+	return append(b, '}')
+}
+
 func (ss *session) runPublish(ctx context.Context, id json.RawMessage, ch string, data json.RawMessage) {
 	if can := ss.s.cfg.CanPublish; can != nil {
 		if err := can(ctx, ch); err != nil {
@@ -336,5 +347,5 @@ func (ss *session) runPublish(ctx context.Context, id json.RawMessage, ch string
 		ss.replyErr(id, brokerError(err))
 		return
 	}
-	ss.reply(id, append(strconv.AppendUint([]byte(`{"seq":`), p.Seq, 10), '}'))
+	ss.reply(id, appendPubResult(nil, p))
 }

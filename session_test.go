@@ -163,8 +163,8 @@ func TestSubPubUnsub(t *testing.T) {
 		if err := json.Unmarshal(r.Result, &pos); err != nil || pos.Seq != 0 || pos.Epoch == "" {
 			t.Fatalf("sub result %s: %v", r.Result, err)
 		}
-		if r := request(t, b, `{"id":1,"pub":"chat","data":{"text":"hi"}}`); string(r.Result) != `{"seq":1}` {
-			t.Fatalf("pub result: %+v", r)
+		if r := request(t, b, `{"id":1,"pub":"chat","data":{"text":"hi"}}`); string(r.Result) != `{"seq":1,"epoch":"`+pos.Epoch+`"}` {
+			t.Fatalf("pub result %s, want seq 1 in epoch %s", r.Result, pos.Epoch)
 		}
 		if p := next(t, a); p.Ch != "chat" || p.Seq != 1 || string(p.Data) != `{"text":"hi"}` {
 			t.Fatalf("publication: %+v", p)

@@ -92,9 +92,11 @@ test('subscribe and publish: each publication once, in order, with seq and epoch
     const r = recorder();
     const s = await sub.subscribe('sp', r.fn);
     await assert.rejects(sub.subscribe('sp', () => {}), (e) => e.code === 'subscribed');
+    const answers = [];
     for (let i = 1; i <= 5; i++) {
       const p = await pub.publish('sp', { i });
       assert.equal(p.seq, i);
+      answers.push(p);
     }
     await waitFor(() => r.got.length === 5);
     assert.deepEqual(r.seqs(), [1, 2, 3, 4, 5]);
@@ -102,6 +104,7 @@ test('subscribe and publish: each publication once, in order, with seq and epoch
     const epoch = r.got[0].epoch;
     assert.ok(epoch, 'publications carry the epoch');
     assert.deepEqual(s.position, { seq: 5, epoch });
+    assert.ok(answers.every((p) => p.epoch === epoch), 'publish answers the epoch its publication got');
 
     await s.unsubscribe();
     await pub.publish('sp', { i: 6 });
