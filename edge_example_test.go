@@ -25,3 +25,26 @@ func ExampleServer_Nodes() {
 	// web1 eu-west https://eu1.example.com 0 false
 	// [{"node":"web1","region":"eu-west","url":"https://eu1.example.com","conns":0,"load":0,"draining":false}]
 }
+
+// Node is this node's own line, with its current figures: a node can
+// tell whether it is the one of its cluster that should do a task, as
+// the demo's tick publisher does (the live node with the smallest id).
+func ExampleServer_Node() {
+	srv, err := wsgate.New(wsgate.Config{NodeID: "web1", Region: "eu-west"})
+	if err != nil {
+		panic(err)
+	}
+	self := srv.Node()
+	leader := true
+	for _, n := range srv.Nodes() {
+		if !n.Draining && n.ID < self.ID {
+			leader = false
+		}
+	}
+	fmt.Println(self.ID, self.Region, self.Draining, leader)
+	srv.Close()
+	fmt.Println(srv.Node().Draining)
+	// Output:
+	// web1 eu-west false true
+	// true
+}
