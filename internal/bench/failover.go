@@ -47,6 +47,7 @@ type failoverRun struct {
 
 	pubMu     sync.Mutex // guards the publisher's counts
 	acked     bitset     // numbers of the publications acknowledged
+	unsure    bitset     // numbers of those of unknown outcome
 	lastAcked int64      // the highest acknowledged number; -1 before one
 	ackedN    int64
 	unknown   int64 // connection lost or timed out before the answer
@@ -168,6 +169,7 @@ func (f *failoverRun) publish(ctx, stop context.Context, c *client.Client) {
 				f.ackedN++
 				f.lastAcked = n
 			case errors.Is(err, client.ErrConnectionLost), errors.Is(err, context.DeadlineExceeded):
+				f.unsure.set(n)
 				f.unknown++
 			default:
 				f.failed++
@@ -492,8 +494,9 @@ func (f *failoverRun) result(st storm, before, after map[string]int) *Result {
 	fo := &FailoverResult{Rate: o.Rate, Before: before, After: after}
 	f.pubMu.Lock()
 	fo.Published, fo.PublishUnknown, fo.PublishFailed = f.ackedN, f.unknown, f.failed
-	acked := f.acked
+	acked, unsure := f.acked, f.unsure
 	f.pubMu.Unlock()
+	var seen bitset // unsure numbers some subscriber received
 	f.mu.Lock()
 	first, lastLoss := f.firstLoss, f.lastLoss
 	f.mu.Unlock()
@@ -507,6 +510,12 @@ func (f *failoverRun) result(st storm, before, after map[string]int) *Result {
 		fo.Ended += s.ended
 		fo.Unnumbered += s.bad
 		lost := acked.count() - acked.countAnd(s.got)
+		for i := range min(len(seen), len(s.got)) {
+			seen[i] |= unsure[i] & s.got[i]
+		}
+		for i := len(seen); i < min(len(unsure), len(s.got)); i++ {
+			seen = append(seen, unsure[i]&s.got[i])
+		}
 		fo.Lost += lost
 		if lost > 0 || s.dup > 0 || s.ooo > 0 {
 			fo.SubscribersHit++
@@ -530,6 +539,7 @@ func (f *failoverRun) result(st storm, before, after map[string]int) *Result {
 	if !first.IsZero() {
 		fo.LossSpreadMS = ms(lastLoss.Sub(first))
 	}
+	fo.UnknownDelivered = seen.count()
 	fo.ReconnectMS, fo.ResumeMS = millisSummary(reconnect), millisSummary(resume)
 	res.Failover = fo
 	return res
@@ -556,6 +566,9 @@ type FailoverResult struct {
 	Published      int64 `json:"published"`       // publications acknowledged
 	PublishUnknown int64 `json:"publish_unknown"` // connection lost (or timed out) before the answer: made or not
 	PublishFailed  int64 `json:"publish_failed"`  // refused by the server
+	// UnknownDelivered counts the publications of unknown outcome that
+	// some subscriber received: they were made, only the answer was lost.
+	UnknownDelivered int64 `json:"unknown_delivered"`
 
 	// Over all subscribers: acknowledged publications not received,
 	// received twice, received after a later one; and the subscribers
@@ -659,7 +672,8 @@ func (res *Result) writeFailoverText(w io.Writer) error {
 		row("resume", "%s   (first disconnection → its first publication there: subscription restored)", millisText(fo.ResumeMS))
 	}
 	row("after", "%s", nodeCounts(fo.After))
-	row("published", "%s acknowledged, %s of unknown outcome (connection lost before the answer), %s refused", commas(fo.Published), commas(fo.PublishUnknown), commas(fo.PublishFailed))
+	row("published", "%s acknowledged, %s of unknown outcome (connection lost before the answer; %s of them delivered), %s refused",
+		commas(fo.Published), commas(fo.PublishUnknown), commas(fo.UnknownDelivered), commas(fo.PublishFailed))
 	row("delivered", "%s; lost %s, duplicated %s, out of order %s (%s subscribers affected); %s gaps, %s subscriptions ended",
 		commas(res.Msgs), commas(fo.Lost), commas(fo.Duplicated), commas(fo.OutOfOrder), commas(int64(fo.SubscribersHit)), commas(fo.Gaps), commas(fo.Ended))
 	row("client CPU", "%.2fs", res.ClientCPUS)
