@@ -10,8 +10,11 @@
 # (each way) so that the clients agree on a nearest node. Then
 # `wsgate bench failover` dials CONNS Go clients (package client,
 # default options, the three proxies as seeds), each subscribed to one
-# channel, and a Go client that publishes RATE numbered publications a
-# second. Once every client receives them, bench writes the node most
+# channel, while RATE numbered publications a second go through POST
+# /api/publish on a node the clients did not choose (PUBLISHER=api), so
+# that the time to each client's first publication after its move is its
+# own, or from a Go client of bench's own that moves as they do
+# (PUBLISHER=client). Once every client receives them, bench writes the node most
 # clients chose; AFTER seconds later the script kills it with SIGKILL
 # (round "kill") or sends it SIGTERM, which drains it (round "drain"),
 # and bench reports: clients moved, first disconnection to each client's
@@ -23,6 +26,7 @@
 # Environment:
 #   REPS               rounds, each a kill and a drain (default 1)
 #   CONNS, RATE        clients (1000) and publications per second (100)
+#   PUBLISHER          api (default) or client, as above
 #   DELAYS             proxy delay of each node, each way (5ms 25ms 45ms)
 #   AFTER              seconds from "ready" to the event (5)
 #   DURATION           bench's longest window (30s); it ends 3 s after
@@ -43,6 +47,7 @@ BIN=$OUT/bin
 REPS=${REPS:-1}
 CONNS=${CONNS:-1000}
 RATE=${RATE:-100}
+PUBLISHER=${PUBLISHER:-api}
 read -r -a DELAY <<<"${DELAYS:-5ms 25ms 45ms}"
 AFTER=${AFTER:-5}
 DURATION=${DURATION:-30s}
@@ -50,6 +55,15 @@ SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 NATS_SERVER=${NATS_SERVER:-$(go env GOPATH | cut -d: -f1)/bin/nats-server}
 
+PUB_ARGS=()
+case $PUBLISHER in
+api) PUB_ARGS=(--api-key bench-failover) ;;
+client) ;;
+*)
+	echo "PUBLISHER wants api or client, not $PUBLISHER" >&2
+	exit 2
+	;;
+esac
 if [ "${#DELAY[@]}" -ne 3 ]; then
 	echo "DELAYS wants three delays, one per node: \"5ms 25ms 45ms\"" >&2
 	exit 2
@@ -97,7 +111,7 @@ cluster() {
 		local port=$((base + 1 + i)) pport=$((base + 11 + i))
 		local public=http://127.0.0.1:$pport
 		spawn "node-$i" "$port" "$BIN/wsgate" --listen "127.0.0.1:$port" --nats "nats://127.0.0.1:$base" \
-			--node-id "node-$i" --region "region-$i" --public-url "$public" --log-level warn
+			--node-id "node-$i" --region "region-$i" --public-url "$public" --api-key bench-failover --log-level warn
 		NODE_PID[$public]=$SPID
 		spawn "proxy-$i" "$pport" "$BIN/wsgate" delayproxy --listen "127.0.0.1:$pport" --to "127.0.0.1:$port" --delay "${DELAY[$i]}"
 		SEEDS+="${SEEDS:+,}$public"
@@ -113,7 +127,7 @@ round() {
 	echo "round $rep/$REPS, $event: nats-server and three nodes (proxies ${DELAY[*]} each way)" >&2
 	cluster "$base"
 	taskset -c "$CLIENT_CPU" "$BIN/wsgate" bench failover --url "$SEEDS" --conns "$CONNS" --rate "$RATE" \
-		--duration "$DURATION" --warmup 2s --ready-file "$ready" --quiet >"$report" 2>"$OUT/logs/bench.err" &
+		--duration "$DURATION" --warmup 2s --ready-file "$ready" "${PUB_ARGS[@]}" --quiet >"$report" 2>"$OUT/logs/bench.err" &
 	local bench=$!
 	for _ in $(seq 600); do
 		[ -s "$ready" ] && break
@@ -147,7 +161,7 @@ round() {
 	local status=0
 	wait "$bench" || status=$?
 	{
-		echo "== $event, round $rep: $CONNS clients, $RATE publications/s, proxies ${DELAY[*]} each way, servers on core $SERVER_CPU, clients on core $CLIENT_CPU"
+		echo "== $event, round $rep: $CONNS clients, $RATE publications/s ($PUBLISHER publisher), proxies ${DELAY[*]} each way, servers on core $SERVER_CPU, clients on core $CLIENT_CPU"
 		cat "$report"
 		[ -z "$drained" ] || echo "  $drained"
 		[ "$status" -eq 0 ] || echo "  bench exited with $status: $(cat "$OUT/logs/bench.err")"

@@ -31,6 +31,9 @@ const (
 	// failoverPublishTimeout bounds one publication, the wait for the
 	// publisher's next connection included.
 	failoverPublishTimeout = 10 * time.Second
+	// failoverInflight bounds the publications waiting for their answer,
+	// so that the rate does not depend on the publisher's round trip.
+	failoverInflight = 32
 )
 
 // failoverRun is the state of "wsgate bench failover": Go clients
@@ -45,13 +48,12 @@ type failoverRun struct {
 	firstLoss time.Time  // the first StateDisconnected of a subscriber after ready
 	lastLoss  time.Time  // the last one
 
-	pubMu     sync.Mutex // guards the publisher's counts
-	acked     bitset     // numbers of the publications acknowledged
-	unsure    bitset     // numbers of those of unknown outcome
-	lastAcked int64      // the highest acknowledged number; -1 before one
-	ackedN    int64
-	unknown   int64 // connection lost or timed out before the answer
-	failed    int64 // refused by the server
+	pubMu   sync.Mutex // guards the publisher's counts
+	acked   bitset     // numbers of the publications acknowledged
+	unsure  bitset     // numbers of those of unknown outcome
+	ackedN  int64
+	unknown int64 // connection lost or timed out before the answer
+	failed  int64 // refused by the server
 }
 
 // failoverSub is one subscriber and what it saw. Its handler and OnState
@@ -68,10 +70,10 @@ type failoverSub struct {
 	resumedAt   time.Time // its first publication after connectedAt
 	got         bitset    // numbers of the publications received
 	received    int64
-	maxN        int64 // the highest number received; -1 before one
-	dup, ooo    int64 // numbers received twice; numbers below maxN
-	gaps, ended int64 // KindGap and KindEnded messages
-	bad         int64 // publications without a number
+	lastSeq     uint64 // seq of the last publication received
+	dup, ooo    int64  // numbers received twice; seqs not above lastSeq
+	gaps, ended int64  // KindGap and KindEnded messages
+	bad         int64  // publications without a number
 }
 
 func (f *failoverRun) onState(s *failoverSub, e client.StateEvent) {
@@ -105,6 +107,7 @@ func (f *failoverRun) onMessage(s *failoverSub, m client.Message) {
 	switch m.Kind {
 	case client.KindGap:
 		s.gaps++
+		s.lastSeq = 0 // the numbering may restart (a new epoch)
 		return
 	case client.KindEnded:
 		s.ended++
@@ -116,17 +119,16 @@ func (f *failoverRun) onMessage(s *failoverSub, m client.Message) {
 		s.bad++
 		return
 	}
-	switch {
-	case s.got.has(n):
+	if s.got.has(n) {
 		s.dup++
-	default:
+	} else {
 		s.got.set(n)
 		s.received++
-		if n < s.maxN {
-			s.ooo++
-		}
 	}
-	s.maxN = max(s.maxN, n)
+	if m.Pos.Seq <= s.lastSeq {
+		s.ooo++
+	}
+	s.lastSeq = m.Pos.Seq
 	if !s.connectedAt.IsZero() && s.resumedAt.IsZero() {
 		s.resumedAt = now
 	}
@@ -141,47 +143,6 @@ func publicationNumber(data []byte) (int64, bool) {
 		return 0, false
 	}
 	return *d.N, true
-}
-
-// publish publishes {"n":0}, {"n":1}, … at --rate on c until stop ends,
-// one at a time: each waits for its answer, so the numbers are in the
-// order of the channel's seq. A publication whose connection is lost
-// before the answer may or may not have been made; it is counted as
-// unknown and not made again, so that no subscriber can get a number
-// twice from the publisher.
-func (f *failoverRun) publish(ctx, stop context.Context, c *client.Client) {
-	start := time.Now()
-	rate := f.r.o.Rate
-	var n int64
-	data := make([]byte, 0, 32)
-	for stop.Err() == nil && ctx.Err() == nil {
-		due := int64(time.Since(start).Seconds() * rate)
-		for ; n < due && stop.Err() == nil; n++ {
-			data = strconv.AppendInt(append(data[:0], `{"n":`...), n, 10)
-			data = append(data, '}')
-			pctx, cancel := context.WithTimeout(ctx, failoverPublishTimeout)
-			_, err := c.Publish(pctx, f.r.o.Channel, json.RawMessage(data))
-			cancel()
-			f.pubMu.Lock()
-			switch {
-			case err == nil:
-				f.acked.set(n)
-				f.ackedN++
-				f.lastAcked = n
-			case errors.Is(err, client.ErrConnectionLost), errors.Is(err, context.DeadlineExceeded):
-				f.unsure.set(n)
-				f.unknown++
-			default:
-				f.failed++
-			}
-			f.pubMu.Unlock()
-			if err != nil && ctx.Err() == nil && !errors.Is(err, client.ErrConnectionLost) {
-				f.r.errs.Add("publish: "+shortErr(err), 1)
-			}
-		}
-		next := start.Add(time.Duration(float64(n+1) / rate * float64(time.Second)))
-		sleepCtx(stop, time.Until(next))
-	}
 }
 
 // dialAll dials --conns clients, DialConcurrency at a time, each
@@ -209,7 +170,7 @@ func (f *failoverRun) dialAll(ctx context.Context) (storm, error) {
 				if i >= o.Conns {
 					return
 				}
-				s := &failoverSub{maxN: -1}
+				s := &failoverSub{}
 				f.subs[i] = s
 				t0 := time.Now()
 				err := f.dialOne(ctx, s)
@@ -261,7 +222,7 @@ func (f *failoverRun) dialOne(ctx context.Context, s *failoverSub) error {
 
 // closeAll closes every client, 64 at a time (Close waits for the
 // closing handshake).
-func (f *failoverRun) closeAll(extra ...*client.Client) {
+func (f *failoverRun) closeAll() {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
 	closeOne := func(c *client.Client) {
@@ -274,20 +235,21 @@ func (f *failoverRun) closeAll(extra ...*client.Client) {
 			wg.Go(func() { closeOne(s.c) })
 		}
 	}
-	for _, c := range extra {
-		wg.Go(func() { closeOne(c) })
-	}
 	wg.Wait()
 }
 
-// everyReceived reports whether every subscriber received a publication
-// numbered at least n.
-func (f *failoverRun) everyReceived(n int64) bool {
+// everyReceived reports whether every subscriber received a
+// publication and every one acknowledged so far.
+func (f *failoverRun) everyReceived() bool {
+	f.pubMu.Lock()
+	acked := slices.Clone(f.acked)
+	f.pubMu.Unlock()
+	want := acked.count()
 	for _, s := range f.subs {
 		s.mu.Lock()
-		m := s.maxN
+		ok := s.received > 0 && s.got.countAnd(acked) == want
 		s.mu.Unlock()
-		if m < n {
+		if !ok {
 			return false
 		}
 	}
@@ -363,36 +325,34 @@ func writeReady(path, node string) error {
 // runFailover is "wsgate bench failover".
 func (r *runner) runFailover(ctx context.Context) (*Result, error) {
 	o := r.o
-	f := &failoverRun{r: r, lastAcked: -1}
+	f := &failoverRun{r: r}
 	st, err := f.dialAll(ctx)
 	if err != nil {
 		f.closeAll()
 		return nil, err
 	}
-	pubClient, err := client.Dial(ctx, o.URLs, client.Options{})
+	pub, err := f.newPublisher(ctx)
 	if err != nil {
 		f.closeAll()
-		if e := explainDialError(err, o.Conns); e != nil {
-			return nil, e
-		}
-		return nil, fmt.Errorf("bench: publisher: %w", err)
+		return nil, err
 	}
 	runStart := time.Now()
 	self0, _ := readProc(os.Getpid())
 	stop, stopPublishing := context.WithCancel(ctx)
 	defer stopPublishing()
 	var pubWG sync.WaitGroup
-	pubWG.Go(func() { f.publish(ctx, stop, pubClient) })
+	pubWG.Go(func() { f.pace(ctx, stop, pub) })
 	finish := func() {
 		stopPublishing()
 		pubWG.Wait()
-		f.closeAll(pubClient)
+		pub.close()
+		f.closeAll()
 	}
 
 	// Warm-up: publications flow; then every subscriber must have one.
 	sleepCtx(ctx, o.Warmup)
 	deadline := time.Now().Add(o.DialTimeout)
-	for !f.everyReceived(0) && ctx.Err() == nil {
+	for !f.everyReceived() && ctx.Err() == nil {
 		if time.Now().After(deadline) {
 			finish()
 			return nil, errors.New("bench: not every subscriber received a publication within --warmup plus --dial-timeout")
@@ -436,10 +396,7 @@ func (r *runner) runFailover(ctx context.Context) (*Result, error) {
 	stopProgress()
 	stopPublishing()
 	pubWG.Wait()
-	f.pubMu.Lock()
-	last := f.lastAcked
-	f.pubMu.Unlock()
-	for tail := time.Now().Add(failoverTail); !f.everyReceived(last) && time.Now().Before(tail) && ctx.Err() == nil; {
+	for tail := time.Now().Add(failoverTail); !f.everyReceived() && time.Now().Before(tail) && ctx.Err() == nil; {
 		time.Sleep(20 * time.Millisecond)
 	}
 	after := f.perNode(func(s *failoverSub) string { return s.node })
@@ -447,9 +404,11 @@ func (r *runner) runFailover(ctx context.Context) (*Result, error) {
 	if self1, err := readProc(os.Getpid()); err == nil {
 		cpu = self1.CPU() - self0.CPU()
 	}
-	f.closeAll(pubClient)
+	pub.close()
+	f.closeAll()
 
 	res := f.result(st, before, after)
+	res.Failover.Publisher = pub.describe()
 	res.WarmupS, res.DurationS = warmup.Seconds(), window.Seconds()
 	res.MsgsPerS = perSecond(res.Msgs, warmup+window)
 	res.ClientCPUS = cpu.Seconds()
@@ -549,9 +508,10 @@ func (f *failoverRun) result(st storm, before, after map[string]int) *Result {
 // subscriber received publications (when clients per node are counted)
 // to its end.
 type FailoverResult struct {
-	Rate   float64        `json:"rate"`   // publications per second asked for
-	Before map[string]int `json:"before"` // subscribers per node when ready
-	After  map[string]int `json:"after"`  // at the end ("none": not connected)
+	Rate      float64        `json:"rate"`      // publications per second asked for
+	Publisher string         `json:"publisher"` // how publications were made
+	Before    map[string]int `json:"before"`    // subscribers per node when ready
+	After     map[string]int `json:"after"`     // at the end ("none": not connected)
 
 	Disconnected int     `json:"disconnected"`   // subscribers that lost their connection
 	Moved        int     `json:"moved"`          // subscribers on another node at the end
@@ -571,7 +531,8 @@ type FailoverResult struct {
 	UnknownDelivered int64 `json:"unknown_delivered"`
 
 	// Over all subscribers: acknowledged publications not received,
-	// received twice, received after a later one; and the subscribers
+	// received twice, received with a seq not above the one before
+	// (within an epoch); and the subscribers
 	// with any of these.
 	Lost           int64 `json:"lost"`
 	Duplicated     int64 `json:"duplicated"`
@@ -658,7 +619,7 @@ func (res *Result) writeFailoverText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %-11s "+format+"\n", append([]any{name}, args...)...)
 	}
 	fmt.Fprintf(&b, "%s %s\n", res.Command, res.URL)
-	row("load", "%s Go clients subscribed to %q, a Go client publishing %s/s", commas(int64(res.Conns)), res.Channel, strconv.FormatFloat(fo.Rate, 'f', -1, 64))
+	row("load", "%s Go clients subscribed to %q; %s/s published by %s", commas(int64(res.Conns)), res.Channel, strconv.FormatFloat(fo.Rate, 'f', -1, 64), fo.Publisher)
 	st := res.Storm
 	row("connected", "%s in %.2fs (dial and subscribe p50 %s, p99 %s)", commas(int64(st.Opened)), st.Seconds, latencyText(st.HandshakeL, 50), latencyText(st.HandshakeL, 99))
 	row("before", "%s", nodeCounts(fo.Before))

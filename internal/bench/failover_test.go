@@ -33,7 +33,7 @@ func (n *failoverNode) kill() {
 
 func startFailoverNode(t *testing.T, broker wsgate.Broker) *failoverNode {
 	t.Helper()
-	srv, err := wsgate.New(wsgate.Config{Broker: broker, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := wsgate.New(wsgate.Config{Broker: broker, APIKey: "k", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,9 +42,10 @@ func startFailoverNode(t *testing.T, broker wsgate.Broker) *failoverNode {
 	return n
 }
 
-// runFailoverWith runs wsgate bench failover against two nodes; once it
-// is ready, event is applied to the node it names.
-func runFailoverWith(t *testing.T, event func(*failoverNode)) (*Result, string, error) {
+// runFailoverWith runs wsgate bench failover with args against two
+// nodes (API key "k"); once it is ready, event is applied to the node it
+// names.
+func runFailoverWith(t *testing.T, event func(*failoverNode), extra ...string) (*Result, string, error) {
 	t.Helper()
 	broker := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{HistorySize: 10_000})
 	t.Cleanup(func() { broker.Close() })
@@ -56,8 +57,9 @@ func runFailoverWith(t *testing.T, event func(*failoverNode)) (*Result, string, 
 	var err error
 	go func() {
 		defer close(done)
-		err = Main(context.Background(), []string{"failover", "--url", a.ts.URL + "," + b.ts.URL + "/ws",
-			"--conns", "20", "--rate", "100", "--warmup", "200ms", "--duration", "20s", "--ready-file", ready, "--json", "--quiet"}, &out, &errOut)
+		args := []string{"failover", "--url", a.ts.URL + "," + b.ts.URL + "/ws",
+			"--conns", "20", "--rate", "100", "--warmup", "200ms", "--duration", "20s", "--ready-file", ready, "--json", "--quiet"}
+		err = Main(context.Background(), append(args, extra...), &out, &errOut)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -122,6 +124,17 @@ func TestFailoverKill(t *testing.T) {
 	t.Parallel()
 	res, node, err := runFailoverWith(t, (*failoverNode).kill)
 	checkFailover(t, res, node, err)
+}
+
+// TestFailoverKillAPIPublisher publishes through /api/publish on the
+// other node, which it never leaves.
+func TestFailoverKillAPIPublisher(t *testing.T) {
+	t.Parallel()
+	res, node, err := runFailoverWith(t, (*failoverNode).kill, "--api-key", "k")
+	checkFailover(t, res, node, err)
+	if p := res.Failover.Publisher; !strings.HasPrefix(p, "POST /api/publish on http://") || strings.Contains(p, node) || res.Failover.PublishUnknown+res.Failover.PublishFailed != 0 {
+		t.Errorf("publisher %q, %d unknown, %d refused; want it on the node not killed, %s", p, res.Failover.PublishUnknown, res.Failover.PublishFailed, node)
+	}
 }
 
 // TestFailoverDrain drains that node instead.

@@ -338,6 +338,7 @@ func addCommandFlags(fs *flag.FlagSet, cmd Command, o *Options, raw *rawFlags) {
 	case CmdFailover:
 		fs.StringVar(&o.Channel, "channel", "failover", "channel to subscribe and publish on")
 		fs.Float64Var(&o.Rate, "rate", 100, "publications per second, each carrying its number")
+		fs.StringVar(&o.APIKey, "api-key", "", "publish through POST /api/publish with this key, on a seed other than the node most clients chose, moving to the next seed when it fails (empty: a Go client of its own publishes, and moves as the others do)")
 		fs.StringVar(&o.ReadyFile, "ready-file", "", "once every client receives publications, write the base URL of the node holding the most clients to this file (a script's sign to kill or drain it)")
 	}
 }
