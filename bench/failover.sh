@@ -27,6 +27,9 @@
 #   REPS               rounds, each a kill and a drain (default 1)
 #   CONNS, RATE        clients (1000) and publications per second (100)
 #   PUBLISHER          api (default) or client, as above
+#   HISTORY            the nodes' --history-size (1000: 10 s at 100/s; a
+#                      client away longer than HISTORY/RATE seconds gets a
+#                      gap, and bench counts what it missed as lost)
 #   DELAYS             proxy delay of each node, each way (5ms 25ms 45ms)
 #   AFTER              seconds from "ready" to the event (5)
 #   DURATION           bench's longest window (30s); it ends 3 s after
@@ -48,6 +51,7 @@ REPS=${REPS:-1}
 CONNS=${CONNS:-1000}
 RATE=${RATE:-100}
 PUBLISHER=${PUBLISHER:-api}
+HISTORY=${HISTORY:-1000}
 read -r -a DELAY <<<"${DELAYS:-5ms 25ms 45ms}"
 AFTER=${AFTER:-5}
 DURATION=${DURATION:-30s}
@@ -111,7 +115,7 @@ cluster() {
 		local port=$((base + 1 + i)) pport=$((base + 11 + i))
 		local public=http://127.0.0.1:$pport
 		spawn "node-$i" "$port" "$BIN/wsgate" --listen "127.0.0.1:$port" --nats "nats://127.0.0.1:$base" \
-			--node-id "node-$i" --region "region-$i" --public-url "$public" --api-key bench-failover --log-level warn
+			--node-id "node-$i" --region "region-$i" --public-url "$public" --api-key bench-failover --history-size "$HISTORY" --log-level warn
 		NODE_PID[$public]=$SPID
 		spawn "proxy-$i" "$pport" "$BIN/wsgate" delayproxy --listen "127.0.0.1:$pport" --to "127.0.0.1:$port" --delay "${DELAY[$i]}"
 		SEEDS+="${SEEDS:+,}$public"
@@ -124,6 +128,8 @@ round() {
 	local event=$1 rep=$2 base=$((9500 + 40 * $2 + ${3:-0}))
 	local ready=$OUT/ready report=$OUT/$event-$rep.txt
 	rm -f "$ready"
+	local load
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "round $rep/$REPS, $event: nats-server and three nodes (proxies ${DELAY[*]} each way)" >&2
 	cluster "$base"
 	taskset -c "$CLIENT_CPU" "$BIN/wsgate" bench failover --url "$SEEDS" --conns "$CONNS" --rate "$RATE" \
@@ -161,7 +167,7 @@ round() {
 	local status=0
 	wait "$bench" || status=$?
 	{
-		echo "== $event, round $rep: $CONNS clients, $RATE publications/s ($PUBLISHER publisher), proxies ${DELAY[*]} each way, servers on core $SERVER_CPU, clients on core $CLIENT_CPU"
+		echo "== $event, round $rep: $CONNS clients, $RATE publications/s ($PUBLISHER publisher), history $HISTORY, proxies ${DELAY[*]} each way, servers on core $SERVER_CPU, clients on core $CLIENT_CPU, load average before: $load"
 		cat "$report"
 		[ -z "$drained" ] || echo "  $drained"
 		[ "$status" -eq 0 ] || echo "  bench exited with $status: $(cat "$OUT/logs/bench.err")"
