@@ -479,7 +479,7 @@ func (f *failoverRun) result(st storm, before, after map[string]int) *Result {
 		if lost > 0 || s.dup > 0 || s.ooo > 0 {
 			fo.SubscribersHit++
 		}
-		if s.node != s.before {
+		if s.node != "" && s.node != s.before {
 			fo.Moved++
 		}
 		if !s.lostAt.IsZero() {
@@ -514,7 +514,7 @@ type FailoverResult struct {
 	After     map[string]int `json:"after"`     // at the end ("none": not connected)
 
 	Disconnected int     `json:"disconnected"`   // subscribers that lost their connection
-	Moved        int     `json:"moved"`          // subscribers on another node at the end
+	Moved        int     `json:"moved"`          // subscribers connected to another node at the end
 	NotResumed   int     `json:"not_resumed"`    // disconnected and no publication since
 	LossSpreadMS float64 `json:"loss_spread_ms"` // from the first disconnection to the last
 	// From the first disconnection of any subscriber to each one's new
