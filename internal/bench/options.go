@@ -282,8 +282,12 @@ type rawFlags struct {
 // the defaults of --url and --conns.
 func addCommonFlags(fs *flag.FlagSet, cmd Command, o *Options) {
 	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL, or several separated by commas (connections are spread over them in turn; fanout's publisher uses the first); conns and echo default to ws://127.0.0.1:8080/echo, call, fanout and pub to ws://127.0.0.1:8080/ws; failover takes base URLs of nodes, the Go clients' seeds, default http://127.0.0.1:8080")
-	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers; pub: publishers); echo, call and pub default to 100, conns and fanout to 1000")
-	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured window (conns: how long to hold)")
+	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers; pub: publishers); echo, call and pub default to 100, conns, fanout and failover to 1000")
+	duration := 10 * time.Second
+	if cmd == CmdFailover {
+		duration = time.Minute // an operator's time to kill or drain a node
+	}
+	fs.DurationVar(&o.Duration, "duration", duration, "measured window (conns: how long to hold; failover: the longest wait, from the moment every client receives publications, ended 3 s after every client that lost its connection has resumed)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "load before the measured window (conns: settle time)")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object on stdout instead of the text summary")
 	fs.Func("server-pid", "report this process's CPU (user+sys) and RSS from /proc; several, separated by commas, are the servers behind --url's targets, in order (CPU per message on each: its share of the connections)", func(v string) error {

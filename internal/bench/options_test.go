@@ -56,7 +56,7 @@ func TestParseArgs(t *testing.T) {
 			}
 		}},
 		{name: "failover defaults", args: []string{"failover"}, check: func(t *testing.T, o Options) {
-			if o.Cmd != CmdFailover || o.Conns != 1000 || o.Rate != 100 || o.Channel != "failover" || len(o.URLs) != 1 || o.URLs[0] != "http://127.0.0.1:8080" {
+			if o.Cmd != CmdFailover || o.Conns != 1000 || o.Rate != 100 || o.Channel != "failover" || len(o.URLs) != 1 || o.URLs[0] != "http://127.0.0.1:8080" || o.Duration != time.Minute {
 				t.Errorf("got %+v", o)
 			}
 		}},
