@@ -152,7 +152,8 @@ func startNATSServer(t *testing.T, natsServer string) string {
 	}
 }
 
-// startNode starts wsgate (bin) with --nats natsURL and args, and returns
+// startNode starts wsgate (bin) with --nats natsURL and args (a --listen
+// among them replaces the default 127.0.0.1:0), and returns
 // the process and its address, read from its start-up log.
 func startNode(t *testing.T, bin, natsURL string, args ...string) (*process, string) {
 	t.Helper()
