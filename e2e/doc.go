@@ -26,5 +26,14 @@
 // made on one reaches a client of the other. A missing nats-server skips
 // it under the same rule; `make deps` installs it with go install.
 //
+// TestFailoverProcesses runs a nats-server and three wsgate processes
+// behind delay proxies (0, 50 and 100 ms each way) with 50 Go clients of
+// package client subscribed to one channel while publications go through
+// /api/publish on the farthest node: the nearest node is killed with
+// SIGKILL, then the next sent SIGTERM (it drains), and every client ends
+// on the last node with every publication once, in order, having left
+// the draining node on its 1012. It skips or fails as
+// TestNATSClusterProcesses does.
+//
 // The package holds no code outside its tests.
 package e2e

@@ -61,12 +61,13 @@ func freePort(t *testing.T) int {
 
 // process is a child process stopped with SIGTERM when the test ends.
 type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when its output is drained and it has exited
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when its output is drained and it has exited
+	exited time.Time     // when Wait returned; read after done is closed
 }
 
-// start runs argv; lines of its stderr go to the test's log and to
-// lines until the process ends.
+// start runs argv; lines of its stderr go to lines until the process
+// ends.
 func start(t *testing.T, lines chan<- string, argv ...string) *process {
 	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -92,6 +93,7 @@ func start(t *testing.T, lines chan<- string, argv ...string) *process {
 			}
 		}
 		cmd.Wait()
+		p.exited = time.Now()
 	}()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -106,11 +108,10 @@ func start(t *testing.T, lines chan<- string, argv ...string) *process {
 	return p
 }
 
-// TestNATSClusterProcesses runs a real nats-server and two wsgate
-// processes joined through it with --nats: a publication made on one
-// reaches a client of the other.
-func TestNATSClusterProcesses(t *testing.T) {
-	t.Parallel()
+// needNATSServer returns the nats-server binary's path; without one it
+// skips the test, or fails it under WSGATE_REQUIRE_PEERS=1.
+func needNATSServer(t *testing.T) string {
+	t.Helper()
 	natsServer, missing := natsServerPath()
 	if missing != "" {
 		if os.Getenv(requirePeersEnv) == "1" {
@@ -118,49 +119,75 @@ func TestNATSClusterProcesses(t *testing.T) {
 		}
 		t.Skip(missing)
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "wsgate")
+	return natsServer
+}
+
+// buildWsgate builds cmd/wsgate into the test's temporary folder.
+func buildWsgate(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "wsgate")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/wsgate/wsgate/cmd/wsgate").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// startNATSServer runs natsServer with JetStream on a free loopback port
+// until the test ends and returns its nats:// URL once it listens.
+func startNATSServer(t *testing.T, natsServer string) string {
+	t.Helper()
 	port := freePort(t)
-	start(t, nil, natsServer, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", filepath.Join(dir, "js"))
-	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	start(t, nil, natsServer, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", filepath.Join(t.TempDir(), "js"))
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
 			c.Close()
-			break
+			return fmt.Sprintf("nats://127.0.0.1:%d", port)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("nats-server does not listen on %d: %v", port, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
 
-	// node starts wsgate with --nats and returns its address, read from
-	// its start-up log.
-	node := func() string {
-		t.Helper()
-		lines := make(chan string, 64)
-		start(t, lines, bin, "--listen", "127.0.0.1:0", "--nats", natsURL, "--backend", "http://127.0.0.1:1")
-		timeout := time.After(20 * time.Second)
-		var seen []string
-		for {
-			select {
-			case l := <-lines:
-				if _, rest, ok := strings.Cut(l, `msg="wsgate listening" addr=`); ok {
-					addr, _, _ := strings.Cut(rest, " ")
-					return addr
-				}
-				seen = append(seen, l)
-			case <-timeout:
-				t.Fatalf("wsgate did not start; it logged:\n%s", strings.Join(seen, "\n"))
+// startNode starts wsgate (bin) with --nats natsURL and args (a --listen
+// among them replaces the default 127.0.0.1:0), and returns
+// the process and its address, read from its start-up log.
+func startNode(t *testing.T, bin, natsURL string, args ...string) (*process, string) {
+	t.Helper()
+	lines := make(chan string, 64)
+	argv := append([]string{bin, "--listen", "127.0.0.1:0", "--nats", natsURL, "--backend", "http://127.0.0.1:1"}, args...)
+	p := start(t, lines, argv...)
+	timeout := time.After(20 * time.Second)
+	var seen []string
+	for {
+		select {
+		case l := <-lines:
+			if _, rest, ok := strings.Cut(l, `msg="wsgate listening" addr=`); ok {
+				addr, _, _ := strings.Cut(rest, " ")
+				return p, addr
 			}
+			seen = append(seen, l)
+		case <-timeout:
+			t.Fatalf("wsgate did not start; it logged:\n%s", strings.Join(seen, "\n"))
 		}
 	}
-	a, b := node(), node()
+}
+
+// TestNATSClusterProcesses runs a real nats-server and two wsgate
+// processes joined through it with --nats: a publication made on one
+// reaches a client of the other. It speaks to each node through
+// gorilla/websocket, which connects where it is told: the Go client would
+// choose the node itself.
+func TestNATSClusterProcesses(t *testing.T) {
+	t.Parallel()
+	natsServer := needNATSServer(t)
+	bin := buildWsgate(t)
+	natsURL := startNATSServer(t, natsServer)
+	_, a := startNode(t, bin, natsURL)
+	_, b := startNode(t, bin, natsURL)
 
 	dialWS := func(addr string) *websocket.Conn {
 		t.Helper()

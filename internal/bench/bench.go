@@ -49,6 +49,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		res, err = r.runCall(ctx)
 	case CmdFanout:
 		res, err = r.runFanout(ctx)
+	case CmdFailover:
+		res, err = r.runFailover(ctx)
 	}
 	if res != nil {
 		if t.deflate != nil {

@@ -421,8 +421,12 @@ func TestTextSummary(t *testing.T) {
 	}
 }
 
-// limitChildEnv names the server URL for the child of TestOpenFileLimit.
-const limitChildEnv = "BENCH_TEST_LIMIT_CHILD_URL"
+// limitChildEnv names the server URL for the child of TestOpenFileLimit;
+// limitChildCmdEnv, when "failover", makes it run failover, not conns.
+const (
+	limitChildEnv    = "BENCH_TEST_LIMIT_CHILD_URL"
+	limitChildCmdEnv = "BENCH_TEST_LIMIT_CHILD_CMD"
+)
 
 // runLimitedChild is the child side of TestOpenFileLimit: with a low
 // open-file limit it opens more connections than the limit allows. It
@@ -437,7 +441,11 @@ func runLimitedChild() bool {
 		os.Stderr.WriteString("setrlimit: " + err.Error())
 		os.Exit(2)
 	}
-	err := Main(context.Background(), []string{"conns", "--url", url, "--conns", "500", "--quiet", "--duration", "100ms", "--warmup", "0s"}, io.Discard, io.Discard)
+	args := []string{"conns", "--url", url, "--conns", "500", "--quiet", "--duration", "100ms", "--warmup", "0s"}
+	if os.Getenv(limitChildCmdEnv) == "failover" {
+		args = []string{"failover", "--url", strings.Replace(strings.TrimSuffix(url, "/echo"), "ws://", "http://", 1), "--conns", "500", "--quiet", "--duration", "100ms", "--warmup", "0s"}
+	}
+	err := Main(context.Background(), args, io.Discard, io.Discard)
 	if err != nil {
 		os.Stderr.WriteString(err.Error())
 	}
@@ -450,9 +458,20 @@ func runLimitedChild() bool {
 
 func TestOpenFileLimit(t *testing.T) {
 	t.Parallel()
+	for _, sub := range []string{"conns", "failover"} {
+		t.Run(sub, func(t *testing.T) {
+			t.Parallel()
+			openFileLimit(t, sub)
+		})
+	}
+}
+
+// openFileLimit runs subcommand sub in a child process whose open-file
+// limit is 64 and checks that it says so.
+func openFileLimit(t *testing.T, sub string) {
 	base := startWsgate(t, "")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), limitChildEnv+"="+base+"/echo")
+	cmd.Env = append(os.Environ(), limitChildEnv+"="+base+"/echo", limitChildCmdEnv+"="+sub)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()

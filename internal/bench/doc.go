@@ -2,7 +2,8 @@
 // server, built on wsgate's own client side of RFC 6455 (ws.Dial,
 // ws.AppendMaskedFrame and a client-side ws.Reader).
 //
-// Four subcommands share one harness:
+// The subcommands share one harness (failover dials Go clients instead of
+// raw connections):
 //
 //   - conns opens and holds N idle connections and reports the
 //     handshake rate of the storm (and, with --server-pid, the server's
@@ -14,7 +15,19 @@
 //     each reply by id, counting error codes;
 //   - fanout subscribes N connections to a channel of /ws and publishes
 //     at a fixed rate (through /api/publish or a pub on /ws), measuring
-//     delivery latency from a timestamp carried in the payload.
+//     delivery latency from a timestamp carried in the payload;
+//   - failover dials N clients of package client (wsgate's Go client,
+//     default options, --url as its seeds), each subscribed to one
+//     channel, and a client of its own that publishes {"n":N} at --rate.
+//     Someone kills or drains a node meanwhile (--ready-file names the
+//     node most clients chose, for a script); the report gives the
+//     clients that lost their connection and moved, the time from the
+//     first disconnection to each one's new connection and to its first
+//     publication there (p50/p99/max), the publications lost, duplicated
+//     or out of order over all subscribers (counted by N against the
+//     acknowledged ones), and the clients per node before and after. It
+//     exits with an error when a client did not resume or a publication
+//     was lost, repeated or reordered.
 //
 // A connection sends the messages due at once (the first --inflight, or
 // the replacements for the replies of one read) in one write; with

@@ -34,11 +34,12 @@ const (
 type Command uint8
 
 const (
-	CmdConns  Command = iota + 1 // hold idle connections
-	CmdEcho                      // echo load with verification
-	CmdCall                      // calls on /ws
-	CmdFanout                    // subscribers and a publisher on /ws
-	CmdPub                       // publishers on /ws, over many channels
+	CmdConns    Command = iota + 1 // hold idle connections
+	CmdEcho                        // echo load with verification
+	CmdCall                        // calls on /ws
+	CmdFanout                      // subscribers and a publisher on /ws
+	CmdPub                         // publishers on /ws, over many channels
+	CmdFailover                    // Go clients moving off a node that dies or drains
 )
 
 // String returns the subcommand's name as typed ("echo") or "Command(N)".
@@ -54,6 +55,8 @@ func (c Command) String() string {
 		return "fanout"
 	case CmdPub:
 		return "pub"
+	case CmdFailover:
+		return "failover"
 	}
 	return fmt.Sprintf("Command(%d)", uint8(c))
 }
@@ -120,10 +123,20 @@ type Options struct {
 	Channels int     // channels the publications are spread over, in turn
 	Rate     float64 // publications per second
 	APIKey   string  // publish through POST /api/publish with this key; empty: pub on /ws
+
+	// failover. URLs are the seeds of the Go clients, as base URLs
+	// (http://HOST:PORT; a ws:// URL and a /ws path are accepted).
+	// ReadyFile, when set, is written with the base URL of the node
+	// holding the most clients once every client receives publications:
+	// the sign for a script to kill or drain that node.
+	ReadyFile string
 }
 
 // defaults per subcommand: URL path and connection count.
 func defaultURL(c Command) string {
+	if c == CmdFailover {
+		return "http://127.0.0.1:8080"
+	}
 	if c == CmdCall || c == CmdFanout || c == CmdPub {
 		return "ws://127.0.0.1:8080/ws"
 	}
@@ -132,14 +145,14 @@ func defaultURL(c Command) string {
 
 func defaultConns(c Command) int {
 	switch c {
-	case CmdConns, CmdFanout:
+	case CmdConns, CmdFanout, CmdFailover:
 		return 1000
 	}
 	return 100
 }
 
 // usage is the head of wsgate bench --help; the flags follow it.
-const usage = `Usage: wsgate bench <conns|echo|call|fanout|pub> [flags]
+const usage = `Usage: wsgate bench <conns|echo|call|fanout|pub|failover> [flags]
        wsgate bench SUB --help   the flags of one subcommand only
 
 Load for any WebSocket server on this machine (loopback only unless
@@ -158,10 +171,16 @@ Load for any WebSocket server on this machine (loopback only unless
   pub     --conns publishers, --inflight K pubs each, spread over --channels
           channels PREFIX.0…N-1 in turn; publications acknowledged per second
           (each numbered and stored by the broker) and the acknowledgement time
+  failover --conns Go clients (package client, default options, --url the
+          seeds) subscribe to --channel, a Go client publishes at --rate;
+          kill or drain a node meanwhile: clients moved, first disconnect to
+          each one's new connection and resumed delivery (p50/p99/max),
+          publications lost, duplicated or out of order, clients per node
+          before and after
 `
 
 // commands are the subcommands in the order help lists them.
-var commands = []Command{CmdConns, CmdEcho, CmdCall, CmdFanout, CmdPub}
+var commands = []Command{CmdConns, CmdEcho, CmdCall, CmdFanout, CmdPub, CmdFailover}
 
 // usageError is a mistake in the arguments, such as an unknown flag or
 // subcommand: the command line shows it with a pointer to the help of
@@ -208,7 +227,7 @@ func printHelp(w io.Writer) {
 // It returns flag.ErrHelp after printing help to stdout when asked.
 func parseArgs(args []string, stdout io.Writer) (Options, error) {
 	if len(args) == 0 {
-		return Options{}, &usageError{err: errors.New("bench: missing subcommand: conns, echo, call, fanout or pub"), help: "wsgate bench"}
+		return Options{}, &usageError{err: errors.New("bench: missing subcommand: conns, echo, call, fanout, pub or failover"), help: "wsgate bench"}
 	}
 	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		printHelp(stdout)
@@ -216,7 +235,7 @@ func parseArgs(args []string, stdout io.Writer) (Options, error) {
 	}
 	cmd, ok := parseCommand(args[0])
 	if !ok {
-		return Options{}, &usageError{err: fmt.Errorf("bench: unknown subcommand %q: want conns, echo, call, fanout or pub", args[0]), help: "wsgate bench"}
+		return Options{}, &usageError{err: fmt.Errorf("bench: unknown subcommand %q: want conns, echo, call, fanout, pub or failover", args[0]), help: "wsgate bench"}
 	}
 	o := Options{Cmd: cmd}
 	var raw rawFlags
@@ -262,9 +281,13 @@ type rawFlags struct {
 // addCommonFlags registers the flags every subcommand takes; cmd picks
 // the defaults of --url and --conns.
 func addCommonFlags(fs *flag.FlagSet, cmd Command, o *Options) {
-	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL, or several separated by commas (connections are spread over them in turn; fanout's publisher uses the first); conns and echo default to ws://127.0.0.1:8080/echo, call, fanout and pub to ws://127.0.0.1:8080/ws")
-	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers; pub: publishers); echo, call and pub default to 100, conns and fanout to 1000")
-	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured window (conns: how long to hold)")
+	fs.StringVar(&o.URL, "url", defaultURL(cmd), "target WebSocket URL, or several separated by commas (connections are spread over them in turn; fanout's publisher uses the first); conns and echo default to ws://127.0.0.1:8080/echo, call, fanout and pub to ws://127.0.0.1:8080/ws; failover takes base URLs of nodes, the Go clients' seeds, default http://127.0.0.1:8080")
+	fs.IntVar(&o.Conns, "conns", defaultConns(cmd), "connections (fanout: subscribers; pub: publishers); echo, call and pub default to 100, conns, fanout and failover to 1000")
+	duration := 10 * time.Second
+	if cmd == CmdFailover {
+		duration = time.Minute // an operator's time to kill or drain a node
+	}
+	fs.DurationVar(&o.Duration, "duration", duration, "measured window (conns: how long to hold; failover: the longest wait, from the moment every client receives publications, ended 3 s after every client that lost its connection has resumed)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "load before the measured window (conns: settle time)")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object on stdout instead of the text summary")
 	fs.Func("server-pid", "report this process's CPU (user+sys) and RSS from /proc; several, separated by commas, are the servers behind --url's targets, in order (CPU per message on each: its share of the connections)", func(v string) error {
@@ -316,14 +339,30 @@ func addCommandFlags(fs *flag.FlagSet, cmd Command, o *Options, raw *rawFlags) {
 		fs.StringVar(&o.Channel, "channel", "bench", "prefix of the channels: PREFIX.0 to PREFIX.N-1")
 		fs.IntVar(&o.Channels, "channels", 1, "channels the publications are spread over, in turn")
 		fs.IntVar(&o.Size, "size", 0, "padding bytes in each publication's data")
+	case CmdFailover:
+		fs.StringVar(&o.Channel, "channel", "failover", "channel to subscribe and publish on")
+		fs.Float64Var(&o.Rate, "rate", 100, "publications per second, each carrying its number")
+		fs.StringVar(&o.APIKey, "api-key", "", "publish through POST /api/publish with this key, on a seed other than the node most clients chose, moving to the next seed when it fails (empty: a Go client of its own publishes, and moves as the others do)")
+		fs.StringVar(&o.ReadyFile, "ready-file", "", "once every client receives publications, write the base URL of the node holding the most clients to this file (a script's sign to kill or drain it)")
 	}
 }
 
 // check validates o's ranges and the target URL.
 func (o *Options) check() error {
 	o.URLs = strings.Split(o.URL, ",")
-	for _, raw := range o.URLs {
+	for i, raw := range o.URLs {
 		u, err := url.Parse(raw)
+		if o.Cmd == CmdFailover {
+			// Seeds of the Go client: base URLs of nodes. The client
+			// adds /ws itself, so a /ws given as for the other
+			// subcommands is dropped.
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss") || u.Hostname() == "" {
+				return fmt.Errorf("bench: --url %q: want http://host:port, or several separated by commas", raw)
+			}
+			u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/ws")
+			o.URLs[i] = u.String()
+			continue
+		}
 		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Hostname() == "" {
 			return fmt.Errorf("bench: --url %q: want ws://host:port/path, or several separated by commas", raw)
 		}
@@ -386,6 +425,16 @@ func (o *Options) check() error {
 		}
 		if o.Size < 0 || o.Size > MaxSize {
 			return fmt.Errorf("bench: --size %d: want 0 to %d bytes", o.Size, MaxSize)
+		}
+	case CmdFailover:
+		if o.Channel == "" {
+			return fmt.Errorf("bench: --channel %q: want a channel name", o.Channel)
+		}
+		if !(o.Rate > 0 && o.Rate <= MaxRate) {
+			return fmt.Errorf("bench: --rate %v: want more than 0 and at most %d per second", o.Rate, MaxRate)
+		}
+		if len(o.ServerPIDs) > 0 || o.Deflate {
+			return errors.New("bench: failover takes neither --server-pid nor --deflate (its Go clients offer compression by default)")
 		}
 	case CmdPub:
 		if o.Channel == "" || strings.ContainsAny(o.Channel, "\"\\") {

@@ -55,6 +55,19 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("payload %v", o.Payload)
 			}
 		}},
+		{name: "failover defaults", args: []string{"failover"}, check: func(t *testing.T, o Options) {
+			if o.Cmd != CmdFailover || o.Conns != 1000 || o.Rate != 100 || o.Channel != "failover" || len(o.URLs) != 1 || o.URLs[0] != "http://127.0.0.1:8080" || o.Duration != time.Minute {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{name: "failover seeds", args: []string{"failover", "--url", "ws://127.0.0.1:9080/ws,http://127.0.0.1:9081/,https://localhost:9082"}, check: func(t *testing.T, o Options) {
+			want := []string{"ws://127.0.0.1:9080", "http://127.0.0.1:9081", "https://localhost:9082"}
+			if strings.Join(o.URLs, " ") != strings.Join(want, " ") {
+				t.Errorf("seeds %q, want %q", o.URLs, want)
+			}
+		}},
+		{name: "failover bad seed", args: []string{"failover", "--url", "tcp://127.0.0.1:1"}, wantErr: "want http://host:port"},
+		{name: "failover server-pid", args: []string{"failover", "--server-pid", "1"}, wantErr: "neither --server-pid nor --deflate"},
 		{name: "pub defaults", args: []string{"pub"}, check: func(t *testing.T, o Options) {
 			if o.URL != "ws://127.0.0.1:8080/ws" || o.Conns != 100 || o.Inflight != 8 || o.Channel != "bench" || o.Channels != 1 {
 				t.Errorf("got %+v", o)
@@ -155,8 +168,8 @@ func TestUsageErrors(t *testing.T) {
 		msg      string
 		helpWith string
 	}{
-		{nil, "bench: missing subcommand: conns, echo, call, fanout or pub", "wsgate bench"},
-		{[]string{"flood"}, `bench: unknown subcommand "flood": want conns, echo, call, fanout or pub`, "wsgate bench"},
+		{nil, "bench: missing subcommand: conns, echo, call, fanout, pub or failover", "wsgate bench"},
+		{[]string{"flood"}, `bench: unknown subcommand "flood": want conns, echo, call, fanout, pub or failover`, "wsgate bench"},
 		{[]string{"echo", "--nope"}, "bench: unknown flag --nope", "wsgate bench echo"},
 		{[]string{"call", "--inflight", "x"}, `bench: invalid value "x" for flag -inflight: parse error`, "wsgate bench call"},
 		{[]string{"echo", "now"}, `bench: unexpected argument "now"`, "wsgate bench echo"},
@@ -176,7 +189,7 @@ func TestUsageErrors(t *testing.T) {
 
 func TestCommandString(t *testing.T) {
 	t.Parallel()
-	for _, c := range []Command{CmdConns, CmdEcho, CmdCall, CmdFanout} {
+	for _, c := range []Command{CmdConns, CmdEcho, CmdCall, CmdFanout, CmdPub, CmdFailover} {
 		if got, ok := parseCommand(c.String()); !ok || got != c {
 			t.Errorf("parseCommand(%q) = %v, %v", c.String(), got, ok)
 		}

@@ -45,6 +45,10 @@ type Result struct {
 	PubPerS    float64      `json:"pub_per_s,omitempty"`      // fanout: Published / DurationS
 	Lost       int64        `json:"lost,omitempty"`           // conns: connections the server dropped while held
 	Steps      []StepResult `json:"steps,omitempty"`          // conns: each of --steps, then --conns
+	// Failover: clients moved and publications checked; its top-level
+	// window (DurationS) runs from the moment every subscriber received
+	// publications to the end.
+	Failover *FailoverResult `json:"failover,omitempty"`
 
 	ClientCPUS float64       `json:"client_cpu_s"`     // this process's user+sys seconds in the window
 	Server     *ServerResult `json:"server,omitempty"` // with --server-pid: the first
@@ -193,6 +197,9 @@ func (res *Result) writeJSON(w io.Writer) error {
 // of the measured window, then the counts of the whole run, each group
 // under a heading that says which window it covers.
 func (res *Result) writeText(w io.Writer) error {
+	if res.Failover != nil {
+		return res.writeFailoverText(w)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", res.Command, res.URL)
 	indent := "  "

@@ -50,7 +50,7 @@ func TestErrorMessages(t *testing.T) {
 		{"help on nothing", []string{"help", "me"},
 			"wsgate: no help on \"me\": want wsgate help, wsgate help bench [SUB], wsgate help nodes, wsgate help delayproxy or wsgate help version\nrun wsgate --help for the flags\n", 2},
 		{"bench without subcommand", []string{"bench"},
-			"wsgate bench: missing subcommand: conns, echo, call, fanout or pub\nrun wsgate bench --help for the flags\n", 2},
+			"wsgate bench: missing subcommand: conns, echo, call, fanout, pub or failover\nrun wsgate bench --help for the flags\n", 2},
 		{"bench unknown flag", []string{"bench", "echo", "--nope"},
 			"wsgate bench: unknown flag --nope\nrun wsgate bench echo --help for the flags\n", 2},
 		{"bench bad value", []string{"bench", "call", "--conns", "0"},
