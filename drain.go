@@ -10,6 +10,12 @@ import (
 // 1012 (service restart).
 const DrainReason = "node draining: reconnect to another node"
 
+// DrainRefusal is the message of the unavailable error with which a
+// draining node refuses a request on a connection it has not closed yet.
+// The request was not run: a client may send it again on its next
+// connection, as the wsgate clients do.
+const DrainRefusal = "node draining: send it to another node"
+
 // Drain stops the server the way a node of a cluster leaves it: it is
 // marked draining (Draining reports true, so the node registry and
 // /edge/ping tell clients not to come here), new connections and calls are
@@ -28,3 +34,12 @@ func (s *Server) Drain(ctx context.Context) error {
 
 // Draining reports whether Drain was called.
 func (s *Server) Draining() bool { return s.draining.Load() }
+
+// refusal is the message of the unavailable error a request gets once
+// the server stops taking them.
+func (s *Server) refusal() string {
+	if s.draining.Load() {
+		return DrainRefusal
+	}
+	return "server shutting down"
+}

@@ -66,7 +66,7 @@ func (ss *session) onLane(id []byte, size int, do laneRequest) {
 	if start && !ss.s.startCall() {
 		l.mu.Unlock()
 		ss.s.engine.ReleaseInput(int64(size))
-		ss.replyError(id, CodeUnavailable, "server shutting down")
+		ss.replyError(id, CodeUnavailable, ss.s.refusal())
 		return
 	}
 	l.waiting = append(l.waiting, laneEntry{do, size})

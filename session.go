@@ -163,7 +163,7 @@ func (ss *session) call(req envelope.Request) {
 	if !ss.s.startCall() {
 		ss.s.engine.ReleaseInput(size)
 		<-ss.slots
-		ss.replyError(req.ID, CodeUnavailable, "server shutting down")
+		ss.replyError(req.ID, CodeUnavailable, ss.s.refusal())
 		return
 	}
 	// The payload buffer is reused once OnMessage returns.
@@ -246,12 +246,12 @@ func (ss *session) runSubscribe(ctx context.Context, id json.RawMessage, ch stri
 	case errors.Is(err, hub.ErrOverflow):
 		ss.replyError(id, CodeUnavailable, "publications arrived faster than the channel's history could be read; subscribe again")
 	case err != nil:
-		ss.replyErr(id, brokerError(err))
+		ss.replyErr(id, ss.s.brokerError(err))
 	case !added:
 		// Subscribed already: answer with the channel's position.
 		h, err := ss.s.broker.History(ctx, ch, nil)
 		if err != nil {
-			ss.replyErr(id, brokerError(err))
+			ss.replyErr(id, ss.s.brokerError(err))
 			return
 		}
 		ss.reply(id, positionJSON(h, false, false))
@@ -279,13 +279,17 @@ func positionJSON(h History, resumed, recovered bool) json.RawMessage {
 }
 
 // brokerError is what a client is told when the Broker failed it.
-func brokerError(err error) error {
+func (s *Server) brokerError(err error) error {
 	switch {
 	case isWireError(err):
 		return err
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Code: CodeTimeout, Message: "the broker did not answer in time"}
-	case errors.Is(err, ErrServerClosed), errors.Is(err, hub.ErrClosed), errors.Is(err, context.Canceled):
+	case errors.Is(err, ErrServerClosed), errors.Is(err, hub.ErrClosed):
+		// Refused before the broker was asked: not run.
+		return &Error{Code: CodeUnavailable, Message: s.refusal()}
+	case errors.Is(err, context.Canceled):
+		// Cut short: it may have been run.
 		return &Error{Code: CodeUnavailable, Message: "server shutting down"}
 	}
 	return &Error{Code: CodeUnavailable, Message: err.Error()}
@@ -344,7 +348,7 @@ func (ss *session) runPublish(ctx context.Context, id json.RawMessage, ch string
 	}
 	p, err := ss.s.publish(ctx, ch, data)
 	if err != nil {
-		ss.replyErr(id, brokerError(err))
+		ss.replyErr(id, ss.s.brokerError(err))
 		return
 	}
 	ss.reply(id, appendPubResult(nil, p))

@@ -11,8 +11,9 @@ import (
 // []byte is sent as it is and must be valid JSON); nil sends no args.
 //
 // While the Client reconnects, Call waits for the connection. It returns
-// when the reply comes or ctx ends, whichever is first. A server's error
-// reply is an *Error; a connection lost before the reply gives an error
+// when the reply comes or ctx ends, whichever is first. A request that a
+// draining node refuses without running it (wsgate.DrainRefusal) goes
+// again on the next connection. A server's error reply is an *Error; a connection lost before the reply gives an error
 // matching ErrConnectionLost (the call may or may not have run), and
 // after Close, ErrClosed.
 func (c *Client) Call(ctx context.Context, method string, args any) (json.RawMessage, error) {

@@ -278,12 +278,31 @@ func (c *Client) roundTrip(ctx context.Context, r request) ([]byte, error) {
 		}
 		select {
 		case rep := <-p.ch:
-			return rep.result, rep.err
+			if !refusedByDrain(rep.err) {
+				return rep.result, rep.err
+			}
+			// Not run; the node closes this connection next (1012):
+			// send it again on the one after.
+			select {
+			case <-cn.lost:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		case <-ctx.Done():
 			cn.forget(r.ID)
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// drainRefusal is the message with which a draining node refuses a
+// request it did not run (the server's wsgate.DrainRefusal).
+const drainRefusal = "node draining: send it to another node"
+
+// refusedByDrain reports whether err is a draining node's refusal.
+func refusedByDrain(err error) bool {
+	e, ok := err.(*Error)
+	return ok && e.Code == "unavailable" && e.Message == drainRefusal
 }
 
 // onMessage handles a text message from the server, on the reader

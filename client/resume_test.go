@@ -2,9 +2,12 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,5 +230,67 @@ func TestDialAllDown(t *testing.T) {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error %q does not name seed %s", err, s)
 		}
+	}
+}
+
+// TestDrainRefusalGoesAgain: a request that reaches a node after it
+// began to drain, while a running call holds its connections open, is
+// refused as not run (wsgate.DrainRefusal); the client sends it again on
+// its next connection, and the caller sees only the answer.
+func TestDrainRefusalGoesAgain(t *testing.T) {
+	t.Parallel()
+	draining := startNode(t, nil, 0)
+	other := startNode(t, nil, 60*time.Millisecond)
+	started, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(free) // before the nodes' cleanups, which wait for running calls
+	draining.srv.Handle("slow", func(ctx context.Context, _ json.RawMessage) (any, error) {
+		close(started)
+		<-release
+		return "slow done", nil
+	})
+	for name, n := range map[string]*node{"draining": draining, "other": other} {
+		n.srv.Handle("where", func(context.Context, json.RawMessage) (any, error) { return name, nil })
+	}
+	r := newRecorder()
+	c := dial(t, []string{other.url, draining.url}, fast(r))
+	r.wait(t, "a connection to the nearer node", func() bool { return len(r.connectedTo()) > 0 })
+	if got := r.connectedTo()[0]; got != draining.url {
+		t.Fatalf("connected to %s first, want the nearer node %s", got, draining.url)
+	}
+	slow := make(chan error, 1)
+	go func() {
+		res, err := c.Call(context.Background(), "slow", nil)
+		if err == nil && string(res) != `"slow done"` {
+			err = fmt.Errorf("result %s", res)
+		}
+		slow <- err
+	}()
+	<-started
+	drained := make(chan error, 1)
+	go func() { drained <- draining.srv.Drain(ctxGuard(t)) }()
+	eventually(t, "the node to drain", draining.srv.Draining)
+
+	called := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		res, err := c.Call(ctx, "where", nil)
+		if err == nil && string(res) != `"other"` {
+			err = fmt.Errorf("answered by %s", res)
+		}
+		called <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the call reaches the draining node and is refused
+	free()
+	if err := <-slow; err != nil {
+		t.Errorf("the call running when the drain began: %v", err)
+	}
+	if err := <-called; err != nil {
+		t.Errorf("the call made while the node drained: %v", err)
+	}
+	if err := <-drained; err != nil {
+		t.Errorf("Drain: %v", err)
 	}
 }

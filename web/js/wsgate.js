@@ -25,6 +25,9 @@ const HEARTBEAT_CHANNEL = '_wsgate.heartbeat';
 /** Wire codes after which a restored subscription is tried again on another connection. */
 const TEMPORARY = ['rate_limited', 'unavailable', 'timeout', 'internal'];
 
+/** The message with which a draining node refuses a request it did not run. */
+const DRAIN_REFUSAL = 'node draining: send it to another node';
+
 /**
  * @typedef {object} Options
  * @property {number} [probes] how many times each node's /edge/ping is timed; the median counts. Default 3.
@@ -112,6 +115,15 @@ export class WsgateError extends Error {
     /** @type {string} */
     this.code = code;
   }
+}
+
+/**
+ * Reports whether e is a draining node's refusal of a request it did not
+ * run.
+ * @param {unknown} e
+ */
+function refusedByDrain(e) {
+  return e instanceof WsgateError && e.code === 'unavailable' && e.message === `wsgate: unavailable: ${DRAIN_REFUSAL}`;
 }
 
 /**
@@ -621,9 +633,14 @@ export class Client {
         }
         try {
           return await Promise.race([answer, stop.p]);
+        } catch (e) {
+          if (!refusedByDrain(e)) throw e;
         } finally {
           cn.pending.delete(id);
         }
+        // Not run; the node closes this connection next (1012): send it
+        // again on the one after.
+        await Promise.race([cn.gone, stop.p]);
       }
     } finally {
       stop.clear();

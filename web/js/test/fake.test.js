@@ -15,7 +15,7 @@ import { recordingWebSocket, waitFor } from '../testutil/helpers.js';
  * A node that answers /edge/ping (after pingDelay ms, with ping), /edge/nodes
  * (nodes(), when given) and /ws, where onRequest answers each request of the
  * client through send.
- * @param {(req: any, send: (v: unknown) => void, raw: (s: string | Buffer) => void) => void} onRequest
+ * @param {(req: any, send: (v: unknown) => void, raw: (s: string | Buffer) => void, ws: import('ws').WebSocket) => void} onRequest
  * @param {{ ping?: object, pingDelay?: number, nodes?: () => object[] }} [o]
  */
 async function fakeNode(onRequest, o = {}) {
@@ -38,7 +38,7 @@ async function fakeNode(onRequest, o = {}) {
   wss.on('connection', (ws) => {
     ws.on('message', (data) => {
       const raw = (/** @type {string | Buffer} */ s) => ws.send(s);
-      onRequest(JSON.parse(String(data)), (v) => raw(JSON.stringify(v)), raw);
+      onRequest(JSON.parse(String(data)), (v) => raw(JSON.stringify(v)), raw, ws);
     });
   });
   await new Promise((r) => http.listen(0, '127.0.0.1', () => r(undefined)));
@@ -206,4 +206,31 @@ test('connect: seeds that are not URLs and a missing WebSocket class are TypeErr
   await assert.rejects(connect('not a url', { ...recordingWebSocket(), storage: null }), TypeError);
   await assert.rejects(connect([], { ...recordingWebSocket(), storage: null }), TypeError);
   if (!globalThis.WebSocket) await assert.rejects(connect(['http://127.0.0.1:1'], { storage: null }), TypeError);
+});
+
+test('a request a draining node refused (not run) goes again on the next connection', async () => {
+  let refused = 0;
+  const a = await fakeNode(
+    (req, send, _raw, ws) => {
+      if (req.call !== 'where') return;
+      refused++;
+      send({ id: req.id, error: { code: 'unavailable', message: 'node draining: send it to another node' } });
+      setTimeout(() => ws.close(1012, 'node draining: reconnect to another node'), 20);
+    },
+    { ping: { node: 'a', region: 'here', conns: 0 } },
+  );
+  const b = await fakeNode((req, send) => req.call === 'where' && send({ id: req.id, result: 'b' }), {
+    ping: { node: 'b', region: 'here', conns: 0 },
+    pingDelay: 60,
+  });
+  const c = await connect([a.url, b.url], { ...recordingWebSocket(), storage: null });
+  try {
+    assert.equal(c.url, a.url, 'the nearer node first');
+    assert.equal(await c.call('where', null, { timeout: 5000 }), 'b');
+    assert.equal(refused, 1);
+  } finally {
+    c.close();
+    a.close();
+    b.close();
+  }
 });
