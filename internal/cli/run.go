@@ -57,18 +57,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	site := web.Handler()
-	if o.static != "" {
-		if st, err := os.Stat(o.static); err != nil || !st.IsDir() {
-			return fmt.Errorf("wsgate: --static %q: not a directory", o.static)
-		}
-		files, err := static.New(o.static)
-		if err != nil {
-			return fmt.Errorf("wsgate: --static %q: %w", o.static, err)
-		}
-		defer files.Close()
-		site = files
+	site, err := siteHandler(o)
+	if err != nil {
+		return err
 	}
+	defer site.Close()
 	withDemo := o.backend == "" // the built-in demo answers calls when no backend is given
 	var canPublish func(context.Context, string) error
 	if withDemo {
@@ -254,6 +247,27 @@ func displayAddr(a net.Addr) string {
 		return "localhost:" + port
 	}
 	return a.String()
+}
+
+// siteHandler serves what / serves: the files of --static DIR, or the
+// embedded demo page, both read once through internal/static.
+func siteHandler(o options) (*static.Handler, error) {
+	opts := static.Options{}
+	if o.static == "" {
+		h, err := static.New(web.Files(), opts)
+		if err != nil {
+			return nil, fmt.Errorf("wsgate: demo page: %w", err)
+		}
+		return h, nil
+	}
+	if st, err := os.Stat(o.static); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("wsgate: --static %q: not a directory", o.static)
+	}
+	h, err := static.Open(o.static, opts)
+	if err != nil {
+		return nil, fmt.Errorf("wsgate: --static %q: %w", o.static, err)
+	}
+	return h, nil
 }
 
 // whatIsServed describes for the start-up log what the server answers with:

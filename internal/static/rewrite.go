@@ -1,0 +1,252 @@
+package static
+
+import (
+	"bytes"
+	"html"
+	"strings"
+
+	xhtml "golang.org/x/net/html"
+)
+
+// rewriteHTML returns page with the URLs of its src, href, poster and
+// srcset attributes passed through ref, which answers a new URL and true
+// for a URL to replace. Everything else is copied byte for byte:
+// golang.org/x/net/html finds the tags (so comments, scripts and styles
+// are left alone) and their decoded attribute values, and scanAttrs
+// finds where those values sit in the raw tag. A replaced value is
+// written escaped, in double quotes. rewriteHTML returns page itself when
+// nothing changed.
+func rewriteHTML(page []byte, ref func(string) (string, bool)) []byte {
+	z := xhtml.NewTokenizer(bytes.NewReader(page))
+	var out []byte
+	done := 0 // bytes of page consumed by the tokens read so far
+	changed := false
+	for {
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			break
+		}
+		raw := z.Raw()
+		if done+len(raw) > len(page) || !bytes.Equal(raw, page[done:done+len(raw)]) {
+			return page // the tokenizer's bytes are not the page's: change nothing
+		}
+		start := done
+		done += len(raw)
+		if tt == xhtml.StartTagToken || tt == xhtml.SelfClosingTagToken {
+			if tag, ok := rewriteTag(z, raw, ref); ok {
+				if !changed {
+					out = append(out, page[:start]...)
+					changed = true
+				}
+				out = append(out, tag...)
+				continue
+			}
+		}
+		if changed {
+			out = append(out, raw...)
+		}
+	}
+	if !changed {
+		return page
+	}
+	return append(out, page[done:]...)
+}
+
+// rewriteTag rewrites the URL attributes of the start tag the tokenizer
+// z has just read, whose bytes are raw; ok is false when none changed.
+func rewriteTag(z *xhtml.Tokenizer, raw []byte, ref func(string) (string, bool)) (tag []byte, ok bool) {
+	type attr struct{ key, val string }
+	var decoded []attr
+	if _, more := z.TagName(); more {
+		for more {
+			var k, v []byte
+			k, v, more = z.TagAttr()
+			decoded = append(decoded, attr{string(k), string(v)})
+		}
+	}
+	located := scanAttrs(raw)
+	if len(located) != len(decoded) {
+		return nil, false
+	}
+	last := 0
+	for i, a := range located {
+		if a.key != decoded[i].key {
+			return nil, false
+		}
+		var v string
+		var changed bool
+		switch a.key {
+		case "src", "href", "poster":
+			v, changed = ref(strings.Trim(decoded[i].val, asciiSpace))
+		case "srcset":
+			v, changed = rewriteSrcset(decoded[i].val, ref)
+		}
+		if !changed || a.start == a.end {
+			continue
+		}
+		tag = append(tag, raw[last:a.start]...)
+		tag = append(tag, '"')
+		tag = append(tag, html.EscapeString(v)...)
+		tag = append(tag, '"')
+		last = a.end
+		ok = true
+	}
+	if !ok {
+		return nil, false
+	}
+	return append(tag, raw[last:]...), true
+}
+
+// asciiSpace is what HTML strips around a URL in an attribute.
+const asciiSpace = " \t\n\f\r"
+
+// rawAttr is where an attribute's value sits in a raw tag: raw[start:end]
+// is the value with its quotes, empty when the attribute has none.
+type rawAttr struct {
+	key        string // lower case
+	start, end int
+}
+
+// scanAttrs finds the attributes of a raw start tag ("<img src=a.png>")
+// as golang.org/x/net/html reads them (WHATWG HTML, sections
+// 13.2.5.32-39), keeping like it only the first of a repeated name and no
+// empty name.
+func scanAttrs(raw []byte) []rawAttr {
+	isSpace := func(c byte) bool { return strings.IndexByte(asciiSpace, c) >= 0 }
+	i := 1 // past '<'
+	for i < len(raw) && !isSpace(raw[i]) && raw[i] != '/' && raw[i] != '>' {
+		i++
+	}
+	skipSpace := func() {
+		for i < len(raw) && isSpace(raw[i]) {
+			i++
+		}
+	}
+	var attrs []rawAttr
+	seen := map[string]bool{}
+	for {
+		skipSpace()
+		if i >= len(raw) || raw[i] == '>' {
+			return attrs
+		}
+		// The key: a first '=' belongs to it; then up to space, '/', '>' or '='.
+		ks := i
+		for ; i < len(raw); i++ {
+			c := raw[i]
+			if c == '=' && i == ks {
+				continue
+			}
+			if isSpace(c) || c == '/' || c == '>' || c == '=' {
+				break
+			}
+		}
+		key := strings.ToLower(string(raw[ks:i]))
+		vs, ve := i, i
+		skipSpace()
+		switch {
+		case i < len(raw) && raw[i] == '/':
+			i++
+		case i < len(raw) && raw[i] == '=':
+			i++
+			skipSpace()
+			switch {
+			case i >= len(raw) || raw[i] == '>':
+				vs, ve = i, i
+			case raw[i] == '"' || raw[i] == '\'':
+				vs = i
+				if j := bytes.IndexByte(raw[i+1:], raw[i]); j >= 0 {
+					i += j + 2
+				} else {
+					i = len(raw)
+				}
+				ve = i
+			default:
+				vs = i
+				for i < len(raw) && !isSpace(raw[i]) && raw[i] != '>' {
+					i++
+				}
+				ve = i
+			}
+		}
+		if key != "" && !seen[key] {
+			seen[key] = true
+			attrs = append(attrs, rawAttr{key, vs, ve})
+		}
+	}
+}
+
+// rewriteSrcset passes each image candidate's URL of a srcset value
+// ("a.png 1x, b.png 2x") through ref, keeping the descriptors and
+// separators as they are.
+func rewriteSrcset(s string, ref func(string) (string, bool)) (string, bool) {
+	var b strings.Builder
+	changed := false
+	i := 0
+	for i < len(s) {
+		// Separators before a candidate.
+		j := i
+		for j < len(s) && (strings.IndexByte(asciiSpace, s[j]) >= 0 || s[j] == ',') {
+			j++
+		}
+		b.WriteString(s[i:j])
+		// The URL runs to the next space; trailing commas end the candidate.
+		k := j
+		for k < len(s) && strings.IndexByte(asciiSpace, s[k]) < 0 {
+			k++
+		}
+		u := strings.TrimRight(s[j:k], ",")
+		if u != "" {
+			if v, ok := ref(u); ok {
+				b.WriteString(v)
+				changed = true
+			} else {
+				b.WriteString(u)
+			}
+		}
+		i = j + len(u)
+		if len(u) < k-j {
+			continue // commas right after the URL: no descriptors
+		}
+		// Descriptors run to the next comma outside parentheses.
+		depth := 0
+		for k = i; k < len(s); k++ {
+			if s[k] == '(' {
+				depth++
+			} else if s[k] == ')' && depth > 0 {
+				depth--
+			} else if s[k] == ',' && depth == 0 {
+				break
+			}
+		}
+		b.WriteString(s[i:k])
+		i = k
+	}
+	if !changed {
+		return s, false
+	}
+	return b.String(), true
+}
+
+// hasBaseHref reports whether page has a <base href>, which changes what
+// its relative URLs resolve against.
+func hasBaseHref(page []byte) bool {
+	z := xhtml.NewTokenizer(bytes.NewReader(page))
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return false
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			name, more := z.TagName()
+			if string(name) != "base" {
+				continue
+			}
+			for more {
+				var k []byte
+				k, _, more = z.TagAttr()
+				if string(k) == "href" {
+					return true
+				}
+			}
+		}
+	}
+}
