@@ -250,9 +250,10 @@ func displayAddr(a net.Addr) string {
 }
 
 // siteHandler serves what / serves: the files of --static DIR, or the
-// embedded demo page, both read once through internal/static.
+// embedded demo page, both read once through internal/static, their
+// pages naming fingerprinted files through --cdn-url when it is set.
 func siteHandler(o options) (*static.Handler, error) {
-	opts := static.Options{}
+	opts := static.Options{CDNURL: o.cdnURL}
 	if o.static == "" {
 		h, err := static.New(web.Files(), opts)
 		if err != nil {
@@ -286,5 +287,9 @@ func whatIsServed(addr net.Addr, o options) []any {
 	if o.broker.nats != "" {
 		broker = "NATS (--nats)"
 	}
-	return []any{"addr", addr.String(), "url", "http://" + displayAddr(addr), "backend", calls, "files", files, "broker", broker}
+	attrs := []any{"addr", addr.String(), "url", "http://" + displayAddr(addr), "backend", calls, "files", files, "broker", broker}
+	if o.cdnURL != "" {
+		attrs = append(attrs, "cdn", o.cdnURL)
+	}
+	return attrs
 }
