@@ -29,7 +29,8 @@ type Options struct {
 	MaxFileInMemory int64
 	// MaxMemory bounds the bytes of all files held in memory; files met
 	// once it is spent are read from disk. Their variants, each smaller
-	// than its file, are held besides. Zero means 64 MiB.
+	// than its file, are held besides. Zero means 64 MiB; negative holds
+	// no file.
 	MaxMemory int64
 }
 
@@ -197,8 +198,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, f *file, immutab
 		hdr.Set("Content-Encoding", c.token())
 	}
 	if b := f.body[c]; b != nil {
-		// ServeContent leaves out Content-Length with Content-Encoding.
-		hdr.Set("Content-Length", strconv.Itoa(len(b)))
+		if c != identity {
+			w = lengthWriter{w, len(b)}
+		}
 		http.ServeContent(w, r, "", f.modTime, bytes.NewReader(b))
 		return
 	}
@@ -216,6 +218,22 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, f *file, immutab
 		return
 	}
 	http.ServeContent(w, r, "", f.modTime, rs)
+}
+
+// lengthWriter gives a whole compressed representation its
+// Content-Length, which http.ServeContent leaves out when
+// Content-Encoding is set (it sets it on a 206, and no other status has
+// this body).
+type lengthWriter struct {
+	http.ResponseWriter
+	n int
+}
+
+func (w lengthWriter) WriteHeader(status int) {
+	if status == http.StatusOK {
+		w.Header().Set("Content-Length", strconv.Itoa(w.n))
+	}
+	w.ResponseWriter.WriteHeader(status)
 }
 
 // fail answers with status and a body of its text, and forbids caching

@@ -368,6 +368,20 @@ func TestIfNoneMatch(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("If-Modified-Since judged beside If-None-Match: %d", resp.StatusCode)
 	}
+	// If-Match is http.ServeContent's: a 412 carries no length of a body
+	// it does not have.
+	for _, accept := range []string{"", "br"} {
+		resp, body := get(h, "GET", "/app.js", "If-Match", `"x"`, "Accept-Encoding", accept)
+		if resp.StatusCode != 412 || resp.Header.Get("Content-Length") != "" && resp.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
+			t.Errorf("If-Match, %q: %d %v", accept, resp.StatusCode, resp.Header)
+		}
+		resp, body = get(h, "GET", "/app.js", "If-Match", `"`+app+`-br"`, "Accept-Encoding", accept)
+		if want := map[string]int{"": 412, "br": 200}[accept]; resp.StatusCode != want {
+			t.Errorf("If-Match br tag, %q: %d", accept, resp.StatusCode)
+		} else if want == 200 && resp.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
+			t.Errorf("If-Match br tag: Content-Length %q for %d bytes", resp.Header.Get("Content-Length"), len(body))
+		}
+	}
 	// Fingerprinted: same tags, immutable on the 304.
 	resp, _ = get(h, "GET", "/app."+app+".js", "If-None-Match", tag)
 	if resp.StatusCode != 304 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
