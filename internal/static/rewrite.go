@@ -103,7 +103,7 @@ const asciiSpace = " \t\n\f\r"
 // rawAttr is where an attribute's value sits in a raw tag: raw[start:end]
 // is the value with its quotes, empty when the attribute has none.
 type rawAttr struct {
-	key        string // lower case
+	key        string // as the tokenizer gives it: A-Z folded, NUL as U+FFFD
 	start, end int
 }
 
@@ -140,7 +140,7 @@ func scanAttrs(raw []byte) []rawAttr {
 				break
 			}
 		}
-		key := strings.ToLower(string(raw[ks:i]))
+		key := asciiLower(raw[ks:i])
 		vs, ve := i, i
 		skipSpace()
 		switch {
@@ -170,9 +170,21 @@ func scanAttrs(raw []byte) []rawAttr {
 		}
 		if key != "" && !seen[key] {
 			seen[key] = true
-			attrs = append(attrs, rawAttr{key, vs, ve})
+			// The tokenizer's names have U+FFFD for NUL.
+			attrs = append(attrs, rawAttr{strings.ReplaceAll(key, "\x00", "\uFFFD"), vs, ve})
 		}
 	}
+}
+
+// asciiLower is b with A-Z in lower case, as the tokenizer folds names.
+func asciiLower(b []byte) string {
+	out := []byte(string(b))
+	for i, c := range out {
+		if 'A' <= c && c <= 'Z' {
+			out[i] = c + 'a' - 'A'
+		}
+	}
+	return string(out)
 }
 
 // rewriteSrcset passes each image candidate's URL of a srcset value
