@@ -59,11 +59,22 @@
 // between pages keep them), files not in the tree, and relative URLs in a
 // page with a <base href>. With Options.CDNURL a rewritten URL is the
 // CDN's, absolute. A rewritten page takes the hash of its new bytes and
-// sends no Last-Modified. Nothing else is rewritten: url(…) in CSS and
-// imports between JavaScript modules still name plain URLs, which are
-// served "no-cache" and revalidated; so a module fingerprinted in a
-// page that imports "./util.js" gets util.js as it is now, which a
-// browser holding an old copy of the module may not expect.
+// sends no Last-Modified.
+//
+// # Modules
+//
+// A JavaScript file held in memory that starts with import or export-from
+// declarations has their "./", "../" and "/" specifiers rewritten the
+// same way, kept relative (on a CDN too), so that a fingerprinted module
+// always loads the very modules it was hashed with. Hashes are taken
+// bottom-up, dependencies first, so a change in a module changes the
+// fingerprint of every module and page above it. Inside an import cycle
+// no fingerprint can name the other modules: imports between members of
+// a cycle stay plain (revalidated, and possibly newer than the module
+// importing them). Only the leading declarations are read: an import
+// after other statements, a dynamic import(…), a bare name ("lodash"),
+// inline <script type=module> code, and url(…) in CSS keep their plain
+// URLs, which are served "no-cache" and revalidated.
 //
 // # What is refused
 //

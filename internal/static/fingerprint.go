@@ -100,33 +100,70 @@ func hasScheme(ref string) bool {
 // only its last segment changes; with one it is the CDN's URL of the
 // file.
 func (h *Handler) assetURL(pageDir string, relOK bool, ref string) (string, bool) {
-	if ref == "" || ref[0] == '#' || ref[0] == '?' || strings.HasPrefix(ref, "//") ||
-		strings.ContainsAny(ref, "\\\x00") || hasScheme(ref) {
+	name, p, suffix, ok := h.resolve(pageDir, relOK, ref)
+	if !ok {
 		return "", false
 	}
-	p, suffix := ref, ""
+	return h.fingerprintURL(name, p, suffix, h.cdn)
+}
+
+// moduleURL is assetURL for a module specifier in a script of dir: only
+// "./…", "../…" and "/…" name files (others are bare names, for an
+// import map), and the URL stays relative to the script, on the CDN too.
+func (h *Handler) moduleURL(dir, spec string) (string, bool) {
+	name, p, suffix, ok := h.moduleTarget(dir, spec)
+	if !ok {
+		return "", false
+	}
+	return h.fingerprintURL(name, p, suffix, "")
+}
+
+// moduleTarget is the file a module specifier names, as moduleURL finds
+// it.
+func (h *Handler) moduleTarget(dir, spec string) (name, p, suffix string, ok bool) {
+	if !strings.HasPrefix(spec, "./") && !strings.HasPrefix(spec, "../") && !strings.HasPrefix(spec, "/") {
+		return "", "", "", false
+	}
+	return h.resolve(dir, true, spec)
+}
+
+// resolve finds the file of the tree, not a page, that ref names from
+// dir (see assetURL), and splits ref into its path p and its query and
+// fragment.
+func (h *Handler) resolve(dir string, relOK bool, ref string) (name, p, suffix string, ok bool) {
+	if ref == "" || ref[0] == '#' || ref[0] == '?' || strings.HasPrefix(ref, "//") ||
+		strings.ContainsAny(ref, "\\\x00") || hasScheme(ref) {
+		return "", "", "", false
+	}
+	p = ref
 	if i := strings.IndexAny(ref, "?#"); i >= 0 {
 		p, suffix = ref[:i], ref[i:]
 	}
 	dec, err := url.PathUnescape(p)
 	if err != nil || dec == "" || strings.HasSuffix(dec, "/") || strings.IndexByte(dec, 0) >= 0 {
-		return "", false
+		return "", "", "", false
 	}
-	var name string
 	switch {
 	case dec[0] == '/':
 		name = path.Clean(dec)[1:]
 	case relOK:
-		name = path.Join("/", pageDir, dec)[1:] // above the root is the root, as in a browser
+		name = path.Join("/", dir, dec)[1:] // above the root is the root, as in a browser
 	default:
-		return "", false
+		return "", "", "", false
 	}
+	if f := h.files[name]; f == nil || f.page {
+		return "", "", "", false
+	}
+	return name, p, suffix, true
+}
+
+// fingerprintURL is the URL of name's fingerprinted file: under cdn when
+// set, else p (the URL's path as written) with the hash put into its
+// last segment; suffix (query, fragment) follows.
+func (h *Handler) fingerprintURL(name, p, suffix, cdn string) (string, bool) {
 	f := h.files[name]
-	if f == nil || f.page {
-		return "", false
-	}
-	if h.cdn != "" {
-		return h.cdn + (&url.URL{Path: "/" + fingerprinted(name, f.hash)}).EscapedPath() + suffix, true
+	if cdn != "" {
+		return cdn + (&url.URL{Path: "/" + fingerprinted(name, f.hash)}).EscapedPath() + suffix, true
 	}
 	seg := p[strings.LastIndexByte(p, '/')+1:]
 	base := name[strings.LastIndexByte(name, '/')+1:]

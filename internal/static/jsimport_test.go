@@ -2,8 +2,11 @@ package static
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestLeadingSpecifiers(t *testing.T) {
@@ -66,4 +69,71 @@ func FuzzLeadingSpecifiers(f *testing.F) {
 			t.Fatalf("%q came back %q", src, got)
 		}
 	})
+}
+
+// TestModulesRewritten: imports between modules point at fingerprinted
+// URLs, dependencies hashed first, so a change deep in the graph changes
+// every fingerprint above it; inside a cycle imports stay plain.
+func TestModulesRewritten(t *testing.T) {
+	t.Parallel()
+	tree := func(util string) fstest.MapFS {
+		return fstest.MapFS{
+			"index.html":   {Data: []byte(`<script type="module" src="js/main.js"></script>`)},
+			"js/main.js":   {Data: []byte("import {u} from \"./util.js\";\nimport '../lib/a.js'\nimport x from \"lodash\";\nimport d from \"./data.json\" with {type: \"json\"};\nconsole.log(u, x, d, 'import \"./util.js\"');\n")},
+			"js/util.js":   {Data: []byte(util)},
+			"js/data.json": {Data: []byte(`{"a":1}`)},
+			"lib/a.js":     {Data: []byte(`import "./b.js"; export const a = 1;`)},
+			"lib/b.js":     {Data: []byte(`import "./a.js"; import "../js/util.js";`)},
+			"js/self.js":   {Data: []byte(`import "./self.js";`)},
+		}
+	}
+	for _, cdn := range []string{"", "https://cdn.example.com"} {
+		h, err := New(tree("export const u = 1;"), Options{CDNURL: cdn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash := func(name string) string { return hashOf(t, h, name) }
+		body := func(name string) string {
+			t.Helper()
+			resp, body := get(h, "GET", "/"+name)
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %d", name, resp.StatusCode)
+			}
+			if sum := sha256.Sum256([]byte(body)); resp.Header.Get("ETag") != `"`+hex.EncodeToString(sum[:])[:hashLen]+`"` {
+				t.Errorf("%s: ETag %s is not the hash of the bytes served", name, resp.Header.Get("ETag"))
+			}
+			return body
+		}
+		for name, want := range map[string]string{
+			"js/main.js": "import {u} from \"./util." + hash("js/util.js") + ".js\";\nimport '../lib/a." + hash("lib/a.js") + ".js'\nimport x from \"lodash\";\nimport d from \"./data." + hash("js/data.json") + ".json\" with {type: \"json\"};\nconsole.log(u, x, d, 'import \"./util.js\"');\n",
+			"lib/a.js":   `import "./b.js"; export const a = 1;`,
+			"lib/b.js":   `import "./a.js"; import "../js/util.` + hash("js/util.js") + `.js";`,
+			"js/self.js": `import "./self.js";`,
+			"js/util.js": "export const u = 1;",
+		} {
+			if got := body(name); got != want {
+				t.Errorf("CDN %q: %s:\n%s\nwant\n%s", cdn, name, got, want)
+			}
+		}
+		wantPage := `<script type="module" src="js/main.` + hash("js/main.js") + `.js"></script>`
+		if cdn != "" {
+			wantPage = `<script type="module" src="` + cdn + `/js/main.` + hash("js/main.js") + `.js"></script>`
+		}
+		if got := body("index.html"); got != wantPage {
+			t.Errorf("page %s, want %s", got, wantPage)
+		}
+		// A change in util.js reaches every fingerprint above it.
+		h2, err := New(tree("export const u = 2;"), Options{CDNURL: cdn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"js/util.js", "js/main.js", "lib/b.js", "index.html"} {
+			if hashOf(t, h2, name) == hash(name) {
+				t.Errorf("%s kept its hash when util.js changed", name)
+			}
+		}
+		if hashOf(t, h2, "lib/a.js") != hash("lib/a.js") {
+			t.Error("lib/a.js, which imports b.js by its plain name (a cycle), changed its hash")
+		}
+	}
 }

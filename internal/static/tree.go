@@ -68,6 +68,7 @@ func build(fsys fs.FS, opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static: %w", err)
 	}
+	h.rewriteModules()
 	for _, f := range h.files {
 		if f.page && f.body[identity] != nil {
 			h.rewritePage(f)
@@ -134,21 +135,114 @@ func readFile(fsys fs.FS, name string, limit int64) (*file, error) {
 // bytes and loses its Last-Modified, which no longer says when its
 // content last changed.
 func (h *Handler) rewritePage(f *file) {
-	dir := path.Dir(f.name)
-	if dir == "." {
-		dir = ""
-	}
+	dir := dirOf(f.name)
 	body := f.body[identity]
 	relOK := !hasBaseHref(body)
 	out := rewriteHTML(body, func(ref string) (string, bool) { return h.assetURL(dir, relOK, ref) })
 	if bytes.Equal(out, body) {
 		return
 	}
-	sum := sha256.Sum256(out)
 	f.body[identity] = out
-	f.hash = hex.EncodeToString(sum[:])[:hashLen]
-	f.size = int64(len(out))
-	f.modTime = time.Time{}
+	h.rehash(f)
+}
+
+// rewriteModules points the imports of the JavaScript modules held in
+// memory (leadingSpecifiers: "./util.js") at fingerprinted URLs, kept
+// relative, so that a fingerprinted module pulls in, at any time, the
+// very modules it was hashed with. A module's hash covers its rewritten
+// bytes, so its imports are hashed first: the modules are taken by
+// strongly connected components of the import graph, dependencies first.
+// Inside a cycle (a imports b imports a) no fingerprint can name the
+// other, so imports between members of a cycle stay plain.
+func (h *Handler) rewriteModules() {
+	type module struct {
+		f     *file
+		dir   string
+		specs []specSpan
+		deps  []string // modules it imports that are rewritten too
+	}
+	mods := map[string]*module{}
+	for name, f := range h.files {
+		if f.body[identity] == nil || !strings.HasPrefix(f.ctype, "text/javascript") {
+			continue
+		}
+		if specs := leadingSpecifiers(f.body[identity]); len(specs) > 0 {
+			mods[name] = &module{f: f, dir: dirOf(name), specs: specs}
+		}
+	}
+	for _, m := range mods {
+		for _, sp := range m.specs {
+			if dep, _, _, ok := h.moduleTarget(m.dir, string(m.f.body[identity][sp.start:sp.end])); ok && mods[dep] != nil {
+				m.deps = append(m.deps, dep)
+			}
+		}
+	}
+	// Tarjan's algorithm: a component is complete, and rewritten, after
+	// every component it imports.
+	index, low, onStack := map[string]int{}, map[string]int{}, map[string]bool{}
+	var stack []string
+	var visit func(v string)
+	visit = func(v string) {
+		index[v], low[v] = len(index), len(index)
+		stack = append(stack, v)
+		onStack[v] = true
+		for _, w := range mods[v].deps {
+			if _, seen := index[w]; !seen {
+				visit(w)
+				low[v] = min(low[v], low[w])
+			} else if onStack[w] {
+				low[v] = min(low[v], index[w])
+			}
+		}
+		if low[v] != index[v] {
+			return
+		}
+		component := map[string]bool{}
+		for {
+			w := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			onStack[w] = false
+			component[w] = true
+			if w == v {
+				break
+			}
+		}
+		for name := range component {
+			m := mods[name]
+			m.f.body[identity] = rewriteSpecifiers(m.f.body[identity], m.specs, func(spec string) (string, bool) {
+				if dep, _, _, ok := h.moduleTarget(m.dir, spec); !ok || component[dep] {
+					return "", false
+				}
+				return h.moduleURL(m.dir, spec)
+			})
+		}
+		for name := range component {
+			h.rehash(mods[name].f)
+		}
+	}
+	for name := range mods {
+		if _, seen := index[name]; !seen {
+			visit(name)
+		}
+	}
+}
+
+// rehash gives f the hash of its rewritten bytes; its Last-Modified,
+// which no longer dates them, goes.
+func (h *Handler) rehash(f *file) {
+	sum := sha256.Sum256(f.body[identity])
+	if hash := hex.EncodeToString(sum[:])[:hashLen]; hash != f.hash {
+		f.hash = hash
+		f.size = int64(len(f.body[identity]))
+		f.modTime = time.Time{}
+	}
+}
+
+func dirOf(name string) string {
+	if dir := path.Dir(name); dir != "." {
+		return dir
+	}
+	return ""
 }
 
 func isPage(name string) bool {
