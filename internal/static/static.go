@@ -179,7 +179,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, f *file, immutab
 	} else {
 		hdr.Set("Cache-Control", cacheRevalidate)
 	}
-	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 {
+	// If-Match and If-Unmodified-Since come first (RFC 9110, section
+	// 13.2.2); when a request has either, http.ServeContent judges all.
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 &&
+		r.Header.Get("If-Match") == "" && r.Header.Get("If-Unmodified-Since") == "" {
 		if noneMatch(strings.Join(inm, ","), etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return

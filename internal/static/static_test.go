@@ -382,6 +382,13 @@ func TestIfNoneMatch(t *testing.T) {
 			t.Errorf("If-Match br tag: Content-Length %q for %d bytes", resp.Header.Get("Content-Length"), len(body))
 		}
 	}
+	// If-Match is judged before If-None-Match.
+	if resp, _ := get(h, "GET", "/app.js", "If-Match", `"x"`, "If-None-Match", tag); resp.StatusCode != 412 {
+		t.Errorf("failing If-Match with a matching If-None-Match: %d", resp.StatusCode)
+	}
+	if resp, _ := get(h, "GET", "/app.js", "If-Match", tag, "If-None-Match", tag); resp.StatusCode != 304 || resp.Header.Get("Vary") == "" {
+		t.Errorf("If-Match and If-None-Match both matching: %d %v", resp.StatusCode, resp.Header)
+	}
 	// Fingerprinted: same tags, immutable on the 304.
 	resp, _ = get(h, "GET", "/app."+app+".js", "If-None-Match", tag)
 	if resp.StatusCode != 304 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
