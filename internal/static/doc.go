@@ -71,9 +71,11 @@
 // fingerprint of every module and page above it. Inside an import cycle
 // no fingerprint can name the other modules: imports between members of
 // a cycle stay plain (revalidated, and possibly newer than the module
-// importing them). Only the leading declarations are read: an import
-// after other statements, a dynamic import(…), a bare name ("lodash"),
-// inline <script type=module> code, and url(…) in CSS keep their plain
+// importing them). The leading imports of an inline <script type=module>
+// in a page are rewritten like the page's attributes (through the CDN
+// when there is one, since they resolve against the page). Only leading
+// declarations are read: an import after other statements, a dynamic
+// import(…), a bare name ("lodash"), and url(…) in CSS keep their plain
 // URLs, which are served "no-cache" and revalidated.
 //
 // # What is refused

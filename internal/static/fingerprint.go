@@ -118,13 +118,29 @@ func (h *Handler) moduleURL(dir, spec string) (string, bool) {
 	return h.fingerprintURL(name, p, suffix, "")
 }
 
+// inlineModuleURL is moduleURL for an inline <script type=module> of a
+// page of dir: its URLs resolve against the page, so they are the
+// page's (assetURL), through the CDN when there is one.
+func (h *Handler) inlineModuleURL(dir string, relOK bool, spec string) (string, bool) {
+	if !isPathSpecifier(spec) {
+		return "", false
+	}
+	return h.assetURL(dir, relOK, spec)
+}
+
 // moduleTarget is the file a module specifier names, as moduleURL finds
 // it.
 func (h *Handler) moduleTarget(dir, spec string) (name, p, suffix string, ok bool) {
-	if !strings.HasPrefix(spec, "./") && !strings.HasPrefix(spec, "../") && !strings.HasPrefix(spec, "/") {
+	if !isPathSpecifier(spec) {
 		return "", "", "", false
 	}
 	return h.resolve(dir, true, spec)
+}
+
+// isPathSpecifier reports whether a module specifier is a URL path;
+// others are bare names ("lodash") for an import map, or full URLs.
+func isPathSpecifier(spec string) bool {
+	return strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../") || strings.HasPrefix(spec, "/")
 }
 
 // resolve finds the file of the tree, not a page, that ref names from

@@ -130,7 +130,7 @@ func FuzzRewriteHTML(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, page []byte) {
-		if got := rewriteHTML(page, func(string) (string, bool) { return "", false }); !bytes.Equal(got, page) {
+		if got := rewriteHTML(page, func(string) (string, bool) { return "", false }, func(string) (string, bool) { return "", false }); !bytes.Equal(got, page) {
 			t.Fatalf("unchanged page %q came back %q", page, got)
 		}
 		z := xhtml.NewTokenizer(bytes.NewReader(page))
@@ -158,7 +158,7 @@ func FuzzRewriteHTML(f *testing.F) {
 			}
 		}
 		mark := func(s string) (string, bool) { return "/u/" + s, true }
-		out := rewriteHTML(page, mark)
+		out := rewriteHTML(page, mark, mark)
 		before, after := tagAttrs(page), tagAttrs(out)
 		if len(before) != len(after) {
 			t.Fatalf("%q: %d tags, rewritten %q: %d", page, len(before), out, len(after))

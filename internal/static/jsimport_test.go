@@ -85,6 +85,7 @@ func TestModulesRewritten(t *testing.T) {
 			"lib/a.js":     {Data: []byte(`import "./b.js"; export const a = 1;`)},
 			"lib/b.js":     {Data: []byte(`import "./a.js"; import "../js/util.js";`)},
 			"js/self.js":   {Data: []byte(`import "./self.js";`)},
+			"inline.html":  {Data: []byte("<script type=\"module\">import {u} from \"./js/util.js\"; import \"lodash\";</script><script>import \"./js/util.js\"</script><SCRIPT TYPE=' Module '>import '/js/util.js'</SCRIPT>")},
 		}
 	}
 	for _, cdn := range []string{"", "https://cdn.example.com"} {
@@ -122,12 +123,21 @@ func TestModulesRewritten(t *testing.T) {
 		if got := body("index.html"); got != wantPage {
 			t.Errorf("page %s, want %s", got, wantPage)
 		}
+		util := "./js/util." + hash("js/util.js") + ".js"
+		rootUtil := "/js/util." + hash("js/util.js") + ".js"
+		if cdn != "" {
+			util, rootUtil = cdn+"/js/util."+hash("js/util.js")+".js", cdn+"/js/util."+hash("js/util.js")+".js"
+		}
+		wantInline := "<script type=\"module\">import {u} from \"" + util + "\"; import \"lodash\";</script><script>import \"./js/util.js\"</script><SCRIPT TYPE=' Module '>import '" + rootUtil + "'</SCRIPT>"
+		if got := body("inline.html"); got != wantInline {
+			t.Errorf("inline modules:\n%s\nwant\n%s", got, wantInline)
+		}
 		// A change in util.js reaches every fingerprint above it.
 		h2, err := New(tree("export const u = 2;"), Options{CDNURL: cdn})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range []string{"js/util.js", "js/main.js", "lib/b.js", "index.html"} {
+		for _, name := range []string{"js/util.js", "js/main.js", "lib/b.js", "index.html", "inline.html"} {
 			if hashOf(t, h2, name) == hash(name) {
 				t.Errorf("%s kept its hash when util.js changed", name)
 			}

@@ -10,17 +10,20 @@ import (
 
 // rewriteHTML returns page with the URLs of its src, href, poster and
 // srcset attributes passed through ref, which answers a new URL and true
-// for a URL to replace. Everything else is copied byte for byte:
+// for a URL to replace, and the specifiers of the leading imports of its
+// inline <script type=module> passed through spec likewise (see
+// leadingSpecifiers). Everything else is copied byte for byte:
 // golang.org/x/net/html finds the tags (so comments, scripts and styles
 // are left alone) and their decoded attribute values, and scanAttrs
 // finds where those values sit in the raw tag. A replaced value is
 // written escaped, in double quotes. rewriteHTML returns page itself when
 // nothing changed.
-func rewriteHTML(page []byte, ref func(string) (string, bool)) []byte {
+func rewriteHTML(page []byte, ref, spec func(string) (string, bool)) []byte {
 	z := xhtml.NewTokenizer(bytes.NewReader(page))
 	var out []byte
 	done := 0 // bytes of page consumed by the tokens read so far
 	changed := false
+	module := false // the token before was <script type=module>
 	for {
 		tt := z.Next()
 		if tt == xhtml.ErrorToken {
@@ -32,17 +35,28 @@ func rewriteHTML(page []byte, ref func(string) (string, bool)) []byte {
 		}
 		start := done
 		done += len(raw)
-		if tt == xhtml.StartTagToken || tt == xhtml.SelfClosingTagToken {
-			if tag, ok := rewriteTag(z, raw, ref); ok {
-				if !changed {
-					out = append(out, page[:start]...)
-					changed = true
-				}
-				out = append(out, tag...)
-				continue
+		var repl []byte
+		switch {
+		case tt == xhtml.StartTagToken || tt == xhtml.SelfClosingTagToken:
+			var isModule bool
+			repl, isModule = rewriteTag(z, raw, ref)
+			module = isModule && tt == xhtml.StartTagToken
+		case tt == xhtml.TextToken && module:
+			if code := rewriteSpecifiers(raw, leadingSpecifiers(raw), spec); !bytes.Equal(code, raw) {
+				repl = code
 			}
+			module = false
+		default:
+			module = false
 		}
-		if changed {
+		if repl != nil && !changed {
+			out = append(out, page[:start]...)
+			changed = true
+		}
+		switch {
+		case repl != nil:
+			out = append(out, repl...)
+		case changed:
 			out = append(out, raw...)
 		}
 	}
@@ -53,35 +67,39 @@ func rewriteHTML(page []byte, ref func(string) (string, bool)) []byte {
 }
 
 // rewriteTag rewrites the URL attributes of the start tag the tokenizer
-// z has just read, whose bytes are raw; ok is false when none changed.
-func rewriteTag(z *xhtml.Tokenizer, raw []byte, ref func(string) (string, bool)) (tag []byte, ok bool) {
+// z has just read, whose bytes are raw: tag is nil when none changed.
+// module tells whether it is a <script type=module>.
+func rewriteTag(z *xhtml.Tokenizer, raw []byte, ref func(string) (string, bool)) (tag []byte, module bool) {
 	type attr struct{ key, val string }
 	var decoded []attr
-	if _, more := z.TagName(); more {
-		for more {
-			var k, v []byte
-			k, v, more = z.TagAttr()
-			decoded = append(decoded, attr{string(k), string(v)})
+	name, more := z.TagName()
+	for more {
+		var k, v []byte
+		k, v, more = z.TagAttr()
+		decoded = append(decoded, attr{string(k), string(v)})
+		if string(name) == "script" && string(k) == "type" && strings.EqualFold(strings.Trim(string(v), asciiSpace), "module") {
+			module = true
 		}
 	}
 	located := scanAttrs(raw)
 	if len(located) != len(decoded) {
-		return nil, false
+		return nil, module
 	}
 	last := 0
+	changed := false
 	for i, a := range located {
 		if a.key != decoded[i].key {
-			return nil, false
+			return nil, module
 		}
 		var v string
-		var changed bool
+		var ok bool
 		switch a.key {
 		case "src", "href", "poster":
-			v, changed = ref(strings.Trim(decoded[i].val, asciiSpace))
+			v, ok = ref(strings.Trim(decoded[i].val, asciiSpace))
 		case "srcset":
-			v, changed = rewriteSrcset(decoded[i].val, ref)
+			v, ok = rewriteSrcset(decoded[i].val, ref)
 		}
-		if !changed || a.start == a.end {
+		if !ok || a.start == a.end {
 			continue
 		}
 		tag = append(tag, raw[last:a.start]...)
@@ -89,12 +107,12 @@ func rewriteTag(z *xhtml.Tokenizer, raw []byte, ref func(string) (string, bool))
 		tag = append(tag, html.EscapeString(v)...)
 		tag = append(tag, '"')
 		last = a.end
-		ok = true
+		changed = true
 	}
-	if !ok {
-		return nil, false
+	if !changed {
+		return nil, module
 	}
-	return append(tag, raw[last:]...), true
+	return append(tag, raw[last:]...), module
 }
 
 // asciiSpace is what HTML strips around a URL in an attribute.

@@ -716,7 +716,7 @@ func TestRewriteHTML(t *testing.T) {
 		{`<img/src=a.png>`, `<img/src="Xa.png">`},
 		{`<img src=>`, `<img src=>`},
 	} {
-		if got := string(rewriteHTML([]byte(tt.in), ref)); got != tt.want {
+		if got := string(rewriteHTML([]byte(tt.in), ref, ref)); got != tt.want {
 			t.Errorf("%s:\n got %s\nwant %s", tt.in, got, tt.want)
 		}
 	}

@@ -138,7 +138,9 @@ func (h *Handler) rewritePage(f *file) {
 	dir := dirOf(f.name)
 	body := f.body[identity]
 	relOK := !hasBaseHref(body)
-	out := rewriteHTML(body, func(ref string) (string, bool) { return h.assetURL(dir, relOK, ref) })
+	out := rewriteHTML(body,
+		func(ref string) (string, bool) { return h.assetURL(dir, relOK, ref) },
+		func(spec string) (string, bool) { return h.inlineModuleURL(dir, relOK, spec) })
 	if bytes.Equal(out, body) {
 		return
 	}
