@@ -414,6 +414,12 @@ func TestRange(t *testing.T) {
 		{"bytes=0-3", "br", "", 206, brBody[:4], "bytes 0-3/" + strconv.Itoa(len(brBody))},
 		{"bytes=0-3", "br", `"` + app + `"`, 200, brBody, ""}, // identity's tag: not this representation
 	}
+	// Several ranges: one multipart body, its length declared.
+	resp, body := get(h, "GET", "/app.js", "Range", "bytes=0-1,4-5")
+	if resp.StatusCode != 206 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/byteranges; boundary=") ||
+		resp.Header.Get("Content-Length") != strconv.Itoa(len(body)) || !strings.Contains(body, appJS[4:6]) {
+		t.Errorf("two ranges: %d %v", resp.StatusCode, resp.Header)
+	}
 	for _, tt := range tests {
 		t.Run(tt.rng+" "+tt.accept+" "+tt.ifRange, func(t *testing.T) {
 			t.Parallel()
