@@ -24,12 +24,13 @@
 // A file is served under its name ("/js/app.js") and under its
 // fingerprinted name, the hash before the extension
 // ("/js/app.3f2a9c1b7e.js", "/LICENSE.3f2a9c1b7e"):
-//   - fingerprinted: Cache-Control "public, max-age=31536000, immutable"
-//     and Access-Control-Allow-Origin "*" (module scripts and fonts from a
-//     CDN's host are fetched with CORS). A hash that is not the file's
-//     current one is 404, never an older file;
+//   - fingerprinted: Cache-Control "public, max-age=31536000, immutable".
+//     A hash that is not the file's current one is 404, never an older
+//     file;
 //   - plain name: Cache-Control "no-cache", so every use is revalidated;
-//   - both: a strong ETag, the quoted hash with "-gz" or "-br" inside the
+//   - both: Access-Control-Allow-Origin "*" (module scripts and fonts
+//     from a CDN's host are fetched with CORS; the files are public), a
+//     strong ETag, the quoted hash with "-gz" or "-br" inside the
 //     quotes for a compressed variant, Content-Type (from the extension,
 //     else sniffed), X-Content-Type-Options "nosniff", Last-Modified for a
 //     file of a directory served byte for byte, and for a compressible

@@ -173,12 +173,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, f *file, immutab
 	hdr.Set("ETag", etag)
 	if immutable {
 		hdr.Set("Cache-Control", cacheImmutable)
-		// Scripts of type module and fonts are fetched with CORS: from a
-		// CDN's host they need this.
-		hdr.Set("Access-Control-Allow-Origin", "*")
 	} else {
 		hdr.Set("Cache-Control", cacheRevalidate)
 	}
+	// Module scripts and fonts are fetched with CORS: from a CDN's host,
+	// a page's other origin, they need this; plain names too (a font that
+	// a fingerprinted stylesheet names by url(…)). The files are public.
+	hdr.Set("Access-Control-Allow-Origin", "*")
 	// If-Match and If-Unmodified-Since come first (RFC 9110, section
 	// 13.2.2); when a request has either, http.ServeContent judges all.
 	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 &&

@@ -189,7 +189,7 @@ func TestHeaders(t *testing.T) {
 		{"/app.js", "", map[string]string{
 			"Cache-Control": revalidate, "ETag": `"` + app + `"`, "Vary": "Accept-Encoding",
 			"Content-Type": "text/javascript; charset=utf-8", "Content-Encoding": "",
-			"Access-Control-Allow-Origin": "", "X-Content-Type-Options": "nosniff",
+			"Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "nosniff",
 		}},
 		{"/app." + app + ".js", "gzip, deflate, br", map[string]string{
 			"Cache-Control": immutable, "ETag": `"` + app + `-br"`, "Vary": "Accept-Encoding",
