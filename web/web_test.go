@@ -57,3 +57,32 @@ func TestDemoPageOnLoad(t *testing.T) {
 		t.Error("the page does not start (symbols, then a history) once connected")
 	}
 }
+
+// TestDemoPageHeaders: the embedded page goes through internal/static,
+// so a CDN or browser can revalidate it and gets it compressed.
+func TestDemoPageHeaders(t *testing.T) {
+	t.Parallel()
+	h := web.Handler()
+	get := func(header ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	plain := get()
+	etag := plain.Header().Get("ETag")
+	if plain.Code != 200 || plain.Header().Get("Cache-Control") != "no-cache" || etag == "" ||
+		plain.Header().Get("Vary") != "Accept-Encoding" || plain.Header().Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("GET /: %d %v", plain.Code, plain.Header())
+	}
+	br := get("Accept-Encoding", "gzip, br")
+	if br.Header().Get("Content-Encoding") != "br" || br.Body.Len() >= plain.Body.Len() {
+		t.Fatalf("br: %v, %d bytes of %d", br.Header(), br.Body.Len(), plain.Body.Len())
+	}
+	if rec := get("If-None-Match", etag); rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
+		t.Fatalf("If-None-Match %s: %d", etag, rec.Code)
+	}
+}

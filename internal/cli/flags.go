@@ -12,6 +12,7 @@ import (
 	"github.com/wsgate/wsgate"
 	"github.com/wsgate/wsgate/internal/cache"
 	"github.com/wsgate/wsgate/internal/engine"
+	"github.com/wsgate/wsgate/internal/static"
 )
 
 // options are the command line's settings, after flags and environment.
@@ -22,6 +23,7 @@ type options struct {
 	allowedOrigins string
 	apiKey         string
 	static         string
+	cdnURL         string
 	logLevel       string
 	shutdownGrace  time.Duration
 	engine         wsgate.EngineKind
@@ -70,7 +72,8 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.Int64Var(&o.maxMessageSize, "max-message-size", engine.DefaultMaxMessageSize, "largest incoming message in bytes; larger ones close the connection with 1009")
 	fs.StringVar(&o.allowedOrigins, "allowed-origins", "", "comma-separated Origin allowlist for the WebSocket handshake (empty: any origin)")
 	fs.StringVar(&o.apiKey, "api-key", "", "key required on /api/* as 'Authorization: Bearer KEY' (empty: /api/* is off)")
-	fs.StringVar(&o.static, "static", "", "serve the files of this directory at / instead of the demo page")
+	fs.StringVar(&o.static, "static", "", "serve the files of this directory at / instead of the demo page: read once at start, fingerprinted URLs cached for ever, pages rewritten to them, gzip and brotli built once")
+	fs.StringVar(&o.cdnURL, "cdn-url", "", "absolute http(s) URL of a CDN in front of this node, e.g. https://cdn.example.com: pages (--static's or the demo's) name their fingerprinted files through it; pages are still served here")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.backend, "backend", "", "HTTP backend for calls: a call of method M is POST URL/M with the args as body (default: the built-in demo backend)")
 	fs.Int64Var(&o.cacheSize, "cache-size", cache.DefaultMaxBytes, "response cache bound in bytes; results are kept as the backend's Cache-Control says (negative: no cache)")
@@ -125,6 +128,14 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 func (o options) check() error {
 	if _, err := o.level(); err != nil {
 		return err
+	}
+	if o.cdnURL != "" {
+		if err := static.CheckCDNURL(o.cdnURL); err != nil {
+			if reason := errors.Unwrap(err); reason != nil {
+				err = reason
+			}
+			return fmt.Errorf("wsgate: --cdn-url %q: %w", o.cdnURL, err)
+		}
 	}
 	if l := o.compLevel; l != -2 && (l < 1 || l > 9) {
 		return fmt.Errorf("wsgate: --compression-level %d: want 1 to 9 or -2", l)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,43 @@ func TestStaticFlag(t *testing.T) {
 		if resp.StatusCode != want || want == 200 && string(b) != "mine" || strings.Contains(string(b), "root:") {
 			t.Errorf("%s: %d %q, want %d", path, resp.StatusCode, b, want)
 		}
+	}
+}
+
+// TestCDNFlag: with --cdn-url the pages of --static and the demo page name
+// their files through the CDN, fingerprinted; the node serves the page
+// (revalidated) and the fingerprinted file (immutable) itself.
+func TestCDNFlag(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte(`<script src="app.js"></script>`), 0o644)
+	os.WriteFile(filepath.Join(dir, "app.js"), []byte("console.log(1)"), 0o644)
+	addr := startRun(t, "--static", dir, "--cdn-url", "https://cdn.example.com/")
+	fetch := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + addr.String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	resp, page := fetch("/")
+	m := regexp.MustCompile(`^<script src="https://cdn\.example\.com/(app\.[0-9a-f]{10}\.js)"></script>$`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || m == nil || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("page: %d %q %v", resp.StatusCode, page, resp.Header)
+	}
+	resp, body := fetch("/" + m[1])
+	if resp.StatusCode != 200 || body != "console.log(1)" || resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Fatalf("%s: %d %q %v", m[1], resp.StatusCode, body, resp.Header)
+	}
+
+	// The demo page is served through the same handler.
+	addr = startRun(t, "--cdn-url", "https://cdn.example.com")
+	resp, page = fetch("/")
+	if resp.StatusCode != 200 || !strings.Contains(page, "<title>wsgate demo</title>") || resp.Header.Get("ETag") == "" {
+		t.Fatalf("demo page: %d %v", resp.StatusCode, resp.Header)
 	}
 }
 

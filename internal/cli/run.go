@@ -57,18 +57,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	site := web.Handler()
-	if o.static != "" {
-		if st, err := os.Stat(o.static); err != nil || !st.IsDir() {
-			return fmt.Errorf("wsgate: --static %q: not a directory", o.static)
-		}
-		files, err := static.New(o.static)
-		if err != nil {
-			return fmt.Errorf("wsgate: --static %q: %w", o.static, err)
-		}
-		defer files.Close()
-		site = files
+	site, err := siteHandler(o)
+	if err != nil {
+		return err
 	}
+	defer site.Close()
 	withDemo := o.backend == "" // the built-in demo answers calls when no backend is given
 	var canPublish func(context.Context, string) error
 	if withDemo {
@@ -256,6 +249,28 @@ func displayAddr(a net.Addr) string {
 	return a.String()
 }
 
+// siteHandler serves what / serves: the files of --static DIR, or the
+// embedded demo page, both read once through internal/static, their
+// pages naming fingerprinted files through --cdn-url when it is set.
+func siteHandler(o options) (*static.Handler, error) {
+	opts := static.Options{CDNURL: o.cdnURL}
+	if o.static == "" {
+		h, err := static.New(web.Files(), opts)
+		if err != nil {
+			return nil, fmt.Errorf("wsgate: demo page: %w", err)
+		}
+		return h, nil
+	}
+	if st, err := os.Stat(o.static); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("wsgate: --static %q: not a directory", o.static)
+	}
+	h, err := static.Open(o.static, opts)
+	if err != nil {
+		return nil, fmt.Errorf("wsgate: --static %q: %w", o.static, err)
+	}
+	return h, nil
+}
+
 // whatIsServed describes for the start-up log what the server answers with:
 // its address, where calls go (the built-in demo backend or --backend),
 // what / serves (the demo page or --static DIR), and the broker.
@@ -272,5 +287,9 @@ func whatIsServed(addr net.Addr, o options) []any {
 	if o.broker.nats != "" {
 		broker = "NATS (--nats)"
 	}
-	return []any{"addr", addr.String(), "url", "http://" + displayAddr(addr), "backend", calls, "files", files, "broker", broker}
+	attrs := []any{"addr", addr.String(), "url", "http://" + displayAddr(addr), "backend", calls, "files", files, "broker", broker}
+	if o.cdnURL != "" {
+		attrs = append(attrs, "cdn", o.cdnURL)
+	}
+	return attrs
 }

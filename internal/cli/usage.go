@@ -27,8 +27,9 @@ Served on one listener (--listen):
   GET  /edge/nodes             the cluster's live nodes: id, region, URL, connections, load
   GET  /metrics                Prometheus text format
   GET  /healthz, /readyz       liveness; readiness (503 while shutting down, or cut off from --nats)
-  GET  /                       the demo page, or the files of --static DIR;
-                               any other path answers 404
+  GET  /                       the demo page, or the files of --static DIR, also
+                               under fingerprinted names (app.3f2a9c1b7e.js) cached
+                               for ever; any other path answers 404
 
 Every flag has an environment twin: --max-message-size is WSGATE_MAX_MESSAGE_SIZE.
 A flag on the command line wins.
