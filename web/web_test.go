@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"bytes"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/wsgate/wsgate/web"
 )
@@ -84,5 +87,24 @@ func TestDemoPageHeaders(t *testing.T) {
 	}
 	if rec := get("If-None-Match", etag); rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
 		t.Fatalf("If-None-Match %s: %d", etag, rec.Code)
+	}
+}
+
+// TestFiles: the embedded tree is a well-formed fs.FS holding the page
+// and, at its root, the browser client, which the handler serves as it
+// serves the page's other modules.
+func TestFiles(t *testing.T) {
+	t.Parallel()
+	if err := fstest.TestFS(web.Files(), "index.html", "wsgate.js", "wsgate.d.ts"); err != nil {
+		t.Fatal(err)
+	}
+	js, err := fs.ReadFile(web.Files(), "wsgate.js")
+	if err != nil || !bytes.Contains(js, []byte("export async function connect(")) {
+		t.Fatalf("wsgate.js: %v", err)
+	}
+	rec := httptest.NewRecorder()
+	web.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/wsgate.js", nil))
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") || rec.Body.Len() != len(js) {
+		t.Fatalf("GET /wsgate.js = %d, %q, %d bytes", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len())
 	}
 }
