@@ -42,24 +42,13 @@ func TestCredsFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ns, err := server.NewServer(&server.Options{
+	ns := runNATS(t, &server.Options{
 		Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
 		JetStream: true, StoreDir: filepath.Join(dir, "js"),
 		TrustedOperators: []*jwt.OperatorClaims{opClaims},
 		AccountResolver:  resolver,
 		SystemAccount:    sysPub,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	defer func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	}()
-	if !ns.ReadyForConnections(hang) {
-		t.Fatal("NATS not ready")
-	}
 	creds := userCreds(t, dir, "app.creds", account)
 	stranger := userCreds(t, dir, "stranger.creds", newKey(t, nkeys.CreateAccount))
 

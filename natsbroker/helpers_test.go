@@ -28,19 +28,25 @@ const hang = 20 * time.Second
 // fault.
 func startNATS(t testing.TB, dir string, port int) *server.Server {
 	t.Helper()
-	opts := &server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true, JetStream: dir != "", StoreDir: dir}
+	return runNATS(t, &server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true, JetStream: dir != "", StoreDir: dir})
+}
+
+// runNATS starts an embedded NATS server with opts, waits until it
+// takes connections and stops it when the test ends.
+func runNATS(t testing.TB, opts *server.Options) *server.Server {
+	t.Helper()
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ns.Start()
-	if !ns.ReadyForConnections(hang) {
-		t.Fatal("NATS server not ready")
-	}
 	t.Cleanup(func() {
 		ns.Shutdown()
 		ns.WaitForShutdown()
 	})
+	if !ns.ReadyForConnections(hang) {
+		t.Fatal("NATS server not ready")
+	}
 	return ns
 }
 

@@ -73,22 +73,11 @@ func TestTLSCAFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	caFile, cert := testCA(t, dir)
-	ns, err := server.NewServer(&server.Options{
+	ns := runNATS(t, &server.Options{
 		Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
 		JetStream: true, StoreDir: filepath.Join(dir, "js"),
 		TLS: true, TLSTimeout: 5, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	defer func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	}()
-	if !ns.ReadyForConnections(hang) {
-		t.Fatal("NATS not ready")
-	}
 	url := fmt.Sprintf("tls://127.0.0.1:%d", ns.Addr().(*net.TCPAddr).Port)
 	if b, err := New(Options{URL: url, ReconnectWait: 10 * time.Millisecond}); err == nil {
 		b.Close()
