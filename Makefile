@@ -13,7 +13,7 @@
 #   make fuzz    runs each Fuzz target in the repository for FUZZTIME
 #   make abuse   attacks a wsgate binary at full size (e2e/abuse; minutes)
 #   make deps    installs the test peers: Debian's python3-websockets,
-#                Node.js, npm and Chromium (when missing), e2e/node's
+#                Node.js, npm, Chromium and nginx (when missing), e2e/node's
 #                modules (ws, playwright-core) and nats-server (go install,
 #                into $(go env GOPATH)/bin, when that version is missing)
 #
@@ -80,6 +80,7 @@ deps-apt:
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		waited=0; \
