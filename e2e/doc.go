@@ -35,5 +35,13 @@
 // the draining node on its 1012. It skips or fails as
 // TestNATSClusterProcesses does.
 //
+// TestNginxEdge runs Debian's nginx as a caching edge (the configuration
+// in testdata/nginx.conf, which README quotes) in front of two wsgate
+// processes: a fingerprinted file is a HIT on its second request, the
+// page is revalidated with the node's ETag, each encoding is cached apart
+// under Vary, /edge/ping is never cached, and a WebSocket through nginx
+// negotiates permessage-deflate on both nodes. A missing nginx skips it,
+// or fails it under WSGATE_REQUIRE_PEERS=1.
+//
 // The package holds no code outside its tests.
 package e2e
