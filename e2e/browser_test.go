@@ -173,7 +173,7 @@ func TestDemoPage(t *testing.T) {
 // the base URL, http://127.0.0.1:PORT.
 func startDemoServer(t *testing.T, backend string) string {
 	t.Helper()
-	srv, err := wsgate.New(wsgate.Config{NodeID: "solo", Region: "local", Backend: backend, Files: web.Handler()})
+	srv, err := wsgate.New(wsgate.Config{NodeID: "eu1", Region: "eu-west", Backend: backend, Files: web.Handler()})
 	if err != nil {
 		t.Fatalf("wsgate.New: %v", err)
 	}

@@ -24,6 +24,7 @@ const page = {
   /** @type {import('./wsgate.js').Client | null} */
   client: null,
   started: performance.now(),
+  firstIn: 0, // ms from the page's start to its first connection
   url: '', // the node in use
   node: '',
   region: '',
@@ -118,7 +119,7 @@ function onState(e) {
       page.lost.delete(url);
       if (!before) {
         setState('connected', `Connected to ${page.node}`);
-        event('good', `connected to ${who} in ${fmtMs(now - page.started)}, the nearest of the nodes timed`);
+        page.firstIn = now - page.started; // main tells it, with the probes
       } else if (before !== url) {
         page.moves++;
         const after = page.lostAt ? ` ${fmtMs(now - page.lostAt)} after losing it` : ', a nearer node';
@@ -320,7 +321,7 @@ function onTick(d) {
   t.change.className = 'change ' + dir;
   t.change.textContent = `${ch > 0 ? '+' : ch < 0 ? '−' : ''}${Math.abs(ch * 100).toFixed(2)} %`;
   t.change.title = 'since this page opened';
-  sparkline(t.spark, t.values, t.values[t.values.length - 1] >= t.values[0]);
+  sparkline(t.spark, t.values, ch >= 0);
 }
 
 // ---- history, computed then cached ----
@@ -480,6 +481,9 @@ async function main() {
     return;
   }
   page.client = c;
+  const timed = c.nodes.map((n) => `${n.node || new URL(n.url).host} ${n.rtt >= 0 ? fmtMs(n.rtt) : 'no answer'}`);
+  const why = timed.length === 1 ? `the only node, probed in ${timed[0].split(' ').slice(1).join(' ')}` : `the nearest of ${timed.length} nodes probed (${timed.join(', ')})`;
+  event('good', `connected to ${page.node}${page.region ? ` (${page.region})` : ''} in ${fmtMs(page.firstIn)}: ${why}`);
   renderConnection();
   pollStats(c);
   startDemo(c);
