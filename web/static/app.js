@@ -96,6 +96,14 @@ function fmtBytes(n) {
 /** @param {number} n */
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 
+/**
+ * n and a noun, plural unless n is 1: "1 hit", "3 hits".
+ * @param {number} n
+ * @param {string} one
+ * @param {string} [many]
+ */
+const count = (n, one, many = one + 's') => `${fmtInt(n)} ${n === 1 ? one : many}`;
+
 /** @param {import('./wsgate.js').StateEvent} e */
 function onState(e) {
   const url = e.url || '';
@@ -257,14 +265,14 @@ function showStats(st) {
   $('srv-saved').textContent = z.bytesIn > 0 ? `${(saved * 100).toFixed(0)} %` : '–';
   $('bar-saved').style.width = `${(saved * 100).toFixed(1)}%`;
   $('srv-bytes').textContent = z.bytesIn > 0
-    ? `${fmtBytes(z.bytesIn)} of messages went out as ${fmtBytes(z.bytesOut)}; ${fmtInt(z.framesDeflated)} frames deflated, ${fmtInt(z.framesPlain)} sent plain`
+    ? `${fmtBytes(z.bytesIn)} of messages went out as ${fmtBytes(z.bytesOut)}; ${count(z.framesDeflated, 'frame')} deflated, ${fmtInt(z.framesPlain)} sent plain`
     : 'nothing compressed yet';
   const k = st.cache;
   const asked = k.hits + k.misses;
   const ratio = asked > 0 ? k.hits / asked : 0;
   $('srv-hit').textContent = asked > 0 ? `${(ratio * 100).toFixed(0)} %` : '–';
   $('bar-hit').style.width = `${(ratio * 100).toFixed(1)}%`;
-  $('srv-cache').textContent = `${fmtInt(k.hits)} hits, ${fmtInt(k.misses)} misses; ${fmtInt(k.entries)} results held in ${fmtBytes(k.bytes)}`;
+  $('srv-cache').textContent = `${count(k.hits, 'hit')}, ${count(k.misses, 'miss', 'misses')}; ${count(k.entries, 'result')} held in ${fmtBytes(k.bytes)}`;
   $('srv-conns').textContent = fmtInt(st.conns);
   $('srv-calls').textContent = fmtInt(st.calls);
   $('srv-pubs').textContent = fmtInt(st.publications);
@@ -314,7 +322,7 @@ function onTick(d) {
   if (t.values.length > SPARK_POINTS) t.values.shift();
   t.ticks++;
   t.el.dataset.ticks = String(t.ticks);
-  t.count.textContent = `${fmtInt(t.ticks)} ticks`;
+  t.count.textContent = count(t.ticks, 'tick');
   t.price.textContent = d.price.toFixed(2);
   if (d.price !== prev) t.price.dataset.move = d.price > prev ? 'up' : 'down';
   const ch = (d.price - t.first) / t.first;
