@@ -276,11 +276,11 @@ func TestDemoPageInBrowser(t *testing.T) {
 		avoid []string
 	}{
 		{"demo backend", nil,
-			[]string{`ACME: 500 points in`, `<polyline id="line" fill="none" stroke="#3366cc" stroke-width="2" points="0.0,`, `<div id="nodemo" hidden="">`},
-			[]string{`<div id="demo" hidden`}},
+			[]string{`data-demo="yes"`, `class="card ticker" data-symbol="ACME"`, `<section id="nodemo" class="card notice" hidden="">`},
+			[]string{`data-demo="no"`}},
 		{"other backend", []string{"--backend", upstream.URL},
-			[]string{`<div id="nodemo">`, `market.symbols answered not_found`, `<div id="demo" hidden="">`},
-			[]string{`500 points in`}},
+			[]string{`data-demo="no"`, `<section id="nodemo" class="card notice">`, `answered market.symbols with “not_found`, `<section id="tickers" class="tickers" aria-label="Live prices" hidden="">`},
+			[]string{`data-demo="yes"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

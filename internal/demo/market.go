@@ -60,13 +60,15 @@ const HistoryTTL = 10 * time.Minute
 // never changes while the process runs.
 const SymbolsTTL = time.Hour
 
-// Register adds the demo's methods, market.symbols and market.history, to
-// s. market.history is deliberately expensive and cached for HistoryTTL,
-// so the second call of the same history costs nothing; market.symbols,
-// a small constant answer, is cached too.
+// Register adds the demo's methods, market.symbols, market.history and
+// demo.stats, to s. market.history is deliberately expensive and cached
+// for HistoryTTL, so the second call of the same history costs nothing;
+// market.symbols, a small constant answer, is cached too; demo.stats,
+// s's own counters, is not.
 func Register(s *wsgate.Server) {
 	s.Handle("market.symbols", symbolsCall, wsgate.CacheFor(SymbolsTTL))
 	s.Handle("market.history", historyCall, wsgate.CacheFor(HistoryTTL))
+	s.Handle(StatsMethod, statsCall(s))
 }
 
 func symbolsCall(context.Context, json.RawMessage) (any, error) {

@@ -56,6 +56,21 @@ export interface StateEvent {
   reason?: string;
 }
 
+/** A node as the last round of probing found it (Client.nodes). */
+export interface NodeTiming {
+  /** The node's base URL. */
+  url: string;
+  /** Its id, when known. */
+  node: string;
+  /** Its region, when known. */
+  region: string;
+  /** Its connections, as it last said. */
+  conns: number;
+  draining: boolean;
+  /** The median round trip of its /edge/ping probes, ms; -1 when it answered none. */
+  rtt: number;
+}
+
 /** Where a channel's stream stands: seq numbers publications from 1 without gaps within one epoch. */
 export interface Position {
   seq: number;
@@ -104,6 +119,10 @@ export class Client {
   on(event: 'state', fn: (e: StateEvent) => void): () => void;
   /** The base URL of the node in use, or '' while there is none. */
   readonly url: string;
+  /** The extensions the node in use accepted (the WebSocket's `extensions`: `permessage-deflate; …` when compression was negotiated), or '' while there is no connection. */
+  readonly extensions: string;
+  /** The nodes as the last round of probing timed them, nearest first (those that answered no probe last); [] before the first. */
+  readonly nodes: NodeTiming[];
   /** Calls method with args; resolves with the result. */
   call<T = any>(method: string, args?: unknown, opts?: WaitOptions): Promise<T>;
   /** Publishes data on channel; resolves with its position (epoch '' when the server's answer has none). */

@@ -163,6 +163,7 @@ export class Client {
     /** @private @type {string[]} nodes in the order to try them */ this._plan = [];
     /** @private @type {Map<string, {node: string, region: string}>} */ this._info = new Map();
     /** @private @type {Set<string>} nodes timed with /healthz */ this._noPing = new Set();
+    /** @private @type {NodeTiming[]} the last round of probing, nearest first */ this._timed = [];
     /** @private @type {Conn | null} */ this._conn = null;
     /** @private @type {Set<Conn>} */ this._conns = new Set();
     /** @private @type {Map<string, Subscription>} */ this._subs = new Map();
@@ -189,6 +190,28 @@ export class Client {
   /** The base URL of the node in use, or '' while there is none. */
   get url() {
     return this._conn ? this._conn.url : '';
+  }
+
+  /**
+   * The extensions the node in use accepted on its connection, as the
+   * WebSocket reports them (`permessage-deflate; server_no_context_takeover; …`
+   * when compression was negotiated), or '' while there is no connection.
+   * @returns {string}
+   */
+  get extensions() {
+    return this._conn ? String(this._conn.ws.extensions || '') : '';
+  }
+
+  /**
+   * The nodes as the last round of probing timed them, nearest first
+   * (the nodes that answered no probe last): a copy, with `rtt` the
+   * median round trip to the node's /edge/ping in ms, or -1. Probing
+   * happens in connect, every reprobeInterval, and after a round of
+   * reconnection attempts that all failed; [] before the first.
+   * @returns {NodeTiming[]}
+   */
+  get nodes() {
+    return this._timed.map((n) => ({ ...n }));
   }
 
   /**
@@ -556,6 +579,7 @@ export class Client {
       const results = await Promise.all(candidates(listed, this._seeds).map((n) => this._probeNode(n, ctl.signal)));
       const merged = merge(results, listed);
       for (const r of merged) if (r.node || r.region) this._info.set(r.url, { node: r.node, region: r.region });
+      this._timed = timings(merged);
       return rank(merged, this._o);
     } finally {
       clearTimeout(timer);
@@ -981,6 +1005,17 @@ class Conn {
  */
 
 /**
+ * A node as the last round of probing found it (Client.nodes).
+ * @typedef {object} NodeTiming
+ * @property {string} url the node's base URL
+ * @property {string} node its id, when known
+ * @property {string} region its region, when known
+ * @property {number} conns its connections, as it last said
+ * @property {boolean} draining
+ * @property {number} rtt the median round trip of its probes, ms; -1 when it answered none
+ */
+
+/**
  * A node as /edge/nodes lists it.
  * @typedef {{ url: string, node: string, region: string, conns: number, draining: boolean }} Node
  */
@@ -1057,6 +1092,18 @@ function choose(ranked, current, m) {
   if (!cur) return best.url;
   const curMed = median(cur.rtts);
   return curMed < 0 || clearlyBetter(bestMed, curMed, m) ? best.url : current;
+}
+
+/**
+ * What Client.nodes reports of a round of probes: each node with its
+ * median, nearest first, those that answered none last.
+ * @param {Probe[]} results
+ * @returns {NodeTiming[]}
+ */
+function timings(results) {
+  const out = results.map((r) => ({ url: r.url, node: r.node, region: r.region, conns: r.conns, draining: r.draining, rtt: median(r.rtts) }));
+  const key = (/** @type {NodeTiming} */ n) => (n.rtt < 0 ? Infinity : n.rtt);
+  return out.sort((a, b) => key(a) - key(b));
 }
 
 /**

@@ -16,7 +16,7 @@ import { recordingWebSocket, waitFor } from '../testutil/helpers.js';
  * (nodes(), when given) and /ws, where onRequest answers each request of the
  * client through send.
  * @param {(req: any, send: (v: unknown) => void, raw: (s: string | Buffer) => void, ws: import('ws').WebSocket) => void} onRequest
- * @param {{ ping?: object, pingDelay?: number, nodes?: () => object[] }} [o]
+ * @param {{ ping?: object, pingDelay?: number, nodes?: () => object[], deflate?: boolean }} [o]
  */
 async function fakeNode(onRequest, o = {}) {
   let pings = 0;
@@ -34,7 +34,7 @@ async function fakeNode(onRequest, o = {}) {
     res.statusCode = 404;
     res.end();
   });
-  const wss = new WebSocketServer({ server: http, path: '/ws', handleProtocols: (p) => (p.has('wsgate.v1') ? 'wsgate.v1' : false) });
+  const wss = new WebSocketServer({ server: http, path: '/ws', perMessageDeflate: o.deflate === true, handleProtocols: (p) => (p.has('wsgate.v1') ? 'wsgate.v1' : false) });
   wss.on('connection', (ws) => {
     ws.on('message', (data) => {
       const raw = (/** @type {string | Buffer} */ s) => ws.send(s);
@@ -199,6 +199,56 @@ test('choosing: clearly nearer wins over fewer connections; among equals fewer c
   assert.equal(await choice(10, { node: 'a', conns: 1 }, 0, { node: 'b', conns: 10 }), 'a');
   // b is nearest but draining.
   assert.equal(await choice(60, { node: 'a', conns: 0 }, 0, { node: 'b', conns: 0, draining: true }), 'a');
+});
+
+test('client.nodes tells each node timed, nearest first, with its median; client.extensions what the node accepted', async () => {
+  const answer = (/** @type {any} */ req, /** @type {(v: unknown) => void} */ send) => send({ id: req.id, result: {} });
+  const far = await fakeNode(answer, { ping: { node: 'far', region: 'r-far', conns: 2 }, pingDelay: 80 });
+  const near = await fakeNode(answer, {
+    ping: { node: 'near', region: 'r-near', conns: 1 },
+    deflate: true,
+    nodes: () => [
+      { node: 'far', region: 'r-far', url: far.url, conns: 2 },
+      { node: 'near', region: 'r-near', url: near.url, conns: 1 },
+      { node: 'gone', region: 'r-gone', url: 'http://127.0.0.1:1', conns: 0 },
+    ],
+  });
+  const c = await connect([near.url], { ...recordingWebSocket(), storage: null });
+  try {
+    assert.equal(c.url, near.url);
+    const nodes = c.nodes;
+    assert.deepEqual(
+      nodes.map((n) => [n.node, n.region, n.url, n.conns, n.draining]),
+      [
+        ['near', 'r-near', near.url, 1, false],
+        ['far', 'r-far', far.url, 2, false],
+        ['gone', 'r-gone', 'http://127.0.0.1:1', 0, false],
+      ],
+    );
+    assert.ok(nodes[0].rtt >= 0 && nodes[0].rtt < nodes[1].rtt, `near ${nodes[0].rtt} ms, far ${nodes[1].rtt} ms`);
+    assert.ok(nodes[1].rtt >= 80, `far answered in ${nodes[1].rtt} ms, after an 80 ms delay`);
+    assert.equal(nodes[2].rtt, -1, 'a node that answered no probe');
+    nodes[0].rtt = 12345; // a copy
+    assert.notEqual(c.nodes[0].rtt, 12345);
+    assert.match(c.extensions, /^permessage-deflate/);
+  } finally {
+    await c.close();
+  }
+  assert.equal(c.extensions, '', 'no connection, no extensions');
+  near.close();
+  far.close();
+});
+
+test('client.extensions is empty when the node accepted none', async () => {
+  const node = await fakeNode((req, send) => send({ id: req.id, result: {} }));
+  const c = await connect([node.url], { ...recordingWebSocket(), storage: null });
+  try {
+    assert.equal(c.extensions, '');
+    assert.equal(c.nodes.length, 1);
+  } finally {
+    await c.close();
+    node.close();
+  }
 });
 
 test('connect: seeds that are not URLs and a missing WebSocket class are TypeErrors', async () => {
