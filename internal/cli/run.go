@@ -275,7 +275,7 @@ func siteHandler(o options) (*static.Handler, error) {
 // its address, where calls go (the built-in demo backend or --backend),
 // what / serves (the demo page or --static DIR), and the broker.
 func whatIsServed(addr net.Addr, o options) []any {
-	calls, files := "built-in demo (market.symbols, market.history, channel ticks)", "demo page"
+	calls, files := "built-in demo (market.symbols, market.history, demo.stats, channel ticks)", "demo page"
 	if o.backend != "" {
 		calls = o.backend
 		files = "demo page (made for the demo backend, which --backend replaces: the page says so)"
