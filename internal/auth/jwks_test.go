@@ -152,7 +152,9 @@ func TestJWKSAgeAndFailure(t *testing.T) {
 	srv.cc = "public, max-age=120"
 	clk := &fakeClock{t: now}
 	v := mustNew(t, Options{JWKSURL: srv.URL, Now: clk.now})
-	token := func() string { return sign(t, jwt.SigningMethodRS256, k.rsa, claims(func(c jwt.MapClaims) { c["exp"] = clk.now().Add(time.Hour).Unix() }), "a") }
+	token := func() string {
+		return sign(t, jwt.SigningMethodRS256, k.rsa, claims(func(c jwt.MapClaims) { c["exp"] = clk.now().Add(time.Hour).Unix() }), "a")
+	}
 	ctx := context.Background()
 	if _, err := v.Verify(ctx, token()); err != nil {
 		t.Fatal(err)
