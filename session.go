@@ -79,6 +79,8 @@ func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
 		ss.unsubscribe(req)
 	case envelope.KindPub:
 		ss.publish(req)
+	case envelope.KindAuth:
+		ss.replyError(req.ID, CodeBadRequest, "this server does not authenticate")
 	}
 }
 
