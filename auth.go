@@ -172,7 +172,7 @@ func (a *connAuth) acceptLocked(id *Identity, now time.Time) {
 	a.id.Store(id)
 	a.asked = false
 	if !id.Expires.IsZero() {
-		a.refreshAt = id.Expires.Add(-min(maxRefreshNotice, id.Expires.Sub(now)/3))
+		a.refreshAt = id.Expires.Add(-min(maxRefreshNotice, max(id.Expires.Sub(now)/3, 0)))
 	}
 }
 

@@ -234,8 +234,8 @@ type Config struct {
 	// Authenticate runs on a goroutine of its own, never on an event
 	// loop: it may wait on a network, bounded by AuthTimeout (ctx). An
 	// error wrapping ErrAuthUnavailable tells the client to try again
-	// later; any other refuses the token, and its message is shown to
-	// the client. Nil: no authentication (and an auth message is answered
+	// later; any other refuses the token (after the handshake its
+	// message is the Close frame's reason). Nil: no authentication (and an auth message is answered
 	// bad_request). /echo is never authenticated: turn it off with
 	// DisableEcho.
 	Authenticate func(ctx context.Context, token string) (Identity, error)
