@@ -20,8 +20,11 @@ import (
 
 // BenchmarkCachedCall measures the server's side of cache hits against
 // echoes of the same reply size, over loopback on the epoll engine: 16
-// connections, each with 8 messages in flight. Profile the server with
-// -cpuprofile and -focus 'wsgate|engine|cache|envelope'.
+// connections, each with 8 messages in flight. The call+auth variants
+// make the same calls on connections authenticated with a JWT (HS256,
+// in the handshake), so that the two tell the cost of authentication on
+// the cached path. Profile the server with -cpuprofile and -focus
+// 'wsgate|engine|cache|envelope'.
 func BenchmarkCachedCall(b *testing.B) {
 	if !wsgate.EngineEpoll.Supported() {
 		b.Skip("no epoll here")
@@ -29,20 +32,32 @@ func BenchmarkCachedCall(b *testing.B) {
 	for _, size := range []int{40, 1000} {
 		result := jsonArray(size)
 		reply := len(fmt.Sprintf(`{"id":1234567,"result":%s}`, result))
+		call := func(id int) []byte {
+			return fmt.Appendf(nil, `{"id":%d,"call":"big","args":{"symbol":"ACME","points":14}}`, 1000000+id%1000000)
+		}
 		b.Run(fmt.Sprintf("call/%dB", reply), func(b *testing.B) {
-			benchLoad(b, result, "/ws", func(id int) []byte {
-				return fmt.Appendf(nil, `{"id":%d,"call":"big","args":{"symbol":"ACME","points":14}}`, 1000000+id%1000000)
-			})
+			benchLoad(b, result, "/ws", false, call)
+		})
+		b.Run(fmt.Sprintf("call+auth/%dB", reply), func(b *testing.B) {
+			benchLoad(b, result, "/ws", true, call)
 		})
 		b.Run(fmt.Sprintf("echo/%dB", reply), func(b *testing.B) {
 			msg := []byte(strings.Repeat("e", reply))
-			benchLoad(b, result, "/echo", func(int) []byte { return msg })
+			benchLoad(b, result, "/echo", false, func(int) []byte { return msg })
 		})
 	}
 }
 
-func benchLoad(b *testing.B, result []byte, path string, msg func(id int) []byte) {
-	srv, err := wsgate.New(wsgate.Config{Engine: wsgate.EngineEpoll, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+// benchLoad runs the load; with authed, the server authenticates
+// connections and each presents a token in its handshake.
+func benchLoad(b *testing.B, result []byte, path string, authed bool, msg func(id int) []byte) {
+	cfg := wsgate.Config{Engine: wsgate.EngineEpoll, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var dialOpts ws.DialOptions
+	if authed {
+		cfg.Authenticate = jwtAuth(b)
+		dialOpts.Subprotocols = []string{wsgate.Subprotocol, "wsgate.auth." + signed(b, "bench", time.Hour)}
+	}
+	srv, err := wsgate.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,11 +76,16 @@ func benchLoad(b *testing.B, result []byte, path string, msg func(id int) []byte
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range conns {
-		nc, br, _, err := ws.Dial(context.Background(), url, ws.DialOptions{})
+		nc, br, _, err := ws.Dial(context.Background(), url, dialOpts)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer nc.Close()
+		if authed { // {"auth":{"user":"bench","exp":…}}
+			if err := skipFrame(br); err != nil {
+				b.Fatal(err)
+			}
+		}
 		wg.Go(func() {
 			bw := bufio.NewWriter(nc)
 			for i := 0; i < per; i += inflight {

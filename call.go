@@ -139,14 +139,21 @@ func (s *Server) freshEntry(rt route, routed bool, method string, args json.RawM
 }
 
 // call answers one call with the result's JSON, through the cache where
-// the result may be cached.
+// the result may be cached. A call to the HTTP backend carries the user
+// of ctx's Identity, if any: the backend sees it (backend.UserHeader), so
+// loads for different users are not shared, and a result it marks private
+// answers its user alone (see package cache).
 func (s *Server) call(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error) {
 	var load cache.LoadFunc
+	var user string
 	if r, ok := s.route(method); ok {
 		if s.cache == nil || r.ttl <= 0 {
 			return s.invoke(ctx, method, r.fn, args)
 		}
 		load = func(ctx context.Context, req cache.Request) (cache.Result, error) {
+			// The result is shared by every caller: the handler must not
+			// see who started the load.
+			ctx = context.WithValue(ctx, identityKey{}, (*Identity)(nil))
 			v, err := s.invoke(ctx, method, r.fn, req.Args)
 			return cache.Result{Value: v, TTL: r.ttl, StaleWhileRevalidate: r.swr}, err
 		}
@@ -163,12 +170,15 @@ func (s *Server) call(ctx context.Context, method string, args json.RawMessage) 
 				Private:              resp.Cache.Private,
 			}, nil
 		}
+		if id, ok := IdentityFromContext(ctx); ok {
+			user = id.User
+		}
 		if s.cache == nil {
-			res, err := load(ctx, cache.Request{Method: method, Args: args})
+			res, err := load(ctx, cache.Request{Method: method, Args: args, User: user})
 			return res.Value, err
 		}
 	}
-	e, _, err := s.cache.Get(ctx, cache.Request{Method: method, Args: args}, load)
+	e, _, err := s.cache.Get(ctx, cache.Request{Method: method, Args: args, User: user}, load)
 	if err != nil {
 		return nil, err
 	}

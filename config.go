@@ -216,6 +216,38 @@ type Config struct {
 	// and it is called in order with the connection's other sub, unsub and
 	// pub requests.
 	CanPublish func(ctx context.Context, channel string) error
+	// Authenticate, when set, makes /ws authenticate its clients: it
+	// checks a token and says who presented it. A client presents its
+	// token in the handshake, as a subprotocol offered beside wsgate.v1
+	// (Sec-WebSocket-Protocol: wsgate.v1, wsgate.auth.TOKEN; the server
+	// selects wsgate.v1 only, never echoing the token) or, with
+	// AuthQueryToken, in the URL; or else as its first message,
+	// {"auth":"TOKEN"}, within AuthTimeout. Until a token is accepted the
+	// connection may do nothing else. A token refused at the handshake
+	// is answered 401; after it, the connection is closed with
+	// CloseTokenInvalid. Before Identity.Expires the server asks for a
+	// fresh token, {"auth":"refresh","exp":N}; the client sends one
+	// ({"auth":"TOKEN"}, same user) or is closed at Expires with
+	// CloseTokenExpired. The identity reaches CallFuncs and CanPublish
+	// (IdentityFromContext) and the HTTP backend (X-Wsgate-User).
+	//
+	// Authenticate runs on a goroutine of its own, never on an event
+	// loop: it may wait on a network, bounded by AuthTimeout (ctx). An
+	// error wrapping ErrAuthUnavailable tells the client to try again
+	// later; any other refuses the token (after the handshake its
+	// message is the Close frame's reason). Nil: no authentication (and an auth message is answered
+	// bad_request). /echo is never authenticated: turn it off with
+	// DisableEcho.
+	Authenticate func(ctx context.Context, token string) (Identity, error)
+	// AuthTimeout is how long a client has, after the handshake, to have
+	// its first token accepted, and bounds each call of Authenticate.
+	// Zero means 10s.
+	AuthTimeout time.Duration
+	// AuthQueryToken takes a handshake's token from its URL's "token"
+	// query parameter too (/ws?token=TOKEN), for clients that can set
+	// neither a header nor wait to send a message. Off by default: URLs
+	// end up in access logs, proxies' and CDNs' included.
+	AuthQueryToken bool
 	// Logger receives the server's logs. Nil means slog.Default(). Lines
 	// a client or backend can cause in numbers (an unusable backend
 	// reply, say) are rate-limited per message: 10 at once, then one a
@@ -293,6 +325,7 @@ const (
 	DefaultHandshakeTimeout        = 10 * time.Second
 	DefaultMaxMessagesPerSecond    = 10_000
 	DefaultMaxSubscriptionsPerConn = 1000
+	DefaultAuthTimeout             = 10 * time.Second
 )
 
 // withDefaults fills in the defaults this package owns. The layers that
@@ -323,6 +356,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 10 * time.Second
+	}
+	if c.AuthTimeout <= 0 {
+		c.AuthTimeout = DefaultAuthTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -166,6 +166,13 @@ func (h *countedHandler) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte)
 	h.Handler.OnMessage(c, op, payload)
 }
 
+// OnAlarm passes an alarm on to a handler that sets them (a session).
+func (h *countedHandler) OnAlarm(c *engine.Conn) {
+	if a, ok := h.Handler.(engine.AlarmHandler); ok {
+		a.OnAlarm(c)
+	}
+}
+
 func (h *countedHandler) OnClose(c *engine.Conn, err error) {
 	h.release()
 	h.c.open.Add(-1)

@@ -33,6 +33,17 @@
 // Broker that stalls holds up only the requests waiting for it. The
 // Broker's deliver callbacks and the cancel functions of its
 // subscriptions run on loops and must not block (see Broker).
+// Config.Authenticate runs on the handshake's goroutine, or on a
+// goroutine of its own for a token sent as a message; a connection's
+// token deadlines are alarms its loop rings, not timers.
+//
+// # Authentication
+//
+// With Config.Authenticate, /ws takes a token first (in the handshake, or
+// as {"auth":"TOKEN"}), asks for a fresh one before it expires, and closes
+// with CloseAuthRequired, CloseTokenInvalid, CloseTokenExpired or
+// CloseAuthTimeout when it must. IdentityFromContext tells a CallFunc or
+// CanPublish who called.
 // Everything sent to one connection goes through a bounded queue, so any
 // goroutine may publish at any time, and a client that does not read is
 // closed (1008) rather than allowed to grow the server's memory.

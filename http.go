@@ -54,7 +54,16 @@ func (s *Server) Handler() http.Handler {
 // calls, subscriptions and publications.
 func (s *Server) WebSocketHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, &s.wsUp, func(release func()) engine.Handler { return s.metrics.wrap(endpointWS, newSession(s), release) })
+		s.serve(w, r, &s.wsUp, func(release func()) engine.Handler {
+			var id *Identity
+			if s.cfg.Authenticate != nil {
+				var ok bool
+				if id, ok = s.handshakeAuth(w, r); !ok {
+					return nil
+				}
+			}
+			return s.metrics.wrap(endpointWS, newSession(s, id), release)
+		})
 	})
 }
 
@@ -77,6 +86,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 		refuseHandshake(w, http.StatusServiceUnavailable, refusal)
 		return
 	}
+	// newHandler may answer the request itself (a refused token): then
+	// it returns nil.
+	h := newHandler(release)
+	if h == nil {
+		release()
+		return
+	}
 	// The answer must reach the client in time; the engine sets its own
 	// deadlines once it runs the connection.
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
@@ -86,7 +102,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 	// EngineGoroutine, gets two goroutines of its own. The engine's Codec
 	// negotiates compression. On an error the handler is never called, so
 	// the connection's place in the gate is given back here.
-	if err := s.engine.Upgrade(w, r, up, newHandler(release)); err != nil {
+	if err := s.engine.Upgrade(w, r, up, h); err != nil {
 		release()
 		var he *ws.HandshakeError
 		if !errors.As(err, &he) {

@@ -110,9 +110,16 @@ func (ss *session) runLane() {
 
 // requestContext bounds a call or broker request made for the
 // connection: it ends after Config.CallTimeout, when the connection ends,
-// or when the server stops.
+// or when the server stops. It carries the connection's Identity, when
+// it has one (IdentityFromContext).
 func (ss *session) requestContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ss.c.Context(), ss.s.cfg.CallTimeout)
+	var ctx context.Context = ss.c.Context()
+	if a := ss.auth; a != nil {
+		if id := a.id.Load(); id != nil {
+			ctx = context.WithValue(ctx, identityKey{}, id)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, ss.s.cfg.CallTimeout)
 	stop := context.AfterFunc(ss.s.baseCtx, cancel)
 	return ctx, func() {
 		stop()

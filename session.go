@@ -35,12 +35,18 @@ type session struct {
 	lane   lane          // sub, unsub and pub requests, in order
 	closed atomic.Bool   // OnClose has run: the lane answers nothing more
 	rate   *rate.Limiter // Config.MaxMessagesPerSecond; nil: no limit
+	auth   *connAuth     // nil without Config.Authenticate (auth.go)
 }
 
-func newSession(s *Server) *session {
+// newSession returns the session of a new connection; with
+// Config.Authenticate, id is who the handshake's token named, or nil.
+func newSession(s *Server, id *Identity) *session {
 	ss := &session{
 		s:     s,
 		slots: make(chan struct{}, s.cfg.MaxCallsPerConn),
+	}
+	if s.cfg.Authenticate != nil {
+		ss.auth = newConnAuth(id, s.cfg.AuthTimeout)
 	}
 	if n := s.cfg.MaxMessagesPerSecond; n > 0 {
 		ss.rate = rate.NewLimiter(rate.Limit(n), n)
@@ -48,9 +54,25 @@ func newSession(s *Server) *session {
 	return ss
 }
 
-func (ss *session) OnOpen(c *engine.Conn) { ss.c = c }
+// OnOpen sets the connection's alarm for its authentication, and tells
+// a client whose handshake carried a token who it is.
+func (ss *session) OnOpen(c *engine.Conn) {
+	ss.c = c
+	if a := ss.auth; a != nil {
+		a.mu.Lock()
+		c.SetAlarm(a.alarmLocked())
+		a.mu.Unlock()
+		if id := a.id.Load(); id != nil {
+			c.WriteMessage(ws.OpText, appendAuthReply(nil, nil, id))
+		}
+	}
+}
 
 func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
+	if ss.auth != nil && ss.auth.id.Load() == nil {
+		ss.beforeAuth(op, payload)
+		return
+	}
 	if op != ws.OpText {
 		ss.replyError(nil, CodeBadRequest, "messages on /ws are JSON in text frames")
 		return
@@ -79,6 +101,8 @@ func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
 		ss.unsubscribe(req)
 	case envelope.KindPub:
 		ss.publish(req)
+	case envelope.KindAuth:
+		ss.checkToken(req)
 	}
 }
 

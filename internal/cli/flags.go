@@ -51,6 +51,7 @@ type options struct {
 	publicURL string // empty: derived from the listen address (publicURL)
 
 	broker brokerOptions
+	auth   authOptions
 }
 
 // envName is the environment twin of a flag: --max-message-size is
@@ -98,6 +99,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.StringVar(&o.publicURL, "public-url", "", "the URL clients reach this node at, as /edge/nodes lists it (default: http://HOST:PORT of the listening address, HOST the host name when --listen names none)")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
 	o.broker.register(fs)
+	o.auth.register(fs)
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv(envName(f.Name)); v != "" && envErr == nil {
@@ -139,6 +141,9 @@ func (o options) check() error {
 	}
 	if l := o.compLevel; l != -2 && (l < 1 || l > 9) {
 		return fmt.Errorf("wsgate: --compression-level %d: want 1 to 9 or -2", l)
+	}
+	if err := o.auth.check(); err != nil {
+		return err
 	}
 	return o.broker.check()
 }

@@ -57,6 +57,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	authenticate, err := o.auth.authenticator()
+	if err != nil {
+		return err
+	}
 	site, err := siteHandler(o)
 	if err != nil {
 		return err
@@ -108,6 +112,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		APIKey:                  o.apiKey,
 		DisableEcho:             !o.echo,
 		CanPublish:              canPublish,
+		Authenticate:            authenticate,
+		AuthTimeout:             o.auth.timeout,
+		AuthQueryToken:          o.auth.queryToken,
 		Logger:                  logger,
 		Files:                   site,
 	})
@@ -291,5 +298,5 @@ func whatIsServed(addr net.Addr, o options) []any {
 	if o.cdnURL != "" {
 		attrs = append(attrs, "cdn", o.cdnURL)
 	}
-	return attrs
+	return append(attrs, "auth", o.auth.mode)
 }

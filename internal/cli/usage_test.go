@@ -55,6 +55,28 @@ func TestErrorMessages(t *testing.T) {
 			"wsgate: region \"eu/west\": want up to 64 letters, digits, '.', '-' or '_'\n", 1},
 		{"public url", []string{"--public-url", "ws://web1:8080"},
 			"wsgate: public URL \"ws://web1:8080\": want http:// or https://, a host and at most a path, up to 512 bytes\n", 1},
+		{"auth backend", []string{"--auth", "backend"},
+			"wsgate: --auth backend: not yet built; want none or jwt\n", 1},
+		{"auth unknown", []string{"--auth", "oauth"},
+			"wsgate: --auth \"oauth\": want none or jwt\n", 1},
+		{"auth jwt without a key", []string{"--auth", "jwt"},
+			"wsgate: --auth jwt: want exactly one of --auth-jwt-secret-file, --auth-jwt-key-file and --auth-jwks-url\n", 1},
+		{"auth jwt with two keys", []string{"--auth", "jwt", "--auth-jwt-secret-file", "s", "--auth-jwks-url", "https://id.example/jwks"},
+			"wsgate: --auth jwt: want exactly one of --auth-jwt-secret-file, --auth-jwt-key-file and --auth-jwks-url\n", 1},
+		{"auth flags without jwt", []string{"--auth-issuer", "https://id.example"},
+			"wsgate: --auth-jwt-secret-file, --auth-jwt-key-file, --auth-jwks-url, --auth-issuer, --auth-audience and --auth-query-token need --auth jwt\n", 1},
+		{"auth jwks url", []string{"--auth", "jwt", "--auth-jwks-url", "file:///etc/jwks.json"},
+			"wsgate: --auth-jwks-url \"file:///etc/jwks.json\": want an absolute http or https URL\n", 1},
+		{"auth skew", []string{"--auth", "jwt", "--auth-jwks-url", "https://id.example/jwks", "--auth-skew", "10m"},
+			"wsgate: --auth-skew 10m0s: want 1s to 5m0s\n", 1},
+		{"auth skew zero", []string{"--auth", "jwt", "--auth-jwks-url", "https://id.example/jwks", "--auth-skew", "0s"},
+			"wsgate: --auth-skew 0s: want 1s to 5m0s\n", 1},
+		{"auth timeout", []string{"--auth", "jwt", "--auth-jwks-url", "https://id.example/jwks", "--auth-timeout", "0s"},
+			"wsgate: --auth-timeout 0s: want more than 0\n", 1},
+		{"auth secret file", []string{"--auth", "jwt", "--auth-jwt-secret-file", "/no/such/secret"},
+			"wsgate: --auth-jwt-secret-file: open /no/such/secret: no such file or directory\n", 1},
+		{"auth key file", []string{"--auth", "jwt", "--auth-jwt-key-file", "/no/such/key.pem"},
+			"wsgate: --auth-jwt-key-file: open /no/such/key.pem: no such file or directory\n", 1},
 		{"help on nothing", []string{"help", "me"},
 			"wsgate: no help on \"me\": want wsgate help, wsgate help bench [SUB], wsgate help nodes, wsgate help delayproxy or wsgate help version\nrun wsgate --help for the flags\n", 2},
 		{"bench without subcommand", []string{"bench"},
@@ -112,7 +134,8 @@ func TestHelpAndVersion(t *testing.T) {
 	h := run("--help")
 	for _, want := range []string{"/ws", "/echo", "/api/publish", "/api/cache/invalidate", "/metrics", "/healthz", "/readyz", "/edge/ping", "/edge/nodes",
 		"any other path answers 404", "wsgate bench SUB", "wsgate nodes URL", "wsgate version", "-listen", "-backend", "-node-id", "-region", "-public-url", "WSGATE_MAX_MESSAGE_SIZE",
-		"-nats", "-nats-creds", "-nats-tls-ca", "-history-size", "-history-age"} {
+		"-nats", "-nats-creds", "-nats-tls-ca", "-history-size", "-history-age",
+		"-auth", "-auth-jwt-secret-file", "-auth-jwt-key-file", "-auth-jwks-url", "-auth-issuer", "-auth-audience", "-auth-skew", "-auth-timeout", "-auth-query-token"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("wsgate --help lacks %q:\n%s", want, h)
 		}

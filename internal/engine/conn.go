@@ -77,6 +77,7 @@ type Conn struct {
 	cause   error     // why the connection is ending, for OnClose
 	ctx     *connContext
 	z       *ctxStream // context takeover: made on the first compressed write (stream.go)
+	alarm   int64      // engine clock: when OnAlarm is due (alarm.go); 0: never
 
 	lastRead int64 // engine clock: when the peer last sent a byte; only the reader touches it
 	// inputHeld is what the decoder holds of a partial message, in bytes,

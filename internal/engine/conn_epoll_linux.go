@@ -113,6 +113,9 @@ func (c *epollConn) stalledLocked(now int64) bool {
 // abortedLocked asks the loop to close the socket and call OnClose.
 func (c *epollConn) abortedLocked() { c.l.post(task{kind: taskSettle, c: c}) }
 
+// alarmSetLocked does nothing: the loop's sweep rings the alarm.
+func (c *epollConn) alarmSetLocked() {}
+
 // dropped does nothing: the loop closes the socket.
 func (c *epollConn) dropped() {}
 

@@ -29,6 +29,12 @@
 //     read is done. One sweep per loop applies every timeout. The loops
 //     are the Engine's loopGroup, made by New for Kind Epoll.
 //
+// Alarms (alarm.go): a Handler that is an AlarmHandler may set one
+// deadline per connection (Conn.SetAlarm, from any goroutine); OnAlarm
+// then runs on the connection's reader like its other methods. The alarm
+// is a field of Conn applied with the keep-alive checks (keepAlive): the
+// epoll sweep, or the goroutine reader's read deadline. No timer.
+//
 // Every byte queued for a peer is bounded: data frames by
 // Options.MaxQueuedBytes (past it the peer is not read, so TCP pushes back
 // on it; if it does not catch up in time, or its queue would reach twice

@@ -34,6 +34,7 @@ type goConn struct {
 	// reader that stopped for it (awaitQueue); nil when none waits.
 	// Guarded by Conn.mu.
 	drained   chan struct{}
+	readBy    int64     // engine clock: the read deadline set outside closing; guarded by Conn.mu
 	closeOnce sync.Once // closes nc and stop
 }
 
@@ -78,6 +79,18 @@ func (g *goConn) finLocked() {
 
 // stalledLocked is always false: each write carries its own deadline.
 func (g *goConn) stalledLocked(int64) bool { return false }
+
+// alarmSetLocked brings the read deadline forward to the alarm when it
+// comes first. A deadline left earlier than a later alarm only makes the
+// reader look at its timeouts once for nothing. While closing, the
+// deadline is the closing handshake's. It may run on any goroutine, so it
+// touches none of the reader's own fields.
+func (g *goConn) alarmSetLocked() {
+	if g.state&stCloseSent == 0 && g.alarm != 0 && g.alarm < g.readBy {
+		g.readBy = g.alarm
+		g.nc.SetReadDeadline(g.e.clock(g.readBy))
+	}
+}
 
 // abortedLocked has nothing to do under c.mu; dropped closes nc.
 func (g *goConn) abortedLocked() {}
@@ -292,27 +305,41 @@ func (g *goConn) nextTimeout() int64 {
 	if g.state&stCloseSent != 0 {
 		return g.closeBy
 	}
+	return g.nextCheckLocked()
+}
+
+// nextCheckLocked is when the connection's timeouts must next be applied
+// while it is not closing: the next ping or idle check, or the alarm when
+// it comes first. g.mu must be held.
+func (g *goConn) nextCheckLocked() int64 {
+	next := g.lastRead + int64(g.e.opts.PingInterval)
 	if g.rflags&rPinged != 0 {
-		return g.lastRead + int64(g.e.opts.IdleTimeout)
+		next = g.lastRead + int64(g.e.opts.IdleTimeout)
 	}
-	return g.lastRead + int64(g.e.opts.PingInterval)
+	if g.alarm != 0 {
+		next = min(next, g.alarm)
+	}
+	return next
 }
 
 // armReadDeadline sets the read deadline for the next read: the closing
 // timeout set by startCloseLocked while closing, otherwise the next ping
-// or idle check.
+// or idle check, or the alarm.
 func (g *goConn) armReadDeadline() {
-	e := g.e
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.state&stCloseSent != 0 {
 		return
 	}
-	next := g.lastRead + int64(e.opts.PingInterval)
-	if g.rflags&rPinged != 0 {
-		next = g.lastRead + int64(e.opts.IdleTimeout)
-	}
-	g.nc.SetReadDeadline(e.clock(next))
+	g.armReadDeadlineLocked()
+}
+
+// armReadDeadlineLocked sets the read deadline to nextCheckLocked. Only
+// the reader calls it; g.mu must be held, and the connection not
+// closing.
+func (g *goConn) armReadDeadlineLocked() {
+	g.readBy = g.nextCheckLocked()
+	g.nc.SetReadDeadline(g.e.clock(g.readBy))
 }
 
 // finish ends the connection after the read side stopped: when

@@ -87,7 +87,8 @@ func (c *Conn) onRead(now int64) {
 // keepAlive applies the timeouts at now (engine clock): it pings a peer
 // silent for PingInterval and starts closing (1001) one silent for
 // IdleTimeout, and closes (1008) one whose queue stayed over its limit for
-// half of WriteTimeout (backpressure.go). It reports whether the connection must
+// half of WriteTimeout (backpressure.go); then it rings the alarm when it
+// is due (alarm.go). It reports whether the connection must
 // be dropped at once:
 // the peer did not answer our Close within CloseTimeout, or (epoll)
 // accepted no byte for WriteTimeout while data waited.
@@ -126,5 +127,6 @@ func (c *Conn) keepAlive(now int64) (drop bool) {
 		c.rflags |= rPinged
 		c.sendControl(ws.OpPing, nil)
 	}
+	c.ringAlarm(now)
 	return false
 }

@@ -66,6 +66,9 @@ type transport interface {
 	// Always false under the goroutine engine, whose writes carry their
 	// own deadline.
 	stalledLocked(now int64) bool
+	// alarmSetLocked is called when Conn.alarm changed: the goroutine
+	// engine moves its read deadline; under epoll the sweep sees it.
+	alarmSetLocked()
 	// abortedLocked is called once, when the connection is marked
 	// aborted: epoll asks the loop to close the socket and call OnClose.
 	abortedLocked()

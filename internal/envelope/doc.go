@@ -7,6 +7,7 @@
 //	{"id":5,"sub":"ticks","since":{"seq":41,"epoch":"e1"}}
 //	{"id":3,"pub":"chat","data":{"text":"hi"}}
 //	{"id":4,"unsub":"ticks"}
+//	{"auth":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln"}
 //
 // and the server answers with a result or an error carrying the same id, or
 // pushes a publication:
@@ -24,10 +25,13 @@
 //     field given twice is rejected. Unknown fields are ignored.
 //   - "id" is optional. When present it is a JSON number or string of at
 //     most MaxIDLen bytes as written, and it is echoed back byte for byte.
-//   - Exactly one of "call", "sub", "unsub" and "pub" is present, and its
-//     value is a string that ValidName accepts.
+//   - Exactly one of "call", "sub", "unsub", "pub" and "auth" is present,
+//     and its value is a string that ValidName accepts; for "auth" a token
+//     of 1 to MaxTokenLen bytes, checked by whoever authenticates, not
+//     here.
 //   - "args" belongs to call, "data" to pub (where it is required) and
-//     "since" to sub; each is rejected next to another kind. An "args" or
+//     "since" to sub; each is rejected next to another kind (a null one
+//     too, next to auth). An "args" or
 //     "since" of null counts as absent.
 //   - "since" is an object with "seq", an unsigned 64-bit integer, and an
 //     optional "epoch" string, which may be empty.

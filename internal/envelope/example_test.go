@@ -31,7 +31,7 @@ func ExampleParse() {
 	// Output:
 	// call market.history args={"symbol":"ACME"}
 	// sub ticks since={Seq:41 Epoch:e7}
-	// {"id":3,"error":{"code":"bad_request","message":"more than one of call, sub, unsub, pub"}}
+	// {"id":3,"error":{"code":"bad_request","message":"more than one of call, sub, unsub, pub, auth"}}
 }
 
 // Replies and publications are appended to a caller's buffer, which can be

@@ -17,6 +17,8 @@ func FuzzParse(f *testing.F) {
 		`{"id":5,"sub":"ticks","since":{"seq":41,"epoch":"e1"}}`,
 		`{"id":3,"pub":"chat","data":{"text":"hi"}}`,
 		`{"id":4,"unsub":"ticks"}`,
+		`{"auth":"aGVhZA.Ym9keQ.c2ln"}`,
+		`{"id":"a","auth":"\u0041","since":null}`,
 		`{"id":"a\"b","sub":"t\u002fx","since":{"seq":0,"epoch":"\u00e9\ud83d\ude80"}}`,
 		` {"x":[{"call":"y"}],"\u0063all":"m","args":null} `,
 		`{"id":1,"id":2,"sub":"t"}`,
@@ -87,11 +89,11 @@ func checkAgainstStdlib(t *testing.T, b []byte, req Request) {
 		t.Fatalf("Parse(%q).ID = %s, encoding/json reads %s", b, req.ID, m["id"])
 	}
 	var name string
-	if err := json.Unmarshal(m[req.Kind.String()], &name); err != nil || name != req.Method+req.Channel {
-		t.Fatalf("Parse(%q) name %q, encoding/json reads %q (%v)", b, req.Method+req.Channel, name, err)
+	if err := json.Unmarshal(m[req.Kind.String()], &name); err != nil || name != req.Method+req.Channel+req.Token {
+		t.Fatalf("Parse(%q) name %q, encoding/json reads %q (%v)", b, req.Method+req.Channel+req.Token, name, err)
 	}
 	n := 0
-	for _, k := range []string{"call", "sub", "unsub", "pub"} {
+	for _, k := range []string{"call", "sub", "unsub", "pub", "auth"} {
 		if _, ok := m[k]; ok {
 			n++
 		}
@@ -111,7 +113,7 @@ func encodeRequest(req Request) []byte {
 	}
 	b = AppendString(b, req.Kind.String())
 	b = append(b, ':')
-	b = AppendString(b, req.Method+req.Channel)
+	b = AppendString(b, req.Method+req.Channel+req.Token)
 	if req.Args != nil {
 		b = append(b, `,"args":`...)
 		b = append(b, req.Args...)

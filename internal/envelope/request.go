@@ -20,9 +20,14 @@ const (
 	KindSub                   // "sub": subscribe to a channel
 	KindUnsub                 // "unsub": unsubscribe from a channel
 	KindPub                   // "pub": publish to a channel
+	KindAuth                  // "auth": present a token (see Request.Token)
 )
 
-// String returns the wire name of k ("call", "sub", "unsub", "pub").
+// MaxTokenLen is the longest "auth" token Parse accepts, in bytes.
+const MaxTokenLen = 8 << 10
+
+// String returns the wire name of k ("call", "sub", "unsub", "pub",
+// "auth").
 func (k Kind) String() string {
 	switch k {
 	case KindCall:
@@ -33,6 +38,8 @@ func (k Kind) String() string {
 		return "unsub"
 	case KindPub:
 		return "pub"
+	case KindAuth:
+		return "auth"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -59,6 +66,7 @@ type Request struct {
 	Args    json.RawMessage // "args" of a call, nil when absent or null
 	Data    json.RawMessage // "data" of a pub, required (null is a value)
 	Since   *Position       // "since" of a sub, nil when absent or null
+	Token   string          // for KindAuth: the token, 1 to MaxTokenLen bytes
 }
 
 // Error is a request the server cannot accept. Code is the wire error code
@@ -107,21 +115,31 @@ func Parse(b []byte) (Request, error) {
 		return req, badRequest(`duplicate field "` + dup + `"`)
 	}
 	var name []byte
-	for k, v := range [...][]byte{KindCall: f.call, KindSub: f.sub, KindUnsub: f.unsub, KindPub: f.pub} {
+	for k, v := range [...][]byte{KindCall: f.call, KindSub: f.sub, KindUnsub: f.unsub, KindPub: f.pub, KindAuth: f.auth} {
 		if v == nil {
 			continue
 		}
 		if req.Kind != 0 {
-			return req, badRequest("more than one of call, sub, unsub, pub")
+			return req, badRequest("more than one of call, sub, unsub, pub, auth")
 		}
 		req.Kind, name = Kind(k), v
 	}
 	if req.Kind == 0 {
-		return req, badRequest("missing call, sub, unsub or pub")
+		return req, badRequest("missing call, sub, unsub, pub or auth")
 	}
 	n, ok := decodeString(name)
 	if !ok {
 		return req, badRequest(req.Kind.String() + " must be a string")
+	}
+	if req.Kind == KindAuth {
+		if n == "" || len(n) > MaxTokenLen {
+			return req, badRequest("auth must be a token of 1 to " + strconv.Itoa(MaxTokenLen) + " bytes")
+		}
+		if f.args != nil || f.data != nil || f.since != nil {
+			return req, badRequest("args, data and since are not valid with auth")
+		}
+		req.Token = n
+		return req, nil
 	}
 	if !ValidName(n) {
 		return req, badRequest("invalid " + req.Kind.String() + " name")

@@ -16,7 +16,7 @@ type scanner struct {
 
 // fields holds the raw values of the members Parse knows, nil when absent.
 type fields struct {
-	id, call, sub, unsub, pub, args, data, since []byte
+	id, call, sub, unsub, pub, auth, args, data, since []byte
 }
 
 // fields reads the top-level object. It returns the name of the first known
@@ -39,6 +39,8 @@ func (s *scanner) fields() (f fields, dup string) {
 			p = &f.unsub
 		case "pub":
 			p = &f.pub
+		case "auth":
+			p = &f.auth
 		case "args":
 			p = &f.args
 		case "data":
