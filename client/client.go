@@ -106,6 +106,7 @@ func Dial(ctx context.Context, seeds []string, opts Options) (*Client, error) {
 				break
 			}
 			c.disp = newDispatcher()
+			c.attach(cn)
 			go c.run(cn)
 			return c, nil
 		}
@@ -235,6 +236,18 @@ func (c *Client) emit(e StateEvent) {
 
 // connection returns the connection in use, waiting for one while the
 // Client reconnects, until ctx ends.
+// Node returns the base URL of the node the Client is connected to, as
+// its state events name it (Dial returns connected); "" while it
+// reconnects.
+func (c *Client) Node() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil {
+		return ""
+	}
+	return c.conn.node
+}
+
 func (c *Client) connection(ctx context.Context) (*conn, error) {
 	for {
 		c.mu.Lock()

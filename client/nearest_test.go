@@ -22,9 +22,17 @@ func TestDialPicksNearest(t *testing.T) {
 	mid := startNode(t, nil, 40*time.Millisecond)
 	near := startNode(t, nil, 0)
 	r := newRecorder()
-	dial(t, []string{far.url, mid.url, near.url}, fast(r))
+	c := dial(t, []string{far.url, mid.url, near.url}, fast(r))
+	if got := c.Node(); got != near.url {
+		t.Fatalf("Node() = %q once Dial returned, want the nearest, %s (far %s, mid %s)", got, near.url, far.url, mid.url)
+	}
 	if got := r.firstNode(t); got != near.url {
 		t.Fatalf("connected to %s, want the nearest, %s (far %s, mid %s)", got, near.url, far.url, mid.url)
+	}
+	near.kill()
+	r.wait(t, "the loss of the nearest", func() bool { return r.count(client.StateDisconnected) > 0 })
+	if got := c.Node(); got != "" && got != mid.url {
+		t.Fatalf("Node() = %q after the nearest died, want \"\" or the next, %s", got, mid.url)
 	}
 	for _, n := range []*node{far, mid, near} {
 		if n.probes.Load() < 3 {

@@ -26,8 +26,10 @@ func (c *Client) run(cn *conn) {
 	defer close(c.done)
 	defer retiring.Wait()
 	attempt := 0 // failed attempts since the last stable connection
-	for cn != nil {
-		c.attach(cn)
+	for first := true; cn != nil; first = false {
+		if !first { // Dial attached the first
+			c.attach(cn)
+		}
 		start := time.Now()
 		next := c.watch(cn)
 		if next != nil {
