@@ -218,8 +218,22 @@ func (f *fleet) run(t *testing.T, what string, event func()) {
 		}
 		return true
 	})
-	if got := f.next.srv.Conns(); got != len(f.clients) {
-		t.Errorf("the next nearest node holds %d connections, want all %d clients", got, len(f.clients))
+	// Every client left the node and is on another. Each goes to the node
+	// its last timing ranked next; on a busy machine that may be the
+	// farther one for a few (the ranking itself is TestDialPicksNearest's
+	// and TestRank's), so only the node it left is ruled out here.
+	var elsewhere int
+	for _, fc := range f.clients {
+		switch fc.c.Node() {
+		case f.near.url:
+			t.Errorf("%s: a client is still on that node", what)
+		case f.next.url:
+		default:
+			elsewhere++
+		}
+	}
+	if elsewhere > 0 {
+		t.Logf("%d of %d clients went to a node farther than the next nearest", elsewhere, len(f.clients))
 	}
 	at := time.Unix(0, f.event.Load())
 	var moved, resumed []time.Duration
