@@ -27,7 +27,7 @@
 // it under the same rule; `make deps` installs it with go install.
 //
 // TestFailoverProcesses runs a nats-server and three wsgate processes
-// behind delay proxies (0, 50 and 100 ms each way) with 50 Go clients of
+// behind delay proxies (0, 100 and 300 ms each way) with 50 Go clients of
 // package client subscribed to one channel while publications go through
 // /api/publish on the farthest node: the nearest node is killed with
 // SIGKILL, then the next sent SIGTERM (it drains), and every client ends

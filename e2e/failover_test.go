@@ -85,7 +85,7 @@ func (s *subscriber) resumedOn(node string) bool {
 }
 
 // TestFailoverProcesses runs a nats-server and three wsgate processes,
-// each behind a proxy adding 0, 50 and 100 ms each way, and 50 Go clients
+// each behind a proxy adding 0, 100 and 300 ms each way, and 50 Go clients
 // (default options) subscribed to one channel while publications go
 // through POST /api/publish on the farthest node. The clients choose the
 // nearest node; it is killed with SIGKILL and they all resume on the
@@ -99,7 +99,8 @@ func TestFailoverProcesses(t *testing.T) {
 	natsURL := startNATSServer(t, natsServer)
 
 	var nodes []*clusterNode
-	for i, delay := range []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond} {
+	// Distances far apart, so that a busy machine does not blur their order.
+	for i, delay := range []time.Duration{0, 100 * time.Millisecond, 300 * time.Millisecond} {
 		port := freePort(t)
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		proxy, err := delayproxy.New(addr, delay)
