@@ -375,5 +375,5 @@ func (ss *session) runPublish(ctx context.Context, id json.RawMessage, ch string
 		ss.replyErr(id, ss.s.brokerError(err))
 		return
 	}
-	ss.reply(id, appendPubResult(nil, p))
+	ss.reply(id, appendPubResult(make([]byte, 0, 64), p))
 }
