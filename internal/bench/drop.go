@@ -128,7 +128,8 @@ type dropSub struct {
 	// recoveredFalse counts KindGap messages that came first on a new
 	// connection: the server answered the resume with recovered:false.
 	recoveredFalse int64
-	marks          []dropMark // drops ended whose replay is not complete
+	marks          []dropMark // drops ended whose catch-up has not come
+	reconnect      []time.Duration
 	replay         []time.Duration
 	catchUp        []time.Duration
 }
@@ -136,16 +137,23 @@ type dropSub struct {
 // dropMark is a drop that ended at end, when the publisher had begun
 // publications 0 to target.
 type dropMark struct {
-	end     time.Time
-	target  int64
-	replied bool // the first publication after end was received
+	end       time.Time
+	target    int64
+	connected time.Time // the first connection after end
+	replayed  bool      // a publication came on it
 }
 
-func (d *dropSub) connected() {
+func (d *dropSub) connected(now time.Time) {
 	if d.pubsConn >= 0 || d.reconn {
 		d.reconn = true
 	}
 	d.pubsConn = 0
+	for i := range d.marks {
+		if m := &d.marks[i]; m.connected.IsZero() {
+			m.connected = now
+			d.reconnect = append(d.reconnect, now.Sub(m.end))
+		}
+	}
 }
 
 func (d *dropSub) gap() {
@@ -163,9 +171,9 @@ func (d *dropSub) publication(n int64, fresh bool, now time.Time) {
 	}
 	keep := d.marks[:0]
 	for _, m := range d.marks {
-		if !m.replied {
-			d.replay = append(d.replay, now.Sub(m.end))
-			m.replied = true
+		if !m.connected.IsZero() && !m.replayed {
+			d.replay = append(d.replay, now.Sub(m.connected))
+			m.replayed = true
 		}
 		if n >= m.target {
 			d.catchUp = append(d.catchUp, now.Sub(m.end))
@@ -391,7 +399,7 @@ func (f *failoverRun) dropResult(st storm) *Result {
 	acked, unsure := f.acked, f.unsure
 	f.pubMu.Unlock()
 	var seen bitset // unsure numbers some subscriber received
-	var replay, catchUp []time.Duration
+	var reconnect, replay, catchUp []time.Duration
 	for _, s := range f.subs {
 		s.mu.Lock()
 		res.Msgs += s.received + s.dup
@@ -422,6 +430,7 @@ func (f *failoverRun) dropResult(st storm) *Result {
 		d.ConnsReset += sd.reset
 		d.RecoveredFalse += sd.recoveredFalse
 		d.NotCaughtUp += int64(len(sd.marks))
+		reconnect = append(reconnect, sd.reconnect...)
 		replay = append(replay, sd.replay...)
 		catchUp = append(catchUp, sd.catchUp...)
 		s.mu.Unlock()
@@ -430,7 +439,7 @@ func (f *failoverRun) dropResult(st storm) *Result {
 	if d.Expected > 0 {
 		d.DeliveredPct = 100 * float64(d.Delivered) / float64(d.Expected)
 	}
-	d.ReplayMS, d.CatchUpMS = millisSummary(replay), millisSummary(catchUp)
+	d.ReconnectMS, d.ReplayMS, d.CatchUpMS = millisSummary(reconnect), millisSummary(replay), millisSummary(catchUp)
 	res.Drop = d
 	return res
 }
@@ -479,12 +488,17 @@ type DropResult struct {
 	Ended          int64 `json:"ended"`                // subscriptions the server refused to restore
 	Unnumbered     int64 `json:"unnumbered,omitempty"` // publications without {"n":N}
 
-	// ReplayMS runs from the end of a drop to the first publication
-	// received after it (on the new connection: a replayed one when any
-	// was missed); CatchUpMS from the end of a drop to the receipt of a
+	// Per drop: ReconnectMS runs from its end to the client's next
+	// connection (the client's backoff and a dial); ReplayMS from that
+	// connection to the first publication on it (the resume with since
+	// answered and the first missed publication replayed: the server's
+	// part); CatchUpMS from the end of the drop to the receipt of a
 	// publication at least as new as the newest the publisher had begun
-	// by then: everything missed has arrived. One sample per drop;
-	// NotCaughtUp counts drops whose catch-up never came.
+	// by then (everything missed has arrived: the sum of both and the
+	// rest of the replay). A client away for several drops gives each
+	// of them a sample at its next connection. NotCaughtUp counts drops
+	// whose catch-up never came.
+	ReconnectMS *MillisSummary `json:"reconnect_ms,omitempty"`
 	ReplayMS    *MillisSummary `json:"replay_ms,omitempty"`
 	CatchUpMS   *MillisSummary `json:"catch_up_ms,omitempty"`
 	NotCaughtUp int64          `json:"not_caught_up"`
@@ -520,7 +534,8 @@ func (res *Result) writeDropText(w io.Writer) error {
 	if d.LostAfterGap > 0 {
 		row("", "%s of the publications lost were lost by subscribers told of a gap: beyond the history (--history-size, --history-age); the app refetches", commas(d.LostAfterGap))
 	}
-	row("replay", "%s   (end of a drop → first publication after it)", samplesText(d.ReplayMS))
+	row("reconnect", "%s   (end of a drop → the client's next connection)", samplesText(d.ReconnectMS))
+	row("replay", "%s   (that connection → the first publication on it: resumed with since)", samplesText(d.ReplayMS))
 	row("catch-up", "%s   (end of a drop → every publication made before it ended; %s never)", samplesText(d.CatchUpMS), commas(d.NotCaughtUp))
 	row("tail", "%.1fs after publishing stopped until every subscriber had every publication", d.TailS)
 	row("client CPU", "%.2fs", res.ClientCPUS)

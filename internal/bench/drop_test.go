@@ -61,8 +61,8 @@ func checkLossless(t *testing.T, d *DropResult, err error) {
 	if err != nil {
 		t.Fatalf("Main: %v", err)
 	}
-	if d.Drops == 0 || d.ConnsReset == 0 || d.Published == 0 || d.ReplayMS == nil || d.CatchUpMS == nil {
-		t.Fatalf("%d drops, %d connections reset, %d published, replay %+v, catch-up %+v: the drops did not happen", d.Drops, d.ConnsReset, d.Published, d.ReplayMS, d.CatchUpMS)
+	if d.Drops == 0 || d.ConnsReset == 0 || d.Published == 0 || d.ReconnectMS == nil || d.ReplayMS == nil || d.CatchUpMS == nil {
+		t.Fatalf("%d drops, %d connections reset, %d published, reconnect %+v, replay %+v, catch-up %+v: the drops did not happen", d.Drops, d.ConnsReset, d.Published, d.ReconnectMS, d.ReplayMS, d.CatchUpMS)
 	}
 	if d.DeliveredPct != 100 || d.Lost != 0 || d.Duplicated != 0 || d.OutOfOrder != 0 || d.Gaps != 0 {
 		t.Errorf("delivered %.3f %%: lost %d, duplicated %d, out of order %d, gaps %d; want every publication once, in order", d.DeliveredPct, d.Lost, d.Duplicated, d.OutOfOrder, d.Gaps)

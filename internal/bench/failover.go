@@ -93,7 +93,7 @@ func (f *failoverRun) onState(s *failoverSub, e client.StateEvent) {
 	case client.StateConnected:
 		s.node = e.Node
 		if s.drop != nil {
-			s.drop.connected()
+			s.drop.connected(now)
 		}
 		if !s.lostAt.IsZero() && s.connectedAt.IsZero() {
 			s.connectedAt = now
