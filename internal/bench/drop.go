@@ -149,9 +149,15 @@ func (d *dropSub) connected(now time.Time) {
 	}
 	d.pubsConn = 0
 	for i := range d.marks {
-		if m := &d.marks[i]; m.connected.IsZero() {
-			m.connected = now
+		m := &d.marks[i]
+		if m.connected.IsZero() {
 			d.reconnect = append(d.reconnect, now.Sub(m.end))
+		}
+		if !m.replayed {
+			// The replay runs from the connection that brings the
+			// first publication: one lost before it (to the next
+			// drop) brought nothing.
+			m.connected = now
 		}
 	}
 }
@@ -489,10 +495,10 @@ type DropResult struct {
 	Unnumbered     int64 `json:"unnumbered,omitempty"` // publications without {"n":N}
 
 	// Per drop: ReconnectMS runs from its end to the client's next
-	// connection (the client's backoff and a dial); ReplayMS from that
-	// connection to the first publication on it (the resume with since
-	// answered and the first missed publication replayed: the server's
-	// part); CatchUpMS from the end of the drop to the receipt of a
+	// connection (the client's backoff and a dial); ReplayMS from the
+	// connection that brought the first publication after the drop to
+	// that publication (the resume with since answered and the first
+	// missed publication replayed: the server's part); CatchUpMS from the end of the drop to the receipt of a
 	// publication at least as new as the newest the publisher had begun
 	// by then (everything missed has arrived: the sum of both and the
 	// rest of the replay). A client away for several drops gives each
