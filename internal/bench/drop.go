@@ -28,9 +28,17 @@ import (
 // lost, received twice or out of order.
 
 // dropTail bounds the wait, once publishing stopped, for every
-// subscriber to have every acknowledged publication: longer than the Go
-// client's longest default backoff (30 s) plus a dial.
-const dropTail = 45 * time.Second
+// subscriber to have every acknowledged publication: twice the clients'
+// longest backoff (one attempt may still go to a node that died) and
+// dropTailMargin.
+func dropTail(backoffMax time.Duration) time.Duration {
+	if backoffMax <= 0 {
+		backoffMax = 30 * time.Second // the Go client's default
+	}
+	return 2*backoffMax + dropTailMargin
+}
+
+const dropTailMargin = 15 * time.Second
 
 // errDropped is what a subscriber's dial returns while its network is down.
 var errDropped = errors.New("bench: network down (drop mode): dial refused")
@@ -321,7 +329,7 @@ func (r *runner) runDrop(ctx context.Context) (*Result, error) {
 	stopPublishing()
 	pubWG.Wait()
 	tailStart := time.Now()
-	for tail := tailStart.Add(dropTail); !f.caughtUp() && time.Now().Before(tail) && ctx.Err() == nil; {
+	for tail := tailStart.Add(dropTail(o.BackoffMax)); !f.caughtUp() && time.Now().Before(tail) && ctx.Err() == nil; {
 		time.Sleep(20 * time.Millisecond)
 	}
 	tailTime := time.Since(tailStart)
@@ -509,7 +517,9 @@ type DropResult struct {
 	CatchUpMS   *MillisSummary `json:"catch_up_ms,omitempty"`
 	NotCaughtUp int64          `json:"not_caught_up"`
 	// TailS is how long, after publishing stopped, it took every
-	// subscriber to have every acknowledged publication (at most 45 s).
+	// subscriber to have every acknowledged publication (at most twice
+	// the clients' longest backoff and 15 s; a subscriber still away
+	// then, After["none"], counts what it has not received as lost).
 	TailS float64 `json:"tail_s"`
 }
 
@@ -537,6 +547,9 @@ func (res *Result) writeDropText(w io.Writer) error {
 	row("delivered", "%.3f %% (%s of %s); lost %s, duplicated %s, out of order %s (%s subscribers affected)",
 		d.DeliveredPct, commas(d.Delivered), commas(d.Expected), commas(d.Lost), commas(d.Duplicated), commas(d.OutOfOrder), commas(int64(d.SubscribersHit)))
 	row("gaps", "%s (%s resumes answered recovered:false), %s subscriptions ended", commas(d.Gaps), commas(d.RecoveredFalse), commas(d.Ended))
+	if away := d.After["none"]; away > 0 {
+		row("", "%s subscribers were still away at the end (reconnecting): what they had not received counts as lost", commas(int64(away)))
+	}
 	if d.LostAfterGap > 0 {
 		row("", "%s of the publications lost were lost by subscribers told of a gap: beyond the history (--history-size, --history-age); the app refetches", commas(d.LostAfterGap))
 	}
