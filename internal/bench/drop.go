@@ -231,11 +231,13 @@ func (f *failoverRun) schedule(ctx context.Context, s *failoverSub, windowEnd ti
 		s.drop.reset += int64(n)
 		s.mu.Unlock()
 		sleepCtx(ctx, jitter(o.DropFor, o.DropJitter, rnd))
-		s.drop.link.restore()
-		end := time.Now()
+		// The mark goes in before the network comes back, so that the
+		// next connection finds it.
 		s.mu.Lock()
+		end := time.Now()
 		s.drop.marks = append(s.drop.marks, dropMark{end: end, target: f.started.Load() - 1})
 		s.mu.Unlock()
+		s.drop.link.restore()
 		wait = jitter(o.DropEvery, o.DropJitter, rnd) - end.Sub(start)
 	}
 }
