@@ -131,7 +131,7 @@ type dropSub struct {
 
 	drops    int64 // drops begun
 	reset    int64 // connections reset by them
-	reconn   bool  // connected again since the first connection
+	conns    int64 // connections made (StateConnected)
 	pubsConn int64 // publications received since the last connection
 	// recoveredFalse counts KindGap messages that came first on a new
 	// connection: the server answered the resume with recovered:false.
@@ -147,14 +147,12 @@ type dropSub struct {
 type dropMark struct {
 	end       time.Time
 	target    int64
-	connected time.Time // the first connection after end
+	connected time.Time // the last connection after end, until replayed
 	replayed  bool      // a publication came on it
 }
 
 func (d *dropSub) connected(now time.Time) {
-	if d.pubsConn >= 0 || d.reconn {
-		d.reconn = true
-	}
+	d.conns++
 	d.pubsConn = 0
 	for i := range d.marks {
 		m := &d.marks[i]
@@ -171,7 +169,7 @@ func (d *dropSub) connected(now time.Time) {
 }
 
 func (d *dropSub) gap() {
-	if d.reconn && d.pubsConn == 0 {
+	if d.conns > 1 && d.pubsConn == 0 {
 		d.recoveredFalse++
 	}
 }
@@ -264,7 +262,7 @@ func (r *runner) runDrop(ctx context.Context) (*Result, error) {
 	o := r.o
 	f := &failoverRun{r: r, refusalsReported: true}
 	f.newSub = func(i int) *failoverSub {
-		return &failoverSub{drop: &dropSub{link: newDropLink(r.t.dialer(i)), pubsConn: -1}}
+		return &failoverSub{drop: &dropSub{link: newDropLink(r.t.dialer(i))}}
 	}
 	st, err := f.dialAll(ctx)
 	if err != nil {
