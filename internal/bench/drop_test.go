@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -156,5 +159,66 @@ func TestDropVerdict(t *testing.T) {
 	}
 	if d := (DropResult{Published: 1, Lost: 3, LostAfterGap: 3, Gaps: 1}); d.verdict() != nil {
 		t.Errorf("%+v failed: every loss came after a gap", d)
+	}
+}
+
+// TestDropLink: a cut resets the link's connections (the peer reads an
+// RST, not an end of stream) and refuses dials until restore; a
+// connection closed by its user is forgotten.
+func TestDropLink(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 2)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	l := newDropLink(&net.Dialer{})
+	ctx := context.Background()
+	closed, err := l.dial(ctx, "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	(<-accepted).Close()
+	closed.Close()
+	if _, err := l.dial(ctx, "tcp", ln.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	peer := <-accepted
+	defer peer.Close()
+	if n := l.cut(); n != 1 {
+		t.Fatalf("cut reset %d connections, want the one left open", n)
+	}
+	peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := peer.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the peer read %v, want a connection reset", err)
+	}
+	if _, err := l.dial(ctx, "tcp", ln.Addr().String()); !errors.Is(err, errDropped) {
+		t.Fatalf("dial while down = %v, want errDropped", err)
+	}
+	l.restore()
+	c, err := l.dial(ctx, "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatalf("dial after restore: %v", err)
+	}
+	c.Close()
+	(<-accepted).Close()
+}
+
+func TestSeeds(t *testing.T) {
+	t.Parallel()
+	got := seeds([]string{"ws://127.0.0.1:1/ws", "wss://example.com/ws/", "ws://127.0.0.1:2"})
+	want := []string{"http://127.0.0.1:1", "https://example.com", "http://127.0.0.1:2"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("seeds %q, want %q", got, want)
 	}
 }
