@@ -83,6 +83,19 @@ func TestDropOneNode(t *testing.T) {
 	checkLossless(t, d, err)
 }
 
+// TestDropAPIPublisher: the publications go through POST /api/publish.
+func TestDropAPIPublisher(t *testing.T) {
+	t.Parallel()
+	broker := wsgate.NewMemoryBroker(wsgate.MemoryBrokerOptions{HistorySize: 1000})
+	t.Cleanup(func() { broker.Close() })
+	n := startFailoverNode(t, broker)
+	d, err := runDropJSON(t, append(dropArgs(n.ts.URL), "--conns", "10", "--api-key", "k"))
+	checkLossless(t, d, err)
+	if !strings.HasPrefix(d.Publisher, "POST /api/publish on http://") {
+		t.Errorf("publisher %q", d.Publisher)
+	}
+}
+
 // TestDropThreeNodesOnNATS: three nodes on one NATS, subscribers spread
 // over them and cut again and again; a node is killed midway, and its
 // clients resume elsewhere, every publication once, in order.
