@@ -3,10 +3,16 @@ package client_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/wsgate/wsgate"
 )
 
 // cutter is an Options.NetDial that keeps the connections it opens, so
@@ -73,4 +79,33 @@ func TestNetDial(t *testing.T) {
 	n.publish(t, "ticks", 31, 40)
 	r.waitPublications(t, 40)
 	r.checkExactlyOnce(t, 40)
+}
+
+// TestDialTLS: an https node is reached through NetDial, with TLS on top
+// of what it returns, for the probes and the WebSocket alike.
+func TestDialTLS(t *testing.T) {
+	t.Parallel()
+	srv, err := wsgate.New(wsgate.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(srv.Handler())
+	t.Cleanup(func() { srv.Close(); ts.Close() })
+	var dials atomic.Int64
+	r := newRecorder()
+	opts := fast(r)
+	opts.TLSConfig = ts.Client().Transport.(*http.Transport).TLSClientConfig
+	opts.NetDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	c := dial(t, []string{ts.URL}, opts)
+	subscribe(t, c, "ticks", r)
+	if _, err := srv.Publish(ctxGuard(t), "ticks", map[string]int{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	r.waitPublications(t, 1)
+	if d := dials.Load(); d < 2 {
+		t.Fatalf("%d dials through NetDial, want the probes' and the WebSocket's", d)
+	}
 }
