@@ -1,12 +1,16 @@
 package client
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -156,6 +160,7 @@ func seedBases(seeds []string) ([]string, error) {
 // newTransport is the HTTP transport of the edge probes.
 func newTransport(opts Options) *http.Transport {
 	return &http.Transport{
+		DialContext:         opts.NetDial,
 		TLSClientConfig:     opts.TLSConfig.Clone(),
 		MaxIdleConnsPerHost: 1,
 		DisableCompression:  true,
@@ -180,11 +185,10 @@ func (c *Client) dial(node string) (*conn, error) {
 	if c.opts.DisableCompression {
 		offer = ""
 	}
-	nc, br, hs, err := ws.Dial(ctx, wsURL(node), ws.DialOptions{
+	nc, br, hs, err := c.handshake(ctx, wsURL(node), ws.DialOptions{
 		Header:       c.opts.Header,
 		Subprotocols: []string{subprotocol},
 		Extensions:   offer,
-		TLSConfig:    c.opts.TLSConfig,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("client: %s: %w", node, err)
@@ -201,6 +205,49 @@ func (c *Client) dial(node string) (*conn, error) {
 		}
 	}
 	return newConn(node, nc, br, codec, c.opts, c.onMessage), nil
+}
+
+// handshake opens a WebSocket connection to rawURL (ws or wss): TCP
+// through Options.NetDial, TLS for wss, then the opening handshake. On
+// success the caller owns the returned connection.
+func (c *Client) handshake(ctx context.Context, rawURL string, opts ws.DialOptions) (net.Conn, *bufio.Reader, ws.Handshake, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, nil, ws.Handshake{}, err
+	}
+	port := "80"
+	if u.Scheme == "wss" {
+		port = "443"
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	nc, err := c.opts.NetDial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, nil, ws.Handshake{}, err
+	}
+	if u.Scheme == "wss" {
+		cfg := c.opts.TLSConfig.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, nil, ws.Handshake{}, err
+		}
+		nc = tc
+	}
+	br, hs, _, err := ws.ClientHandshake(ctx, nc, u, opts)
+	if err != nil {
+		nc.Close()
+		return nil, nil, ws.Handshake{}, err
+	}
+	return nc, br, hs, nil
 }
 
 // Close closes the connection (with a Close frame, 1000) and stops the

@@ -1,7 +1,9 @@
 package client
 
 import (
+	"context"
 	"crypto/tls"
+	"net"
 	"net/http"
 	"time"
 )
@@ -46,6 +48,14 @@ type Options struct {
 	// without a wait. Zero means 250ms and 30s.
 	BackoffMin time.Duration
 	BackoffMax time.Duration
+	// NetDial opens every TCP connection the client makes: its WebSocket
+	// connections and the HTTP requests that discover and time the nodes
+	// (/edge/nodes, /edge/ping). network is "tcp" and addr is host:port;
+	// TLS, for https and wss nodes, is added on top of the returned
+	// connection. It may be called from several goroutines at once. A
+	// program can use it to choose a local address or a proxy, or a test
+	// to cut connections. Nil means a zero net.Dialer's DialContext.
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// DialTimeout bounds one connection attempt (TCP, TLS and the
 	// WebSocket handshake). Zero means 10s.
 	DialTimeout time.Duration
@@ -100,6 +110,9 @@ func (o Options) withDefaults() Options {
 		o.BackoffMax = 30 * time.Second
 	}
 	o.BackoffMax = max(o.BackoffMax, o.BackoffMin)
+	if o.NetDial == nil {
+		o.NetDial = (&net.Dialer{}).DialContext
+	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = 10 * time.Second
 	}

@@ -15,7 +15,17 @@
 //     each reply by id, counting error codes;
 //   - fanout subscribes N connections to a channel of /ws and publishes
 //     at a fixed rate (through /api/publish or a pub on /ws), measuring
-//     delivery latency from a timestamp carried in the payload;
+//     delivery latency from a timestamp carried in the payload. With
+//     --drop-every (drop mode, drop.go) the subscribers are Go clients
+//     instead, each with a network of its own (its Options.NetDial) that
+//     goes down on a schedule: its connections reset (SO_LINGER 0, an
+//     RST and no Close frame) and its dials refused for --drop-for. The
+//     clients resume with since by themselves; the publisher of failover
+//     numbers its publications, and the report gives the delivered share
+//     of what was acknowledged, duplicates, reorderings, gaps (and
+//     resumes answered recovered:false) and the time from the end of a
+//     drop to the first publication after it and to catching up. It
+//     fails on a loss that no gap explains, a duplicate or a reordering;
 //   - failover dials N clients of package client (wsgate's Go client,
 //     default options, --url as its seeds), each subscribed to one
 //     channel, and a client of its own that publishes {"n":N} at --rate.

@@ -43,6 +43,14 @@ type failoverRun struct {
 	r     *runner
 	ready atomic.Bool // clients per node were counted: losses count from now
 	subs  []*failoverSub
+	// newSub, when set, makes subscriber i (fanout's drop mode gives
+	// each one a network of its own).
+	newSub func(i int) *failoverSub
+	// refusalsReported: a publication the server refused is counted in
+	// the report, not as an error of the run (drop mode, where a node
+	// killed midway refuses what it was making).
+	refusalsReported bool
+	started          atomic.Int64 // publications whose publishing began: numbers 0 to started-1
 
 	mu        sync.Mutex // guards the fields below
 	firstLoss time.Time  // the first StateDisconnected of a subscriber after ready
@@ -60,7 +68,8 @@ type failoverRun struct {
 // run on its Client's dispatcher, one at a time and in order, so a
 // publication that follows a StateConnected came on that connection.
 type failoverSub struct {
-	c *client.Client
+	c    *client.Client
+	drop *dropSub // fanout's drop mode only
 
 	mu          sync.Mutex
 	node        string    // the node in use; "" while there is none
@@ -83,6 +92,9 @@ func (f *failoverRun) onState(s *failoverSub, e client.StateEvent) {
 	switch e.State {
 	case client.StateConnected:
 		s.node = e.Node
+		if s.drop != nil {
+			s.drop.connected(now)
+		}
 		if !s.lostAt.IsZero() && s.connectedAt.IsZero() {
 			s.connectedAt = now
 		}
@@ -108,6 +120,9 @@ func (f *failoverRun) onMessage(s *failoverSub, m client.Message) {
 	case client.KindGap:
 		s.gaps++
 		s.lastSeq = 0 // the numbering may restart (a new epoch)
+		if s.drop != nil {
+			s.drop.gap()
+		}
 		return
 	case client.KindEnded:
 		s.ended++
@@ -119,11 +134,15 @@ func (f *failoverRun) onMessage(s *failoverSub, m client.Message) {
 		s.bad++
 		return
 	}
-	if s.got.has(n) {
-		s.dup++
-	} else {
+	fresh := !s.got.has(n)
+	if fresh {
 		s.got.set(n)
 		s.received++
+	} else {
+		s.dup++
+	}
+	if s.drop != nil {
+		s.drop.publication(n, fresh, now)
 	}
 	if m.Pos.Seq <= s.lastSeq {
 		s.ooo++
@@ -171,6 +190,9 @@ func (f *failoverRun) dialAll(ctx context.Context) (storm, error) {
 					return
 				}
 				s := &failoverSub{}
+				if f.newSub != nil {
+					s = f.newSub(i)
+				}
 				f.subs[i] = s
 				t0 := time.Now()
 				err := f.dialOne(ctx, s)
@@ -205,11 +227,17 @@ func (f *failoverRun) dialAll(ctx context.Context) (storm, error) {
 	return st, nil
 }
 
-// dialOne dials s's client with default options and subscribes it.
+// dialOne dials s's client with default options (in drop mode its
+// NetDial and --backoff-max) and subscribes it.
 func (f *failoverRun) dialOne(ctx context.Context, s *failoverSub) error {
 	dctx, cancel := context.WithTimeout(ctx, f.r.o.DialTimeout)
 	defer cancel()
-	c, err := client.Dial(dctx, f.r.o.URLs, client.Options{OnState: func(e client.StateEvent) { f.onState(s, e) }})
+	opts := client.Options{OnState: func(e client.StateEvent) { f.onState(s, e) }}
+	if s.drop != nil {
+		opts.NetDial = s.drop.link.dial
+		opts.BackoffMax = f.r.o.BackoffMax
+	}
+	c, err := client.Dial(dctx, f.r.o.URLs, opts)
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,7 @@ func (f *failoverRun) pace(ctx, stop context.Context, pub failoverPublisher) {
 				return
 			}
 			k := n // n moves on
+			f.started.Store(n + 1)
 			wg.Go(func() {
 				defer func() { <-sem }()
 				pctx, cancel := context.WithTimeout(ctx, failoverPublishTimeout)
@@ -99,7 +100,7 @@ func (f *failoverRun) record(n int64, out pubOutcome, err error, stopping bool) 
 		f.failed++
 	}
 	f.pubMu.Unlock()
-	if err != nil && !stopping && out != pubUnknown {
+	if err != nil && !stopping && out != pubUnknown && !(out == pubRefused && f.refusalsReported) {
 		f.r.errs.Add("publish: "+shortErr(err), 1)
 	}
 }

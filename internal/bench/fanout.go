@@ -124,6 +124,9 @@ func (f *fanoutLoad) pace(ctx context.Context, publish publishFunc) {
 
 // runFanout is "wsgate bench fanout".
 func (r *runner) runFanout(ctx context.Context) (*Result, error) {
+	if r.o.DropEvery > 0 {
+		return r.runDrop(ctx)
+	}
 	f := &fanoutLoad{r: r}
 	for range r.o.Size {
 		f.pad += "x"

@@ -124,6 +124,15 @@ type Options struct {
 	Rate     float64 // publications per second
 	APIKey   string  // publish through POST /api/publish with this key; empty: pub on /ws
 
+	// fanout's drop mode, on when DropEvery is above 0: the subscribers
+	// are Go clients whose network is cut for DropFor every DropEvery,
+	// both spread by the fraction DropJitter; BackoffMax is their
+	// Options.BackoffMax (0: the client's default).
+	DropEvery  time.Duration
+	DropFor    time.Duration
+	DropJitter float64
+	BackoffMax time.Duration
+
 	// failover. URLs are the seeds of the Go clients, as base URLs
 	// (http://HOST:PORT; a ws:// URL and a /ws path are accepted).
 	// ReadyFile, when set, is written with the base URL of the node
@@ -167,7 +176,10 @@ Load for any WebSocket server on this machine (loopback only unless
           and the server's cache hit ratio from its /metrics; --miss-ratio F
           sends a fraction F of calls with a unique "nonce" in args to miss
   fanout  --conns subscribers on --channel, a publisher at --rate per second
-          (POST /api/publish with --api-key, else pub on /ws); delivery latency
+          (POST /api/publish with --api-key, else pub on /ws); delivery latency.
+          --drop-every D --drop-for F: Go clients whose connections are reset
+          (RST) every D (±20 %) and kept off for F; delivered %, duplicates,
+          out of order, gaps, replay and catch-up p50/p99
   pub     --conns publishers, --inflight K pubs each, spread over --channels
           channels PREFIX.0…N-1 in turn; publications acknowledged per second
           (each numbered and stored by the broker) and the acknowledgement time
@@ -333,6 +345,10 @@ func addCommandFlags(fs *flag.FlagSet, cmd Command, o *Options, raw *rawFlags) {
 		fs.Float64Var(&o.Rate, "rate", 100, "publications per second")
 		fs.StringVar(&o.APIKey, "api-key", "", "publish through POST /api/publish with this key (empty: pub on /ws)")
 		fs.IntVar(&o.Size, "size", 0, "extra padding bytes in each publication's data")
+		fs.DurationVar(&o.DropEvery, "drop-every", 0, "drop mode: the subscribers become Go clients (package client) whose TCP connections are reset (RST, no Close frame) this often, each on a schedule of its own, and whose dials are refused for --drop-for; they resume with since by themselves. Publications carry their number; the report gives delivered %, duplicates, out of order, gaps and replay times, and the run fails on a loss no gap explains (0: off)")
+		fs.DurationVar(&o.DropFor, "drop-for", 2*time.Second, "drop mode: how long each drop lasts (below --drop-every)")
+		fs.Float64Var(&o.DropJitter, "drop-jitter", 0.2, "drop mode: --drop-every and --drop-for each spread by up to this fraction either way, and each subscriber's first drop at a random point of the first --drop-every; 0: every subscriber drops at once, --drop-every after the start, and comes back together")
+		fs.DurationVar(&o.BackoffMax, "backoff-max", 0, "drop mode: the Go clients' Options.BackoffMax, the longest wait between reconnection attempts (0: the client's default, 30s)")
 	case CmdPub:
 		fs.IntVar(&o.Inflight, "inflight", 8, "pubs in flight per connection")
 		fs.BoolVar(&o.WriteEach, "write-each", false, writeEach)
@@ -426,6 +442,9 @@ func (o *Options) check() error {
 		if o.Size < 0 || o.Size > MaxSize {
 			return fmt.Errorf("bench: --size %d: want 0 to %d bytes", o.Size, MaxSize)
 		}
+		if err := o.checkDrop(); err != nil {
+			return err
+		}
 	case CmdFailover:
 		if o.Channel == "" {
 			return fmt.Errorf("bench: --channel %q: want a channel name", o.Channel)
@@ -445,6 +464,31 @@ func (o *Options) check() error {
 		}
 		if o.Size < 0 || o.Size > MaxSize {
 			return fmt.Errorf("bench: --size %d: want 0 to %d bytes", o.Size, MaxSize)
+		}
+	}
+	return nil
+}
+
+// checkDrop validates fanout's drop mode flags.
+func (o *Options) checkDrop() error {
+	if o.DropEvery == 0 {
+		return nil
+	}
+	switch {
+	case o.DropEvery < 0 || o.DropEvery > MaxDuration:
+		return fmt.Errorf("bench: --drop-every %v: want more than 0 and at most %v", o.DropEvery, MaxDuration)
+	case o.DropFor <= 0 || o.DropFor >= o.DropEvery:
+		return fmt.Errorf("bench: --drop-for %v: want more than 0 and less than --drop-every %v", o.DropFor, o.DropEvery)
+	case !(o.DropJitter >= 0 && o.DropJitter <= 0.5):
+		return fmt.Errorf("bench: --drop-jitter %v: want 0 to 0.5", o.DropJitter)
+	case o.BackoffMax < 0:
+		return fmt.Errorf("bench: --backoff-max %v: want 0 or more", o.BackoffMax)
+	case o.Size > 0 || len(o.ServerPIDs) > 0 || o.Deflate:
+		return errors.New("bench: fanout's drop mode takes neither --size, --server-pid nor --deflate (its publications are {\"n\":N}; its Go clients offer compression by default)")
+	}
+	for _, u := range o.URLs {
+		if p, err := url.Parse(u); err != nil || (p.Path != "" && p.Path != "/" && p.Path != "/ws") {
+			return fmt.Errorf("bench: --url %q: drop mode's Go clients connect to a node's /ws; give ws://host:port/ws", u)
 		}
 	}
 	return nil

@@ -66,6 +66,20 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("seeds %q, want %q", o.URLs, want)
 			}
 		}},
+		{name: "fanout drop mode", args: []string{"fanout", "--drop-every", "5s", "--drop-for", "2s", "--backoff-max", "2s"}, check: func(t *testing.T, o Options) {
+			if o.DropEvery != 5*time.Second || o.DropFor != 2*time.Second || o.DropJitter != 0.2 || o.BackoffMax != 2*time.Second {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{name: "fanout drop defaults", args: []string{"fanout"}, check: func(t *testing.T, o Options) {
+			if o.DropEvery != 0 || o.DropFor != 2*time.Second || o.DropJitter != 0.2 || o.BackoffMax != 0 {
+				t.Errorf("got %+v", o)
+			}
+		}},
+		{name: "drop-for not below drop-every", args: []string{"fanout", "--drop-every", "2s", "--drop-for", "2s"}, wantErr: "less than --drop-every"},
+		{name: "drop-jitter too large", args: []string{"fanout", "--drop-every", "5s", "--drop-jitter", "0.6"}, wantErr: "--drop-jitter 0.6"},
+		{name: "drop mode with padding", args: []string{"fanout", "--drop-every", "5s", "--size", "10"}, wantErr: "neither --size"},
+		{name: "drop mode on /echo", args: []string{"fanout", "--drop-every", "5s", "--url", "ws://127.0.0.1:1/echo"}, wantErr: "connect to a node's /ws"},
 		{name: "failover bad seed", args: []string{"failover", "--url", "tcp://127.0.0.1:1"}, wantErr: "want http://host:port"},
 		{name: "failover server-pid", args: []string{"failover", "--server-pid", "1"}, wantErr: "neither --server-pid nor --deflate"},
 		{name: "pub defaults", args: []string{"pub"}, check: func(t *testing.T, o Options) {

@@ -49,6 +49,10 @@ type Result struct {
 	// window (DurationS) runs from the moment every subscriber received
 	// publications to the end.
 	Failover *FailoverResult `json:"failover,omitempty"`
+	// Drop: fanout's drop mode (--drop-every); its top-level window runs
+	// from the moment every subscriber received publications to the end
+	// of the last drop.
+	Drop *DropResult `json:"drop,omitempty"`
 
 	ClientCPUS float64       `json:"client_cpu_s"`     // this process's user+sys seconds in the window
 	Server     *ServerResult `json:"server,omitempty"` // with --server-pid: the first
@@ -199,6 +203,9 @@ func (res *Result) writeJSON(w io.Writer) error {
 func (res *Result) writeText(w io.Writer) error {
 	if res.Failover != nil {
 		return res.writeFailoverText(w)
+	}
+	if res.Drop != nil {
+		return res.writeDropText(w)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", res.Command, res.URL)
