@@ -8,7 +8,6 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -264,40 +263,12 @@ func (r *runner) runDrop(ctx context.Context) (*Result, error) {
 	f.newSub = func(i int) *failoverSub {
 		return &failoverSub{drop: &dropSub{link: newDropLink(r.t.dialer(i))}}
 	}
-	st, err := f.dialAll(ctx)
+	lr, err := f.launch(ctx)
 	if err != nil {
-		f.closeAll()
 		return nil, err
 	}
-	pub, err := f.newPublisher(ctx)
-	if err != nil {
-		f.closeAll()
-		return nil, err
-	}
-	runStart := time.Now()
-	self0, _ := readProc(os.Getpid())
-	stop, stopPublishing := context.WithCancel(ctx)
-	defer stopPublishing()
-	var pubWG sync.WaitGroup
-	pubWG.Go(func() { f.pace(ctx, stop, pub) })
-	finish := func() {
-		stopPublishing()
-		pubWG.Wait()
-		pub.close()
-		f.closeAll()
-	}
-
-	// Warm-up: publications flow; then every subscriber must have them.
-	sleepCtx(ctx, o.Warmup)
-	deadline := time.Now().Add(o.DialTimeout)
-	for !f.everyReceived() && ctx.Err() == nil {
-		if time.Now().After(deadline) {
-			finish()
-			return nil, errors.New("bench: not every subscriber received a publication within --warmup plus --dial-timeout")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	warmup := time.Since(runStart)
+	defer lr.stopPublishing()
+	st, pub := lr.storm, lr.pub
 
 	// The window: drops for --duration; the last ones run to their end.
 	before := f.perNode(func(s *failoverSub) string { return s.node })
@@ -326,8 +297,7 @@ func (r *runner) runDrop(ctx context.Context) (*Result, error) {
 	})
 	drops.Wait()
 	window := time.Since(windowStart)
-	stopPublishing()
-	pubWG.Wait()
+	lr.stopPublishing()
 	tailStart := time.Now()
 	for tail := tailStart.Add(dropTail(o.BackoffMax)); !f.caughtUp() && time.Now().Before(tail) && ctx.Err() == nil; {
 		time.Sleep(20 * time.Millisecond)
@@ -335,10 +305,7 @@ func (r *runner) runDrop(ctx context.Context) (*Result, error) {
 	tailTime := time.Since(tailStart)
 	stopProgress()
 	after := f.perNode(func(s *failoverSub) string { return s.node })
-	var cpu time.Duration
-	if self1, err := readProc(os.Getpid()); err == nil {
-		cpu = self1.CPU() - self0.CPU()
-	}
+	cpu := lr.clientCPU()
 	pub.close()
 	f.closeAll()
 
@@ -347,10 +314,10 @@ func (r *runner) runDrop(ctx context.Context) (*Result, error) {
 	d.Publisher = pub.describe()
 	d.TailS = tailTime.Seconds()
 	d.Before, d.After = before, after
-	res.WarmupS, res.DurationS = warmup.Seconds(), window.Seconds()
-	res.MsgsPerS = perSecond(res.Msgs, warmup+window)
+	res.WarmupS, res.DurationS = lr.warmup.Seconds(), window.Seconds()
+	res.MsgsPerS = perSecond(res.Msgs, lr.warmup+window)
 	res.ClientCPUS = cpu.Seconds()
-	res.WholeRun.Seconds = time.Since(runStart).Seconds()
+	res.WholeRun.Seconds = time.Since(lr.start).Seconds()
 	res.Errors = r.errs.Snapshot()
 	if err := d.verdict(); err != nil {
 		return res, err

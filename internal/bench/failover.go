@@ -350,10 +350,25 @@ func writeReady(path, node string) error {
 	return nil
 }
 
-// runFailover is "wsgate bench failover".
-func (r *runner) runFailover(ctx context.Context) (*Result, error) {
-	o := r.o
-	f := &failoverRun{r: r}
+// launched is a failover or drop run under way: its subscribers dialled,
+// its publisher publishing, the warm-up over (every subscriber has a
+// publication). Its fields are the run's; stopPublishing and finish may
+// each be called more than once.
+type launched struct {
+	storm  storm
+	pub    failoverPublisher
+	start  time.Time     // when publishing began
+	self0  procSample    // this process's CPU then
+	warmup time.Duration // from start to the end of the warm-up
+
+	stopPublishing func() // stops the publisher and waits for it
+	finish         func() // stopPublishing, then closes the publisher and the subscribers
+}
+
+// launch dials the subscribers, starts the publisher at --rate and waits
+// out the warm-up. On an error everything it started is closed.
+func (f *failoverRun) launch(ctx context.Context) (*launched, error) {
+	o := f.r.o
 	st, err := f.dialAll(ctx)
 	if err != nil {
 		f.closeAll()
@@ -364,30 +379,53 @@ func (r *runner) runFailover(ctx context.Context) (*Result, error) {
 		f.closeAll()
 		return nil, err
 	}
-	runStart := time.Now()
-	self0, _ := readProc(os.Getpid())
-	stop, stopPublishing := context.WithCancel(ctx)
-	defer stopPublishing()
+	lr := &launched{storm: st, pub: pub, start: time.Now()}
+	lr.self0, _ = readProc(os.Getpid())
+	stop, cancel := context.WithCancel(ctx)
 	var pubWG sync.WaitGroup
 	pubWG.Go(func() { f.pace(ctx, stop, pub) })
-	finish := func() {
-		stopPublishing()
+	lr.stopPublishing = func() {
+		cancel()
 		pubWG.Wait()
+	}
+	lr.finish = func() {
+		lr.stopPublishing()
 		pub.close()
 		f.closeAll()
 	}
 
-	// Warm-up: publications flow; then every subscriber must have one.
 	sleepCtx(ctx, o.Warmup)
 	deadline := time.Now().Add(o.DialTimeout)
 	for !f.everyReceived() && ctx.Err() == nil {
 		if time.Now().After(deadline) {
-			finish()
+			lr.finish()
 			return nil, errors.New("bench: not every subscriber received a publication within --warmup plus --dial-timeout")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	warmup := time.Since(runStart)
+	lr.warmup = time.Since(lr.start)
+	return lr, nil
+}
+
+// clientCPU is the CPU this process has used since the run began.
+func (lr *launched) clientCPU() time.Duration {
+	self1, err := readProc(os.Getpid())
+	if err != nil {
+		return 0
+	}
+	return self1.CPU() - lr.self0.CPU()
+}
+
+// runFailover is "wsgate bench failover".
+func (r *runner) runFailover(ctx context.Context) (*Result, error) {
+	o := r.o
+	f := &failoverRun{r: r}
+	lr, err := f.launch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer lr.stopPublishing()
+	st, pub, finish := lr.storm, lr.pub, lr.finish
 	f.ready.Store(true)
 	before := f.perNode(func(s *failoverSub) string { s.before = s.node; return s.node })
 	if o.ReadyFile != "" {
@@ -422,25 +460,21 @@ func (r *runner) runFailover(ctx context.Context) (*Result, error) {
 	}
 	window := time.Since(windowStart)
 	stopProgress()
-	stopPublishing()
-	pubWG.Wait()
+	lr.stopPublishing()
 	for tail := time.Now().Add(failoverTail); !f.everyReceived() && time.Now().Before(tail) && ctx.Err() == nil; {
 		time.Sleep(20 * time.Millisecond)
 	}
 	after := f.perNode(func(s *failoverSub) string { return s.node })
-	var cpu time.Duration
-	if self1, err := readProc(os.Getpid()); err == nil {
-		cpu = self1.CPU() - self0.CPU()
-	}
+	cpu := lr.clientCPU()
 	pub.close()
 	f.closeAll()
 
 	res := f.result(st, before, after)
 	res.Failover.Publisher = pub.describe()
-	res.WarmupS, res.DurationS = warmup.Seconds(), window.Seconds()
-	res.MsgsPerS = perSecond(res.Msgs, warmup+window)
+	res.WarmupS, res.DurationS = lr.warmup.Seconds(), window.Seconds()
+	res.MsgsPerS = perSecond(res.Msgs, lr.warmup+window)
 	res.ClientCPUS = cpu.Seconds()
-	res.WholeRun.Seconds = time.Since(runStart).Seconds()
+	res.WholeRun.Seconds = time.Since(lr.start).Seconds()
 	res.Errors = r.errs.Snapshot()
 	fo := res.Failover
 	switch {
