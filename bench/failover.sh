@@ -80,27 +80,7 @@ mkdir -p "$BIN" "$OUT/logs"
 echo "building wsgate into $BIN" >&2
 build_wsgate
 
-PIDS=()
-stop_all() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	PIDS=()
-}
 trap stop_all EXIT
-
-# spawn NAME PORT CMD...: runs CMD in the background on SERVER_CPU,
-# logging to logs/NAME.log, and waits until 127.0.0.1:PORT accepts; sets
-# SPID.
-spawn() {
-	local name=$1 port=$2 log=$OUT/logs/$1.log
-	shift 2
-	: >"$log"
-	taskset -c "$SERVER_CPU" "$@" >>"$log" 2>&1 &
-	SPID=$!
-	PIDS+=("$SPID")
-	PORT=$port
-	wait_listening "$name" "$log"
-}
 
 # cluster BASE: a nats-server on BASE, nodes on BASE+1..3 behind proxies
 # on BASE+11..13; sets SEEDS and NODE_PID[<proxy URL>].

@@ -73,3 +73,26 @@ record_bench() {
 		echo "  $name / $scenario / $value / run $rep: $err" >&2
 	fi
 }
+
+# PIDS are the background processes spawn started; stop_all ends them
+# and waits for them (trap it on EXIT).
+PIDS=()
+stop_all() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	PIDS=()
+}
+
+# spawn NAME PORT CMD...: runs CMD in the background on $SERVER_CPU,
+# logging to $OUT/logs/NAME.log, and waits until 127.0.0.1:PORT accepts;
+# sets SPID.
+spawn() {
+	local name=$1 port=$2 log=$OUT/logs/$1.log
+	shift 2
+	: >"$log"
+	taskset -c "$SERVER_CPU" "$@" >>"$log" 2>&1 &
+	SPID=$!
+	PIDS+=("$SPID")
+	PORT=$port
+	wait_listening "$name" "$log"
+}
