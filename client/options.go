@@ -43,8 +43,10 @@ type Options struct {
 	// BackoffMin and BackoffMax bound the wait before reconnecting after
 	// a failure: BackoffMin doubles with every failed attempt up to
 	// BackoffMax, and each wait is half of that plus a random part of the
-	// other half. A connection that lived BackoffMax starts over from
-	// BackoffMin. A node restarting (close code 1012) is left at once,
+	// other half. A connection that stayed up 2s (or BackoffMax, when
+	// shorter) starts the count over from BackoffMin; one that ends
+	// sooner, as on a node that drops its clients at once, keeps it
+	// growing. A node restarting (close code 1012) is left at once,
 	// without a wait. Zero means 250ms and 30s.
 	BackoffMin time.Duration
 	BackoffMax time.Duration
