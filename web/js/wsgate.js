@@ -36,7 +36,7 @@ const DRAIN_REFUSAL = 'node draining: send it to another node';
  * @property {number} [switchMargin] another node is clearly nearer when its median round trip is shorter by at least this, ms, and by switchRatio. Default 20.
  * @property {number} [switchRatio] by at least this share of the current one's (0 to 1). Default 0.3.
  * @property {number} [backoffMin] first reconnection wait, ms, doubled per failed attempt up to backoffMax. Default 250.
- * @property {number} [backoffMax] the longest reconnection wait, ms; a connection that lived this long starts over. Default 30000.
+ * @property {number} [backoffMax] the longest reconnection wait, ms. A connection that stayed up 2000 ms (or backoffMax, when shorter) starts the count over; one that ends sooner, as on a node that drops its clients at once, keeps it growing. Default 30000.
  * @property {number} [dialTimeout] bounds one connection attempt, ms. Default 10000.
  * @property {number} [pingInterval] a connection silent this long gets a heartbeat; one whose heartbeat goes unanswered this long again is replaced, ms. Default 20000.
  * @property {(e: StateEvent) => void} [onState] called with every state change, in order, from the first connection attempt on.
@@ -356,7 +356,7 @@ export class Client {
       this._detach(cn);
       if (this._closed) return;
       this._emit({ state: 'disconnected', ...this._about(cn.url), code: cn.code, reason: cn.reason });
-      if (Date.now() - start >= this._o.backoffMax) st.attempt = 0;
+      if (stable(Date.now() - start, this._o.backoffMax)) st.attempt = 0;
       const at = this._plan.indexOf(cn.url) + 1; // the next nearest; 0 when it left the plan
       cn = await this._reconnect(at, cn.code === 1012, st);
     }
@@ -1132,6 +1132,24 @@ function backoff(n, lo, hi, r) {
   for (let i = 0; i < n && d < hi; i++) d *= 2;
   d = Math.min(d, hi);
   return d / 2 + r * (d / 2);
+}
+
+/**
+ * How long a connection must stay up for the attempt count to start
+ * over, ms. A network that drops every few seconds still gives
+ * connections that long, so its clients keep short waits; a node that
+ * drops its clients on connect never does, so they keep backing off.
+ */
+const stableAfter = 2000;
+
+/**
+ * Whether a connection that lived this long, ms, starts the attempt count
+ * over: it stayed up stableAfter, or max when max is less.
+ * @param {number} lived
+ * @param {number} max
+ */
+function stable(lived, max) {
+  return lived >= Math.min(stableAfter, max);
 }
 
 // ---- discovery (as the Go client's discover.go) ----
