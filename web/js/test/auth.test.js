@@ -72,10 +72,10 @@ test('a token in the handshake connects; nothing else is asked', async () => {
 });
 
 test('a refresh when the node asks keeps the connection past the first token', async () => {
-  const { c, states, calls } = await client(async () => mint('alice', 2));
+  const { c, states, calls } = await client(async () => mint('alice', 3));
   try {
     await waitFor(() => calls() >= 2, 5000, () => 'a refresh');
-    await new Promise((r) => setTimeout(r, 3500)); // past the first token's exp and the skew
+    await new Promise((r) => setTimeout(r, 3000)); // past the first token's exp and the skew
     await c.publish('news', 'still here');
     assert.deepEqual(states.filter((e) => e.state === 'disconnected'), []);
   } finally {
@@ -84,8 +84,8 @@ test('a refresh when the node asks keeps the connection past the first token', a
 });
 
 for (const [name, next, want] of /** @type {[string, ((n: number) => string) | null, number][]} */ ([
-  ['a refresh refused', (n) => (n === 0 ? mint('alice', 2) : n === 1 ? mint('alice', 3600, wrongSecret) : mint('alice', 3600)), 4003],
-  ['a refresh for another user', (n) => (n === 0 ? mint('alice', 2) : mint('mallory', 3600)), 4003],
+  ['a refresh refused', (n) => (n === 0 ? mint('alice', 3) : n === 1 ? mint('alice', 3600, wrongSecret) : mint('alice', 3600)), 4003],
+  ['a refresh for another user', (n) => (n === 0 ? mint('alice', 3) : mint('mallory', 3600)), 4003],
   [
     'no token at the refresh',
     (n) => {
