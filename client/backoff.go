@@ -15,3 +15,15 @@ func backoff(n int, lo, hi time.Duration, r float64) time.Duration {
 	d = min(d, hi)
 	return d/2 + time.Duration(r*float64(d/2))
 }
+
+// stableAfter is how long a connection must stay up for the attempt
+// count to start over. A network that drops every few seconds still
+// gives connections that long, so its clients keep short waits; a node
+// that drops its clients on connect never does, so they keep backing off.
+const stableAfter = 2 * time.Second
+
+// stable reports whether a connection that lived this long starts the
+// attempt count over: it stayed up stableAfter, or max when max is less.
+func stable(lived, max time.Duration) bool {
+	return lived >= min(stableAfter, max)
+}

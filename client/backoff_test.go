@@ -44,3 +44,29 @@ func TestBackoffGrows(t *testing.T) {
 		}
 	}
 }
+
+// TestStable checks when a connection's life starts the attempt count
+// over: after 2s up, or BackoffMax when that is shorter; a connection
+// dropped sooner (a crash-looping node) keeps the count growing.
+func TestStable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		lived, max time.Duration
+		want       bool
+	}{
+		{0, 30 * time.Second, false},
+		{100 * time.Millisecond, 30 * time.Second, false}, // dropped on connect
+		{1999 * time.Millisecond, 30 * time.Second, false},
+		{2 * time.Second, 30 * time.Second, true},
+		{3 * time.Second, 30 * time.Second, true},  // up between two cuts of a flapping network
+		{29 * time.Second, 30 * time.Second, true}, // before: only from 30s
+		{500 * time.Millisecond, time.Second, false},
+		{time.Second, time.Second, true}, // BackoffMax shorter than 2s
+		{50 * time.Millisecond, 50 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		if got := stable(tt.lived, tt.max); got != tt.want {
+			t.Errorf("stable(%v, max %v) = %v, want %v", tt.lived, tt.max, got, tt.want)
+		}
+	}
+}

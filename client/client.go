@@ -185,9 +185,17 @@ func (c *Client) dial(node string) (*conn, error) {
 	if c.opts.DisableCompression {
 		offer = ""
 	}
+	protocols := []string{subprotocol}
+	if c.opts.Token != nil {
+		tok, err := c.token(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("client: %s: %w", node, err)
+		}
+		protocols = append(protocols, authProtocolPrefix+tok)
+	}
 	nc, br, hs, err := c.handshake(ctx, wsURL(node), ws.DialOptions{
 		Header:       c.opts.Header,
-		Subprotocols: []string{subprotocol},
+		Subprotocols: protocols,
 		Extensions:   offer,
 	})
 	if err != nil {
@@ -371,6 +379,10 @@ func (c *Client) onMessage(cn *conn, payload []byte) {
 	var m inbound
 	if err := json.Unmarshal(payload, &m); err != nil {
 		return // not ours to judge; the server speaks JSON
+	}
+	if string(m.Auth) == `"refresh"` {
+		c.refresh(cn)
+		return
 	}
 	if m.Ch != "" {
 		c.deliver(m.Ch, m.Seq, m.Epoch, m.Data)

@@ -28,7 +28,10 @@
 // When the connection ends, the client reconnects to the next nearest
 // node after a jittered exponential backoff (Options.BackoffMin,
 // BackoffMax), going round the nodes and timing them again after a round
-// in which all failed. A node that closes with 1012 (service restart,
+// in which all failed. The attempt count starts over after a connection
+// that stayed up 2s, so a network that drops every few seconds keeps the
+// waits short while a node that drops its clients on connect sees them
+// back off. A node that closes with 1012 (service restart,
 // sent while it drains) is left at once, without a backoff. On each new
 // connection every subscription is restored from the last publication its
 // handler was given (a sub with "since"): handlers see each publication
@@ -36,6 +39,16 @@
 // no longer replay what was missed. Calls and publications waiting for a
 // connection go out on the next one; those sent on a connection that is
 // lost fail with ErrConnectionLost, since they may or may not have run.
+//
+// # Tokens
+//
+// With Options.Token, every connection attempt offers a token as the
+// subprotocol "wsgate.auth.<token>", which the node checks during the
+// handshake (401 when it refuses it). When the node asks for a fresh
+// token ahead of the expiry ({"auth":"refresh"}), the client calls Token
+// again and sends {"auth":"<token>"}. A connection closed over its token
+// (4001, 4003, 4008, 4009) reports the code in StateDisconnected's Err,
+// a *ws.CloseError, and the next attempt gets a new token.
 //
 // # Compression
 //
@@ -47,7 +60,8 @@
 // # Concurrency
 //
 // A Client's methods are safe for concurrent use. Each connection has one
-// reader and one writer goroutine; the Client has a supervisor goroutine
+// reader and one writer goroutine, and one more while it asks Token for
+// a fresh token; the Client has a supervisor goroutine
 // and a dispatcher that calls the handlers and Options.OnState one at a
 // time, in order. Close stops and waits for all of them.
 package client

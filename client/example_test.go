@@ -3,10 +3,12 @@ package client_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"time"
 
 	"github.com/wsgate/wsgate"
 	"github.com/wsgate/wsgate/client"
@@ -115,4 +117,44 @@ func ExampleOptions() {
 	c.Close()
 	fmt.Println(<-states, <-states)
 	// Output: connected closed
+}
+
+// Present a token to a node with authentication on. Token is called
+// before every connection and when the node asks for a fresh token ahead
+// of the expiry; here it returns a fixed string that this node's
+// Authenticate takes for Ada (a real one would fetch a JWT).
+func ExampleOptions_token() {
+	srv, err := wsgate.New(wsgate.Config{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Authenticate: func(ctx context.Context, token string) (wsgate.Identity, error) {
+			if token != "ada-s-token" {
+				return wsgate.Identity{}, errors.New("unknown token")
+			}
+			return wsgate.Identity{User: "ada", Expires: time.Now().Add(time.Hour)}, nil
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	srv.Handle("whoami", func(ctx context.Context, _ json.RawMessage) (any, error) {
+		id, _ := wsgate.IdentityFromContext(ctx)
+		return id.User, nil
+	})
+	ts := httptest.NewServer(srv.Handler())
+	defer func() { srv.Close(); ts.Close() }()
+	ctx := context.Background()
+
+	c, err := client.Dial(ctx, []string{ts.URL}, client.Options{
+		Token: func(ctx context.Context) (string, error) { return "ada-s-token", nil },
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	who, err := c.Call(ctx, "whoami", nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(who))
+	// Output: "ada"
 }

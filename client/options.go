@@ -18,6 +18,20 @@ type Options struct {
 	// TLSConfig is used for https:// and wss:// nodes; nil uses the
 	// defaults.
 	TLSConfig *tls.Config
+	// Token returns the token (a JWT) that proves who the client is to a
+	// node with authentication on. It is called before every connection
+	// attempt, whose handshake offers the token as the subprotocol
+	// "wsgate.auth.<token>" beside "wsgate.v1", and again when the node
+	// asks for a fresh one before the token in use expires. An error
+	// fails the attempt, which is retried after a backoff. A node that
+	// refuses the token answers the handshake with 401; one that closes
+	// the connection with 4001, 4003, 4008 or 4009 (see the wsgate
+	// package's CloseAuthRequired and others) shows in the
+	// StateDisconnected event's Err, and the next attempt gets a new
+	// token. ctx ends at DialTimeout or when the connection or the
+	// Client ends. It may be called from several goroutines at once.
+	// Nil means the client presents no token.
+	Token func(ctx context.Context) (string, error)
 
 	// Probes is how many times each node's /edge/ping is timed when
 	// choosing a node; the median counts. Zero means 3.
@@ -43,8 +57,10 @@ type Options struct {
 	// BackoffMin and BackoffMax bound the wait before reconnecting after
 	// a failure: BackoffMin doubles with every failed attempt up to
 	// BackoffMax, and each wait is half of that plus a random part of the
-	// other half. A connection that lived BackoffMax starts over from
-	// BackoffMin. A node restarting (close code 1012) is left at once,
+	// other half. A connection that stayed up 2s (or BackoffMax, when
+	// shorter) starts the count over from BackoffMin; one that ends
+	// sooner, as on a node that drops its clients at once, keeps it
+	// growing. A node restarting (close code 1012) is left at once,
 	// without a wait. Zero means 250ms and 30s.
 	BackoffMin time.Duration
 	BackoffMax time.Duration

@@ -49,7 +49,7 @@ func (c *Client) run(cn *conn) {
 		}
 		lost, err := cn.node, cn.cause()
 		c.disp.push(func() { c.emit(StateEvent{State: StateDisconnected, Node: lost, Err: err}) })
-		if time.Since(start) >= c.opts.BackoffMax {
+		if stable(time.Since(start), c.opts.BackoffMax) {
 			attempt = 0
 		}
 		at := slices.Index(c.plan, lost) + 1 // the next nearest; 0 when it left the plan

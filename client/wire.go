@@ -24,7 +24,8 @@ type request struct {
 }
 
 // inbound is a message from the server: a reply (ID with Result or
-// Error) or a publication (Ch, Seq, Data, and Epoch when numbered).
+// Error), a publication (Ch, Seq, Data, and Epoch when numbered), or
+// about authentication (Auth).
 type inbound struct {
 	ID     json.RawMessage `json:"id"`
 	Result json.RawMessage `json:"result"`
@@ -33,6 +34,7 @@ type inbound struct {
 	Seq    uint64          `json:"seq"`
 	Data   json.RawMessage `json:"data"`
 	Epoch  string          `json:"epoch"`
+	Auth   json.RawMessage `json:"auth"` // "refresh", or who the token named
 }
 
 // subResult is the result of a sub: the channel's position, and whether

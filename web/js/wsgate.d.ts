@@ -14,7 +14,7 @@ export interface Options {
   switchRatio?: number;
   /** First reconnection wait, ms, doubled per failed attempt up to backoffMax. Default 250. */
   backoffMin?: number;
-  /** The longest reconnection wait, ms; a connection that lived this long starts over. Default 30000. */
+  /** The longest reconnection wait, ms. A connection that stayed up 2000 ms (or backoffMax, when shorter) starts the count over; one that ends sooner, as on a node that drops its clients at once, keeps it growing. Default 30000. */
   backoffMax?: number;
   /** Bounds one connection attempt, ms. Default 10000. */
   dialTimeout?: number;
@@ -22,6 +22,15 @@ export interface Options {
   pingInterval?: number;
   /** Called with every state change, in order, from the first connection attempt on. */
   onState?: (e: StateEvent) => void;
+  /**
+   * Returns the token (a JWT) for a node with authentication on. Called before every connection attempt, whose
+   * handshake offers it as the subprotocol `wsgate.auth.<token>` beside `wsgate.v1`, and again when the node asks for
+   * a fresh one before it expires, which is then sent as `{"auth":"<token>"}`. A token that fails (throws, or takes
+   * longer than dialTimeout) fails the attempt, retried after a backoff; a connection the node closes over its token
+   * ends with the code in the `disconnected` event (4001, 4003, 4008, 4009, 1013), and the next attempt gets a new
+   * token. Default: none.
+   */
+  token?: () => string | Promise<string>;
   /** The WebSocket class. Default globalThis.WebSocket. */
   WebSocket?: WebSocketConstructor;
   /** Where the last node connected to is remembered. Default globalThis.localStorage when present; null: nowhere. */

@@ -16,6 +16,10 @@
 // @ts-check
 
 const SUBPROTOCOL = 'wsgate.v1';
+/** Starts the subprotocol that carries a token: `wsgate.auth.<token>`. The server never selects it. */
+const AUTH_PROTOCOL = 'wsgate.auth.';
+/** What a subprotocol may hold (RFC 6455, section 4.1: token characters). A JWT does. */
+const PROTOCOL_CHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** How long a connection left for a nearer node may answer what waits on it. */
 const MOVE_GRACE = 10000;
 /** How long close() waits for the sockets' closing handshakes. */
@@ -36,10 +40,11 @@ const DRAIN_REFUSAL = 'node draining: send it to another node';
  * @property {number} [switchMargin] another node is clearly nearer when its median round trip is shorter by at least this, ms, and by switchRatio. Default 20.
  * @property {number} [switchRatio] by at least this share of the current one's (0 to 1). Default 0.3.
  * @property {number} [backoffMin] first reconnection wait, ms, doubled per failed attempt up to backoffMax. Default 250.
- * @property {number} [backoffMax] the longest reconnection wait, ms; a connection that lived this long starts over. Default 30000.
+ * @property {number} [backoffMax] the longest reconnection wait, ms. A connection that stayed up 2000 ms (or backoffMax, when shorter) starts the count over; one that ends sooner, as on a node that drops its clients at once, keeps it growing. Default 30000.
  * @property {number} [dialTimeout] bounds one connection attempt, ms. Default 10000.
  * @property {number} [pingInterval] a connection silent this long gets a heartbeat; one whose heartbeat goes unanswered this long again is replaced, ms. Default 20000.
  * @property {(e: StateEvent) => void} [onState] called with every state change, in order, from the first connection attempt on.
+ * @property {() => string | Promise<string>} [token] returns the token (a JWT) for a node with authentication on. Called before every connection attempt, whose handshake offers it as the subprotocol `wsgate.auth.<token>` beside `wsgate.v1`, and again when the node asks for a fresh one before it expires (`{"auth":"refresh"}`), which is then sent as `{"auth":"<token>"}`. A token that fails (throws, or takes longer than dialTimeout) fails the attempt, retried after a backoff; a connection the node closes over its token ends with the code in the `disconnected` event (4001, 4003, 4008, 4009, 1013), and the next attempt gets a new token. Default: none.
  * @property {WebSocketConstructor} [WebSocket] the WebSocket class. Default globalThis.WebSocket.
  * @property {StorageLike | null} [storage] where the last node connected to is remembered, so a reload goes back to it unless another is clearly nearer. Default globalThis.localStorage when present; null: nowhere.
  */
@@ -356,7 +361,7 @@ export class Client {
       this._detach(cn);
       if (this._closed) return;
       this._emit({ state: 'disconnected', ...this._about(cn.url), code: cn.code, reason: cn.reason });
-      if (Date.now() - start >= this._o.backoffMax) st.attempt = 0;
+      if (stable(Date.now() - start, this._o.backoffMax)) st.attempt = 0;
       const at = this._plan.indexOf(cn.url) + 1; // the next nearest; 0 when it left the plan
       cn = await this._reconnect(at, cn.code === 1012, st);
     }
@@ -536,13 +541,16 @@ export class Client {
    * @param {string} url
    * @returns {Promise<Conn>}
    */
-  _dial(url) {
+  async _dial(url) {
+    /** @type {string[]} */
+    const protocols = [SUBPROTOCOL];
+    if (this._o.token) protocols.push(AUTH_PROTOCOL + (await this._token(url)));
     return new Promise((resolve, reject) => {
       if (this._closed) return reject(new WsgateError('closed', 'client closed'));
       /** @type {WebSocket} */
       let ws;
       try {
-        ws = new this._o.WebSocket(wsURL(url), SUBPROTOCOL);
+        ws = new this._o.WebSocket(wsURL(url), protocols);
       } catch (e) {
         return reject(e);
       }
@@ -560,6 +568,50 @@ export class Client {
         reject(new WsgateError('unavailable', `${url}: ${cn.reason || 'connection failed'} (${cn.code})`));
       });
     });
+  }
+
+  /**
+   * Calls the token option, within dialTimeout, and checks that what it
+   * returns can travel as a subprotocol.
+   * @private
+   * @param {string} url the node it is for, for error messages
+   * @returns {Promise<string>}
+   */
+  async _token(url) {
+    const get = /** @type {() => string | Promise<string>} */ (this._o.token);
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
+    try {
+      const tok = await Promise.race([
+        Promise.resolve().then(get),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no token within dialTimeout')), this._o.dialTimeout))),
+      ]);
+      if (typeof tok !== 'string' || !PROTOCOL_CHARS.test(tok)) throw new TypeError('token: not a non-empty string of token characters');
+      return tok;
+    } catch (e) {
+      throw new WsgateError('unavailable', `${url}: token: ${e instanceof Error ? e.message : String(e)}`, e);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Answers the node's {"auth":"refresh"} push on cn with a fresh token.
+   * When the token option fails nothing is sent: the node closes the
+   * connection when the token in use expires (4008), and the next
+   * connection asks for a token again.
+   * @private
+   * @param {Conn} cn
+   */
+  async _refresh(cn) {
+    if (!this._o.token) return;
+    let tok;
+    try {
+      tok = await this._token(cn.url);
+    } catch {
+      return;
+    }
+    if (!cn.ended && cn.ws.readyState === 1) cn.ws.send(JSON.stringify({ auth: tok }));
   }
 
   // ---- discovery and probing (as the Go client's prober) ----
@@ -783,7 +835,9 @@ export class Client {
 
   /**
    * Handles a text message from the server on cn. Anything that is not a
-   * reply to a request of cn or a publication is ignored.
+   * reply to a request of cn, a publication or the node's request for a
+   * fresh token is ignored (so is {"auth":{"user","exp"}}, which only
+   * says who the token named).
    * @internal
    * @param {Conn} cn
    * @param {unknown} text
@@ -792,6 +846,10 @@ export class Client {
     if (typeof text !== 'string') return;
     const m = parseJSON(text);
     if (!m || typeof m !== 'object' || Array.isArray(m)) return;
+    if (m.auth === 'refresh') {
+      this._refresh(cn);
+      return;
+    }
     if (typeof m.ch === 'string' && m.ch !== '') {
       if (typeof m.seq === 'number' && Number.isSafeInteger(m.seq) && m.seq >= 0) {
         this._deliver(m.ch, m.seq, typeof m.epoch === 'string' ? m.epoch : '', m.data);
@@ -1134,6 +1192,24 @@ function backoff(n, lo, hi, r) {
   return d / 2 + r * (d / 2);
 }
 
+/**
+ * How long a connection must stay up for the attempt count to start
+ * over, ms. A network that drops every few seconds still gives
+ * connections that long, so its clients keep short waits; a node that
+ * drops its clients on connect never does, so they keep backing off.
+ */
+const stableAfter = 2000;
+
+/**
+ * Whether a connection that lived this long, ms, starts the attempt count
+ * over: it stayed up stableAfter, or max when max is less.
+ * @param {number} lived
+ * @param {number} max
+ */
+function stable(lived, max) {
+  return lived >= Math.min(stableAfter, max);
+}
+
 // ---- discovery (as the Go client's discover.go) ----
 
 /**
@@ -1269,7 +1345,7 @@ function wsURL(base) {
 
 /**
  * @param {Options} o
- * @returns {Required<Omit<Options, 'onState'>> & Pick<Options, 'onState'>}
+ * @returns {Required<Omit<Options, 'onState' | 'token'>> & Pick<Options, 'onState'> & { token: Options['token'] | null }}
  */
 function withDefaults(o) {
   const pos = (/** @type {number | undefined} */ v, /** @type {number} */ d) => (typeof v === 'number' && v > 0 ? v : d);
@@ -1293,6 +1369,7 @@ function withDefaults(o) {
     dialTimeout: pos(o.dialTimeout, 10000),
     pingInterval: pos(o.pingInterval, 20000),
     onState: o.onState,
+    token: typeof o.token === 'function' ? o.token : null,
     WebSocket: o.WebSocket || globalThis.WebSocket,
     storage,
   };

@@ -16,7 +16,8 @@ import { recordingWebSocket, waitFor } from '../testutil/helpers.js';
  * (nodes(), when given) and /ws, where onRequest answers each request of the
  * client through send.
  * @param {(req: any, send: (v: unknown) => void, raw: (s: string | Buffer) => void, ws: import('ws').WebSocket) => void} onRequest
- * @param {{ ping?: object, pingDelay?: number, nodes?: () => object[], deflate?: boolean }} [o]
+ * A connection is closed (1011) closeAfter ms after it opens, when given.
+ * @param {{ ping?: object, pingDelay?: number, nodes?: () => object[], deflate?: boolean, closeAfter?: number }} [o]
  */
 async function fakeNode(onRequest, o = {}) {
   let pings = 0;
@@ -36,6 +37,7 @@ async function fakeNode(onRequest, o = {}) {
   });
   const wss = new WebSocketServer({ server: http, path: '/ws', perMessageDeflate: o.deflate === true, handleProtocols: (p) => (p.has('wsgate.v1') ? 'wsgate.v1' : false) });
   wss.on('connection', (ws) => {
+    if (o.closeAfter !== undefined) setTimeout(() => ws.close(1011, 'flap'), o.closeAfter);
     ws.on('message', (data) => {
       const raw = (/** @type {string | Buffer} */ s) => ws.send(s);
       onRequest(JSON.parse(String(data)), (v) => raw(JSON.stringify(v)), raw, ws);
@@ -170,6 +172,28 @@ test('a connection that falls silent is replaced after an unanswered heartbeat',
     await c.close();
     node.close();
   }
+});
+
+test('backoff: a connection up 2 s starts the count over; one dropped at once keeps it growing', async () => {
+  const lo = 200;
+  /** @param {number} closeAfter @param {number} n the reconnections to watch */
+  async function delays(closeAfter, n) {
+    const node = await fakeNode(() => {}, { closeAfter });
+    /** @type {import('../wsgate.js').StateEvent[]} */
+    const states = [];
+    const c = await connect([node.url], { ...recordingWebSocket(), storage: null, backoffMin: lo, onState: (e) => states.push(e) });
+    const after = () => states.filter((e, i) => e.state === 'connecting' && i > states.findIndex((e) => e.state === 'disconnected'));
+    try {
+      await waitFor(() => after().length >= n, 20000, () => `${n} reconnections`);
+      return after().slice(0, n).map((e) => /** @type {number} */ (e.delay));
+    } finally {
+      await c.close();
+      node.close();
+    }
+  }
+  const [crashing, flapping] = await Promise.all([delays(100, 4), delays(2500, 3)]);
+  crashing.forEach((d, i) => assert.ok(d >= (lo << i) / 2 && d < lo << i, `dropped after 0.1 s: wait ${i + 1} is ${d} ms, want in [${(lo << i) / 2}, ${lo << i})`));
+  flapping.forEach((d, i) => assert.ok(d >= lo / 2 && d < lo, `dropped after 2.5 s: wait ${i + 1} is ${d} ms, want in [${lo / 2}, ${lo})`));
 });
 
 test('choosing: clearly nearer wins over fewer connections; among equals fewer connections win; never a draining node', async () => {
