@@ -203,6 +203,12 @@ func TestReconnectBackoff(t *testing.T) {
 		if e.Attempt != k {
 			t.Errorf("attempt %d numbered %d", k, e.Attempt)
 		}
+		switch {
+		case k == 1 && e.Err != nil:
+			t.Errorf("attempt 1 carries %v, want no previous failure", e.Err)
+		case k > 1 && (e.Err == nil || !strings.Contains(e.Err.Error(), "503")):
+			t.Errorf("attempt %d carries %v, want the previous attempt's refusal (503)", k, e.Err)
+		}
 		ceil := min(opts.BackoffMin<<(k-1), opts.BackoffMax)
 		if e.Delay < ceil/2 || e.Delay >= ceil {
 			t.Errorf("attempt %d waited %v, want [%v, %v)", k, e.Delay, ceil/2, ceil)

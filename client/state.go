@@ -44,7 +44,7 @@ func (s State) String() string {
 type StateEvent struct {
 	State   State
 	Node    string        // the node's base URL; empty for StateClosed
-	Err     error         // for StateDisconnected: why the connection ended
+	Err     error         // for StateDisconnected: why the connection ended; for StateReconnecting: why the previous attempt failed (nil for the first), e.g. a *ws.HandshakeError for a node that refused the token (401)
 	Attempt int           // for StateReconnecting: 1 for the first attempt after a loss
 	Delay   time.Duration // for StateReconnecting: the backoff waited before it
 }

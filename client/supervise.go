@@ -71,6 +71,7 @@ func restarting(err error) bool {
 // nodes again. It returns nil when the Client is closed.
 func (c *Client) reconnect(at int, immediate bool, attempt *int) *conn {
 	tried := 0
+	var failed error // why the previous attempt failed
 	for n := 1; ; n++ {
 		var delay time.Duration
 		if !immediate {
@@ -86,13 +87,16 @@ func (c *Client) reconnect(at int, immediate bool, attempt *int) *conn {
 		}
 		node := c.plan[(at+tried)%len(c.plan)]
 		tried++
-		c.disp.push(func() { c.emit(StateEvent{State: StateReconnecting, Node: node, Attempt: n, Delay: delay}) })
+		prev := failed
+		c.disp.push(func() { c.emit(StateEvent{State: StateReconnecting, Node: node, Attempt: n, Delay: delay, Err: prev}) })
 		if !c.sleep(delay) {
 			return nil
 		}
-		if cn, err := c.dial(node); err == nil {
+		cn, err := c.dial(node)
+		if err == nil {
 			return cn
 		}
+		failed = err
 		if c.ctx.Err() != nil {
 			return nil
 		}
