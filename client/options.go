@@ -61,7 +61,7 @@ type Options struct {
 	// shorter) starts the count over from BackoffMin; one that ends
 	// sooner, as on a node that drops its clients at once, keeps it
 	// growing. A node restarting (close code 1012) is left at once,
-	// without a wait. Zero means 250ms and 30s.
+	// without a wait. Zero means DefaultBackoffMin and DefaultBackoffMax.
 	BackoffMin time.Duration
 	BackoffMax time.Duration
 	// NetDial opens every TCP connection the client makes: its WebSocket
@@ -103,6 +103,15 @@ type Options struct {
 	OnState func(StateEvent)
 }
 
+// The reconnection backoff's defaults. A wait grows from half of
+// DefaultBackoffMin to at most DefaultBackoffMax: after one outage a
+// client tries again within 5 s of the network's return, and thousands
+// of clients of a node that stays down come back spread over 2.5 to 5 s.
+const (
+	DefaultBackoffMin = 250 * time.Millisecond
+	DefaultBackoffMax = 5 * time.Second
+)
+
 func (o Options) withDefaults() Options {
 	if o.Probes <= 0 {
 		o.Probes = 3
@@ -120,10 +129,10 @@ func (o Options) withDefaults() Options {
 		o.SwitchRatio = 0.3
 	}
 	if o.BackoffMin <= 0 {
-		o.BackoffMin = 250 * time.Millisecond
+		o.BackoffMin = DefaultBackoffMin
 	}
 	if o.BackoffMax <= 0 {
-		o.BackoffMax = 30 * time.Second
+		o.BackoffMax = DefaultBackoffMax
 	}
 	o.BackoffMax = max(o.BackoffMax, o.BackoffMin)
 	if o.NetDial == nil {

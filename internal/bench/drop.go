@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wsgate/wsgate/client"
 )
 
 // fanout's drop mode (--drop-every, --drop-for): the subscribers are Go
@@ -32,7 +34,7 @@ import (
 // dropTailMargin.
 func dropTail(backoffMax time.Duration) time.Duration {
 	if backoffMax <= 0 {
-		backoffMax = 30 * time.Second // the Go client's default
+		backoffMax = client.DefaultBackoffMax
 	}
 	return 2*backoffMax + dropTailMargin
 }

@@ -348,7 +348,7 @@ func addCommandFlags(fs *flag.FlagSet, cmd Command, o *Options, raw *rawFlags) {
 		fs.DurationVar(&o.DropEvery, "drop-every", 0, "drop mode: the subscribers become Go clients (package client) whose TCP connections are reset (RST, no Close frame) this often, each on a schedule of its own, and whose dials are refused for --drop-for; they resume with since by themselves. Publications carry their number; the report gives delivered %, duplicates, out of order, gaps and replay times, and the run fails on a loss no gap explains (0: off)")
 		fs.DurationVar(&o.DropFor, "drop-for", 2*time.Second, "drop mode: how long each drop lasts (below --drop-every)")
 		fs.Float64Var(&o.DropJitter, "drop-jitter", 0.2, "drop mode: --drop-every and --drop-for each spread by up to this fraction either way, and each subscriber's first drop at a random point of the first --drop-every; 0: every subscriber drops at once, --drop-every after the start, and comes back together")
-		fs.DurationVar(&o.BackoffMax, "backoff-max", 0, "drop mode: the Go clients' Options.BackoffMax, the longest wait between reconnection attempts (0: the client's default, 30s)")
+		fs.DurationVar(&o.BackoffMax, "backoff-max", 0, "drop mode: the Go clients' Options.BackoffMax, the longest wait between reconnection attempts (0: the client's default, 5s)")
 	case CmdPub:
 		fs.IntVar(&o.Inflight, "inflight", 8, "pubs in flight per connection")
 		fs.BoolVar(&o.WriteEach, "write-each", false, writeEach)

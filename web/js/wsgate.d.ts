@@ -14,7 +14,7 @@ export interface Options {
   switchRatio?: number;
   /** First reconnection wait, ms, doubled per failed attempt up to backoffMax. Default 250. */
   backoffMin?: number;
-  /** The longest reconnection wait, ms. A connection that stayed up 2000 ms (or backoffMax, when shorter) starts the count over; one that ends sooner, as on a node that drops its clients at once, keeps it growing. Default 30000. */
+  /** The longest reconnection wait, ms. A connection that stayed up 2000 ms (or backoffMax, when shorter) starts the count over; one that ends sooner, as on a node that drops its clients at once, keeps it growing. Default 5000. */
   backoffMax?: number;
   /** Bounds one connection attempt, ms. Default 10000. */
   dialTimeout?: number;

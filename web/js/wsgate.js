@@ -40,7 +40,7 @@ const DRAIN_REFUSAL = 'node draining: send it to another node';
  * @property {number} [switchMargin] another node is clearly nearer when its median round trip is shorter by at least this, ms, and by switchRatio. Default 20.
  * @property {number} [switchRatio] by at least this share of the current one's (0 to 1). Default 0.3.
  * @property {number} [backoffMin] first reconnection wait, ms, doubled per failed attempt up to backoffMax. Default 250.
- * @property {number} [backoffMax] the longest reconnection wait, ms. A connection that stayed up 2000 ms (or backoffMax, when shorter) starts the count over; one that ends sooner, as on a node that drops its clients at once, keeps it growing. Default 30000.
+ * @property {number} [backoffMax] the longest reconnection wait, ms. A connection that stayed up 2000 ms (or backoffMax, when shorter) starts the count over; one that ends sooner, as on a node that drops its clients at once, keeps it growing. Default 5000.
  * @property {number} [dialTimeout] bounds one connection attempt, ms. Default 10000.
  * @property {number} [pingInterval] a connection silent this long gets a heartbeat; one whose heartbeat goes unanswered this long again is replaced, ms. Default 20000.
  * @property {(e: StateEvent) => void} [onState] called with every state change, in order, from the first connection attempt on.
@@ -1365,7 +1365,7 @@ function withDefaults(o) {
     switchMargin: pos(o.switchMargin, 20),
     switchRatio: typeof o.switchRatio === 'number' && o.switchRatio > 0 && o.switchRatio < 1 ? o.switchRatio : 0.3,
     backoffMin,
-    backoffMax: Math.max(pos(o.backoffMax, 30000), backoffMin),
+    backoffMax: Math.max(pos(o.backoffMax, 5000), backoffMin),
     dialTimeout: pos(o.dialTimeout, 10000),
     pingInterval: pos(o.pingInterval, 20000),
     onState: o.onState,
