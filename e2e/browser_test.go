@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -203,71 +200,17 @@ func startDemoServer(t *testing.T, backend string) string {
 // it ({"chosen":…}, in failover mode), before the script goes on.
 func runDemoPage(t *testing.T, node, mode, base string, onChosen func(node string), cases ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), scriptTimeout)
-	defer cancel()
-	dir := screenshotDir(t)
-	cmd := exec.CommandContext(ctx, node, "node/demo.mjs", mode, base, dir)
-	cmd.WaitDelay = 5 * time.Second
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]bool{}
-	for _, c := range cases {
-		want[c] = true
-	}
-	seen := map[string]bool{}
-	sc := bufio.NewScanner(out)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		var chosen struct{ Chosen *string }
-		if json.Unmarshal(sc.Bytes(), &chosen) == nil && chosen.Chosen != nil {
-			if onChosen == nil {
-				t.Errorf("the script named a node (%q) in mode %s", *chosen.Chosen, mode)
-			} else {
-				onChosen(*chosen.Chosen)
-			}
-			continue
+	chosen := func(line []byte) bool {
+		var c struct{ Chosen *string }
+		if json.Unmarshal(line, &c) != nil || c.Chosen == nil {
+			return false
 		}
-		l, err := parseLine(sc.Bytes())
-		switch {
-		case err != nil:
-			t.Errorf("script printed %q: %v", sc.Bytes(), err)
-			continue
-		case l.Peer != "":
-			t.Logf("%s: %s", l.Peer, l.Version)
-			continue
-		case !want[l.Case] || seen[l.Case]:
-			t.Errorf("script reported case %q, unknown or twice", l.Case)
-			continue
+		if onChosen == nil {
+			t.Errorf("the script named a node (%q) in mode %s", *c.Chosen, mode)
+		} else {
+			onChosen(*c.Chosen)
 		}
-		seen[l.Case] = true
-		t.Run(l.Case, func(t *testing.T) {
-			if !*l.OK {
-				t.Fatalf("%s (%d ms)", l.Detail, l.MS)
-			}
-			if strings.HasSuffix(l.Case, "/screenshot") {
-				t.Logf("screenshot: %s", l.Detail)
-				return
-			}
-			t.Logf("%s (%d ms)", l.Detail, l.MS)
-		})
+		return true
 	}
-	werr := cmd.Wait()
-	for _, c := range cases {
-		if !seen[c] {
-			t.Errorf("%s: the script reported no result (it exited: %v)", c, werr)
-		}
-	}
-	if werr != nil && !t.Failed() {
-		t.Errorf("script exited with %v although every case passed", werr)
-	}
-	if t.Failed() && stderr.Len() > 0 {
-		t.Logf("script stderr:\n%s", stderr.Bytes())
-	}
+	runReporter(t, []string{node, "node/demo.mjs", mode, base, screenshotDir(t)}, chosen, cases)
 }

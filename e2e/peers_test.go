@@ -101,9 +101,18 @@ func runScript(t *testing.T, argv []string, base string) {
 // runScriptCases runs a peer script against base; the script must report
 // exactly the cases named, each once.
 func runScriptCases(t *testing.T, argv []string, base string, cases []string) {
+	runReporter(t, append(argv, base), nil, cases)
+}
+
+// runReporter runs argv, a script that prints one JSON line per case it
+// ran, and turns each line into a subtest; it must report exactly the
+// cases named, each once. other, when not nil, is shown every line first
+// and reports whether it took the line, which is then not a case.
+func runReporter(t *testing.T, argv []string, other func(line []byte) bool, cases []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), scriptTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], base)...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.WaitDelay = 5 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -122,6 +131,9 @@ func runScriptCases(t *testing.T, argv []string, base string, cases []string) {
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
+		if other != nil && other(sc.Bytes()) {
+			continue
+		}
 		l, err := parseLine(sc.Bytes())
 		switch {
 		case err != nil:
