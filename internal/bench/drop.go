@@ -522,25 +522,12 @@ func (res *Result) writeDropText(w io.Writer) error {
 	if d.LostAfterGap > 0 {
 		row("", "%s of the publications lost were lost by subscribers told of a gap: beyond the history (--history-size, --history-age); the app refetches", commas(d.LostAfterGap))
 	}
-	row("reconnect", "%s   (end of a drop → the client's next connection)", samplesText(d.ReconnectMS))
-	row("replay", "%s   (that connection → the first publication on it: resumed with since)", samplesText(d.ReplayMS))
-	row("catch-up", "%s   (end of a drop → every publication made before it ended; %s never)", samplesText(d.CatchUpMS), commas(d.NotCaughtUp))
+	row("reconnect", "%s   (end of a drop → the client's next connection)", millisText(d.ReconnectMS, "drops"))
+	row("replay", "%s   (that connection → the first publication on it: resumed with since)", millisText(d.ReplayMS, "drops"))
+	row("catch-up", "%s   (end of a drop → every publication made before it ended; %s never)", millisText(d.CatchUpMS, "drops"), commas(d.NotCaughtUp))
 	row("tail", "%.1fs after publishing stopped until every subscriber had every publication", d.TailS)
 	row("client CPU", "%.2fs", res.ClientCPUS)
-	if len(res.Errors) == 0 {
-		row("errors", "none")
-	} else {
-		row("errors", "%s", countsText(res.Errors))
-	}
+	row("errors", "%s", errorsText(res.Errors))
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// samplesText is "p50 X  p99 Y  max Z (N drops)".
-func samplesText(m *MillisSummary) string {
-	if m == nil {
-		return "none"
-	}
-	d := func(v float64) string { return fmtDur(time.Duration(v * float64(time.Millisecond))) }
-	return fmt.Sprintf("p50 %s  p99 %s  max %s (%s drops)", d(m.P50), d(m.P99), d(m.Max), commas(int64(m.Count)))
 }

@@ -691,8 +691,8 @@ func (res *Result) writeFailoverText(w io.Writer) error {
 	} else {
 		row("event", "%s clients lost their connection (over %s from the first to the last), %s moved to another node, %s did not resume",
 			commas(int64(fo.Disconnected)), fmtDur(time.Duration(fo.LossSpreadMS*float64(time.Millisecond))), commas(int64(fo.Moved)), commas(int64(fo.NotResumed)))
-		row("reconnect", "%s   (first disconnection → each client's new connection)", millisText(fo.ReconnectMS))
-		row("resume", "%s   (first disconnection → its first publication there: subscription restored)", millisText(fo.ResumeMS))
+		row("reconnect", "%s   (first disconnection → each client's new connection)", millisText(fo.ReconnectMS, "clients"))
+		row("resume", "%s   (first disconnection → its first publication there: subscription restored)", millisText(fo.ResumeMS, "clients"))
 	}
 	row("after", "%s", nodeCounts(fo.After))
 	row("published", "%s acknowledged, %s of unknown outcome (connection lost before the answer; %s of them delivered), %s refused",
@@ -700,22 +700,19 @@ func (res *Result) writeFailoverText(w io.Writer) error {
 	row("delivered", "%s; lost %s, duplicated %s, out of order %s (%s subscribers affected); %s gaps, %s subscriptions ended",
 		commas(res.Msgs), commas(fo.Lost), commas(fo.Duplicated), commas(fo.OutOfOrder), commas(int64(fo.SubscribersHit)), commas(fo.Gaps), commas(fo.Ended))
 	row("client CPU", "%.2fs", res.ClientCPUS)
-	if len(res.Errors) == 0 {
-		row("errors", "none")
-	} else {
-		row("errors", "%s", countsText(res.Errors))
-	}
+	row("errors", "%s", errorsText(res.Errors))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// millisText is "p50 X  p99 Y  max Z (N clients)".
-func millisText(m *MillisSummary) string {
+// millisText is "p50 X  p99 Y  max Z (N what)": what names the samples,
+// "clients" or "drops".
+func millisText(m *MillisSummary, what string) string {
 	if m == nil {
 		return "none"
 	}
 	d := func(v float64) string { return fmtDur(time.Duration(v * float64(time.Millisecond))) }
-	return fmt.Sprintf("p50 %s  p99 %s  max %s (%s clients)", d(m.P50), d(m.P99), d(m.Max), commas(int64(m.Count)))
+	return fmt.Sprintf("p50 %s  p99 %s  max %s (%s %s)", d(m.P50), d(m.P99), d(m.Max), commas(int64(m.Count)), what)
 }
 
 // latencyText is percentile p of l, or "-".

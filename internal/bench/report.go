@@ -294,11 +294,7 @@ func (res *Result) writeText(w io.Writer) error {
 	if d := res.Deflate; d != nil {
 		row("deflate", "%s sent compressed (%.1fx), %s compressed from the server", commas(int64(d.Sent)), d.Ratio, commas(int64(d.Received)))
 	}
-	if len(res.Errors) == 0 {
-		row("errors", "none")
-	} else {
-		row("errors", "%s", countsText(res.Errors))
-	}
+	row("errors", "%s", errorsText(res.Errors))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -315,6 +311,14 @@ func inflightText(k int, writeEach bool) string {
 		s += ", one write per message"
 	}
 	return s
+}
+
+// errorsText is countsText of a run's errors, or "none".
+func errorsText(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	return countsText(m)
 }
 
 // countsText lists counts by name, largest first.
