@@ -144,17 +144,8 @@ round() {
 			drained="the node exited $(((t1 - t0) / 1000000)) ms after SIGTERM"
 		fi
 	fi
-	local status=0
-	wait "$bench" || status=$?
-	{
-		echo "== $event, round $rep: $CONNS clients, $RATE publications/s ($PUBLISHER publisher), history $HISTORY, proxies ${DELAY[*]} each way, servers on core $SERVER_CPU, clients on core $CLIENT_CPU, load average before: $load"
-		cat "$report"
-		[ -z "$drained" ] || echo "  $drained"
-		[ "$status" -eq 0 ] || echo "  bench exited with $status: $(cat "$OUT/logs/bench.err")"
-		echo
-	} | tee "$report.tmp"
-	mv "$report.tmp" "$report"
-	stop_all
+	finish_round "$bench" "$report" "$drained" \
+		"== $event, round $rep: $CONNS clients, $RATE publications/s ($PUBLISHER publisher), history $HISTORY, proxies ${DELAY[*]} each way, servers on core $SERVER_CPU, clients on core $CLIENT_CPU, load average before: $load"
 }
 
 echo "failover on $(uname -srm), $(nproc) cores, $(go version | cut -d' ' -f3), wsgate $("$BIN/wsgate" version | cut -d' ' -f2), $("$NATS_SERVER" --version)"

@@ -96,3 +96,21 @@ spawn() {
 	PORT=$port
 	wait_listening "$name" "$log"
 }
+
+# finish_round BENCH REPORT NOTE HEADER: waits for the bench process
+# BENCH, then prints HEADER, the report bench wrote to REPORT, NOTE (when
+# not empty) and bench's exit status when it failed, keeping all of it in
+# REPORT; then stops every process spawn started.
+finish_round() {
+	local bench=$1 report=$2 note=$3 header=$4 status=0
+	wait "$bench" || status=$?
+	{
+		echo "$header"
+		cat "$report"
+		[ -z "$note" ] || echo "  $note"
+		[ "$status" -eq 0 ] || echo "  bench exited with $status: $(cat "$OUT/logs/bench.err")"
+		echo
+	} | tee "$report.tmp"
+	mv "$report.tmp" "$report"
+	stop_all
+}

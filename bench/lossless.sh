@@ -124,17 +124,8 @@ scenario() {
 			echo "  $killed" >&2
 		fi
 	fi
-	local status=0
-	wait "$bench" || status=$?
-	{
-		echo "== $name: $what; $CONNS subscribers, $RATE publications/s, drops of $FOR every $EVERY for $DURATION, backoff max ${BACKOFF_MAX:-default}, history $HISTORY, servers on core $SERVER_CPU, clients on core $CLIENT_CPU, load average before: $load"
-		cat "$report"
-		[ -z "$killed" ] || echo "  $killed"
-		[ "$status" -eq 0 ] || echo "  bench exited with $status: $(cat "$OUT/logs/bench.err")"
-		echo
-	} | tee "$report.tmp"
-	mv "$report.tmp" "$report"
-	stop_all
+	finish_round "$bench" "$report" "$killed" \
+		"== $name: $what; $CONNS subscribers, $RATE publications/s, drops of $FOR every $EVERY for $DURATION, backoff max ${BACKOFF_MAX:-default}, history $HISTORY, servers on core $SERVER_CPU, clients on core $CLIENT_CPU, load average before: $load"
 }
 
 echo "lossless on $(uname -srm), $(nproc) cores, $(go version | cut -d' ' -f3), wsgate $("$BIN/wsgate" version | cut -d' ' -f2)"
