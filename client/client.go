@@ -1,16 +1,12 @@
 package client
 
 import (
-	"bufio"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -193,10 +189,12 @@ func (c *Client) dial(node string) (*conn, error) {
 		}
 		protocols = append(protocols, authProtocolPrefix+tok)
 	}
-	nc, br, hs, err := c.handshake(ctx, wsURL(node), ws.DialOptions{
+	nc, br, hs, err := ws.Dial(ctx, wsURL(node), ws.DialOptions{
 		Header:       c.opts.Header,
 		Subprotocols: protocols,
 		Extensions:   offer,
+		NetDial:      c.opts.NetDial,
+		TLSConfig:    c.opts.TLSConfig,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("client: %s: %w", node, err)
@@ -213,49 +211,6 @@ func (c *Client) dial(node string) (*conn, error) {
 		}
 	}
 	return newConn(node, nc, br, codec, c.opts, c.onMessage), nil
-}
-
-// handshake opens a WebSocket connection to rawURL (ws or wss): TCP
-// through Options.NetDial, TLS for wss, then the opening handshake. On
-// success the caller owns the returned connection.
-func (c *Client) handshake(ctx context.Context, rawURL string, opts ws.DialOptions) (net.Conn, *bufio.Reader, ws.Handshake, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, nil, ws.Handshake{}, err
-	}
-	port := "80"
-	if u.Scheme == "wss" {
-		port = "443"
-	}
-	addr := u.Host
-	if u.Port() == "" {
-		addr = net.JoinHostPort(u.Hostname(), port)
-	}
-	nc, err := c.opts.NetDial(ctx, "tcp", addr)
-	if err != nil {
-		return nil, nil, ws.Handshake{}, err
-	}
-	if u.Scheme == "wss" {
-		cfg := c.opts.TLSConfig.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = u.Hostname()
-		}
-		tc := tls.Client(nc, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
-			return nil, nil, ws.Handshake{}, err
-		}
-		nc = tc
-	}
-	br, hs, _, err := ws.ClientHandshake(ctx, nc, u, opts)
-	if err != nil {
-		nc.Close()
-		return nil, nil, ws.Handshake{}, err
-	}
-	return nc, br, hs, nil
 }
 
 // Close closes the connection (with a Close frame, 1000) and stops the

@@ -30,6 +30,10 @@ type DialOptions struct {
 	// NetDialer dials the TCP connection in Dial; nil uses a zero
 	// net.Dialer. It lets a load generator pick a local address.
 	NetDialer *net.Dialer
+	// NetDial, when set, dials the TCP connection in Dial instead of
+	// NetDialer: a program that routes or cuts its connections (a test,
+	// a load generator) hands its own.
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// TLSConfig is used by Dial for wss:// URLs; nil uses the defaults.
 	// When its ServerName is empty, the URL's host name is used (on a
 	// copy: the caller's config is not modified).
@@ -202,11 +206,15 @@ func Dial(ctx context.Context, rawURL string, opts DialOptions) (net.Conn, *bufi
 	if u.Port() == "" {
 		addr = net.JoinHostPort(u.Hostname(), port)
 	}
-	d := opts.NetDialer
-	if d == nil {
-		d = &net.Dialer{}
+	dial := opts.NetDial
+	if dial == nil {
+		d := opts.NetDialer
+		if d == nil {
+			d = &net.Dialer{}
+		}
+		dial = d.DialContext
 	}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, nil, Handshake{}, fmt.Errorf("ws: dial: %w", err)
 	}

@@ -444,6 +444,28 @@ func TestDialErrors(t *testing.T) {
 	}
 }
 
+// TestDialNetDial: Dial opens its TCP connection with DialOptions.NetDial
+// when set, with the URL's host and default port, and its error comes
+// back wrapped.
+func TestDialNetDial(t *testing.T) {
+	t.Parallel()
+	refused := errors.New("refused by the test")
+	var got []string
+	opts := DialOptions{NetDial: func(_ context.Context, network, addr string) (net.Conn, error) {
+		got = append(got, network+" "+addr)
+		return nil, refused
+	}}
+	for _, raw := range []string{"ws://example.com/ws", "wss://example.com/ws", "ws://example.com:8080/ws"} {
+		if _, _, _, err := Dial(context.Background(), raw, opts); !errors.Is(err, refused) {
+			t.Errorf("%s: err %v, want the dialer's", raw, err)
+		}
+	}
+	want := []string{"tcp example.com:80", "tcp example.com:443", "tcp example.com:8080"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("dialled %q, want %q", got, want)
+	}
+}
+
 // FuzzCheckRequest compares CheckRequest with rfcCheck, a reading of RFC
 // 6455 §4.2.1 written here without the package's helpers: on every
 // request net/http parses they agree on the verdict, the status of a
