@@ -294,8 +294,7 @@ func (c *Conn) startCloseLocked(code ws.StatusCode, reason string) {
 	c.state |= stCloseSent
 	c.resumeReadingLocked() // the peer's Close must be read
 	e := c.engine()
-	payload := ws.AppendClosePayload(make([]byte, 0, ws.MaxControlPayload), code, reason)
-	wire := ws.AppendFrame(make([]byte, 0, 2+len(payload)), ws.OpClose, true, 0, payload)
+	wire := closeWire(code, reason)
 	c.closeBy = e.now() + int64(e.opts.CloseTimeout)
 	if !c.tr.sendLocked(oneBuf(wire), kindClose, true) {
 		c.queueLocked().closeFrame = wire

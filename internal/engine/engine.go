@@ -65,6 +65,10 @@ type Engine struct {
 	gconns map[*Conn]struct{}
 	closed bool
 	done   chan struct{} // closed when the engine stops taking connections
+	// farewell is the Close frame of the Shutdown that stopped the
+	// engine, sent to a connection whose handshake was answered as the
+	// engine stopped (refuse); nil when it did not stop or Close did.
+	farewell []byte
 
 	wg sync.WaitGroup // goroutine conns: one per goroutine; epoll conns: one each
 	// ep is the epoll engine's event loops (epoll_linux.go); nil when
@@ -239,7 +243,7 @@ func (e *Engine) removeGoroutine(c *Conn) {
 // ended. When ctx ends first, it drops the remaining connections, waits
 // for them and returns ctx.Err().
 func (e *Engine) Shutdown(ctx context.Context, code ws.StatusCode, reason string) error {
-	gconns := e.stop()
+	gconns := e.stop(closeWire(code, reason))
 	for _, c := range gconns {
 		c.Close(code, reason)
 	}
@@ -265,7 +269,7 @@ func (e *Engine) Shutdown(ctx context.Context, code ws.StatusCode, reason string
 // Close drops every connection at once, without a closing handshake, and
 // waits until they have ended and the engine's goroutines have returned.
 func (e *Engine) Close() {
-	gconns := e.stop()
+	gconns := e.stop(nil)
 	for _, c := range gconns {
 		c.abort(ErrEngineClosed)
 	}
@@ -278,19 +282,47 @@ func (e *Engine) Close() {
 
 // stop marks the engine closed and returns the goroutine connections it
 // holds. An epoll connection registered before stop is on its loop's task
-// queue ahead of anything posted after it.
-func (e *Engine) stop() []*Conn {
+// queue ahead of anything posted after it. farewell is the Close frame
+// refuse sends from now on (nil: none).
+func (e *Engine) stop(farewell []byte) []*Conn {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.closed {
 		e.closed = true
 		close(e.done)
 	}
+	e.farewell = farewell
 	conns := make([]*Conn, 0, len(e.gconns))
 	for c := range e.gconns {
 		conns = append(conns, c)
 	}
 	return conns
+}
+
+// refuseWait bounds refuse's write of the farewell Close frame.
+const refuseWait = time.Second
+
+// refuse ends nc, whose handshake was answered, because the engine
+// stopped before taking it. After a Shutdown the client gets that
+// Shutdown's Close frame first, as the connections held get it, so it
+// learns why (a drain's 1012 sends it to another node at once); after
+// Close it is dropped. The write is best effort and does not wait for
+// the client's Close.
+func (e *Engine) refuse(nc net.Conn) {
+	e.mu.Lock()
+	farewell := e.farewell
+	e.mu.Unlock()
+	if farewell != nil {
+		_ = nc.SetWriteDeadline(time.Now().Add(refuseWait))
+		_, _ = nc.Write(farewell)
+	}
+	nc.Close()
+}
+
+// closeWire returns the Close frame a server sends with code and reason.
+func closeWire(code ws.StatusCode, reason string) []byte {
+	payload := ws.AppendClosePayload(make([]byte, 0, ws.MaxControlPayload), code, reason)
+	return ws.AppendFrame(make([]byte, 0, 2+len(payload)), ws.OpClose, true, 0, payload)
 }
 
 // stopLoops ends the epoll loops once every connection has ended.

@@ -192,36 +192,35 @@ func (g *loops) serve(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd wsflate.
 	select {
 	case g.handshakes <- struct{}{}:
 	case <-e.done:
-		tc.Close()
+		e.refuse(tc)
 		return ErrEngineClosed
 	}
 	fd, err := dupSocket(tc)
-	var addr *net.TCPAddr
-	if a, ok := tc.RemoteAddr().(*net.TCPAddr); ok {
-		addr = a
-	}
-	tc.Close() // the copy keeps the socket open; Go's poller forgets the original
 	if err != nil {
+		tc.Close()
 		<-g.handshakes
 		return err
 	}
+	// The copy keeps the socket open; Go's poller forgets the original
+	// once tc is closed, which waits until the engine took or refused it.
 	c := &epollConn{Conn: Conn{h: h, pmd: pmd}, fd: int32(fd)}
 	c.tr = c
-	if addr != nil {
-		ap := addr.AddrPort()
-		c.addr = netipUnmap(ap)
+	if addr, ok := tc.RemoteAddr().(*net.TCPAddr); ok {
+		c.addr = netipUnmap(addr.AddrPort())
 	}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
 		netpoll.Close(fd)
 		<-g.handshakes
+		e.refuse(tc)
 		return ErrEngineClosed
 	}
 	l, err := g.pickLoopLocked()
 	if err != nil {
 		e.mu.Unlock()
 		netpoll.Close(fd)
+		tc.Close()
 		<-g.handshakes
 		return err
 	}
@@ -232,6 +231,7 @@ func (g *loops) serve(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd wsflate.
 	// taking e.mu, reaches the loop after this registration.
 	l.post(task{kind: taskRegister, c: c, early: early})
 	e.mu.Unlock()
+	tc.Close()
 	return nil
 }
 

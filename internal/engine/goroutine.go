@@ -123,7 +123,7 @@ func (e *Engine) serveGoroutine(nc net.Conn, br *bufio.Reader, h Handler, pmd ws
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		nc.Close()
+		e.refuse(nc)
 		return ErrEngineClosed
 	}
 	e.gconns[&g.Conn] = struct{}{}
