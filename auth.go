@@ -30,6 +30,11 @@ type Identity struct {
 	// Claims is what the authenticator knows besides (a JWT's claims).
 	// It is shared by the connection's calls: read it, never modify it.
 	Claims map[string]any
+	// Permissions say what the connection may do; nil means
+	// Config.Permissions. A fresh token's identity brings its own:
+	// they apply to the requests after it (subscriptions made before
+	// stay).
+	Permissions *Permissions
 }
 
 // identityKey is the context key of an *Identity.

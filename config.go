@@ -216,6 +216,11 @@ type Config struct {
 	// and it is called in order with the connection's other sub, unsub and
 	// pub requests.
 	CanPublish func(ctx context.Context, channel string) error
+	// Permissions say what a /ws connection may do (which channels it
+	// may subscribe to and publish on, which methods it may call) when
+	// its Identity brings none, or when there is no Authenticate. Nil
+	// allows everything. New refuses a pattern it cannot read.
+	Permissions *Permissions
 	// Authenticate, when set, makes /ws authenticate its clients: it
 	// checks a token and says who presented it. A client presents its
 	// token in the handshake, as a subprotocol offered beside wsgate.v1
