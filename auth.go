@@ -35,6 +35,8 @@ type Identity struct {
 	// they apply to the requests after it (subscriptions made before
 	// stay).
 	Permissions *Permissions
+
+	grants *grants // Permissions compiled by Server.authenticate
 }
 
 // identityKey is the context key of an *Identity.
@@ -117,6 +119,13 @@ func (s *Server) authenticate(ctx context.Context, token string) (Identity, erro
 	}
 	if id.User == "" || strings.ContainsFunc(id.User, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return Identity{}, fmt.Errorf("wsgate: authenticated user %q: want a name without control characters", id.User)
+	}
+	// Patterns come from whoever issued the identity: one that cannot
+	// be read refuses it (trying again would not help), and the
+	// operator is told.
+	if id.grants, err = id.Permissions.compile(); err != nil {
+		s.log.Warn("identity refused for its permissions", "user", id.User, "err", err)
+		return Identity{}, fmt.Errorf("user %q: %w", id.User, err)
 	}
 	return id, nil
 }

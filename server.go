@@ -42,6 +42,7 @@ type Server struct {
 	codec   *wsflate.Codec // nil when Compression.Disabled
 	wsUp    ws.Upgrader    // for /ws
 	echoUp  ws.Upgrader    // for /echo
+	grants  *grants        // Config.Permissions; nil allows everything
 
 	// baseCtx is the parent of every call's context; cancelled by Close
 	// or by Shutdown when its deadline passes.
@@ -96,6 +97,9 @@ func New(cfg Config) (*Server, error) {
 	checkOrigin, err := originChecker(cfg.AllowedOrigins)
 	if err != nil {
 		return nil, err
+	}
+	if s.grants, err = cfg.Permissions.compile(); err != nil {
+		return nil, fmt.Errorf("%w (Config.Permissions)", err)
 	}
 	s.wsUp = ws.Upgrader{Subprotocols: []string{Subprotocol}, CheckOrigin: checkOrigin}
 	s.echoUp = ws.Upgrader{CheckOrigin: checkOrigin}

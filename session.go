@@ -157,6 +157,9 @@ func (ss *session) replyErr(id json.RawMessage, err error) {
 // blocked by a backend. A connection with MaxCallsPerConn calls running
 // gets rate_limited for more.
 func (ss *session) call(req envelope.Request) {
+	if !ss.permit(permCall, req.ID, req.Method) {
+		return
+	}
 	rt, routed := ss.s.route(req.Method)
 	if !routed && ss.s.backend == nil {
 		ss.replyError(req.ID, CodeNotFound, fmt.Sprintf("no method %q", req.Method))
@@ -237,6 +240,9 @@ func (s *Server) startCall() bool {
 // subscribe queues a sub request on the lane. The payload buffer is
 // reused once OnMessage returns, so what the request needs is copied.
 func (ss *session) subscribe(req envelope.Request) {
+	if !ss.permit(permSubscribe, req.ID, req.Channel) {
+		return
+	}
 	id, ch := bytes.Clone(req.ID), req.Channel
 	var since *Position
 	if req.Since != nil {
@@ -333,6 +339,9 @@ func (ss *session) unsubscribe(req envelope.Request) {
 // so one connection's publications reach the broker in the order sent.
 // Its data is charged to the input budget until the request ends.
 func (ss *session) publish(req envelope.Request) {
+	if !ss.permit(permPublish, req.ID, req.Channel) {
+		return
+	}
 	if len(req.Data) > ss.s.cfg.MaxPublishSize {
 		ss.s.limited.bite(limitPublishSize)
 		ss.replyError(req.ID, CodeTooLarge, fmt.Sprintf("data is %d bytes; the limit is %d", len(req.Data), ss.s.cfg.MaxPublishSize))

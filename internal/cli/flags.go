@@ -52,6 +52,7 @@ type options struct {
 
 	broker brokerOptions
 	auth   authOptions
+	perms  permissionOptions
 }
 
 // envName is the environment twin of a flag: --max-message-size is
@@ -100,6 +101,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
 	o.broker.register(fs)
 	o.auth.register(fs)
+	o.perms.register(fs)
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv(envName(f.Name)); v != "" && envErr == nil {
@@ -143,6 +145,9 @@ func (o options) check() error {
 		return fmt.Errorf("wsgate: --compression-level %d: want 1 to 9 or -2", l)
 	}
 	if err := o.auth.check(); err != nil {
+		return err
+	}
+	if err := o.perms.check(); err != nil {
 		return err
 	}
 	return o.broker.check()

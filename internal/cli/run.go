@@ -61,6 +61,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if o.auth.mode == "jwt" {
+		authenticate = o.perms.withClaims(authenticate)
+	}
 	site, err := siteHandler(o)
 	if err != nil {
 		return err
@@ -113,6 +116,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		DisableEcho:             !o.echo,
 		CanPublish:              canPublish,
 		Authenticate:            authenticate,
+		Permissions:             o.perms.permissions(),
 		AuthTimeout:             o.auth.timeout,
 		AuthQueryToken:          o.auth.queryToken,
 		Logger:                  logger,
