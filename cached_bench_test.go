@@ -23,7 +23,9 @@ import (
 // connections, each with 8 messages in flight. The call+auth variants
 // make the same calls on connections authenticated with a JWT (HS256,
 // in the handshake), so that the two tell the cost of authentication on
-// the cached path. Profile the server with -cpuprofile and -focus
+// the cached path; the call+auth+perms variants add Config.Permissions
+// of four call patterns, the method matching the last. Profile the
+// server with -cpuprofile and -focus
 // 'wsgate|engine|cache|envelope'.
 func BenchmarkCachedCall(b *testing.B) {
 	if !wsgate.EngineEpoll.Supported() {
@@ -36,22 +38,38 @@ func BenchmarkCachedCall(b *testing.B) {
 			return fmt.Appendf(nil, `{"id":%d,"call":"big","args":{"symbol":"ACME","points":14}}`, 1000000+id%1000000)
 		}
 		b.Run(fmt.Sprintf("call/%dB", reply), func(b *testing.B) {
-			benchLoad(b, result, "/ws", false, call)
+			benchLoad(b, result, "/ws", noAuth, call)
 		})
 		b.Run(fmt.Sprintf("call+auth/%dB", reply), func(b *testing.B) {
-			benchLoad(b, result, "/ws", true, call)
+			benchLoad(b, result, "/ws", withToken, call)
+		})
+		b.Run(fmt.Sprintf("call+auth+perms/%dB", reply), func(b *testing.B) {
+			benchLoad(b, result, "/ws", withPermissions, call)
 		})
 		b.Run(fmt.Sprintf("echo/%dB", reply), func(b *testing.B) {
 			msg := []byte(strings.Repeat("e", reply))
-			benchLoad(b, result, "/echo", false, func(int) []byte { return msg })
+			benchLoad(b, result, "/echo", noAuth, func(int) []byte { return msg })
 		})
 	}
 }
 
-// benchLoad runs the load; with authed, the server authenticates
+// benchAuth is how a benchmark's server authenticates.
+type benchAuth int
+
+const (
+	noAuth          benchAuth = iota
+	withToken                 // a JWT in each connection's handshake
+	withPermissions           // withToken, and Config.Permissions to check
+)
+
+// benchLoad runs the load; with auth, the server authenticates
 // connections and each presents a token in its handshake.
-func benchLoad(b *testing.B, result []byte, path string, authed bool, msg func(id int) []byte) {
+func benchLoad(b *testing.B, result []byte, path string, auth benchAuth, msg func(id int) []byte) {
 	cfg := wsgate.Config{Engine: wsgate.EngineEpoll, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if auth == withPermissions {
+		cfg.Permissions = &wsgate.Permissions{Call: []string{"market.*", "user.{user}.>", "admin.>", "big"}}
+	}
+	authed := auth != noAuth
 	var dialOpts ws.DialOptions
 	if authed {
 		cfg.Authenticate = jwtAuth(b)
