@@ -29,9 +29,8 @@
 #   EVERY, FOR         drop schedule (5s, 2s)
 #   DURATION           how long drops begin (60s)
 #   BACKOFF_MAX        the clients' Options.BackoffMax (empty: the client's
-#                      default, 30s; it never shrinks while connections
-#                      live less than that, so the clients reconnect later
-#                      and later)
+#                      default, 5s; the attempt count starts over after a
+#                      connection that lived 2s)
 #   HISTORY            the nodes' --history-size (10000: 100 s at 100/s; a
 #                      client away longer gets a gap)
 #   KILL_AFTER         seconds from the start of bench to the kill (35)
