@@ -3,6 +3,7 @@ package backend
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -95,6 +97,9 @@ type Client struct {
 	tr   *http.Transport
 	sem  chan struct{} // one token per call in flight
 	log  *slog.Logger
+
+	connectMu sync.Mutex
+	connects  map[[sha256.Size]byte]*connectFlight // Connect's requests in flight, by key
 }
 
 // New returns a Client for the backend at cfg.URL. It connects lazily: a
@@ -129,9 +134,10 @@ func New(cfg Config) (*Client, error) {
 			// turn a POST into a GET.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		tr:  tr,
-		sem: make(chan struct{}, cfg.MaxConcurrent),
-		log: cfg.Logger,
+		tr:       tr,
+		sem:      make(chan struct{}, cfg.MaxConcurrent),
+		log:      cfg.Logger,
+		connects: make(map[[sha256.Size]byte]*connectFlight),
 	}, nil
 }
 

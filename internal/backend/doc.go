@@ -37,6 +37,30 @@
 // bytes; otherwise the message is generic. Garbage from the backend never
 // makes a call panic or hang beyond its timeout.
 //
+// # Connection hook
+//
+// With --auth backend the server asks the backend who a connecting client
+// is (Client.Connect):
+//
+//	POST URL/_connect
+//	Content-Type: application/json
+//	Cookie: …                        (and the fields of --auth-forward-headers)
+//
+//	{"remote":"203.0.113.7","token":"…"}   (token only when the client sent one)
+//
+// and maps its answer:
+//
+//	200 {"user":"alice","expires":N,"permissions":{…},"info":{…}}   an Identity
+//	401                  ErrUnauthorized (the credentials are not valid)
+//	403                  ErrForbidden    (valid, but not allowed in)
+//	anything else        the hook could not say: another status, a body
+//	                     that is not such an object or larger than
+//	                     MaxConnectReply, no connection, no answer in time
+//
+// Only "user" is required; "expires" is in Unix seconds. Identical
+// requests in flight at once share one hook request. Method names that
+// start with '_' belong to wsgate: clients cannot call them.
+//
 // # Connections
 //
 // A Client keeps up to Config.MaxConcurrent idle keep-alive connections and
