@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -117,34 +116,26 @@ func (s *Server) authenticate(ctx context.Context, token string) (Identity, erro
 	if err != nil {
 		return Identity{}, err
 	}
-	if id.User == "" || strings.ContainsFunc(id.User, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return Identity{}, fmt.Errorf("wsgate: authenticated user %q: want a name without control characters", id.User)
-	}
-	// Patterns come from whoever issued the identity: one that cannot
-	// be read refuses it (trying again would not help), and the
-	// operator is told.
-	if id.grants, err = id.Permissions.compile(); err != nil {
-		s.log.Warn("identity refused for its permissions", "user", id.User, "err", err)
-		return Identity{}, fmt.Errorf("user %q: %w", id.User, err)
-	}
-	return id, nil
+	return s.checkIdentity(id)
 }
 
-// handshakeAuth authenticates the token a /ws handshake carries. It
-// returns nil, true when there is none (it may come as the first message),
-// and false when it answered the request itself: 401 with
-// WWW-Authenticate (RFC 6750) for a refused token, 503 when it could not
-// be checked.
+// handshakeAuth authenticates a /ws handshake (handshakeIdentity). It
+// returns nil, true when there is nothing to check (a token may come as
+// the first message), and false when it answered the request itself: 401
+// with WWW-Authenticate (RFC 6750) for refused credentials, 403 for
+// forbidden ones, 503 when they could not be checked.
 func (s *Server) handshakeAuth(w http.ResponseWriter, r *http.Request) (*Identity, bool) {
-	token := handshakeToken(r, s.cfg.AuthQueryToken)
-	if token == "" {
-		return nil, true
-	}
-	id, err := s.authenticate(r.Context(), token)
+	id, err := s.handshakeIdentity(r)
 	switch {
+	case errors.Is(err, ErrNoCredentials):
+		return nil, true
 	case errors.Is(err, ErrAuthUnavailable), errors.Is(err, context.DeadlineExceeded):
-		s.log.Warn("token not checked", "remote", r.RemoteAddr, "err", err)
+		s.log.Warn("credentials not checked at the handshake", "remote", r.RemoteAddr, "err", err)
 		refuseHandshake(w, http.StatusServiceUnavailable, "authentication unavailable; try again later")
+		return nil, false
+	case errors.Is(err, ErrAuthForbidden):
+		s.log.Debug("connection forbidden at the handshake", "remote", r.RemoteAddr, "err", err)
+		http.Error(w, "forbidden", http.StatusForbidden)
 		return nil, false
 	case err != nil:
 		s.log.Debug("token refused at the handshake", "remote", r.RemoteAddr, "err", err)
@@ -228,8 +219,10 @@ func (ss *session) OnAlarm(c *engine.Conn) {
 		code, reason = CloseTokenExpired, "token expired"
 	case !a.asked && !id.Expires.IsZero() && !now.Before(a.refreshAt):
 		a.asked = true
-		push = strconv.AppendInt([]byte(`{"auth":"refresh","exp":`), id.Expires.Unix(), 10)
-		push = append(push, '}')
+		if ss.s.cfg.Authenticate != nil { // else no token could refresh it
+			push = strconv.AppendInt([]byte(`{"auth":"refresh","exp":`), id.Expires.Unix(), 10)
+			push = append(push, '}')
+		}
 	}
 	if code == 0 {
 		c.SetAlarm(a.alarmLocked())
@@ -262,6 +255,10 @@ func (ss *session) checkToken(req envelope.Request) {
 	a := ss.auth
 	if a == nil {
 		ss.replyError(req.ID, CodeBadRequest, "this server does not authenticate")
+		return
+	}
+	if ss.s.cfg.Authenticate == nil { // AuthenticateHandshake alone
+		ss.replyError(req.ID, CodeBadRequest, "this server takes no token messages: reconnect")
 		return
 	}
 	a.mu.Lock()

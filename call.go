@@ -49,11 +49,12 @@ type route struct {
 
 // Handle registers fn as the handler of method, replacing any earlier
 // one. Handle'd methods take precedence over Config.Backend. Method names
-// are 1 to 128 bytes of [A-Za-z0-9._:/-], not starting with '/'; Handle
-// panics on an invalid name, as http.ServeMux does on an invalid pattern,
-// since that is a programming error.
+// are 1 to 128 bytes of [A-Za-z0-9._:/-], not starting with '/' or '_'
+// (reserved for wsgate); Handle panics on an invalid name, as
+// http.ServeMux does on an invalid pattern, since that is a programming
+// error.
 func (s *Server) Handle(method string, fn CallFunc, opts ...HandleOption) {
-	if !envelope.ValidName(method) {
+	if !envelope.ValidName(method) || reservedMethod(method) {
 		panic(fmt.Sprintf("wsgate: Handle: invalid method name %q", method))
 	}
 	if fn == nil {

@@ -180,7 +180,9 @@ type Config struct {
 	// Backend is the URL of an HTTP backend for calls: a call of a method
 	// without a Handle'd function is POSTed to Backend + "/" + method with
 	// the args as its body, and the reply's Cache-Control decides how long
-	// its result is cached. Empty: such calls get not_found.
+	// its result is cached. Empty: such calls get not_found. Method
+	// names that start with '_' are reserved for wsgate (the backend's
+	// _connect hook, say): clients' calls to them get not_found.
 	Backend string
 	// BackendMaxConcurrent caps the calls in flight to Backend; more wait
 	// up to 1s, then get unavailable. Zero means 256.
@@ -239,14 +241,35 @@ type Config struct {
 	// Authenticate runs on a goroutine of its own, never on an event
 	// loop: it may wait on a network, bounded by AuthTimeout (ctx). An
 	// error wrapping ErrAuthUnavailable tells the client to try again
-	// later; any other refuses the token (after the handshake its
-	// message is the Close frame's reason). Nil: no authentication (and an auth message is answered
-	// bad_request). /echo is never authenticated: turn it off with
-	// DisableEcho.
+	// later; one wrapping ErrAuthForbidden is answered 403 at the
+	// handshake; any other refuses the token (after the handshake its
+	// message is the Close frame's reason). Nil: no authentication (and
+	// an auth message is answered bad_request), unless
+	// AuthenticateHandshake is set. /echo is never authenticated: turn
+	// it off with DisableEcho.
 	Authenticate func(ctx context.Context, token string) (Identity, error)
+	// AuthenticateHandshake, when set, makes /ws authenticate each
+	// handshake from what the whole request carries (a session cookie,
+	// an Authorization header, the token HandshakeToken finds), before
+	// the upgrade and Authenticate. The Identity it returns is the
+	// connection's, as a token accepted at the handshake. An error
+	// wrapping ErrNoCredentials means the handshake has nothing to
+	// check: its token, if any, goes to Authenticate, or else the
+	// connection waits for an {"auth":"TOKEN"} message checked by
+	// Authenticate (without Authenticate such a handshake is answered
+	// 401). An error wrapping ErrAuthUnavailable is answered 503, one
+	// wrapping ErrAuthForbidden 403, any other 401 with
+	// WWW-Authenticate. Fresh tokens, and refusals after the handshake,
+	// go through Authenticate as described there; without it, an
+	// Identity with Expires closes the connection then (4008), and the
+	// client reconnects.
+	//
+	// It runs on the handshake's goroutine, bounded by AuthTimeout
+	// (ctx); r must not be kept after it returns, nor its body read.
+	AuthenticateHandshake func(ctx context.Context, r *http.Request) (Identity, error)
 	// AuthTimeout is how long a client has, after the handshake, to have
-	// its first token accepted, and bounds each call of Authenticate.
-	// Zero means 10s.
+	// its first token accepted, and bounds each call of Authenticate and
+	// of AuthenticateHandshake. Zero means 10s.
 	AuthTimeout time.Duration
 	// AuthQueryToken takes a handshake's token from its URL's "token"
 	// query parameter too (/ws?token=TOKEN), for clients that can set

@@ -56,7 +56,7 @@ func (s *Server) WebSocketHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serve(w, r, &s.wsUp, func(release func()) engine.Handler {
 			var id *Identity
-			if s.cfg.Authenticate != nil {
+			if s.cfg.Authenticate != nil || s.cfg.AuthenticateHandshake != nil {
 				var ok bool
 				if id, ok = s.handshakeAuth(w, r); !ok {
 					return nil

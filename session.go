@@ -45,7 +45,7 @@ func newSession(s *Server, id *Identity) *session {
 		s:     s,
 		slots: make(chan struct{}, s.cfg.MaxCallsPerConn),
 	}
-	if s.cfg.Authenticate != nil {
+	if s.cfg.Authenticate != nil || s.cfg.AuthenticateHandshake != nil {
 		ss.auth = newConnAuth(id, s.cfg.AuthTimeout)
 	}
 	if n := s.cfg.MaxMessagesPerSecond; n > 0 {
@@ -161,7 +161,7 @@ func (ss *session) call(req envelope.Request) {
 		return
 	}
 	rt, routed := ss.s.route(req.Method)
-	if !routed && ss.s.backend == nil {
+	if !routed && ss.s.backend == nil || reservedMethod(req.Method) {
 		ss.replyError(req.ID, CodeNotFound, fmt.Sprintf("no method %q", req.Method))
 		return
 	}
