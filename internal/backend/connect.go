@@ -37,7 +37,8 @@ var ErrForbidden = errors.New("backend: forbidden")
 
 // ConnectRequest is what a connecting client presented.
 type ConnectRequest struct {
-	// Remote is the client's IP address.
+	// Remote is the client's IP address; "" when unknown (a token sent
+	// in a message comes alone), and then not sent.
 	Remote string
 	// Token is the token the client presented, "" when none.
 	Token string
@@ -190,7 +191,7 @@ func isSet(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "nu
 //	Content-Type: application/json
 //	Cookie: …                        (and the other fields of req.Header)
 //
-//	{"remote":"203.0.113.7","token":"…"}   (token only when req has one)
+//	{"remote":"203.0.113.7","token":"…"}   (each only when req has it)
 //
 // A 200 answer is parsed by ParseConnectReply. A 401 answer makes an error
 // wrapping ErrUnauthorized, a 403 one wrapping ErrForbidden; their message
@@ -240,7 +241,7 @@ type connectFlight struct {
 // connect makes one hook request.
 func (c *Client) connect(ctx context.Context, req ConnectRequest) (Identity, error) {
 	body, err := json.Marshal(struct {
-		Remote string `json:"remote"`
+		Remote string `json:"remote,omitempty"`
 		Token  string `json:"token,omitempty"`
 	}{req.Remote, req.Token})
 	if err != nil {

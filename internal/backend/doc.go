@@ -48,6 +48,9 @@
 //
 //	{"remote":"203.0.113.7","token":"…"}   (token only when the client sent one)
 //
+// A token sent in a message, after the handshake, comes alone:
+// {"token":"…"}, without the header fields or the remote address.
+//
 // and maps its answer:
 //
 //	200 {"user":"alice","expires":N,"permissions":{…},"info":{…}}   an Identity

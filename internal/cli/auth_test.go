@@ -58,12 +58,18 @@ func TestAuthFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := authOptions{mode: "jwt", jwksURL: "https://id.example/jwks", issuer: "https://id.example", audience: "wsgate", skew: 5 * time.Second, timeout: 3 * time.Second, queryToken: true}
+	want := authOptions{mode: "jwt", jwksURL: "https://id.example/jwks", issuer: "https://id.example", audience: "wsgate", skew: 5 * time.Second, timeout: 3 * time.Second, queryToken: true,
+		forward: listFlag{value: "Authorization"}}
 	if o.auth != want {
 		t.Errorf("auth flags %+v, want %+v", o.auth, want)
 	}
-	if o, _ := parseFlags(nil, noEnv, &bytes.Buffer{}); o.auth.mode != "none" || o.auth.skew != 30*time.Second || o.auth.timeout != 10*time.Second {
+	if o, _ := parseFlags(nil, noEnv, &bytes.Buffer{}); o.auth.mode != "none" || o.auth.skew != 30*time.Second || o.auth.timeout != 10*time.Second || o.auth.forward != (listFlag{value: "Authorization"}) {
 		t.Errorf("auth defaults %+v", o.auth)
+	}
+	env = map[string]string{"WSGATE_AUTH": "backend", "WSGATE_BACKEND": "http://127.0.0.1:1", "WSGATE_AUTH_FORWARD_HEADERS": "X-Api-Key, Authorization"}
+	o, err = parseFlags(nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil || o.auth.mode != "backend" || o.auth.forward != (listFlag{value: "X-Api-Key, Authorization", set: true}) {
+		t.Errorf("backend auth from the environment: %+v, %v", o.auth, err)
 	}
 }
 

@@ -144,7 +144,7 @@ func (o options) check() error {
 	if l := o.compLevel; l != -2 && (l < 1 || l > 9) {
 		return fmt.Errorf("wsgate: --compression-level %d: want 1 to 9 or -2", l)
 	}
-	if err := o.auth.check(); err != nil {
+	if err := o.auth.check(o.backend); err != nil {
 		return err
 	}
 	if err := o.perms.check(); err != nil {

@@ -57,12 +57,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	authenticate, err := o.auth.authenticator()
+	authn, err := o.auth.authenticator(o.backend, logger)
 	if err != nil {
 		return err
 	}
+	defer authn.close()
 	if o.auth.mode == "jwt" {
-		authenticate = o.perms.withClaims(authenticate)
+		authn.token = o.perms.withClaims(authn.token)
 	}
 	site, err := siteHandler(o)
 	if err != nil {
@@ -115,7 +116,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		APIKey:                  o.apiKey,
 		DisableEcho:             !o.echo,
 		CanPublish:              canPublish,
-		Authenticate:            authenticate,
+		Authenticate:            authn.token,
+		AuthenticateHandshake:   authn.handshake,
 		Permissions:             o.perms.permissions(),
 		AuthTimeout:             o.auth.timeout,
 		AuthQueryToken:          o.auth.queryToken,
