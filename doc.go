@@ -34,16 +34,20 @@
 // Broker's deliver callbacks and the cancel functions of its
 // subscriptions run on loops and must not block (see Broker).
 // Config.Authenticate runs on the handshake's goroutine, or on a
-// goroutine of its own for a token sent as a message; a connection's
-// token deadlines are alarms its loop rings, not timers.
+// goroutine of its own for a token sent as a message;
+// Config.AuthenticateHandshake on the handshake's goroutine. A
+// connection's token deadlines are alarms its loop rings, not timers.
 //
 // # Authentication
 //
 // With Config.Authenticate, /ws takes a token first (in the handshake, or
 // as {"auth":"TOKEN"}), asks for a fresh one before it expires, and closes
 // with CloseAuthRequired, CloseTokenInvalid, CloseTokenExpired or
-// CloseAuthTimeout when it must. IdentityFromContext tells a CallFunc or
-// CanPublish who called.
+// CloseAuthTimeout when it must. Config.AuthenticateHandshake checks the
+// whole handshake request first (a session cookie, say) and may leave the
+// connection to a token. IdentityFromContext tells a CallFunc or
+// CanPublish who called. Method names starting with '_' are wsgate's:
+// clients cannot call them.
 // Everything sent to one connection goes through a bounded queue, so any
 // goroutine may publish at any time, and a client that does not read is
 // closed (1008) rather than allowed to grow the server's memory.
