@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 
@@ -66,4 +67,46 @@ func ExampleConfig_authenticate() {
 	// {"auth":{"user":"ada"}}
 	// {"id":1,"result":"ada"}
 	// true authentication required: send {"auth":"TOKEN"} first
+}
+
+// AuthenticateHandshake checks what the whole handshake carries, here a
+// session cookie, before the upgrade; a handshake without one is left to
+// a token (ErrNoCredentials), which Authenticate checks.
+func ExampleConfig_authenticateHandshake() {
+	srv, err := wsgate.New(wsgate.Config{
+		AuthenticateHandshake: func(ctx context.Context, r *http.Request) (wsgate.Identity, error) {
+			c, err := r.Cookie("session")
+			switch {
+			case err != nil:
+				return wsgate.Identity{}, wsgate.ErrNoCredentials
+			case c.Value == "s3cr3t":
+				return wsgate.Identity{User: "ada"}, nil
+			}
+			return wsgate.Identity{}, errors.New("unknown session")
+		},
+		Authenticate: func(ctx context.Context, token string) (wsgate.Identity, error) {
+			return wsgate.Identity{}, errors.New("no tokens here")
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+
+	c, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Cookie": {"session=s3cr3t"}})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	_, reply, _ := c.ReadMessage()
+	fmt.Println(string(reply))
+
+	_, resp, _ := websocket.DefaultDialer.Dial(url, http.Header{"Cookie": {"session=stale"}})
+	fmt.Println(resp.StatusCode)
+	// Output:
+	// {"auth":{"user":"ada"}}
+	// 401
 }
