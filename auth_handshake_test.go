@@ -42,6 +42,10 @@ func cookieAuth(ctx context.Context, r *http.Request) (wsgate.Identity, error) {
 		return wsgate.Identity{}, ctx.Err()
 	case "nobody":
 		return wsgate.Identity{User: ""}, nil
+	case "carol":
+		return wsgate.Identity{User: "carol", Permissions: &wsgate.Permissions{Call: []string{"whoami"}}}, nil
+	case "badperm":
+		return wsgate.Identity{User: "carol", Permissions: &wsgate.Permissions{Call: []string{"a.>.b"}}}, nil
 	}
 	return wsgate.Identity{}, errors.New("unknown session")
 }
@@ -78,6 +82,8 @@ func TestAuthenticateHandshake(t *testing.T) {
 			{name: "unavailable", cookie: "down", status: http.StatusServiceUnavailable},
 			{name: "past AuthTimeout", cookie: "slow", status: http.StatusServiceUnavailable},
 			{name: "no user", cookie: "nobody", status: http.StatusUnauthorized},
+			{name: "permissions", cookie: "carol", user: "carol"},
+			{name: "unreadable permissions", cookie: "badperm", status: http.StatusUnauthorized},
 		} {
 			c, resp, err := dialCookie(url, tt.cookie, tt.token)
 			if tt.status != 0 {
@@ -103,6 +109,11 @@ func TestAuthenticateHandshake(t *testing.T) {
 			}
 			if u := whoami(t, c); u != tt.user {
 				t.Errorf("%s: whoami = %q", tt.name, u)
+			}
+			// carol may call whoami only; the others, anything.
+			r := request(t, c, `{"id":2,"call":"other"}`)
+			if forbidden := r.Error != nil && r.Error.Code == "forbidden"; forbidden != (tt.user == "carol") {
+				t.Errorf("%s: call other: %+v", tt.name, r)
 			}
 			c.Close()
 		}
@@ -207,7 +218,8 @@ func TestAuthenticateHandshakeNotStuck(t *testing.T) {
 }
 
 // TestReservedMethods: a client's call of a method starting with '_'
-// never reaches the backend nor a handler, and Handle refuses the name.
+// never reaches the backend nor a handler, whatever its permissions, and
+// Handle refuses the name.
 func TestReservedMethods(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
@@ -218,7 +230,7 @@ func TestReservedMethods(t *testing.T) {
 			w.Write([]byte(`{"user":"root"}`))
 		}))
 		t.Cleanup(backend.Close)
-		srv, url := startServer(t, wsgate.Config{Engine: eng, Backend: backend.URL})
+		srv, url := startServer(t, wsgate.Config{Engine: eng, Backend: backend.URL, Permissions: &wsgate.Permissions{Call: []string{"a_b", "_x"}}})
 		c := dial(t, url+"/ws")
 		for i, m := range []string{"_connect", "_x", "_", "_connect"} {
 			r := request(t, c, fmt.Sprintf(`{"id":%d,"call":%q,"args":{"remote":"1.2.3.4"}}`, i, m))

@@ -157,11 +157,15 @@ func (ss *session) replyErr(id json.RawMessage, err error) {
 // blocked by a backend. A connection with MaxCallsPerConn calls running
 // gets rate_limited for more.
 func (ss *session) call(req envelope.Request) {
+	if reservedMethod(req.Method) {
+		ss.replyError(req.ID, CodeNotFound, fmt.Sprintf("no method %q", req.Method))
+		return
+	}
 	if !ss.permit(permCall, req.ID, req.Method) {
 		return
 	}
 	rt, routed := ss.s.route(req.Method)
-	if !routed && ss.s.backend == nil || reservedMethod(req.Method) {
+	if !routed && ss.s.backend == nil {
 		ss.replyError(req.ID, CodeNotFound, fmt.Sprintf("no method %q", req.Method))
 		return
 	}

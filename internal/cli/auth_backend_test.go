@@ -184,6 +184,17 @@ func TestRunWithBackendAuth(t *testing.T) {
 		if m := wsRead(t, c); m["result"] != "alice" {
 			t.Errorf("%s: whoami answered %v: the backend did not see X-Wsgate-User alice", name, m)
 		}
+		// The hook's permissions hold: subscribe chat.>, call whoami.
+		for _, req := range []map[string]any{{"id": 2, "sub": "news"}, {"id": 3, "call": "other"}} {
+			c.WriteJSON(req)
+			if e, _ := wsRead(t, c)["error"].(map[string]any); e["code"] != "forbidden" {
+				t.Errorf("%s: %v answered %v, want forbidden", name, req, e)
+			}
+		}
+		c.WriteJSON(map[string]any{"id": 4, "sub": "chat.lobby"})
+		if m := wsRead(t, c); m["error"] != nil {
+			t.Errorf("%s: sub chat.lobby: %v", name, m)
+		}
 		c.Close()
 	}
 
