@@ -35,11 +35,11 @@ type session struct {
 	lane   lane          // sub, unsub and pub requests, in order
 	closed atomic.Bool   // OnClose has run: the lane answers nothing more
 	rate   *rate.Limiter // Config.MaxMessagesPerSecond; nil: no limit
-	auth   *connAuth     // nil without Config.Authenticate (auth.go)
+	auth   *connAuth     // nil without Config.Authenticate and AuthenticateHandshake (auth.go)
 }
 
 // newSession returns the session of a new connection; with
-// Config.Authenticate, id is who the handshake's token named, or nil.
+// authentication on, id is who the handshake named, or nil.
 func newSession(s *Server, id *Identity) *session {
 	ss := &session{
 		s:     s,
