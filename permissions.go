@@ -16,7 +16,8 @@ import (
 // Each list holds patterns of names split at '.' into segments:
 //
 //	chat.lobby       that name only
-//	chat.*           '*' is any one segment: chat.lobby, not chat.a.b
+//	chat.*           '*' is any one segment without a '/': chat.lobby,
+//	                 not chat.a.b nor chat.a/b
 //	chat.>           '>', last, is one or more segments: chat.a, chat.a.b
 //	>                every name
 //	user.{user}.>    {user} (or {sub}) is the connection's Identity.User as

@@ -18,7 +18,7 @@ type permissionOptions struct {
 }
 
 func (o *permissionOptions) register(fs *flag.FlagSet) {
-	const patterns = "comma-separated patterns of names split at '.': '*' is one segment, a final '>' one or more, {user} (or {sub}) the user's name; '>' allows all, empty nothing"
+	const patterns = "comma-separated patterns of names split at '.': '*' is one segment (never across a '/'), a final '>' one or more, {user} (or {sub}) the user's name; '>' allows all, empty nothing"
 	fs.StringVar(&o.subscribe, "allow-subscribe", ">", "channels a /ws client may subscribe to, unless its token or the backend says otherwise: "+patterns)
 	fs.StringVar(&o.publish, "allow-publish", ">", "channels a /ws client may publish on, unless its token or the backend says otherwise: "+patterns)
 	fs.StringVar(&o.call, "allow-call", ">", "methods a /ws client may call, unless its token or the backend says otherwise: "+patterns)

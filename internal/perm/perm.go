@@ -1,7 +1,7 @@
 // Package perm matches method and channel names against the patterns of
 // wsgate's Permissions: names split at '.' into segments, where '*' is any
-// one segment, a final '>' is one or more segments, and {user} (or {sub})
-// is the connection's user as one segment.
+// one segment without a '/', a final '>' is one or more segments, and
+// {user} (or {sub}) is the connection's user as one segment.
 package perm
 
 import (
@@ -16,7 +16,7 @@ var ErrPattern = errors.New("perm: invalid pattern")
 // segment kinds.
 const (
 	literal = iota // equal to text
-	one            // '*': any one non-empty segment
+	one            // '*': any one non-empty segment without '/'
 	rest           // '>': one or more segments, last
 	user           // {user} or {sub}: the user, as one segment
 )
@@ -98,7 +98,8 @@ func (p Pattern) Match(name, u string) bool {
 				return false
 			}
 		case one:
-			if seg == "" {
+			// Not across a '/': a backend method's path stays whole.
+			if seg == "" || strings.IndexByte(seg, '/') >= 0 {
 				return false
 			}
 		case user:

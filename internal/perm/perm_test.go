@@ -41,6 +41,8 @@ func TestMatch(t *testing.T) {
 		{"user.{user}", "user.", "", false},
 		{"user.{user}", "user.x*", "x*", false},
 		{"orders/list", "orders/list", "", true},
+		{"market.*", "market.x/y", "", false}, // '*' stops at '/'
+		{"market.>", "market.x/y", "", true},
 		{"market.history", "market.history", "", true},
 	} {
 		p, err := Compile(tt.pattern)
@@ -54,7 +56,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestCompileRefuses(t *testing.T) {
-	for _, s := range []string{"", ".", "a.", ".a", "a..b", "a.>.b", ">.a", "a*", "a.b*", "{user}x", "{users}", "a b", "chat.é", "a.#"} {
+	for _, s := range []string{"", ".", "a.", ".a", "a..b", "a.>.b", ">.a", "a*", "a.b*", "{user}x", "{users}", "a b", "chat.é", "a.#", "orders/*"} {
 		if _, err := Compile(s); !errors.Is(err, ErrPattern) {
 			t.Errorf("Compile(%q) = %v, want ErrPattern", s, err)
 		}
@@ -123,6 +125,9 @@ func reference(pattern, name, user string) bool {
 		}
 		switch p {
 		case "*":
+			if strings.Contains(ns[i], "/") {
+				return false
+			}
 		case "{user}", "{sub}":
 			if ns[i] != user || !literalSegment(user) {
 				return false
