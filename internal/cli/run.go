@@ -15,6 +15,7 @@ import (
 	"github.com/wsgate/wsgate"
 	"github.com/wsgate/wsgate/internal/demo"
 	"github.com/wsgate/wsgate/internal/edge"
+	"github.com/wsgate/wsgate/internal/memtrim"
 	"github.com/wsgate/wsgate/internal/static"
 	"github.com/wsgate/wsgate/metrics"
 	"github.com/wsgate/wsgate/web"
@@ -70,6 +71,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer site.Close()
+	// Compressing the static files at their best levels leaves tens of
+	// megabytes of garbage; hand it back to the system now, so that the
+	// process's RSS shows what serving costs from the start.
+	debug.FreeOSMemory()
 	withDemo := o.backend == "" // the built-in demo answers calls when no backend is given
 	var canPublish func(context.Context, string) error
 	if withDemo {
@@ -146,6 +151,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	} else {
 		ticked <- nil
 	}
+	trimCtx, stopTrim := context.WithCancel(context.Background())
+	trimmed := make(chan struct{})
+	go func() {
+		defer close(trimmed)
+		if o.memoryTrim > 0 {
+			memtrim.Run(trimCtx, o.memoryTrim)
+		}
+	}()
+	defer func() { stopTrim(); <-trimmed }()
 
 	logger.Info("wsgate listening", whatIsServed(ln.Addr(), o)...)
 	if ready != nil {
