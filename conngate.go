@@ -24,29 +24,38 @@ func newConnGate(max, perIP int) *connGate {
 }
 
 // admit counts a connection from r's address, or returns why it is
-// refused and which limit did. release undoes admit; call it exactly
-// once.
-func (g *connGate) admit(r *http.Request) (release func(), refusal string, by limit) {
-	var ip netip.Addr
-	if g.perIP > 0 {
-		ap, err := netip.ParseAddrPort(r.RemoteAddr)
-		if err == nil {
-			ip = ap.Addr().Unmap()
-		}
-	}
+// refused and which limit did. An admitted connection gives its place
+// back with release(key), exactly once: key is what keyOf makes of its
+// remote address, r.RemoteAddr here or, when it ends, the connection's
+// own (the same peer), so that no state is kept per connection.
+func (g *connGate) admit(r *http.Request) (key netip.Addr, refusal string, by limit) {
+	key = g.keyOf(r.RemoteAddr)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.max > 0 && g.total >= g.max {
-		return nil, "server at its connection limit (" + strconv.Itoa(g.max) + ")", limitMaxConns
+		return key, "server at its connection limit (" + strconv.Itoa(g.max) + ")", limitMaxConns
 	}
-	if ip.IsValid() && g.byIP[ip] >= g.perIP {
-		return nil, "too many connections from this address (" + strconv.Itoa(g.perIP) + ")", limitMaxConnsPerIP
+	if key.IsValid() && g.byIP[key] >= g.perIP {
+		return key, "too many connections from this address (" + strconv.Itoa(g.perIP) + ")", limitMaxConnsPerIP
 	}
 	g.total++
-	if ip.IsValid() {
-		g.byIP[ip]++
+	if key.IsValid() {
+		g.byIP[key]++
 	}
-	return func() { g.release(ip) }, "", 0
+	return key, "", 0
+}
+
+// keyOf is the address a connection from remote ("ip:port") is counted
+// under: its IP while there is a per-IP cap, else none.
+func (g *connGate) keyOf(remote string) netip.Addr {
+	if g.perIP <= 0 {
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 func (g *connGate) release(ip netip.Addr) {

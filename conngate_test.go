@@ -83,3 +83,45 @@ func TestConnCaps(t *testing.T) {
 		})
 	})
 }
+
+// TestPerIPPlacesComeBack: a connection that ends gives its place under
+// MaxConnsPerIP back, on both endpoints and both engines, however it
+// ended, so an address that comes and goes is never locked out.
+func TestPerIPPlacesComeBack(t *testing.T) {
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		srv, url := startServer(t, wsgate.Config{Engine: eng, MaxConnsPerIP: 2})
+		// open is how many connections have run OnOpen and not yet given
+		// their place back.
+		open := func() int64 { st := srv.Stats(); return st.WS.Open + st.Echo.Open }
+		waitOpen := func(n int64) {
+			t.Helper()
+			deadline := time.Now().Add(5 * time.Second)
+			for open() != n && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			if got := open(); got != n {
+				t.Fatalf("%d connections open, want %d", got, n)
+			}
+		}
+		for round := range 5 {
+			for _, path := range []string{"/ws", "/echo"} {
+				a, _, err := dialFrom(t, url+path, "127.0.0.3")
+				if err != nil {
+					t.Fatalf("round %d %s: %v", round, path, err)
+				}
+				b, _, err := dialFrom(t, url+path, "127.0.0.3")
+				if err != nil {
+					t.Fatalf("round %d %s: %v", round, path, err)
+				}
+				_, resp, err := dialFrom(t, url+path, "127.0.0.3")
+				refused(t, resp, err, "from this address (2)")
+				waitOpen(2)
+				// One leaves with a closing handshake, one drops.
+				a.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
+				b.Close()
+				waitOpen(0) // Open counts down once the place is given back
+				a.Close()
+			}
+		}
+	})
+}

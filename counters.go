@@ -140,19 +140,20 @@ func (m *metrics) latency(code ErrorCode) *latency {
 	return l.(*latency)
 }
 
-// wrap counts the events of one connection on endpoint e, passes them on
-// to h and, when the connection ends, calls release (its place in the
-// connection gate) before h's OnClose. One wrapper does both, so a
-// message costs one extra call on its way to h.
-func (m *metrics) wrap(e endpoint, h engine.Handler, release func()) engine.Handler {
-	return &countedHandler{Handler: h, m: m, c: &m.endpoint[e], release: release}
+// wrap counts the events of connections on endpoint e, passes them on to
+// h and, when a connection ends, gives its place in gate back before h's
+// OnClose. One wrapper does both, so a message costs one extra call on
+// its way to h. It keeps nothing of any one connection: a handler that
+// keeps none either (/echo's) is wrapped once for all of them.
+func (m *metrics) wrap(e endpoint, h engine.Handler, gate *connGate) engine.Handler {
+	return &countedHandler{Handler: h, m: m, c: &m.endpoint[e], gate: gate}
 }
 
 type countedHandler struct {
 	engine.Handler
-	m       *metrics
-	c       *endpointCounters
-	release func()
+	m    *metrics
+	c    *endpointCounters
+	gate *connGate
 }
 
 func (h *countedHandler) OnOpen(c *engine.Conn) {
@@ -174,7 +175,7 @@ func (h *countedHandler) OnAlarm(c *engine.Conn) {
 }
 
 func (h *countedHandler) OnClose(c *engine.Conn, err error) {
-	h.release()
+	h.gate.release(h.gate.keyOf(c.RemoteAddr().String()))
 	h.c.open.Add(-1)
 	h.m.closed[classifyClose(err)].Add(1)
 	h.Handler.OnClose(c, err)

@@ -54,7 +54,7 @@ func (s *Server) Handler() http.Handler {
 // calls, subscriptions and publications.
 func (s *Server) WebSocketHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, &s.wsUp, func(release func()) engine.Handler {
+		s.serve(w, r, &s.wsUp, func() engine.Handler {
 			var id *Identity
 			if s.cfg.Authenticate != nil || s.cfg.AuthenticateHandshake != nil {
 				var ok bool
@@ -62,7 +62,7 @@ func (s *Server) WebSocketHandler() http.Handler {
 					return nil
 				}
 			}
-			return s.metrics.wrap(endpointWS, newSession(s, id), release)
+			return s.metrics.wrap(endpointWS, newSession(s, id), s.gate)
 		})
 	})
 }
@@ -71,16 +71,16 @@ func (s *Server) WebSocketHandler() http.Handler {
 // unchanged, text as text and binary as binary.
 func (s *Server) EchoHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, &s.echoUp, func(release func()) engine.Handler { return s.metrics.wrap(endpointEcho, echoHandler{}, release) })
+		s.serve(w, r, &s.echoUp, func() engine.Handler { return s.echoCounted })
 	})
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, newHandler func(release func()) engine.Handler) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, newHandler func() engine.Handler) {
 	if s.stopping.Load() {
 		refuseHandshake(w, http.StatusServiceUnavailable, "server shutting down")
 		return
 	}
-	release, refusal, by := s.gate.admit(r)
+	key, refusal, by := s.gate.admit(r)
 	if refusal != "" {
 		s.limited.bite(by)
 		refuseHandshake(w, http.StatusServiceUnavailable, refusal)
@@ -88,9 +88,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 	}
 	// newHandler may answer the request itself (a refused token): then
 	// it returns nil.
-	h := newHandler(release)
+	h := newHandler()
 	if h == nil {
-		release()
+		s.gate.release(key)
 		return
 	}
 	// The answer must reach the client in time; the engine sets its own
@@ -103,7 +103,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 	// negotiates compression. On an error the handler is never called, so
 	// the connection's place in the gate is given back here.
 	if err := s.engine.Upgrade(w, r, up, h); err != nil {
-		release()
+		s.gate.release(key)
 		var he *ws.HandshakeError
 		if !errors.As(err, &he) {
 			s.log.Debug("websocket connection not served", "remote", r.RemoteAddr, "err", err)

@@ -42,7 +42,10 @@ type Server struct {
 	codec   *wsflate.Codec // nil when Compression.Disabled
 	wsUp    ws.Upgrader    // for /ws
 	echoUp  ws.Upgrader    // for /echo
-	grants  *grants        // Config.Permissions; nil allows everything
+	// echoCounted is the handler of every /echo connection: echoing and
+	// counting keep nothing per connection.
+	echoCounted engine.Handler
+	grants      *grants // Config.Permissions; nil allows everything
 
 	// baseCtx is the parent of every call's context; cancelled by Close
 	// or by Shutdown when its deadline passes.
@@ -89,6 +92,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.apiKeyHash = sha256.Sum256([]byte(cfg.APIKey))
 	s.gate = newConnGate(cfg.MaxConns, cfg.MaxConnsPerIP)
+	s.echoCounted = s.metrics.wrap(endpointEcho, echoHandler{}, s.gate)
 	if s.broker == nil {
 		s.broker = NewMemoryBroker(MemoryBrokerOptions{})
 		s.owns = true
