@@ -55,7 +55,8 @@ func (g *connGate) keyOf(remote string) netip.Addr {
 	if err != nil {
 		return netip.Addr{}
 	}
-	return ap.Addr().Unmap()
+	// Without its IPv6 zone: the epoll engine keeps none.
+	return ap.Addr().Unmap().WithZone("")
 }
 
 func (g *connGate) release(ip netip.Addr) {

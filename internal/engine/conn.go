@@ -34,6 +34,7 @@ const (
 	rFailed                       // the peer broke the protocol: its input is discarded
 	rDone                         // the peer's Close arrived: nothing more is read
 	rLease                        // c took the input budget's lease and may still hold it (budget.go)
+	rPaused                       // epoll: c is on its loop's list of connections paused for the input budget
 )
 
 // Conn is one WebSocket connection run by an Engine.

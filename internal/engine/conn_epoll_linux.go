@@ -30,14 +30,33 @@ type epollConn struct {
 	// stallAt is the engine clock when the socket last refused bytes
 	// while data waited; 0 when nothing waits. Guarded by Conn.mu.
 	stallAt int64
-	rd      *ws.Reader     // held only while a frame or fragmented message is partial; loop only
-	paused  bool           // c is on its loop's list of connections paused for the input budget; loop only
-	addr    netip.AddrPort // the peer's address
+	rd      *ws.Reader // held only while a frame or fragmented message is partial; loop only
+	// The peer's address, kept in 19 bytes rather than a netip.AddrPort's
+	// 32 (an IPv6 zone is dropped): this struct is what an idle
+	// connection costs.
+	peerIP   [16]byte
+	peerPort uint16
+	peerV4   bool
+}
+
+// setPeer records the peer's address.
+func (c *epollConn) setPeer(ap netip.AddrPort) {
+	a := ap.Addr().Unmap()
+	c.peerIP, c.peerPort, c.peerV4 = a.As16(), ap.Port(), a.Is4()
+}
+
+// peer returns the peer's address.
+func (c *epollConn) peer() netip.AddrPort {
+	a := netip.AddrFrom16(c.peerIP)
+	if c.peerV4 {
+		a = a.Unmap()
+	}
+	return netip.AddrPortFrom(a, c.peerPort)
 }
 
 func (c *epollConn) servedBy() *Engine { return c.l.e }
 
-func (c *epollConn) peerAddr() net.Addr { return net.TCPAddrFromAddrPort(c.addr) }
+func (c *epollConn) peerAddr() net.Addr { return net.TCPAddrFromAddrPort(c.peer()) }
 
 // sendLocked writes f to the socket at once when nothing waits and the
 // loop is not handling c's input; while it is, a data or control frame
@@ -338,8 +357,4 @@ func (c *epollConn) flushBatchLocked(iov [][]byte, now int64) [][]byte {
 		c.stallAt = now
 	}
 	return iov
-}
-
-func netipUnmap(ap netip.AddrPort) netip.AddrPort {
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }

@@ -206,7 +206,7 @@ func (g *loops) serve(tc *net.TCPConn, br *bufio.Reader, h Handler, pmd wsflate.
 	c := &epollConn{Conn: Conn{h: h, pmd: pmd}, fd: int32(fd)}
 	c.tr = c
 	if addr, ok := tc.RemoteAddr().(*net.TCPAddr); ok {
-		c.addr = netipUnmap(addr.AddrPort())
+		c.setPeer(addr.AddrPort())
 	}
 	e.mu.Lock()
 	if e.closed {
@@ -512,7 +512,7 @@ func (l *loop) onEvent(ev netpoll.Event) {
 // written with one writev once the reads are done, before the peer's end
 // of stream is acted on.
 func (l *loop) read(c *epollConn, hangUp bool) {
-	if c.paused {
+	if c.rflags&rPaused != 0 {
 		return // it keeps its place in l.paused
 	}
 	writable := c.beginBatch()
@@ -584,7 +584,7 @@ func (l *loop) readAgain() {
 // budget is spent: its socket keeps the bytes, and no new edge may come
 // for them, so c waits in l.paused for resumePaused.
 func (l *loop) pause(c *epollConn) {
-	c.paused = true
+	c.rflags |= rPaused
 	l.paused = append(l.paused, c)
 	l.e.input.paused.Add(1)
 }
@@ -608,7 +608,7 @@ func (l *loop) resumePaused() {
 	i := 0
 	for ; i < len(paused) && l.mayResume(); i++ {
 		c := paused[i]
-		c.paused = false
+		c.rflags &^= rPaused
 		if l.owns(c) {
 			l.read(c, true)
 			l.settle(c)

@@ -38,7 +38,7 @@ func TestRunTrimsAfterGarbage(t *testing.T) {
 		b[0] = 1
 		keep = append(keep, b)
 	}
-	runtime.GC() // the heap goal is now about 64 MiB
+	runtime.GC()   // the heap goal is now about 64 MiB
 	for range 20 { // 20 MiB of garbage, under the goal: no collection
 		b := make([]byte, 1<<20)
 		b[0] = 1
