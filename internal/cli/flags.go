@@ -100,7 +100,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.StringVar(&o.nodeID, "node-id", "", "this node's id in /edge/nodes and /edge/ping: letters, digits, '.', '-' or '_', one per node (default: the host name's first label and 6 random hex digits, new at each start)")
 	fs.StringVar(&o.region, "region", "", "this node's region in /edge/nodes and /edge/ping, e.g. eu-west")
 	fs.StringVar(&o.publicURL, "public-url", "", "the URL clients reach this node at, as /edge/nodes lists it (default: http://HOST:PORT of the listening address, HOST the host name when --listen names none)")
-	fs.DurationVar(&o.memoryTrim, "memory-trim", time.Second, "how often to look whether the process went quiet (no garbage collection for that long) while its heap holds much more than is live, as after a storm of handshakes, and then give the unused memory back to the system, so that RSS shows what connections cost (0: never)")
+	fs.DurationVar(&o.memoryTrim, "memory-trim", 250*time.Millisecond, "how often to look whether the process went quiet (no garbage collection, under 1 MiB/s allocated) while its heap holds much more than is live, as after a storm of handshakes, and then give the unused memory back to the system, so that RSS shows what connections cost (0: never)")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a shutdown waits for running calls and closing handshakes")
 	o.broker.register(fs)
 	o.auth.register(fs)

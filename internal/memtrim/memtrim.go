@@ -8,8 +8,8 @@
 // collector's headroom, not what the connections cost. Trimmer notices a
 // quiet spell (no collection for a whole interval) after the heap grew
 // well past what was live, and then collects and returns the free pages
-// at once (debug.FreeOSMemory). A busy process collects on its own and
-// is never trimmed.
+// at once (debug.FreeOSMemory). A process that allocates more than
+// QuietRate is busy: it collects on its own and is never trimmed.
 package memtrim
 
 import (
@@ -21,20 +21,28 @@ import (
 
 // MinWaste is the least memory held beyond the live heap that is worth a
 // trim, in bytes; a trim also needs a quarter of the live heap.
-const MinWaste = 8 << 20
+const MinWaste = 1 << 20
+
+// QuietRate is the most a quiet process allocates, in bytes a second.
+const QuietRate = 1 << 20
 
 // sample is what a Trimmer reads of the runtime each interval.
 type sample struct {
+	at     time.Time
 	cycles uint64 // collections completed so far
+	allocs uint64 // bytes allocated on the heap so far
 	live   uint64 // heap live after the last collection, in bytes
 	held   uint64 // heap memory held and not returned to the system, in bytes
 }
 
-// worth reports whether a trim is due: no collection ran since the
-// previous sample, and the heap holds MinWaste and a quarter of the live
-// heap more than is live.
+// worth reports whether a trim is due: since the previous sample no
+// collection ran and at most QuietRate was allocated, and the heap holds
+// MinWaste and a quarter of the live heap more than is live.
 func worth(prev, now sample) bool {
 	if now.cycles != prev.cycles || now.held <= now.live {
+		return false
+	}
+	if quiet := uint64(now.at.Sub(prev.at).Seconds() * QuietRate); now.allocs-prev.allocs > quiet {
 		return false
 	}
 	waste := now.held - now.live
@@ -43,6 +51,7 @@ func worth(prev, now sample) bool {
 
 var names = []string{
 	"/gc/cycles/total:gc-cycles",
+	"/gc/heap/allocs:bytes",
 	"/gc/heap/live:bytes",
 	"/memory/classes/heap/objects:bytes",
 	"/memory/classes/heap/unused:bytes",
@@ -58,7 +67,7 @@ func read(buf []metrics.Sample) sample {
 		}
 		return buf[i].Value.Uint64()
 	}
-	return sample{cycles: u(0), live: u(1), held: u(2) + u(3) + u(4)}
+	return sample{at: time.Now(), cycles: u(0), allocs: u(1), live: u(2), held: u(3) + u(4) + u(5)}
 }
 
 // Run looks at the heap every interval until ctx ends, trimming it when

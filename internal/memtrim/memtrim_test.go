@@ -10,17 +10,22 @@ import (
 
 func TestWorth(t *testing.T) {
 	const mb = 1 << 20
+	t0 := time.Unix(1000, 0)
+	t1 := t0.Add(time.Second)
 	for _, tt := range []struct {
 		name      string
 		prev, now sample
 		want      bool
 	}{
-		{"quiet after a storm", sample{cycles: 7}, sample{cycles: 7, live: 6 * mb, held: 20 * mb}, true},
-		{"still collecting", sample{cycles: 7}, sample{cycles: 8, live: 6 * mb, held: 20 * mb}, false},
-		{"little waste", sample{cycles: 7}, sample{cycles: 7, live: 6 * mb, held: 10 * mb}, false},
-		{"waste small beside a big heap", sample{cycles: 7}, sample{cycles: 7, live: 400 * mb, held: 450 * mb}, false},
-		{"big heap, much waste", sample{cycles: 7}, sample{cycles: 7, live: 400 * mb, held: 520 * mb}, true},
-		{"nothing held", sample{}, sample{}, false},
+		{"quiet after a storm", sample{at: t0, cycles: 7, allocs: 50 * mb}, sample{at: t1, cycles: 7, allocs: 50 * mb, live: 6 * mb, held: 20 * mb}, true},
+		{"a trickle is quiet", sample{at: t0, cycles: 7, allocs: 50 * mb}, sample{at: t1, cycles: 7, allocs: 50*mb + 200<<10, live: 6 * mb, held: 20 * mb}, true},
+		{"allocating", sample{at: t0, cycles: 7, allocs: 50 * mb}, sample{at: t1, cycles: 7, allocs: 53 * mb, live: 6 * mb, held: 20 * mb}, false},
+		{"still collecting", sample{at: t0, cycles: 7}, sample{at: t1, cycles: 8, live: 6 * mb, held: 20 * mb}, false},
+		{"little waste", sample{at: t0, cycles: 7}, sample{at: t1, cycles: 7, live: 6 * mb, held: 7 * mb}, false},
+		{"under a megabyte", sample{at: t0, cycles: 7}, sample{at: t1, cycles: 7, live: 1 * mb, held: 1*mb + 900<<10}, false},
+		{"waste small beside a big heap", sample{at: t0, cycles: 7}, sample{at: t1, cycles: 7, live: 400 * mb, held: 450 * mb}, false},
+		{"big heap, much waste", sample{at: t0, cycles: 7}, sample{at: t1, cycles: 7, live: 400 * mb, held: 520 * mb}, true},
+		{"nothing held", sample{at: t0}, sample{at: t1}, false},
 	} {
 		if got := worth(tt.prev, tt.now); got != tt.want {
 			t.Errorf("%s: worth = %v, want %v", tt.name, got, tt.want)
