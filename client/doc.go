@@ -27,8 +27,9 @@
 //
 // When the connection ends, the client reconnects to the next nearest
 // node after a jittered exponential backoff (Options.BackoffMin,
-// BackoffMax), going round the nodes and timing them again after a round
-// in which all failed. The attempt count starts over after a connection
+// BackoffMax), going round the nodes in rounds: within a round a node
+// that fails is followed at once by the next, and the wait grows with
+// each round in which all failed, after which the nodes are timed again. The attempt count starts over after a connection
 // that stayed up 2s, so a network that drops every few seconds keeps the
 // waits short while a node that drops its clients on connect sees them
 // back off. A node that closes with 1012 (service restart,

@@ -54,10 +54,11 @@ type Options struct {
 	SwitchMargin time.Duration
 	SwitchRatio  float64
 
-	// BackoffMin and BackoffMax bound the wait before reconnecting after
-	// a failure: BackoffMin doubles with every failed attempt up to
-	// BackoffMax, and each wait is half of that plus a random part of the
-	// other half. A connection that stayed up 2s (or BackoffMax, when
+	// BackoffMin and BackoffMax bound the wait before each round of
+	// reconnection attempts (the nodes of the plan in turn, each tried at
+	// once after the one before failed): BackoffMin doubles with every
+	// round in which all failed up to BackoffMax, and each wait is half
+	// of that plus a random part of the other half. A connection that stayed up 2s (or BackoffMax, when
 	// shorter) starts the count over from BackoffMin; one that ends
 	// sooner, as on a node that drops its clients at once, keeps it
 	// growing. A node restarting (close code 1012) is left at once,

@@ -300,3 +300,45 @@ func TestDrainRefusalGoesAgain(t *testing.T) {
 		t.Errorf("Drain: %v", err)
 	}
 }
+
+// TestBackoffPerRound: with two nodes refusing, the client waits a
+// growing backoff before each round and tries the round's second node at
+// once after the first failed, so a dead node in the plan costs no wait.
+func TestBackoffPerRound(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, nil, 0)
+	b := startNode(t, nil, 60*time.Millisecond)
+	r := newRecorder()
+	opts := fast(r)
+	opts.BackoffMin, opts.BackoffMax = 8*time.Millisecond, 64*time.Millisecond
+	dial(t, []string{a.url, b.url}, opts)
+	r.wait(t, "a connection to the nearer node", func() bool { return len(r.connectedTo()) > 0 })
+	a.refuse.Store(true)
+	b.refuse.Store(true)
+	a.proxy.Cut()
+	const attempts = 6
+	r.wait(t, "retries", func() bool { return r.count(client.StateReconnecting) >= attempts })
+	b.refuse.Store(false)
+	r.wait(t, "the reconnection", func() bool { return len(r.connectedTo()) == 2 })
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := 0
+	for _, e := range r.states {
+		if e.State != client.StateReconnecting || k >= attempts {
+			continue
+		}
+		k++
+		round := (k + 1) / 2 // attempts 1 and 2 are round 1, 3 and 4 round 2…
+		if k%2 == 0 {
+			if e.Delay != 0 {
+				t.Errorf("attempt %d, the second of round %d, waited %v, want none", k, round, e.Delay)
+			}
+			continue
+		}
+		ceil := min(opts.BackoffMin<<(round-1), opts.BackoffMax)
+		if e.Delay < ceil/2 || e.Delay >= ceil {
+			t.Errorf("attempt %d, the first of round %d, waited %v, want [%v, %v)", k, round, e.Delay, ceil/2, ceil)
+		}
+	}
+}

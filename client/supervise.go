@@ -66,15 +66,17 @@ func restarting(err error) bool {
 }
 
 // reconnect tries the nodes of the plan in turn from index at (wrapping
-// around), waiting a backoff before each attempt but the first when
-// immediate. After a round in which every node failed it surveys the
-// nodes again. It returns nil when the Client is closed.
+// around), in rounds: it waits a backoff before each round but the first
+// when immediate, and tries a round's other nodes each at once after the
+// one before failed, so a dead node in the plan costs no wait. After a
+// round in which every node failed it surveys the nodes again. It
+// returns nil when the Client is closed.
 func (c *Client) reconnect(at int, immediate bool, attempt *int) *conn {
 	tried := 0
 	var failed error // why the previous attempt failed
 	for n := 1; ; n++ {
 		var delay time.Duration
-		if !immediate {
+		if newRound := tried == 0 || tried >= len(c.plan); newRound && !immediate {
 			delay = backoff(*attempt, c.opts.BackoffMin, c.opts.BackoffMax, c.rnd.Float64())
 			*attempt++
 		}

@@ -12,7 +12,7 @@ export interface Options {
   switchMargin?: number;
   /** And by at least this share of the current one's (0 to 1). Default 0.3. */
   switchRatio?: number;
-  /** First reconnection wait, ms, doubled per failed attempt up to backoffMax. Default 250. */
+  /** First reconnection wait, ms, doubled per round of attempts that all failed (a round tries the nodes in turn, each at once after the one before failed) up to backoffMax. Default 250. */
   backoffMin?: number;
   /** The longest reconnection wait, ms. A connection that stayed up 2000 ms (or backoffMax, when shorter) starts the count over; one that ends sooner, as on a node that drops its clients at once, keeps it growing. Default 5000. */
   backoffMax?: number;

@@ -39,7 +39,7 @@ const DRAIN_REFUSAL = 'node draining: send it to another node';
  * @property {number} [reprobeInterval] how often the nodes are timed again while connected, ms, spread by ±10 %; negative: never. Default 300000 (5 minutes).
  * @property {number} [switchMargin] another node is clearly nearer when its median round trip is shorter by at least this, ms, and by switchRatio. Default 20.
  * @property {number} [switchRatio] by at least this share of the current one's (0 to 1). Default 0.3.
- * @property {number} [backoffMin] first reconnection wait, ms, doubled per failed attempt up to backoffMax. Default 250.
+ * @property {number} [backoffMin] first reconnection wait, ms, doubled per round of attempts that all failed (a round tries the nodes in turn, each at once after the one before failed) up to backoffMax. Default 250.
  * @property {number} [backoffMax] the longest reconnection wait, ms. A connection that stayed up 2000 ms (or backoffMax, when shorter) starts the count over; one that ends sooner, as on a node that drops its clients at once, keeps it growing. Default 5000.
  * @property {number} [dialTimeout] bounds one connection attempt, ms. Default 10000.
  * @property {number} [pingInterval] a connection silent this long gets a heartbeat; one whose heartbeat goes unanswered this long again is replaced, ms. Default 20000.
@@ -368,10 +368,11 @@ export class Client {
   }
 
   /**
-   * Tries the plan's nodes in turn from index at, waiting a backoff
-   * before each attempt but the first when immediate (after a 1012). After
-   * a round in which every node failed it times them again. Resolves with
-   * null once the client is closed.
+   * Tries the plan's nodes in turn from index at, in rounds: it waits a
+   * backoff before each round but the first when immediate (after a
+   * 1012), and tries a round's other nodes each at once after the one
+   * before failed. After a round in which every node failed it times them
+   * again. Resolves with null once the client is closed.
    * @private
    * @param {number} at
    * @param {boolean} immediate
@@ -382,7 +383,8 @@ export class Client {
     let tried = 0;
     for (let n = 1; ; n++) {
       let delay = 0;
-      if (!immediate) delay = backoff(st.attempt++, this._o.backoffMin, this._o.backoffMax, Math.random());
+      const newRound = tried === 0 || tried >= this._plan.length;
+      if (newRound && !immediate) delay = backoff(st.attempt++, this._o.backoffMin, this._o.backoffMax, Math.random());
       immediate = false;
       if (tried >= this._plan.length) {
         const ranked = await this._survey();

@@ -197,6 +197,37 @@ test('server restart: backoff grows while it is down, then a gap for the new epo
   }
 });
 
+test('backoff per round: the second node of a round is tried at once after the first failed', async () => {
+  const a = await startNode();
+  const b = await startNode();
+  /** @type {import('../wsgate.js').StateEvent[]} */
+  const states = [];
+  const sub = await connect([a.url, b.url], { ...opts({ backoffMin: 100, backoffMax: 400, probeTimeout: 300 }), onState: (e) => states.push(e) });
+  let back;
+  try {
+    const first = sub.url;
+    const [down, other] = first === a.url ? [a, b] : [b, a];
+    await other.stop('SIGKILL');
+    await down.stop('SIGKILL');
+    await waitFor(() => states.filter((e) => e.state === 'connecting').length >= 7, 8000, () => 'three rounds of attempts');
+    back = await startNode({ port: other.port });
+    await waitFor(() => sub.url === other.url, 8000, () => 'the reconnection');
+    const attempts = states.filter((e) => e.state === 'connecting').slice(1, 7); // after the first connection: 3 rounds
+    attempts.forEach((e, i) => {
+      const round = Math.floor(i / 2);
+      if (i % 2 === 1) {
+        assert.equal(e.delay, 0, `attempt ${e.attempt}, the second of round ${round + 1}: no wait`);
+        return;
+      }
+      const d = Math.min(100 * 2 ** round, 400);
+      assert.ok(e.delay >= d / 2 && e.delay <= d, `attempt ${e.attempt}, the first of round ${round + 1}: delay ${e.delay} within [${d / 2}, ${d}]`);
+    });
+  } finally {
+    await sub.close();
+    await back?.stop();
+  }
+});
+
 test('connect rejects with no_node when no seed answers', async () => {
   const n = await startNode();
   await n.stop();
