@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/wsgate/wsgate/internal/envelope"
 )
 
 // ErrPattern is wrapped by the errors of Compile.
@@ -33,8 +35,8 @@ type Pattern struct {
 }
 
 // Compile reads a pattern. A segment is '*', '>' (last only), {user},
-// {sub}, or literal text of the characters a name may hold (ASCII letters,
-// digits, _ : / -); no segment is empty.
+// {sub}, or literal text that is itself a valid name without a dot (ASCII
+// letters, digits, _ : / -, no '/' at either end); no segment is empty.
 func Compile(s string) (Pattern, error) {
 	if s == "" {
 		return Pattern{}, fmt.Errorf("%w: empty", ErrPattern)
@@ -62,22 +64,10 @@ func Compile(s string) (Pattern, error) {
 	return p, nil
 }
 
-// literalSegment reports whether s can be a literal segment: not empty,
-// of the characters a name holds between its dots.
+// literalSegment reports whether s can be a literal segment: a valid
+// name (envelope.ValidName) without a dot.
 func literalSegment(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case c == '_', c == ':', c == '/', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
+	return !strings.Contains(s, ".") && envelope.ValidName(s)
 }
 
 // Match reports whether name matches p for the connection of user u. A
