@@ -1,0 +1,83 @@
+//go:build linux
+
+package uring
+
+import "unsafe"
+
+// The kernel's io_uring ABI (include/uapi/linux/io_uring.h), as far as
+// this package uses it.
+
+// Setup flags, features, ring flags, enter flags, mmap offsets and
+// register opcodes.
+const (
+	setupCQSize       = 1 << 3
+	setupClamp        = 1 << 4
+	setupSubmitAll    = 1 << 7
+	setupCoopTaskrun  = 1 << 8
+	setupTaskrunFlag  = 1 << 9
+	setupSingleIssuer = 1 << 12
+	setupDeferTaskrun = 1 << 13
+	featSingleMmap    = 1 << 0
+	sqFlagCQOverflow  = 1 << 1 // io_sqring flags: completions wait in the kernel's overflow list
+	sqFlagTaskrun     = 1 << 2 // io_sqring flags: completions wait for io_uring_enter(GETEVENTS)
+	enterGetEvents    = 1 << 0
+	offSQRing         = 0
+	offCQRing         = 0x8000000
+	offSQEs           = 0x10000000
+	registerEventfd   = 4
+	unregisterEventfd = 5
+)
+
+// Opcodes.
+const (
+	opNop         = 0
+	opWritev      = 2
+	opPollAdd     = 6
+	opSendmsg     = 9
+	opAsyncCancel = 14
+	opRead        = 22
+	opWrite       = 23
+	opSend        = 26
+	opRecv        = 27
+)
+
+// SQE flags and per-opcode flags.
+const (
+	pollAddMulti        = 1 << 0 // IORING_POLL_ADD_MULTI, in len
+	cancelAll           = 1 << 0 // IORING_ASYNC_CANCEL_ALL
+	cqeBufferShift      = 16
+	cqeFlagBuffer       = 1 << 0
+	cqeFlagMore         = 1 << 1
+	cqeFlagSockNonempty = 1 << 2
+)
+
+// sqRingOffsets is struct io_sqring_offsets.
+type sqRingOffsets struct {
+	head, tail, ringMask, ringEntries, flags, dropped, array, resv1 uint32
+	userAddr                                                        uint64
+}
+
+// cqRingOffsets is struct io_cqring_offsets.
+type cqRingOffsets struct {
+	head, tail, ringMask, ringEntries, overflow, cqes, flags, resv1 uint32
+	userAddr                                                        uint64
+}
+
+// params is struct io_uring_params.
+type params struct {
+	sqEntries, cqEntries, flags, sqThreadCPU, sqThreadIdle, features, wqFD uint32
+	resv                                                                   [3]uint32
+	sqOff                                                                  sqRingOffsets
+	cqOff                                                                  cqRingOffsets
+}
+
+// The kernel's sizes, checked when compiling: a struct of another size
+// makes one of these constants negative, which a uintptr cannot hold.
+const (
+	_ = unsafe.Sizeof(SQE{}) - 64
+	_ = 64 - unsafe.Sizeof(SQE{})
+	_ = unsafe.Sizeof(CQE{}) - 16
+	_ = 16 - unsafe.Sizeof(CQE{})
+	_ = unsafe.Sizeof(params{}) - 120
+	_ = 120 - unsafe.Sizeof(params{})
+)

@@ -1,0 +1,222 @@
+//go:build linux
+
+package uring
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrUnsupported is wrapped by Setup's error when the kernel refuses
+// io_uring: it lacks the system call (ENOSYS), forbids it (EPERM from
+// seccomp or kernel.io_uring_disabled), or is too old for the ring this
+// package asks for (EINVAL). The caller falls back to epoll.
+var ErrUnsupported = errors.New("uring: io_uring not supported here")
+
+// ErrNotIssuer is returned by a Ring set up with Options.SingleIssuer when
+// it is driven from another OS thread than the one that set it up (the
+// kernel's EEXIST): the goroutine was not locked to its thread.
+var ErrNotIssuer = errors.New("uring: ring used from a thread other than its issuer")
+
+// Options configures Setup. The zero value is ready to use.
+type Options struct {
+	// CQEntries is the size of the completion queue, rounded up to a
+	// power of two; it must be at least the submission queue's size.
+	// Zero means twice the submission queue, the kernel's default.
+	CQEntries uint32
+
+	// SingleIssuer says the caller has locked its goroutine to its OS
+	// thread (runtime.LockOSThread) before Setup and will make every call
+	// on the Ring from it. The ring is then set up with SINGLE_ISSUER and
+	// DEFER_TASKRUN: completions are posted only when the owner asks
+	// (SubmitAndWait, Wait), in batches, and never interrupt another
+	// thread. A call from another thread fails with ErrNotIssuer.
+	//
+	// False means COOP_TASKRUN: socket completions are posted by the
+	// thread that submitted the request, at its next entry into the
+	// kernel, which any goroutine may be running by then. A kernel that
+	// refuses SINGLE_ISSUER or DEFER_TASKRUN gets this ring too;
+	// Ring.SingleIssuer tells which one Setup made.
+	SingleIssuer bool
+}
+
+// Ring is one io_uring instance: a submission queue, a completion queue
+// and the array of submission entries, all shared with the kernel.
+//
+// A Ring is used by one goroutine, the loop that owns it: GetSQE,
+// Submit, the completion methods, Wait and Close must not be
+// called concurrently. The kernel is the only other party; the ring
+// indexes it shares are read and written with sync/atomic (sq_linux.go, cq_linux.go).
+type Ring struct {
+	fd     int
+	flags  uint32 // the setup flags the kernel took
+	sq     subQueue
+	cq     compQueue
+	sqRing []byte // mmap of the SQ ring (and of the CQ ring with featSingleMmap)
+	cqRing []byte // mmap of the CQ ring, nil with featSingleMmap
+	sqeMem []byte // mmap of the SQE array
+	waiter *waiter
+}
+
+// Setup creates a ring whose submission queue holds entries requests
+// (rounded up to a power of two, at most 32768). It asks for the flags
+// described at Options and, if the kernel refuses them (EINVAL), for
+// fewer; it fails wrapping ErrUnsupported when the kernel refuses
+// io_uring itself. The ring's descriptor is close-on-exec.
+func Setup(entries uint32, opts Options) (*Ring, error) {
+	// The kernel says EINVAL for these too; caught here, they are not
+	// taken for an old kernel.
+	if entries == 0 || opts.CQEntries != 0 && opts.CQEntries < entries {
+		return nil, fmt.Errorf("uring: setup: %d entries, %d completion entries: need 0 < entries <= completion entries", entries, opts.CQEntries)
+	}
+	base := uint32(setupClamp)
+	if opts.CQEntries != 0 {
+		base |= setupCQSize
+	}
+	var tries []uint32
+	if opts.SingleIssuer {
+		tries = append(tries, base|setupSubmitAll|setupSingleIssuer|setupDeferTaskrun|setupTaskrunFlag)
+	}
+	tries = append(tries, base|setupSubmitAll|setupCoopTaskrun|setupTaskrunFlag, base)
+	var p params
+	var fd int
+	var err error
+	for _, flags := range tries {
+		p = params{flags: flags, cqEntries: opts.CQEntries}
+		fd, err = setup(entries, &p)
+		if !errors.Is(err, unix.EINVAL) {
+			break
+		}
+	}
+	if err != nil {
+		if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) {
+			return nil, fmt.Errorf("%w: io_uring_setup: %w", ErrUnsupported, err)
+		}
+		return nil, fmt.Errorf("uring: io_uring_setup: %w", err)
+	}
+	r := &Ring{fd: fd, flags: p.flags}
+	if err := r.mmap(&p); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func setup(entries uint32, p *params) (int, error) {
+	fd, _, errno := unix.Syscall(unix.SYS_IO_URING_SETUP, uintptr(entries), uintptr(unsafe.Pointer(p)), 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(fd), nil
+}
+
+// mmap maps the rings and the SQE array the kernel described in p.
+func (r *Ring) mmap(p *params) error {
+	sqSize := int(p.sqOff.array + p.sqEntries*4)
+	cqSize := int(p.cqOff.cqes + p.cqEntries*uint32(unsafe.Sizeof(CQE{})))
+	single := p.features&featSingleMmap != 0
+	if single {
+		sqSize = max(sqSize, cqSize)
+	}
+	var err error
+	if r.sqRing, err = mapRing(r.fd, sqSize, offSQRing); err != nil {
+		return err
+	}
+	cqMem := r.sqRing
+	if !single {
+		if r.cqRing, err = mapRing(r.fd, cqSize, offCQRing); err != nil {
+			return err
+		}
+		cqMem = r.cqRing
+	}
+	if r.sqeMem, err = mapRing(r.fd, int(p.sqEntries)*int(unsafe.Sizeof(SQE{})), offSQEs); err != nil {
+		return err
+	}
+	r.sq.init(r.sqRing, r.sqeMem, &p.sqOff)
+	r.cq.init(cqMem, &p.cqOff)
+	return nil
+}
+
+func mapRing(fd, size int, off int64) ([]byte, error) {
+	b, err := unix.Mmap(fd, off, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, fmt.Errorf("uring: mmap ring at %#x: %w", off, err)
+	}
+	return b, nil
+}
+
+// at returns a pointer to the T at byte offset off of the mapping m.
+func at[T any](m []byte, off uint32) *T {
+	return (*T)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(m)), off))
+}
+
+// FD returns the ring's descriptor, for logs and tests.
+func (r *Ring) FD() int { return r.fd }
+
+// SingleIssuer reports whether the kernel took SINGLE_ISSUER and
+// DEFER_TASKRUN (Options.SingleIssuer).
+func (r *Ring) SingleIssuer() bool { return r.flags&setupDeferTaskrun != 0 }
+
+// Close closes the ring's Wait eventfd, unmaps the rings and closes the
+// ring's descriptor. Requests still in flight are cancelled by the
+// kernel after Close returns, not before: a caller that will reuse their
+// buffers cancels them (PrepCancel) and reaps their completions first.
+// Close must be called once, by the owner.
+func (r *Ring) Close() error {
+	var errs []error
+	if r.waiter != nil {
+		errs = append(errs, r.waiter.close())
+		r.waiter = nil
+	}
+	for _, m := range [][]byte{r.sqeMem, r.cqRing, r.sqRing} {
+		if m != nil {
+			errs = append(errs, unix.Munmap(m))
+		}
+	}
+	r.sqeMem, r.cqRing, r.sqRing = nil, nil, nil
+	if r.fd >= 0 {
+		errs = append(errs, unix.Close(r.fd))
+		r.fd = -1
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("uring: close: %w", err)
+	}
+	return nil
+}
+
+// enter calls io_uring_enter. It uses RawSyscall when the call cannot
+// sleep (minComplete == 0), as netpoll does for non-blocking I/O, and
+// retries EINTR.
+func (r *Ring) enter(toSubmit, minComplete, flags uint32) (int, error) {
+	for {
+		var n uintptr
+		var errno syscall.Errno
+		if minComplete == 0 {
+			n, _, errno = unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit), 0, uintptr(flags), 0, 0)
+		} else {
+			n, _, errno = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit), uintptr(minComplete), uintptr(flags), 0, 0)
+		}
+		switch errno {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
+		case unix.EEXIST:
+			return 0, ErrNotIssuer
+		}
+		return 0, fmt.Errorf("uring: io_uring_enter: %w", errno)
+	}
+}
+
+// register calls io_uring_register.
+func (r *Ring) register(op uint32, arg unsafe.Pointer, nr uint32) error {
+	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), uintptr(op), uintptr(arg), uintptr(nr), 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+//go:build linux
+
+package uring_test
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wsgate/wsgate/internal/uring"
+)
+
+// TestWaitParksUntilCompletion: the owner parks in Wait (in Go's runtime
+// poller) with a recv pending, and wakes when another goroutine's write
+// completes it.
+func TestWaitParksUntilCompletion(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts uring.Options) {
+		r := newRing(t, 8, opts)
+		a, b := pair(t)
+		in := heap(64)
+		sqe(t, r).PrepRecv(b, in, 0, 1)
+		submit(t, r, 1)
+
+		const delay = 50 * time.Millisecond
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(delay)
+			unix.Write(a, []byte("wake"))
+		}()
+		start := time.Now()
+		n, err := r.Wait(time.Now().Add(5 * time.Second))
+		waited := time.Since(start)
+		wg.Wait()
+		if err != nil || n != 1 {
+			t.Fatalf("Wait = %d, %v after %v; want 1", n, err, waited)
+		}
+		if waited < delay/2 {
+			t.Fatalf("Wait returned after %v, before the write", waited)
+		}
+		c := r.Completions()[0]
+		if c.UserData != 1 || c.Res != 4 || string(in[:4]) != "wake" {
+			t.Fatalf("completion %+v, data %q", c, in[:max(c.Res, 0)])
+		}
+		r.CQAdvance(1)
+		runtime.KeepAlive(in)
+	})
+}
+
+func TestWaitDeadline(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts uring.Options) {
+		r := newRing(t, 8, opts)
+		start := time.Now()
+		n, err := r.Wait(time.Now().Add(30 * time.Millisecond))
+		if n != 0 || err != nil {
+			t.Fatalf("Wait with nothing pending = %d, %v", n, err)
+		}
+		if d := time.Since(start); d < 20*time.Millisecond || d > 2*time.Second {
+			t.Fatalf("Wait returned after %v, want about 30ms", d)
+		}
+		// A completion already there returns at once, without parking.
+		sqe(t, r).PrepNop(1)
+		submit(t, r, 1)
+		if n, err := r.Wait(time.Now().Add(5 * time.Second)); n != 1 || err != nil {
+			t.Fatalf("Wait with a NOP done = %d, %v", n, err)
+		}
+	})
+}
