@@ -10,22 +10,24 @@ import "unsafe"
 // Setup flags, features, ring flags, enter flags, mmap offsets and
 // register opcodes.
 const (
-	setupCQSize       = 1 << 3
-	setupClamp        = 1 << 4
-	setupSubmitAll    = 1 << 7
-	setupCoopTaskrun  = 1 << 8
-	setupTaskrunFlag  = 1 << 9
-	setupSingleIssuer = 1 << 12
-	setupDeferTaskrun = 1 << 13
-	featSingleMmap    = 1 << 0
-	sqFlagCQOverflow  = 1 << 1 // io_sqring flags: completions wait in the kernel's overflow list
-	sqFlagTaskrun     = 1 << 2 // io_sqring flags: completions wait for io_uring_enter(GETEVENTS)
-	enterGetEvents    = 1 << 0
-	offSQRing         = 0
-	offCQRing         = 0x8000000
-	offSQEs           = 0x10000000
-	registerEventfd   = 4
-	unregisterEventfd = 5
+	setupCQSize        = 1 << 3
+	setupClamp         = 1 << 4
+	setupSubmitAll     = 1 << 7
+	setupCoopTaskrun   = 1 << 8
+	setupTaskrunFlag   = 1 << 9
+	setupSingleIssuer  = 1 << 12
+	setupDeferTaskrun  = 1 << 13
+	featSingleMmap     = 1 << 0
+	sqFlagCQOverflow   = 1 << 1 // io_sqring flags: completions wait in the kernel's overflow list
+	sqFlagTaskrun      = 1 << 2 // io_sqring flags: completions wait for io_uring_enter(GETEVENTS)
+	enterGetEvents     = 1 << 0
+	offSQRing          = 0
+	offCQRing          = 0x8000000
+	offSQEs            = 0x10000000
+	registerEventfd    = 4
+	unregisterEventfd  = 5
+	registerPbufRing   = 22
+	unregisterPbufRing = 23
 )
 
 // Opcodes.
@@ -43,7 +45,9 @@ const (
 
 // SQE flags and per-opcode flags.
 const (
+	sqeBufferSelect     = 1 << 5 // IOSQE_BUFFER_SELECT
 	pollAddMulti        = 1 << 0 // IORING_POLL_ADD_MULTI, in len
+	recvMultishot       = 1 << 1 // IORING_RECV_MULTISHOT, in ioprio
 	cancelAll           = 1 << 0 // IORING_ASYNC_CANCEL_ALL
 	cqeBufferShift      = 16
 	cqeFlagBuffer       = 1 << 0
@@ -71,6 +75,15 @@ type params struct {
 	cqOff                                                                  cqRingOffsets
 }
 
+// bufReg is struct io_uring_buf_reg.
+type bufReg struct {
+	ringAddr    uint64
+	ringEntries uint32
+	bgid        uint16
+	pad         uint16
+	resv        [3]uint64
+}
+
 // The kernel's sizes, checked when compiling: a struct of another size
 // makes one of these constants negative, which a uintptr cannot hold.
 const (
@@ -80,4 +93,8 @@ const (
 	_ = 16 - unsafe.Sizeof(CQE{})
 	_ = unsafe.Sizeof(params{}) - 120
 	_ = 120 - unsafe.Sizeof(params{})
+	_ = unsafe.Sizeof(bufDesc{}) - 16
+	_ = 16 - unsafe.Sizeof(bufDesc{})
+	_ = unsafe.Sizeof(bufReg{}) - 40
+	_ = 40 - unsafe.Sizeof(bufReg{})
 )

@@ -67,6 +67,16 @@ func (s *SQE) PrepRecv(fd int, b []byte, msgFlags int, userData uint64) {
 	*s = SQE{opcode: opRecv, fd: int32(fd), addr: addrOf(b), len: uint32(len(b)), opFlags: uint32(msgFlags), userData: userData}
 }
 
+// PrepRecvMultishot prepares a recv from the socket fd that stays armed:
+// each time data arrives the kernel takes a buffer of group (a BufRing),
+// fills it and posts a completion with HasBuffer, BufferID and, while
+// the request stays armed, More. Without More it has ended: Res 0 is the
+// end of the stream, -ENOBUFS means the group ran out of buffers (recycle
+// some, then prepare it again), another -errno an error.
+func (s *SQE) PrepRecvMultishot(fd int, group uint16, userData uint64) {
+	*s = SQE{opcode: opRecv, flags: sqeBufferSelect, ioprio: recvMultishot, fd: int32(fd), bufIndex: group, userData: userData}
+}
+
 // PrepWritev prepares writev(2) of the buffers iov describes to fd, in
 // one request. Res is the total written, which may be short.
 func (s *SQE) PrepWritev(fd int, iov []unix.Iovec, userData uint64) {

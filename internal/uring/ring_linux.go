@@ -48,18 +48,19 @@ type Options struct {
 // and the array of submission entries, all shared with the kernel.
 //
 // A Ring is used by one goroutine, the loop that owns it: GetSQE,
-// Submit, the completion methods, Wait and Close must not be
+// Submit, the completion methods, Wait, NewBufRing and Close must not be
 // called concurrently. The kernel is the only other party; the ring
 // indexes it shares are read and written with sync/atomic (sq_linux.go, cq_linux.go).
 type Ring struct {
-	fd     int
-	flags  uint32 // the setup flags the kernel took
-	sq     subQueue
-	cq     compQueue
-	sqRing []byte // mmap of the SQ ring (and of the CQ ring with featSingleMmap)
-	cqRing []byte // mmap of the CQ ring, nil with featSingleMmap
-	sqeMem []byte // mmap of the SQE array
-	waiter *waiter
+	fd       int
+	flags    uint32 // the setup flags the kernel took
+	sq       subQueue
+	cq       compQueue
+	sqRing   []byte // mmap of the SQ ring (and of the CQ ring with featSingleMmap)
+	cqRing   []byte // mmap of the CQ ring, nil with featSingleMmap
+	sqeMem   []byte // mmap of the SQE array
+	waiter   *waiter
+	bufRings []*BufRing
 }
 
 // Setup creates a ring whose submission queue holds entries requests
@@ -161,13 +162,18 @@ func (r *Ring) FD() int { return r.fd }
 // DEFER_TASKRUN (Options.SingleIssuer).
 func (r *Ring) SingleIssuer() bool { return r.flags&setupDeferTaskrun != 0 }
 
-// Close closes the ring's Wait eventfd, unmaps the rings and closes the
-// ring's descriptor. Requests still in flight are cancelled by the
-// kernel after Close returns, not before: a caller that will reuse their
-// buffers cancels them (PrepCancel) and reaps their completions first.
-// Close must be called once, by the owner.
+// Close unregisters and unmaps the ring's BufRings, closes its Wait
+// eventfd, unmaps the rings and closes the ring's descriptor. Requests
+// still in flight are cancelled by the kernel after Close returns, not
+// before: a caller that will reuse their buffers cancels them
+// (PrepCancel) and reaps their completions first. Close must be called
+// once, by the owner.
 func (r *Ring) Close() error {
 	var errs []error
+	for _, b := range r.bufRings {
+		errs = append(errs, b.release())
+	}
+	r.bufRings = nil
 	if r.waiter != nil {
 		errs = append(errs, r.waiter.close())
 		r.waiter = nil

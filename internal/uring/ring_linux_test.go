@@ -178,7 +178,8 @@ func openFiles(t *testing.T) (fds, maps int) {
 	return len(ents), strings.Count(string(b), "io_uring")
 }
 
-// TestCloseReleasesEverything: a ring with a Wait eventfd leaves no descriptor and no mapping behind. Not parallel: it
+// TestCloseReleasesEverything: a ring with a buffer ring and a Wait
+// eventfd leaves no descriptor and no mapping behind. Not parallel: it
 // counts the whole process's descriptors.
 func TestCloseReleasesEverything(t *testing.T) {
 	use := func() *uring.Ring {
@@ -187,6 +188,9 @@ func TestCloseReleasesEverything(t *testing.T) {
 			t.Skipf("skipped: the kernel refuses io_uring: %v", err)
 		}
 		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.NewBufRing(1, 8, 256); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := r.Wait(time.Now().Add(time.Millisecond)); err != nil {
