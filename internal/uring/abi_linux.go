@@ -2,7 +2,11 @@
 
 package uring
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 // The kernel's io_uring ABI (include/uapi/linux/io_uring.h), as far as
 // this package uses it.
@@ -28,6 +32,7 @@ const (
 	unregisterEventfd  = 5
 	registerPbufRing   = 22
 	unregisterPbufRing = 23
+	registerSyncCancel = 24
 )
 
 // Opcodes.
@@ -49,6 +54,7 @@ const (
 	pollAddMulti        = 1 << 0 // IORING_POLL_ADD_MULTI, in len
 	recvMultishot       = 1 << 1 // IORING_RECV_MULTISHOT, in ioprio
 	cancelAll           = 1 << 0 // IORING_ASYNC_CANCEL_ALL
+	cancelAny           = 1 << 2 // IORING_ASYNC_CANCEL_ANY
 	cqeBufferShift      = 16
 	cqeFlagBuffer       = 1 << 0
 	cqeFlagMore         = 1 << 1
@@ -84,6 +90,15 @@ type bufReg struct {
 	resv        [3]uint64
 }
 
+// syncCancelReg is struct io_uring_sync_cancel_reg.
+type syncCancelReg struct {
+	addr    uint64
+	fd      int32
+	flags   uint32
+	timeout unix.Timespec
+	pad     [4]uint64
+}
+
 // The kernel's sizes, checked when compiling: a struct of another size
 // makes one of these constants negative, which a uintptr cannot hold.
 const (
@@ -97,4 +112,6 @@ const (
 	_ = 16 - unsafe.Sizeof(bufDesc{})
 	_ = unsafe.Sizeof(bufReg{}) - 40
 	_ = 40 - unsafe.Sizeof(bufReg{})
+	_ = unsafe.Sizeof(syncCancelReg{}) - 64
+	_ = 64 - unsafe.Sizeof(syncCancelReg{})
 )

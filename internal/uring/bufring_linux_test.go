@@ -3,8 +3,12 @@
 package uring_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"runtime"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -99,4 +103,52 @@ func TestNewBufRingRejectsBadSizes(t *testing.T) {
 			t.Errorf("NewBufRing(%d buffers of %d bytes) succeeded", c.n, c.size)
 		}
 	}
+}
+
+// TestCloseCancelsInFlight: Close ends a pending recv and an armed
+// multishot recv before it frees their memory; data sent afterwards lands
+// nowhere.
+func TestCloseCancelsInFlight(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts uring.Options) {
+		r, err := uring.Setup(8, opts)
+		if errors.Is(err, uring.ErrUnsupported) {
+			t.Skipf("skipped: the kernel refuses io_uring: %v", err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		a1, b1 := pair(t)
+		a2, b2 := pair(t)
+		in := heap(64)
+		if _, err := r.NewBufRing(3, 4, 64); err != nil {
+			t.Fatal(err)
+		}
+		sqe(t, r).PrepRecv(b1, in, 0, 1)
+		sqe(t, r).PrepRecvMultishot(b2, 3, 2)
+		submit(t, r, 2)
+		start := time.Now()
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("Close took %v", d)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		unix.Write(a1, []byte("late"))
+		unix.Write(a2, []byte("late"))
+		time.Sleep(20 * time.Millisecond)
+		if !bytes.Equal(in, make([]byte, 64)) {
+			t.Fatalf("the recv wrote %q after Close", in)
+		}
+		// The bytes wait in the sockets, unread.
+		for _, fd := range []int{b1, b2} {
+			buf := make([]byte, 8)
+			if n, err := unix.Read(fd, buf); string(buf[:max(n, 0)]) != "late" {
+				t.Fatalf("socket %d after Close: read %q, %v", fd, buf[:max(n, 0)], err)
+			}
+		}
+		runtime.KeepAlive(in)
+	})
 }

@@ -162,14 +162,16 @@ func (r *Ring) FD() int { return r.fd }
 // DEFER_TASKRUN (Options.SingleIssuer).
 func (r *Ring) SingleIssuer() bool { return r.flags&setupDeferTaskrun != 0 }
 
-// Close unregisters and unmaps the ring's BufRings, closes its Wait
-// eventfd, unmaps the rings and closes the ring's descriptor. Requests
-// still in flight are cancelled by the kernel after Close returns, not
-// before: a caller that will reuse their buffers cancels them
-// (PrepCancel) and reaps their completions first. Close must be called
-// once, by the owner.
+// Close cancels the requests in flight and waits until none is running
+// (at most a second), so that their buffers, and the BufRings, are free
+// when it returns; it then unregisters and unmaps the BufRings, closes
+// the Wait eventfd, unmaps the rings and closes the ring's descriptor.
+// Completions not reaped are dropped. Close after Close does nothing.
 func (r *Ring) Close() error {
-	var errs []error
+	if r.fd < 0 {
+		return nil
+	}
+	errs := []error{r.cancelAll()}
 	for _, b := range r.bufRings {
 		errs = append(errs, b.release())
 	}
@@ -192,6 +194,20 @@ func (r *Ring) Close() error {
 		return fmt.Errorf("uring: close: %w", err)
 	}
 	return nil
+}
+
+// cancelAll cancels every request in flight and waits, at most a second,
+// until none is running (IORING_REGISTER_SYNC_CANCEL). A request waiting
+// for a socket is cancelled at once; only one that a kernel worker is
+// running can make it wait. A kernel without the call (before 6.0) says
+// EINVAL: the requests are then cancelled after Close, by the kernel.
+func (r *Ring) cancelAll() error {
+	reg := syncCancelReg{flags: cancelAny | cancelAll, timeout: unix.Timespec{Sec: 1}}
+	err := r.register(registerSyncCancel, unsafe.Pointer(&reg), 1)
+	if err == nil || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EINVAL) {
+		return nil
+	}
+	return fmt.Errorf("cancel requests in flight: %w", err)
 }
 
 // enter calls io_uring_enter. It uses RawSyscall when the call cannot
