@@ -73,6 +73,31 @@ func pair(t *testing.T) (a, b int) {
 //go:noinline
 func heap(n int) []byte { return make([]byte, n) }
 
+// iovecs returns, on the heap, iovecs for the non-empty buffers of bufs.
+//
+//go:noinline
+func iovecs(bufs ...[]byte) []unix.Iovec {
+	iov := make([]unix.Iovec, 0, len(bufs))
+	for _, b := range bufs {
+		if len(b) == 0 {
+			continue
+		}
+		v := unix.Iovec{Base: &b[0]}
+		v.SetLen(len(b))
+		iov = append(iov, v)
+	}
+	return iov
+}
+
+// msghdr returns, on the heap, a message header for iov.
+//
+//go:noinline
+func msghdr(iov []unix.Iovec) *unix.Msghdr {
+	msg := &unix.Msghdr{Iov: &iov[0]}
+	msg.SetIovlen(len(iov))
+	return msg
+}
+
 // sqe returns the next free entry or fails the test.
 func sqe(t testing.TB, r *uring.Ring) *uring.SQE {
 	t.Helper()

@@ -62,17 +62,8 @@ func TestWritevOneRequest(t *testing.T) {
 		for i := range parts[3] {
 			parts[3][i] = byte(i)
 		}
-		iov := make([]unix.Iovec, 0, len(parts))
-		var want []byte
-		for _, p := range parts {
-			if len(p) == 0 {
-				continue
-			}
-			v := unix.Iovec{Base: &p[0]}
-			v.SetLen(len(p))
-			iov = append(iov, v)
-			want = append(want, p...)
-		}
+		iov := iovecs(parts...)
+		want := bytes.Join(parts, nil)
 		sqe(t, r).PrepWritev(a, iov, 9)
 		submit(t, r, 1)
 		c := reap(t, r, 1)[0]
@@ -85,6 +76,32 @@ func TestWritevOneRequest(t *testing.T) {
 			t.Fatalf("peer read %d bytes, %v; want %d in order", n, err, len(want))
 		}
 		runtime.KeepAlive(parts)
+	})
+}
+
+// TestSendmsg: one sendmsg request gathers several buffers.
+func TestSendmsg(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts uring.Options) {
+		r := newRing(t, 8, opts)
+		a, b := pair(t)
+		head, body := heap(4), heap(6)
+		copy(head, "head")
+		copy(body, "-body!")
+		iov := iovecs(head, body)
+		msg := msghdr(iov)
+		sqe(t, r).PrepSendmsg(a, msg, 0, 5)
+		submit(t, r, 1)
+		if c := reap(t, r, 1)[0]; c.UserData != 5 || c.Res != 10 {
+			t.Fatalf("sendmsg completion %+v, want Res 10", c)
+		}
+		got := make([]byte, 32)
+		if n, err := unix.Read(b, got); string(got[:max(n, 0)]) != "head-body!" {
+			t.Fatalf("peer read %q, %v", got[:max(n, 0)], err)
+		}
+		runtime.KeepAlive(msg)
+		runtime.KeepAlive(iov)
+		runtime.KeepAlive(head)
+		runtime.KeepAlive(body)
 	})
 }
 
@@ -102,8 +119,7 @@ func TestShortWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := heap(size)
-			iov := []unix.Iovec{{Base: &out[0]}}
-			iov[0].SetLen(size)
+			iov := iovecs(out)
 			if op == "send" {
 				sqe(t, r).PrepSend(a, out, 0, 1)
 			} else {
