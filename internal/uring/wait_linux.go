@@ -62,9 +62,10 @@ func (w *waiter) close() error {
 // Wait returns how many completions are ready to reap, parking the
 // goroutine until there is at least one or deadline passes (zero: no
 // limit); it returns 0 and a nil error at the deadline. A parked Wait
-// holds neither a thread nor a P (unless the goroutine is locked to its
-// thread): Go's runtime poller watches an eventfd the Ring registers on
-// first use, as netpoll's Poller watches its epoll descriptor. With
+// holds no P, and no thread unless the goroutine is locked to one
+// (Options.SingleIssuer): Go's runtime poller watches an eventfd the
+// Ring registers on first use, as netpoll's Poller watches its epoll
+// descriptor. With
 // Options.SingleIssuer, Wait also posts the completions the kernel
 // deferred, so it is the one call a loop parks in.
 func (r *Ring) Wait(deadline time.Time) (int, error) {
