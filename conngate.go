@@ -25,9 +25,8 @@ func newConnGate(max, perIP int) *connGate {
 
 // admit counts a connection from r's address, or returns why it is
 // refused and which limit did. An admitted connection gives its place
-// back with release(key), exactly once: key is what keyOf makes of its
-// remote address, r.RemoteAddr here or, when it ends, the connection's
-// own (the same peer), so that no state is kept per connection.
+// back with release(key), exactly once. key is the zero Addr when there
+// is no per-IP cap, so that connections need not keep one.
 func (g *connGate) admit(r *http.Request) (key netip.Addr, refusal string, by limit) {
 	key = g.keyOf(r.RemoteAddr)
 	g.mu.Lock()
@@ -46,7 +45,7 @@ func (g *connGate) admit(r *http.Request) (key netip.Addr, refusal string, by li
 }
 
 // keyOf is the address a connection from remote ("ip:port") is counted
-// under: its IP while there is a per-IP cap, else none.
+// under: its IP while there is a per-IP cap, else the zero Addr.
 func (g *connGate) keyOf(remote string) netip.Addr {
 	if g.perIP <= 0 {
 		return netip.Addr{}
@@ -55,8 +54,7 @@ func (g *connGate) keyOf(remote string) netip.Addr {
 	if err != nil {
 		return netip.Addr{}
 	}
-	// Without its IPv6 zone: the epoll engine keeps none.
-	return ap.Addr().Unmap().WithZone("")
+	return ap.Addr().Unmap()
 }
 
 func (g *connGate) release(ip netip.Addr) {

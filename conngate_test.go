@@ -1,8 +1,11 @@
 package wsgate_test
 
 import (
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +125,59 @@ func TestPerIPPlacesComeBack(t *testing.T) {
 				waitOpen(0) // Open counts down once the place is given back
 				a.Close()
 			}
+		}
+	})
+}
+
+// TestPerIPBehindAddressRewrite: an embedder's middleware that sets
+// r.RemoteAddr from a proxy's header (as "real IP" middlewares do) decides
+// the address a connection is counted under, and the place comes back
+// under that address, not the TCP peer's.
+func TestPerIPBehindAddressRewrite(t *testing.T) {
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		srv, err := wsgate.New(wsgate.Config{Engine: eng, MaxConnsPerIP: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := srv.Handler()
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.RemoteAddr = r.Header.Get("X-Real-IP") + ":1"
+			h.ServeHTTP(w, r)
+		}))
+		t.Cleanup(func() { ts.Close(); srv.Close() })
+		url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/echo"
+		dialAs := func(ip string) (*websocket.Conn, *http.Response, error) {
+			c, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"X-Real-IP": {ip}})
+			if c != nil {
+				t.Cleanup(func() { c.Close() })
+			}
+			return c, resp, err
+		}
+		for round := range 3 {
+			c, _, err := dialAs("203.0.113.9")
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			_, resp, err := dialAs("203.0.113.9")
+			refused(t, resp, err, "from this address (1)")
+			other, _, err := dialAs("198.51.100.7")
+			if err != nil {
+				t.Fatalf("round %d, another address: %v", round, err)
+			}
+			waitOpen := func(n int64) {
+				t.Helper()
+				deadline := time.Now().Add(5 * time.Second)
+				for srv.Stats().Echo.Open != n && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+				if got := srv.Stats().Echo.Open; got != n {
+					t.Fatalf("round %d: %d open, want %d", round, got, n)
+				}
+			}
+			waitOpen(2)
+			c.Close()
+			other.Close()
+			waitOpen(0)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package wsgate
 
 import (
 	"errors"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -141,12 +142,13 @@ func (m *metrics) latency(code ErrorCode) *latency {
 }
 
 // wrap counts the events of connections on endpoint e, passes them on to
-// h and, when a connection ends, gives its place in gate back before h's
-// OnClose. One wrapper does both, so a message costs one extra call on
-// its way to h. It keeps nothing of any one connection: a handler that
-// keeps none either (/echo's) is wrapped once for all of them.
-func (m *metrics) wrap(e endpoint, h engine.Handler, gate *connGate) engine.Handler {
-	return &countedHandler{Handler: h, m: m, c: &m.endpoint[e], gate: gate}
+// h and, when a connection ends, gives its place in gate (under key, see
+// connGate.admit) back before h's OnClose. One wrapper does both, so a
+// message costs one extra call on its way to h. Without a per-IP cap
+// every key is the zero Addr, so a handler that keeps nothing per
+// connection (/echo's) is wrapped once for all of them.
+func (m *metrics) wrap(e endpoint, h engine.Handler, gate *connGate, key netip.Addr) engine.Handler {
+	return &countedHandler{Handler: h, m: m, c: &m.endpoint[e], gate: gate, key: key}
 }
 
 type countedHandler struct {
@@ -154,6 +156,7 @@ type countedHandler struct {
 	m    *metrics
 	c    *endpointCounters
 	gate *connGate
+	key  netip.Addr // the connection's key in gate
 }
 
 func (h *countedHandler) OnOpen(c *engine.Conn) {
@@ -175,7 +178,7 @@ func (h *countedHandler) OnAlarm(c *engine.Conn) {
 }
 
 func (h *countedHandler) OnClose(c *engine.Conn, err error) {
-	h.gate.release(h.gate.keyOf(c.RemoteAddr().String()))
+	h.gate.release(h.key)
 	h.c.open.Add(-1)
 	h.m.closed[classifyClose(err)].Add(1)
 	h.Handler.OnClose(c, err)

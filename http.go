@@ -3,6 +3,7 @@ package wsgate
 import (
 	"errors"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/wsgate/wsgate/internal/engine"
@@ -54,7 +55,7 @@ func (s *Server) Handler() http.Handler {
 // calls, subscriptions and publications.
 func (s *Server) WebSocketHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, &s.wsUp, func() engine.Handler {
+		s.serve(w, r, &s.wsUp, func(key netip.Addr) engine.Handler {
 			var id *Identity
 			if s.cfg.Authenticate != nil || s.cfg.AuthenticateHandshake != nil {
 				var ok bool
@@ -62,7 +63,7 @@ func (s *Server) WebSocketHandler() http.Handler {
 					return nil
 				}
 			}
-			return s.metrics.wrap(endpointWS, newSession(s, id), s.gate)
+			return s.metrics.wrap(endpointWS, newSession(s, id), s.gate, key)
 		})
 	})
 }
@@ -71,11 +72,16 @@ func (s *Server) WebSocketHandler() http.Handler {
 // unchanged, text as text and binary as binary.
 func (s *Server) EchoHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, &s.echoUp, func() engine.Handler { return s.echoCounted })
+		s.serve(w, r, &s.echoUp, func(key netip.Addr) engine.Handler {
+			if key.IsValid() {
+				return s.metrics.wrap(endpointEcho, echoHandler{}, s.gate, key)
+			}
+			return s.echoCounted // no per-IP cap: one for all
+		})
 	})
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, newHandler func() engine.Handler) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, newHandler func(key netip.Addr) engine.Handler) {
 	if s.stopping.Load() {
 		refuseHandshake(w, http.StatusServiceUnavailable, "server shutting down")
 		return
@@ -88,7 +94,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, up *ws.Upgrader, 
 	}
 	// newHandler may answer the request itself (a refused token): then
 	// it returns nil.
-	h := newHandler()
+	h := newHandler(key)
 	if h == nil {
 		s.gate.release(key)
 		return

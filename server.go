@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,8 +43,8 @@ type Server struct {
 	codec   *wsflate.Codec // nil when Compression.Disabled
 	wsUp    ws.Upgrader    // for /ws
 	echoUp  ws.Upgrader    // for /echo
-	// echoCounted is the handler of every /echo connection: echoing and
-	// counting keep nothing per connection.
+	// echoCounted is the handler of every /echo connection when there is
+	// no per-IP cap: echoing and counting keep nothing per connection.
 	echoCounted engine.Handler
 	grants      *grants // Config.Permissions; nil allows everything
 
@@ -92,7 +93,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.apiKeyHash = sha256.Sum256([]byte(cfg.APIKey))
 	s.gate = newConnGate(cfg.MaxConns, cfg.MaxConnsPerIP)
-	s.echoCounted = s.metrics.wrap(endpointEcho, echoHandler{}, s.gate)
+	s.echoCounted = s.metrics.wrap(endpointEcho, echoHandler{}, s.gate, netip.Addr{})
 	if s.broker == nil {
 		s.broker = NewMemoryBroker(MemoryBrokerOptions{})
 		s.owns = true
