@@ -59,14 +59,24 @@ func TestConnCaps(t *testing.T) {
 				t.Fatalf("/healthz at the cap: %v %v", health, err)
 			}
 			health.Body.Close()
-			a.Close()
-			// Open counts down after the connection gave back its place
-			// in the gate (Conns, the engine's count, may go first).
+			// Open counts from OnOpen, which may come after the client
+			// has its 101, until the connection gave its place in the
+			// gate back (Conns, the engine's count, may go first): wait
+			// for all three before closing one, then for two.
 			open := func() int64 { st := srv.Stats(); return st.WS.Open + st.Echo.Open }
-			deadline := time.Now().Add(5 * time.Second)
-			for open() > 2 && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
+			waitOpen := func(n int64) {
+				t.Helper()
+				deadline := time.Now().Add(5 * time.Second)
+				for open() != n && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+				if got := open(); got != n {
+					t.Fatalf("%d connections open, want %d", got, n)
+				}
 			}
+			waitOpen(3)
+			a.Close()
+			waitOpen(2)
 			if _, _, err := dialFrom(t, url+"/ws", "127.0.0.1"); err != nil {
 				t.Fatalf("handshake after a connection left: %v", err)
 			}
