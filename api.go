@@ -16,10 +16,15 @@ import (
 // publish size limit (room for the channel name and JSON punctuation).
 const apiBodySlack = 4 << 10
 
-// apiRequest checks an /api/* request (POST, API key, body size) and
-// decodes its JSON body into v. On failure it has answered the request
-// and returns false.
+// apiRequest checks an /api/* request (POST, API key, a body of
+// MaxPublishSize and apiBodySlack at most) and decodes its JSON body into
+// v. On failure it has answered the request and returns false.
 func (s *Server) apiRequest(w http.ResponseWriter, r *http.Request, v any) bool {
+	return s.apiRequestUpTo(w, r, v, int64(s.cfg.MaxPublishSize)+apiBodySlack)
+}
+
+// apiRequestUpTo is apiRequest with a body of limit bytes at most.
+func (s *Server) apiRequestUpTo(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		apiError(w, http.StatusMethodNotAllowed, CodeBadRequest, "use POST")
@@ -30,7 +35,7 @@ func (s *Server) apiRequest(w http.ResponseWriter, r *http.Request, v any) bool 
 		apiError(w, http.StatusUnauthorized, CodeForbidden, "missing or wrong API key")
 		return false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(s.cfg.MaxPublishSize)+apiBodySlack))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -11,7 +11,8 @@ import (
 )
 
 // Handler returns the server's HTTP endpoints: /ws, /echo (unless
-// Config.DisableEcho), /api/publish and /api/cache/invalidate (when
+// Config.DisableEcho), /api/publish, /api/publish/batch and
+// /api/cache/invalidate (when
 // Config.APIKey is set), /edge/ping and /edge/nodes (see Server.Nodes;
 // any origin may read both), /healthz, /readyz, and Config.Files for
 // every other path. Mount it on an http.ServeMux beside your own handlers, or
@@ -25,6 +26,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.cfg.APIKey != "" {
 		mux.HandleFunc("/api/publish", s.apiPublish)
+		mux.HandleFunc("/api/publish/batch", s.apiPublishBatch)
 		mux.HandleFunc("/api/cache/invalidate", s.apiInvalidate)
 	}
 	mux.Handle("/edge/ping", s.nodes.PingHandler())

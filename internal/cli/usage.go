@@ -22,6 +22,7 @@ Served on one listener (--listen):
   GET  /ws                     WebSocket with the JSON envelope: call, sub, unsub, pub
   GET  /echo                   WebSocket that echoes every message (--echo=false: off)
   POST /api/publish            publish from a backend (with --api-key)
+  POST /api/publish/batch      up to 1,000 publications in one request (with --api-key)
   POST /api/cache/invalidate   drop cached call results on every node (with --api-key)
   GET  /edge/ping              this node's id, region and connections, for latency probes
   GET  /edge/nodes             the cluster's live nodes: id, region, URL, connections, load
