@@ -42,6 +42,22 @@ func refused(t *testing.T, resp *http.Response, err error, want string) {
 	}
 }
 
+// waitOpen waits until srv holds n open connections, as Stats counts
+// them: from OnOpen, which may come after the client has its 101, until
+// the connection gave its place in the gate back (Conns, the engine's
+// count, may go first).
+func waitOpen(t *testing.T, srv *wsgate.Server, n int64) {
+	t.Helper()
+	open := func() int64 { st := srv.Stats(); return st.WS.Open + st.Echo.Open }
+	deadline := time.Now().Add(5 * time.Second)
+	for open() != n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := open(); got != n {
+		t.Fatalf("%d connections open, want %d", got, n)
+	}
+}
+
 func TestConnCaps(t *testing.T) {
 	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
 		t.Run("total", func(t *testing.T) {
@@ -60,23 +76,10 @@ func TestConnCaps(t *testing.T) {
 			}
 			health.Body.Close()
 			// Open counts from OnOpen, which may come after the client
-			// has its 101, until the connection gave its place in the
-			// gate back (Conns, the engine's count, may go first): wait
-			// for all three before closing one, then for two.
-			open := func() int64 { st := srv.Stats(); return st.WS.Open + st.Echo.Open }
-			waitOpen := func(n int64) {
-				t.Helper()
-				deadline := time.Now().Add(5 * time.Second)
-				for open() != n && time.Now().Before(deadline) {
-					time.Sleep(time.Millisecond)
-				}
-				if got := open(); got != n {
-					t.Fatalf("%d connections open, want %d", got, n)
-				}
-			}
-			waitOpen(3)
+			// has its 101: wait for all three before closing one.
+			waitOpen(t, srv, 3)
 			a.Close()
-			waitOpen(2)
+			waitOpen(t, srv, 2)
 			if _, _, err := dialFrom(t, url+"/ws", "127.0.0.1"); err != nil {
 				t.Fatalf("handshake after a connection left: %v", err)
 			}
@@ -103,19 +106,6 @@ func TestConnCaps(t *testing.T) {
 func TestPerIPPlacesComeBack(t *testing.T) {
 	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
 		srv, url := startServer(t, wsgate.Config{Engine: eng, MaxConnsPerIP: 2})
-		// open is how many connections have run OnOpen and not yet given
-		// their place back.
-		open := func() int64 { st := srv.Stats(); return st.WS.Open + st.Echo.Open }
-		waitOpen := func(n int64) {
-			t.Helper()
-			deadline := time.Now().Add(5 * time.Second)
-			for open() != n && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
-			if got := open(); got != n {
-				t.Fatalf("%d connections open, want %d", got, n)
-			}
-		}
 		for round := range 5 {
 			for _, path := range []string{"/ws", "/echo"} {
 				a, _, err := dialFrom(t, url+path, "127.0.0.3")
@@ -128,11 +118,11 @@ func TestPerIPPlacesComeBack(t *testing.T) {
 				}
 				_, resp, err := dialFrom(t, url+path, "127.0.0.3")
 				refused(t, resp, err, "from this address (2)")
-				waitOpen(2)
+				waitOpen(t, srv, 2)
 				// One leaves with a closing handshake, one drops.
 				a.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
 				b.Close()
-				waitOpen(0) // Open counts down once the place is given back
+				waitOpen(t, srv, 0)
 				a.Close()
 			}
 		}
@@ -174,20 +164,10 @@ func TestPerIPBehindAddressRewrite(t *testing.T) {
 			if err != nil {
 				t.Fatalf("round %d, another address: %v", round, err)
 			}
-			waitOpen := func(n int64) {
-				t.Helper()
-				deadline := time.Now().Add(5 * time.Second)
-				for srv.Stats().Echo.Open != n && time.Now().Before(deadline) {
-					time.Sleep(time.Millisecond)
-				}
-				if got := srv.Stats().Echo.Open; got != n {
-					t.Fatalf("round %d: %d open, want %d", round, got, n)
-				}
-			}
-			waitOpen(2)
+			waitOpen(t, srv, 2)
 			c.Close()
 			other.Close()
-			waitOpen(0)
+			waitOpen(t, srv, 0)
 		}
 	})
 }
