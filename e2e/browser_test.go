@@ -53,10 +53,7 @@ func needChromium(t *testing.T) string {
 		missing = chromiumPath() + " is missing (make deps installs Debian's chromium)"
 	}
 	if missing != "" {
-		if os.Getenv(requirePeersEnv) == "1" {
-			t.Fatalf("chromium: %s, and %s=1", missing, requirePeersEnv)
-		}
-		t.Skipf("chromium: %s; set %s=1 to fail instead", missing, requirePeersEnv)
+		peerMissing(t, "chromium", missing)
 	}
 	return node
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -52,10 +51,7 @@ func interop(t *testing.T, eng wsgate.EngineKind) {
 			t.Parallel()
 			argv, missing := p.command()
 			if missing != "" {
-				if os.Getenv(requirePeersEnv) == "1" {
-					t.Fatalf("%s: %s, and %s=1", p.name, missing, requirePeersEnv)
-				}
-				t.Skipf("%s: %s; set %s=1 to fail instead", p.name, missing, requirePeersEnv)
+				peerMissing(t, p.name, missing)
 			}
 			runScript(t, argv, startServer(t, eng))
 		})

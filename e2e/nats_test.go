@@ -114,10 +114,7 @@ func needNATSServer(t *testing.T) string {
 	t.Helper()
 	natsServer, missing := natsServerPath()
 	if missing != "" {
-		if os.Getenv(requirePeersEnv) == "1" {
-			t.Fatal(missing)
-		}
-		t.Skip(missing)
+		peerMissing(t, "nats-server", missing)
 	}
 	return natsServer
 }

@@ -58,10 +58,7 @@ func needNginx(t *testing.T) string {
 	t.Helper()
 	nginx, missing := nginxPath()
 	if missing != "" {
-		if os.Getenv(requirePeersEnv) == "1" {
-			t.Fatal(missing)
-		}
-		t.Skip(missing)
+		peerMissing(t, "nginx", missing)
 	}
 	return nginx
 }

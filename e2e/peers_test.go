@@ -20,6 +20,16 @@ const scriptTimeout = 3 * time.Minute
 // skip into a failure; `make test` sets it to 1.
 const requirePeersEnv = "WSGATE_REQUIRE_PEERS"
 
+// peerMissing ends a test that needs peer, which cannot run here for
+// the reason missing: a failure under WSGATE_REQUIRE_PEERS=1, else a skip.
+func peerMissing(t *testing.T, peer, missing string) {
+	t.Helper()
+	if os.Getenv(requirePeersEnv) == "1" {
+		t.Fatalf("%s: %s, and %s=1", peer, missing, requirePeersEnv)
+	}
+	t.Skipf("%s: %s; set %s=1 to fail instead", peer, missing, requirePeersEnv)
+}
+
 // scriptPeer is a client in another language, run as a child process.
 type scriptPeer struct {
 	name string

@@ -26,10 +26,7 @@ func TestPythonBackendCachedByHeaderAlone(t *testing.T) {
 	t.Parallel()
 	python := "/usr/bin/python3"
 	if _, err := os.Stat(python); err != nil {
-		if os.Getenv(requirePeersEnv) == "1" {
-			t.Fatalf("%s missing", python)
-		}
-		t.Skipf("%s missing", python)
+		peerMissing(t, "python", python+" is missing")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

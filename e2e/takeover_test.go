@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -33,10 +32,7 @@ func TestContextTakeover(t *testing.T) {
 					t.Parallel()
 					argv, missing := p.command()
 					if missing != "" {
-						if os.Getenv(requirePeersEnv) == "1" {
-							t.Fatalf("%s: %s, and %s=1", p.name, missing, requirePeersEnv)
-						}
-						t.Skipf("%s: %s; set %s=1 to fail instead", p.name, missing, requirePeersEnv)
+						peerMissing(t, p.name, missing)
 					}
 					// The interpreter, then the takeover script instead of interop's.
 					argv = append(argv[:1:1], peers[p.name]...)
