@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -495,12 +494,10 @@ type DropResult struct {
 // writeDropText prints a drop run's report for a person.
 func (res *Result) writeDropText(w io.Writer) error {
 	d := res.Drop
-	var b strings.Builder
-	row := func(name, format string, args ...any) {
-		fmt.Fprintf(&b, "  %-11s "+format+"\n", append([]any{name}, args...)...)
-	}
+	var b reportText
+	row := b.row
 	fmt.Fprintf(&b, "%s %s (drop mode)\n", res.Command, res.URL)
-	row("load", "%s Go clients subscribed to %q; %s/s published by %s", commas(int64(res.Conns)), res.Channel, strconv.FormatFloat(d.Rate, 'f', -1, 64), d.Publisher)
+	b.loadRow(res, d.Rate, d.Publisher)
 	backoff := "the client's default"
 	if d.BackoffMaxMS > 0 {
 		backoff = fmtDur(time.Duration(d.BackoffMaxMS * float64(time.Millisecond)))

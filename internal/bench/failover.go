@@ -673,15 +673,27 @@ func (b bitset) countAnd(o bitset) int64 {
 	return int64(n)
 }
 
+// reportText builds the text of a failover or drop run's report: rows
+// of a name and what it says.
+type reportText struct{ strings.Builder }
+
+// row adds the line "  name  what", what formatted as with fmt.Sprintf.
+func (b *reportText) row(name, format string, args ...any) {
+	fmt.Fprintf(b, "  %-11s "+format+"\n", append([]any{name}, args...)...)
+}
+
+// loadRow adds the row that says who subscribed and who published.
+func (b *reportText) loadRow(res *Result, rate float64, publisher string) {
+	b.row("load", "%s Go clients subscribed to %q; %s/s published by %s", commas(int64(res.Conns)), res.Channel, strconv.FormatFloat(rate, 'f', -1, 64), publisher)
+}
+
 // writeFailoverText prints a failover run's report for a person.
 func (res *Result) writeFailoverText(w io.Writer) error {
 	fo := res.Failover
-	var b strings.Builder
-	row := func(name, format string, args ...any) {
-		fmt.Fprintf(&b, "  %-11s "+format+"\n", append([]any{name}, args...)...)
-	}
+	var b reportText
+	row := b.row
 	fmt.Fprintf(&b, "%s %s\n", res.Command, res.URL)
-	row("load", "%s Go clients subscribed to %q; %s/s published by %s", commas(int64(res.Conns)), res.Channel, strconv.FormatFloat(fo.Rate, 'f', -1, 64), fo.Publisher)
+	b.loadRow(res, fo.Rate, fo.Publisher)
 	st := res.Storm
 	row("connected", "%s in %.2fs (dial and subscribe p50 %s, p99 %s)", commas(int64(st.Opened)), st.Seconds, latencyText(st.HandshakeL, 50), latencyText(st.HandshakeL, 99))
 	row("before", "%s", nodeCounts(fo.Before))
