@@ -62,12 +62,8 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 	if !s.apiRequest(w, r, &req) {
 		return
 	}
-	if len(req.Data) == 0 {
-		apiError(w, http.StatusBadRequest, CodeBadRequest, "data is required")
-		return
-	}
-	if len(req.Data) > s.cfg.MaxPublishSize {
-		apiError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "data too large")
+	if status, code, msg := s.checkAPIPublication(req.Channel, req.Data); status != 0 {
+		apiError(w, status, code, msg)
 		return
 	}
 	p, err := s.Publish(r.Context(), req.Channel, req.Data)

@@ -90,7 +90,7 @@ func (ss *session) permit(p permission, id json.RawMessage, name string) bool {
 	if ss.auth != nil {
 		if who := ss.auth.id.Load(); who != nil {
 			user = who.User
-			if who.Permissions != nil {
+			if who.grants != nil { // it brought Permissions of its own
 				g = who.grants
 			}
 		}
