@@ -268,3 +268,45 @@ func TestLaneOrder(t *testing.T) {
 		}
 	})
 }
+
+// TestLanePubsRunTogether: a connection's pubs on distinct channels wait
+// on the broker together (up to 64), a pub on a channel that a running
+// pub has waits for it, and a sub waits for every pub before it.
+func TestLanePubsRunTogether(t *testing.T) {
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		b := newGatedBroker()
+		_, url := startServer(t, wsgate.Config{Engine: eng, Broker: b, CallTimeout: time.Minute})
+		c := dial(t, url+"/ws")
+		open := b.shut()
+		defer open()
+		const distinct = 70
+		for i := range distinct {
+			send(t, c, fmt.Sprintf(`{"id":%d,"pub":"ch%d","data":%d}`, i, i, i))
+		}
+		send(t, c, `{"id":"again","pub":"ch0","data":"again"}`)
+		send(t, c, `{"id":"sub","sub":"ch0"}`)
+		waitWaiting(t, b, 64) // the first 64 pubs; the rest wait on the lane
+		open()
+		answered := map[string]bool{}
+		for range distinct + 2 {
+			r := next(t, c)
+			if r.Error != nil {
+				t.Fatalf("%s answered %+v", r.ID, r.Error)
+			}
+			answered[string(r.ID)] = true
+			switch string(r.ID) {
+			case `"again"`:
+				if !answered["0"] || !strings.HasPrefix(string(r.Result), `{"seq":2,`) {
+					t.Fatalf("second pub on ch0 answered %s, first answered: %v", r.Result, answered["0"])
+				}
+			case `"sub"`:
+				if len(answered) != distinct+2 {
+					t.Fatalf("sub answered after %d of the %d requests before it", len(answered)-1, distinct+1)
+				}
+				if !strings.HasPrefix(string(r.Result), `{"seq":2,`) {
+					t.Fatalf("sub answered %s, want the position after both pubs on ch0", r.Result)
+				}
+			}
+		}
+	})
+}

@@ -2,30 +2,38 @@ package wsgate
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
-// lane runs one connection's broker requests (sub, unsub and pub) one at
-// a time, in the order they arrived, on a goroutine that exists only while
-// requests wait. A Broker may wait on a network (a cluster's publish, a
-// history read), so none of its calls is made on the event loop that read
-// the request: a Broker that takes seconds, or is down, holds up only the
-// broker requests of the connections that asked it something, never a
-// loop, a lock, or another connection's echoes and calls. Order matters
-// here, unlike for calls: a client's publications on a channel go out in
-// the order it sent them, and a sub followed by an unsub of the same
-// channel leaves it unsubscribed.
+// lane runs one connection's broker requests (sub, unsub and pub) in the
+// order they arrived, each on a goroutine that exists only while it runs.
+// A Broker may wait on a network (a cluster's publish, a history read),
+// so none of its calls is made on the event loop that read the request:
+// a Broker that takes seconds, or is down, holds up only the broker
+// requests of the connections that asked it something, never a loop, a
+// lock, or another connection's echoes and calls.
+//
+// Order matters here, unlike for calls. Pubs on distinct channels run
+// together, up to maxLanePubs at once, so a client that sends many
+// publications without waiting for each answer is not held to one
+// broker round trip each; a pub on a channel that a running pub has
+// starts after it, so a client's publications on a channel keep the
+// order sent. A sub or unsub runs alone: after every request before it
+// and before any after it, so a sub followed by an unsub of the same
+// channel leaves it unsubscribed. Requests start in the order they
+// arrived: one that must wait holds up those behind it.
 //
 // At most maxLaneRequests requests, holding at most maxLaneBytes of pub
 // data, are queued or running on one lane; more are answered rate_limited
-// at once. The lane's goroutine counts as a running call (Server.calls),
-// so Shutdown waits for it, and each request gets a context bounded like
-// a call's (Config.CallTimeout, the connection's end, the server's
-// shutdown).
+// at once. Each running request counts as a running call (Server.calls),
+// so Shutdown waits for it, and gets a context bounded like a call's
+// (Config.CallTimeout, the connection's end, the server's shutdown).
 type lane struct {
 	mu      sync.Mutex
-	waiting []laneEntry // guarded by mu
-	running bool        // a goroutine is running waiting's requests; guarded by mu
+	waiting []laneEntry // not started yet, oldest first; guarded by mu
+	pubs    []string    // channels of the pubs running; guarded by mu
+	alone   bool        // a sub or unsub runs; guarded by mu
 	n       int         // requests queued or running; guarded by mu
 	bytes   int         // their pub data, in bytes; guarded by mu
 }
@@ -36,23 +44,28 @@ type lane struct {
 const (
 	maxLaneRequests = 1024
 	maxLaneBytes    = 1 << 20
+	maxLanePubs     = 64
 )
 
 // laneRequest is one broker request.
 type laneRequest func(ctx context.Context)
 
-// laneEntry is a queued request and the pub data it holds, in bytes.
+// laneEntry is a queued request: the id it answers, the pub data it
+// holds in bytes, and a pub's channel ("" for a sub or unsub).
 type laneEntry struct {
-	do   laneRequest
-	size int
+	do      laneRequest
+	id      []byte
+	size    int
+	channel string
 }
 
-// onLane queues do, a request carrying size bytes of pub data, behind
-// the connection's earlier broker requests. The request with id gets an
-// error reply when it cannot be queued. The caller reserved size bytes of
-// the input budget (Server.engine.ReserveInput); onLane gives them back
-// when the request has run or cannot be queued.
-func (ss *session) onLane(id []byte, size int, do laneRequest) {
+// onLane queues do, a request with id carrying size bytes of pub data
+// (a pub on channel, or a sub or unsub when channel is ""), behind the
+// connection's earlier broker requests. The request gets an error reply
+// when it cannot be queued. The caller reserved size bytes of the input
+// budget (Server.engine.ReserveInput); the lane gives them back when the
+// request has run or cannot be queued.
+func (ss *session) onLane(id []byte, size int, channel string, do laneRequest) {
 	l := &ss.lane
 	l.mu.Lock()
 	if l.n >= maxLaneRequests || l.n > 0 && l.bytes+size > maxLaneBytes {
@@ -62,50 +75,104 @@ func (ss *session) onLane(id []byte, size int, do laneRequest) {
 		ss.replyError(id, CodeRateLimited, "too many sub, unsub and pub requests waiting on this connection")
 		return
 	}
-	start := !l.running
-	if start && !ss.s.startCall() {
-		l.mu.Unlock()
-		ss.s.engine.ReleaseInput(int64(size))
-		ss.replyError(id, CodeUnavailable, ss.s.refusal())
-		return
-	}
-	l.waiting = append(l.waiting, laneEntry{do, size})
+	l.waiting = append(l.waiting, laneEntry{do: do, id: id, size: size, channel: channel})
 	l.n++
 	l.bytes += size
-	l.running = true
+	var start [4]laneEntry
+	next := l.startableLocked(start[:0])
 	l.mu.Unlock()
-	if start {
-		go ss.runLane()
+	ss.startLane(next)
+}
+
+// startableLocked moves the requests at the head of the queue that may
+// start now to dst and returns it. l.mu must be held.
+func (l *lane) startableLocked(dst []laneEntry) []laneEntry {
+	for len(l.waiting) > 0 && !l.alone {
+		e := l.waiting[0]
+		if e.channel == "" {
+			if len(l.pubs) > 0 {
+				break
+			}
+			l.alone = true
+		} else {
+			if len(l.pubs) >= maxLanePubs || slices.Contains(l.pubs, e.channel) {
+				break
+			}
+			l.pubs = append(l.pubs, e.channel)
+		}
+		l.waiting[0] = laneEntry{}
+		l.waiting = l.waiting[1:]
+		dst = append(dst, e)
+	}
+	if len(l.waiting) == 0 {
+		l.waiting = nil // let the grown array go
+	}
+	return dst
+}
+
+// startLane runs each of es, taken from the queue, on a goroutine of its
+// own; one the stopping server refuses is answered unavailable.
+func (ss *session) startLane(es []laneEntry) {
+	for _, e := range es {
+		if ss.s.startCall() {
+			go ss.runLane(e)
+			continue
+		}
+		ss.refuseLane(e)
 	}
 }
 
-// runLane runs the lane's requests until none waits.
-func (ss *session) runLane() {
+// refuseLane answers e, which the stopping server will not run,
+// unavailable, and starts what it held up.
+func (ss *session) refuseLane(e laneEntry) {
+	ss.replyError(e.id, CodeUnavailable, ss.s.refusal())
+	var start [4]laneEntry
+	ss.startLane(ss.endLane(e, start[:0]))
+}
+
+// runLane runs e, then, while the server runs, the first request that e
+// held up, and so on, starting the others on goroutines of their own: a
+// goroutine ends when its request freed nothing.
+func (ss *session) runLane(e laneEntry) {
 	defer ss.s.calls.Done()
-	l := &ss.lane
+	var start [4]laneEntry
 	for {
-		l.mu.Lock()
-		if len(l.waiting) == 0 {
-			l.running = false
-			l.waiting = nil
-			l.mu.Unlock()
-			return
-		}
-		e := l.waiting[0]
-		l.waiting[0] = laneEntry{}
-		l.waiting = l.waiting[1:]
-		l.mu.Unlock()
 		if !ss.closed.Load() { // else nobody to answer: the connection has ended
 			ctx, cancel := ss.requestContext()
 			e.do(ctx)
 			cancel()
 		}
-		l.mu.Lock()
-		l.n--
-		l.bytes -= e.size
-		l.mu.Unlock()
-		ss.s.engine.ReleaseInput(int64(e.size))
+		next := ss.endLane(e, start[:0])
+		if len(next) == 0 {
+			return
+		}
+		e = next[0]
+		ss.startLane(next[1:])
+		if ss.s.stopping.Load() {
+			ss.refuseLane(e)
+			return
+		}
 	}
+}
+
+// endLane takes e, which ran or was refused, off the lane, gives back
+// its input, and returns (appended to dst) the requests that may start
+// now, taken from the queue.
+func (ss *session) endLane(e laneEntry, dst []laneEntry) []laneEntry {
+	l := &ss.lane
+	l.mu.Lock()
+	if e.channel == "" {
+		l.alone = false
+	} else if i := slices.Index(l.pubs, e.channel); i >= 0 {
+		l.pubs[i] = l.pubs[len(l.pubs)-1]
+		l.pubs = l.pubs[:len(l.pubs)-1]
+	}
+	l.n--
+	l.bytes -= e.size
+	next := l.startableLocked(dst)
+	l.mu.Unlock()
+	ss.s.engine.ReleaseInput(int64(e.size))
+	return next
 }
 
 // requestContext bounds a call or broker request made for the
@@ -113,16 +180,53 @@ func (ss *session) runLane() {
 // or when the server stops. It carries the connection's Identity, when
 // it has one (IdentityFromContext).
 func (ss *session) requestContext() (context.Context, context.CancelFunc) {
-	var ctx context.Context = ss.c.Context()
+	ctx := ss.requestParent()
 	if a := ss.auth; a != nil {
 		if id := a.id.Load(); id != nil {
 			ctx = context.WithValue(ctx, identityKey{}, id)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, ss.s.cfg.CallTimeout)
-	stop := context.AfterFunc(ss.s.baseCtx, cancel)
-	return ctx, func() {
-		stop()
-		cancel()
+	return context.WithTimeout(ctx, ss.s.cfg.CallTimeout)
+}
+
+// requestScope is the context every request of one connection derives
+// from: it ends when the connection ends or the server stops.
+type requestScope struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	stop   func() bool // ends the watch on the server's stop
+}
+
+// requestParent returns the connection's requestScope's context, made by
+// its first request, so that a connection that never asks anything
+// holds none and one that asks many does not watch the server's stop
+// once per request. OnClose ends it (endRequests).
+func (ss *session) requestParent() context.Context {
+	if sc := ss.scope.Load(); sc != nil {
+		return sc.ctx
+	}
+	ctx, cancel := context.WithCancel(ss.c.Context())
+	sc := &requestScope{ctx: ctx, cancel: cancel, stop: context.AfterFunc(ss.s.baseCtx, cancel)}
+	if !ss.scope.CompareAndSwap(nil, sc) {
+		sc.end()
+		return ss.scope.Load().ctx
+	}
+	if ss.closed.Load() { // OnClose ran and may have missed sc
+		sc.end()
+	}
+	return ctx
+}
+
+// end cancels the scope's context and stops watching the server.
+func (sc *requestScope) end() {
+	sc.stop()
+	sc.cancel()
+}
+
+// endRequests ends the connection's requestScope, if it has one: OnClose
+// calls it after setting closed.
+func (ss *session) endRequests() {
+	if sc := ss.scope.Load(); sc != nil {
+		sc.end()
 	}
 }

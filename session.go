@@ -31,11 +31,12 @@ import (
 type session struct {
 	s      *Server
 	c      *engine.Conn
-	slots  chan struct{} // one token per running call
-	lane   lane          // sub, unsub and pub requests, in order
-	closed atomic.Bool   // OnClose has run: the lane answers nothing more
-	rate   *rate.Limiter // Config.MaxMessagesPerSecond; nil: no limit
-	auth   *connAuth     // nil without Config.Authenticate and AuthenticateHandshake (auth.go)
+	slots  chan struct{}                // one token per running call
+	lane   lane                         // sub, unsub and pub requests, in order
+	closed atomic.Bool                  // OnClose has run: the lane answers nothing more
+	scope  atomic.Pointer[requestScope] // its requests' context; nil until the first (lane.go)
+	rate   *rate.Limiter                // Config.MaxMessagesPerSecond; nil: no limit
+	auth   *connAuth                    // nil without Config.Authenticate and AuthenticateHandshake (auth.go)
 }
 
 // newSession returns the session of a new connection; with
@@ -110,6 +111,7 @@ func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
 // lane meanwhile sees closed and undoes itself (subscribe).
 func (ss *session) OnClose(c *engine.Conn, err error) {
 	ss.closed.Store(true)
+	ss.endRequests()
 	ss.s.hub.UnsubscribeAll(ss)
 }
 
@@ -252,7 +254,7 @@ func (ss *session) subscribe(req envelope.Request) {
 	if req.Since != nil {
 		since = &Position{Seq: req.Since.Seq, Epoch: req.Since.Epoch}
 	}
-	ss.onLane(id, 0, func(ctx context.Context) { ss.runSubscribe(ctx, id, ch, since) })
+	ss.onLane(id, 0, "", func(ctx context.Context) { ss.runSubscribe(ctx, id, ch, since) })
 }
 
 // runSubscribe subscribes the connection to ch through the hub, which
@@ -333,14 +335,15 @@ func (s *Server) brokerError(err error) error {
 // undo.
 func (ss *session) unsubscribe(req envelope.Request) {
 	id, ch := bytes.Clone(req.ID), req.Channel
-	ss.onLane(id, 0, func(context.Context) {
+	ss.onLane(id, 0, "", func(context.Context) {
 		ss.s.hub.Unsubscribe(ch, ss)
 		ss.reply(id, nil)
 	})
 }
 
 // publish checks a pub request's size at once and queues it on the lane,
-// so one connection's publications reach the broker in the order sent.
+// so one connection's publications on a channel reach the broker in the
+// order sent.
 // Its data is charged to the input budget until the request ends.
 func (ss *session) publish(req envelope.Request) {
 	if !ss.permit(permPublish, req.ID, req.Channel) {
@@ -357,11 +360,9 @@ func (ss *session) publish(req envelope.Request) {
 		return
 	}
 	id, ch, data := bytes.Clone(req.ID), req.Channel, bytes.Clone(req.Data)
-	ss.onLane(id, len(data), func(ctx context.Context) { ss.runPublish(ctx, id, ch, data) })
+	ss.onLane(id, len(data), ch, func(ctx context.Context) { ss.runPublish(ctx, id, ch, data) })
 }
 
-// runPublish asks CanPublish, then the Broker, and answers with the
-// publication's seq.
 // appendPubResult appends a pub's result to b: {"seq":N,"epoch":"…"},
 // without the epoch when the publication has none (live only).
 func appendPubResult(b []byte, p Publication) []byte {
@@ -373,6 +374,8 @@ func appendPubResult(b []byte, p Publication) []byte {
 	return append(b, '}')
 }
 
+// runPublish asks CanPublish, then the Broker, and answers with the
+// publication's seq.
 func (ss *session) runPublish(ctx context.Context, id json.RawMessage, ch string, data json.RawMessage) {
 	if can := ss.s.cfg.CanPublish; can != nil {
 		if err := can(ctx, ch); err != nil {
