@@ -84,6 +84,14 @@ func (ss *session) onLane(id []byte, size int, channel string, do laneRequest) {
 	ss.startLane(next)
 }
 
+// crowded reports whether requests besides a running pub are running or
+// waiting: its reply will have others close behind it.
+func (l *lane) crowded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pubs) > 1 || len(l.waiting) > 0
+}
+
 // startableLocked moves the requests at the head of the queue that may
 // start now to dst and returns it. l.mu must be held.
 func (l *lane) startableLocked(dst []laneEntry) []laneEntry {

@@ -136,6 +136,18 @@ func (ss *session) reply(id, result json.RawMessage) {
 	ss.c.WriteParts(ws.OpText, envelope.AppendResultHead(head[:0], id), result, closeReply)
 }
 
+// replyLater sends what reply sends, left to the connection's engine to
+// write with the other messages it sends meanwhile (engine.Conn.WriteFrame):
+// under the epoll engine with everything the loop writes to the
+// connection on its next turn, in one system call, instead of one of its
+// own. It suits a reply that has others close behind it; a lone reply
+// waits for the loop for nothing.
+func (ss *session) replyLater(id, result json.RawMessage) {
+	var buf [256]byte
+	b := append(envelope.AppendResultHead(buf[:0], id), result...)
+	ss.c.WriteFrame(frame.NewDeflatable(ss.s.codec, ws.OpText, append(b, closeReply...)))
+}
+
 // replyEntry answers a call with a cached result, as reply does. The
 // result is the shared body of every reply it answers (cache.Entry.Body):
 // on a connection that compresses without context for the full window,
@@ -391,5 +403,10 @@ func (ss *session) runPublish(ctx context.Context, id json.RawMessage, ch string
 		ss.replyErr(id, ss.s.brokerError(err))
 		return
 	}
-	ss.reply(id, appendPubResult(make([]byte, 0, 64), p))
+	var buf [64]byte
+	if result := appendPubResult(buf[:0], p); ss.lane.crowded() {
+		ss.replyLater(id, result)
+	} else {
+		ss.reply(id, result)
+	}
 }
