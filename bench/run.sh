@@ -22,6 +22,11 @@
 #          and --inflight 8, compressed both ways (--deflate), against the
 #          servers that compress: wsgate (on by default), gws -deflate
 #          and gorilla -deflate; nbio and coder sit this one out
+#   fanout  wsgate's own pub/sub (wsgate, wsgate-alt and wsgate-base only;
+#          the peers have none): 10,000 subscribers (quick: 1,000) of one
+#          channel on /ws, 20 publications of 1 KB a second through a pub
+#          on /ws: deliveries/s, p99 delivery latency, server CPU per
+#          delivery (not in the default set: SCENARIOS=fanout)
 # Every scenario runs $REPS times (default 3; quick runs idle and deflate
 # once), in rounds that visit every server, and the table shows medians.
 # A fresh server process serves each idle run and each round of echo or
@@ -68,9 +73,9 @@ SERVERS=${SERVERS:-"wsgate gorilla gws nbio coder"}
 SCENARIOS=${SCENARIOS:-"idle echo deflate"}
 for sc in $SCENARIOS; do
 	case $sc in
-	idle | echo | deflate) ;;
+	idle | echo | deflate | fanout) ;;
 	*)
-		echo "unknown scenario $sc: want idle, echo or deflate" >&2
+		echo "unknown scenario $sc: want idle, echo, deflate or fanout" >&2
 		exit 2
 		;;
 	esac
@@ -88,6 +93,7 @@ if [ "$QUICK" = 1 ]; then
 	IDLE_REPS=1
 	DEFLATE_REPS=1
 	ECHO_CONNS="100"
+	FANOUT_CONNS=1000
 	ECHO_TIME=(--duration 1s --warmup 300ms)
 	IDLE_TIME=(--duration 500ms --warmup 500ms)
 else
@@ -96,6 +102,7 @@ else
 	IDLE_REPS=$REPS
 	DEFLATE_REPS=$REPS
 	ECHO_CONNS="100 1000"
+	FANOUT_CONNS=10000
 	ECHO_TIME=(--duration 2s --warmup 1s)
 	IDLE_TIME=(--duration 1s --warmup 1s)
 fi
@@ -140,6 +147,14 @@ port_of() {
 wants() {
 	case " $SCENARIOS " in
 	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# is_wsgate NAME: whether the server is a wsgate (it has pub/sub).
+is_wsgate() {
+	case $1 in
+	wsgate | wsgate-alt | wsgate-base) return 0 ;;
 	esac
 	return 1
 }
@@ -228,6 +243,11 @@ for rep in $(seq "$REPS"); do
 		if wants echo; then
 			start_server "$name" "$((REPS + rep))"
 			echo_scenarios "$name" "$rep" "$PORT"
+			stop_server
+		fi
+		if wants fanout && is_wsgate "$name"; then
+			start_server "$name" "$((3 * REPS + rep))"
+			run_bench "$name" "fan-out 1 KB to $FANOUT_CONNS subscribers, 20 pubs/s" fanout "$rep" fanout --url "ws://127.0.0.1:$PORT/ws" --conns "$FANOUT_CONNS" --size 1000 --rate 20 "${ECHO_TIME[@]}"
 			stop_server
 		fi
 		if wants deflate && can_deflate "$name" && [ "$rep" -le "$DEFLATE_REPS" ]; then

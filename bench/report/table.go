@@ -128,7 +128,7 @@ func writeTable(w io.Writer, recs []record) error {
 				count(c.msgsPerS), dur(c.p99US), micros(c.cpuUSPer), count(c.msgsPerCPU), bytesPer(c.rssPerConn), ratio)
 		}
 	}
-	b.WriteString("\nvs wsgate: echo rows divide the server's messages per CPU-second by wsgate's (above 1: more efficient than wsgate); idle rows divide RSS growth per connection by wsgate's (above 1: more memory than wsgate). Medians of the runs.\n")
+	b.WriteString("\nvs wsgate: echo and fan-out rows divide the server's messages (fan-out: deliveries) per CPU-second by wsgate's (above 1: more efficient than wsgate); idle rows divide RSS growth per connection by wsgate's (above 1: more memory than wsgate). Medians of the runs.\n")
 	for _, n := range notes {
 		b.WriteString("\n- " + n)
 	}
