@@ -66,7 +66,11 @@ type laneEntry struct {
 // budget (Server.engine.ReserveInput); the lane gives them back when the
 // request has run or cannot be queued.
 func (ss *session) onLane(id []byte, size int, channel string, do laneRequest) {
-	l := &ss.lane
+	l := ss.lane
+	if l == nil { // a connection that never asks the broker holds no lane
+		l = new(lane)
+		ss.lane = l
+	}
 	l.mu.Lock()
 	if l.n >= maxLaneRequests || l.n > 0 && l.bytes+size > maxLaneBytes {
 		l.mu.Unlock()
@@ -167,7 +171,7 @@ func (ss *session) runLane(e laneEntry) {
 // its input, and returns (appended to dst) the requests that may start
 // now, taken from the queue.
 func (ss *session) endLane(e laneEntry, dst []laneEntry) []laneEntry {
-	l := &ss.lane
+	l := ss.lane
 	l.mu.Lock()
 	if e.channel == "" {
 		l.alone = false

@@ -29,10 +29,13 @@ import (
 // Server.calls. The hub alone records what the connection is subscribed
 // to.
 type session struct {
-	s      *Server
-	c      *engine.Conn
-	slots  chan struct{}                // one token per running call
-	lane   lane                         // sub, unsub and pub requests, in order
+	s     *Server
+	c     *engine.Conn
+	calls atomic.Int32 // calls running, at most Config.MaxCallsPerConn
+	// lane runs the sub, unsub and pub requests (lane.go); nil until the
+	// first. Only onLane, called from OnMessage, sets it; the goroutines
+	// it starts read it.
+	lane   *lane
 	closed atomic.Bool                  // OnClose has run: the lane answers nothing more
 	scope  atomic.Pointer[requestScope] // its requests' context; nil until the first (lane.go)
 	rate   *rate.Limiter                // Config.MaxMessagesPerSecond; nil: no limit
@@ -43,8 +46,7 @@ type session struct {
 // authentication on, id is who the handshake named, or nil.
 func newSession(s *Server, id *Identity) *session {
 	ss := &session{
-		s:     s,
-		slots: make(chan struct{}, s.cfg.MaxCallsPerConn),
+		s: s,
 	}
 	if s.cfg.Authenticate != nil || s.cfg.AuthenticateHandshake != nil {
 		ss.auth = newConnAuth(id, s.cfg.AuthTimeout)
@@ -189,25 +191,24 @@ func (ss *session) call(req envelope.Request) {
 		ss.s.metrics.observeCall("", start)
 		return
 	}
-	select {
-	case ss.slots <- struct{}{}:
-	default:
+	if max := ss.s.cfg.MaxCallsPerConn; int(ss.calls.Add(1)) > max {
+		ss.calls.Add(-1)
 		ss.s.limited.bite(limitCallsPerConn)
-		ss.replyError(req.ID, CodeRateLimited, fmt.Sprintf("%d calls already running on this connection", cap(ss.slots)))
+		ss.replyError(req.ID, CodeRateLimited, fmt.Sprintf("%d calls already running on this connection", max))
 		return
 	}
 	// The arguments are held until the call ends: charge them to the
 	// input budget before copying them.
 	size := int64(len(req.Args))
 	if !ss.s.engine.ReserveInput(size) {
-		<-ss.slots
+		ss.calls.Add(-1)
 		ss.s.limited.bite(limitInputBudget)
 		ss.replyError(req.ID, CodeUnavailable, msgInputBudget)
 		return
 	}
 	if !ss.s.startCall() {
 		ss.s.engine.ReleaseInput(size)
-		<-ss.slots
+		ss.calls.Add(-1)
 		ss.replyError(req.ID, CodeUnavailable, ss.s.refusal())
 		return
 	}
@@ -225,7 +226,7 @@ const msgInputBudget = "server busy: input budget spent; retry"
 func (ss *session) runCall(method string, id, args json.RawMessage) {
 	defer func() {
 		ss.s.engine.ReleaseInput(int64(len(args)))
-		<-ss.slots
+		ss.calls.Add(-1)
 		ss.s.calls.Done()
 	}()
 	ctx, cancel := ss.requestContext()
