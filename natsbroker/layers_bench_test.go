@@ -15,12 +15,16 @@ import (
 // a time: the two numbering headers (headers), the
 // expected-last-subject-sequence check (check), and the republish to the
 // live subjects (republish, the whole layout). It shows what the layout
-// costs JetStream itself, with no Broker and no wsgate in the way:
+// costs JetStream itself, with no Broker and no wsgate in the way. A fifth
+// layer, republish-only, is the republish without the headers and the
+// check: a layout that numbers publications by their stream sequence and
+// lets each name its predecessor on the channel (the republish's
+// Nats-Last-Sequence header) would cost that.
 //
 //	go test -run '^$' -bench 'JetStreamLayers|RawJetStream/subjects=100000' -benchtime 40000x ./natsbroker
 func BenchmarkJetStreamLayers(b *testing.B) {
 	const subjects = 100_000
-	for _, layer := range []string{"raw", "headers", "check", "republish"} {
+	for _, layer := range []string{"raw", "headers", "check", "republish", "republish-only"} {
 		b.Run(layer, func(b *testing.B) {
 			ns := startNATS(b, b.TempDir(), -1)
 			nc, err := nats.Connect(ns.ClientURL())
@@ -34,7 +38,7 @@ func BenchmarkJetStreamLayers(b *testing.B) {
 			}
 			ctx := context.Background()
 			cfg := jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.>"}, MaxMsgsPerSubject: 128, Storage: jetstream.FileStorage, Discard: jetstream.DiscardOld, AllowDirect: true}
-			if layer == "republish" {
+			if layer == "republish" || layer == "republish-only" {
 				cfg.RePublish = &jetstream.RePublish{Source: "raw.>", Destination: "live.>"}
 			}
 			stream, err := js.CreateStream(ctx, cfg)
@@ -61,7 +65,7 @@ func BenchmarkJetStreamLayers(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				k := i % subjects
 				m.Subject, m.Data = names[k], data
-				if layer != "raw" {
+				if layer != "raw" && layer != "republish-only" {
 					seq++
 					m.Header[hdrSeq] = []string{strconv.FormatUint(seq, 10)}
 					m.Header[hdrEpoch] = []string{"0123456789abcdef"}
