@@ -69,22 +69,7 @@ func BenchmarkPublish(b *testing.B) {
 //
 //	go test -run '^$' -bench 'Publish|RawJetStream' -benchtime 20000x ./natsbroker
 func BenchmarkRawJetStream(b *testing.B) {
-	ns := startNATS(b, b.TempDir(), -1)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4000))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
-		Name: "RAW", Subjects: []string{"raw.>"}, MaxMsgsPerSubject: 128, Storage: jetstream.FileStorage, Discard: jetstream.DiscardOld,
-	}); err != nil {
-		b.Fatal(err)
-	}
+	js, _ := startRawJetStream(b, rawStreamConfig())
 	data := make([]byte, 200)
 	for _, subjects := range []int{1, 1000, 100_000} {
 		names := make([]string, subjects)
@@ -106,6 +91,33 @@ func BenchmarkRawJetStream(b *testing.B) {
 			}
 		})
 	}
+}
+
+// rawStreamConfig is the yardstick's stream: one for every subject under
+// "raw.", 128 messages kept per subject, file storage.
+func rawStreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.>"}, MaxMsgsPerSubject: 128, Storage: jetstream.FileStorage, Discard: jetstream.DiscardOld}
+}
+
+// startRawJetStream starts an embedded NATS server for the test and makes
+// cfg's stream on it, with a client whose asynchronous publishes keep
+// 4,000 unacknowledged at most.
+func startRawJetStream(b *testing.B, cfg jetstream.StreamConfig) (jetstream.JetStream, jetstream.Stream) {
+	ns := startNATS(b, b.TempDir(), -1)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(nc.Close)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	stream, err := js.CreateStream(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return js, stream
 }
 
 // processCPU is the CPU time the test process has used so far, NATS

@@ -26,25 +26,13 @@ func BenchmarkJetStreamLayers(b *testing.B) {
 	const subjects = 100_000
 	for _, layer := range []string{"raw", "headers", "check", "republish", "republish-only"} {
 		b.Run(layer, func(b *testing.B) {
-			ns := startNATS(b, b.TempDir(), -1)
-			nc, err := nats.Connect(ns.ClientURL())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer nc.Close()
-			js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4000))
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx := context.Background()
-			cfg := jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.>"}, MaxMsgsPerSubject: 128, Storage: jetstream.FileStorage, Discard: jetstream.DiscardOld, AllowDirect: true}
+			cfg := rawStreamConfig()
+			cfg.AllowDirect = true
 			if layer == "republish" || layer == "republish-only" {
 				cfg.RePublish = &jetstream.RePublish{Source: "raw.>", Destination: "live.>"}
 			}
-			stream, err := js.CreateStream(ctx, cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
+			js, stream := startRawJetStream(b, cfg)
+			ctx := context.Background()
 			// Subject k gets stream sequence k+1 here, and the timed
 			// loop's publication i gets 100,000+i+1, so the last
 			// sequence on publication i's subject is always i+1.
