@@ -310,3 +310,62 @@ func TestLanePubsRunTogether(t *testing.T) {
 		}
 	})
 }
+
+// waitStopping waits until the server at url (ws://…) refuses work: /readyz
+// answers 503 once Shutdown has begun.
+func waitStopping(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get("http" + strings.TrimPrefix(url, "ws") + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still answers %d", resp.StatusCode)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestLaneAtShutdown: when the server stops, a running pub may finish
+// and is answered; the requests queued behind it are not run but
+// answered unavailable, before the connection is closed.
+func TestLaneAtShutdown(t *testing.T) {
+	eachEngine(t, func(t *testing.T, eng wsgate.EngineKind) {
+		b := newGatedBroker()
+		srv, url := startServer(t, wsgate.Config{Engine: eng, Broker: b, CallTimeout: time.Minute})
+		c := dial(t, url+"/ws")
+		open := b.shut()
+		defer open()
+		send(t, c, `{"id":1,"pub":"ch","data":1}`)
+		send(t, c, `{"id":2,"pub":"ch","data":2}`)
+		send(t, c, `{"id":3,"sub":"other"}`)
+		waitWaiting(t, b, 1)
+		stopped := make(chan error, 1)
+		go func() { stopped <- srv.Shutdown(context.Background()) }()
+		waitStopping(t, url)
+		open()
+		if r := next(t, c); string(r.ID) != "1" || r.Error != nil {
+			t.Fatalf("running pub answered %+v", r)
+		}
+		for _, id := range []string{"2", "3"} {
+			if r := next(t, c); string(r.ID) != id || r.Error == nil || r.Error.Code != "unavailable" {
+				t.Fatalf("queued request %s answered %+v, want unavailable", id, r)
+			}
+		}
+		if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Fatalf("after the answers: %v, want the Close 1001", err)
+		}
+		if err := <-stopped; err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := b.History(context.Background(), "ch", nil); h.Position.Seq != 1 {
+			t.Fatalf("channel at seq %d after shutdown: the queued pub ran", h.Position.Seq)
+		}
+	})
+}

@@ -123,23 +123,19 @@ func (l *lane) startableLocked(dst []laneEntry) []laneEntry {
 }
 
 // startLane runs each of es, taken from the queue, on a goroutine of its
-// own; one the stopping server refuses is answered unavailable.
+// own. One the stopping server refuses is answered unavailable, and what
+// it held up is started (or refused) in turn.
 func (ss *session) startLane(es []laneEntry) {
-	for _, e := range es {
+	for len(es) > 0 {
+		e := es[0]
+		es = es[1:]
 		if ss.s.startCall() {
 			go ss.runLane(e)
 			continue
 		}
-		ss.refuseLane(e)
+		ss.replyError(e.id, CodeUnavailable, ss.s.refusal())
+		es = ss.endLane(e, es)
 	}
-}
-
-// refuseLane answers e, which the stopping server will not run,
-// unavailable, and starts what it held up.
-func (ss *session) refuseLane(e laneEntry) {
-	ss.replyError(e.id, CodeUnavailable, ss.s.refusal())
-	var start [4]laneEntry
-	ss.startLane(ss.endLane(e, start[:0]))
 }
 
 // runLane runs e, then, while the server runs, the first request that e
@@ -158,12 +154,12 @@ func (ss *session) runLane(e laneEntry) {
 		if len(next) == 0 {
 			return
 		}
-		e = next[0]
-		ss.startLane(next[1:])
 		if ss.s.stopping.Load() {
-			ss.refuseLane(e)
+			ss.startLane(next) // refuses them
 			return
 		}
+		e = next[0]
+		ss.startLane(next[1:])
 	}
 }
 
