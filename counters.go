@@ -117,6 +117,20 @@ func (l *latency) snapshot() CallStats {
 	return st
 }
 
+// countOpen counts a connection that opened.
+func (c *endpointCounters) countOpen() {
+	c.open.Add(1)
+	c.opened.Add(1)
+}
+
+// ended counts a connection of c that ended with err and gives its place
+// in gate, held under key, back.
+func (m *metrics) ended(c *endpointCounters, gate *connGate, key netip.Addr, err error) {
+	gate.release(key)
+	c.open.Add(-1)
+	m.closed[classifyClose(err)].Add(1)
+}
+
 // observeCall records one answered call: code is "" when it succeeded.
 func (m *metrics) observeCall(code ErrorCode, start time.Time) {
 	d := time.Since(start)
@@ -146,7 +160,8 @@ func (m *metrics) latency(code ErrorCode) *latency {
 // connGate.admit) back before h's OnClose. One wrapper does both, so a
 // message costs one extra call on its way to h. Without a per-IP cap
 // every key is the zero Addr, so a handler that keeps nothing per
-// connection (/echo's) is wrapped once for all of them.
+// connection (/echo's) is wrapped once for all of them. A session counts
+// its own events (session.go), with no wrapper.
 func (m *metrics) wrap(e endpoint, h engine.Handler, gate *connGate, key netip.Addr) engine.Handler {
 	return &countedHandler{Handler: h, m: m, c: &m.endpoint[e], gate: gate, key: key}
 }
@@ -160,8 +175,7 @@ type countedHandler struct {
 }
 
 func (h *countedHandler) OnOpen(c *engine.Conn) {
-	h.c.open.Add(1)
-	h.c.opened.Add(1)
+	h.c.countOpen()
 	h.Handler.OnOpen(c)
 }
 
@@ -178,8 +192,6 @@ func (h *countedHandler) OnAlarm(c *engine.Conn) {
 }
 
 func (h *countedHandler) OnClose(c *engine.Conn, err error) {
-	h.gate.release(h.key)
-	h.c.open.Add(-1)
-	h.m.closed[classifyClose(err)].Add(1)
+	h.m.ended(h.c, h.gate, h.key, err)
 	h.Handler.OnClose(c, err)
 }

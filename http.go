@@ -65,7 +65,7 @@ func (s *Server) WebSocketHandler() http.Handler {
 					return nil
 				}
 			}
-			return s.metrics.wrap(endpointWS, newSession(s, id), s.gate, key)
+			return newSession(s, key, id)
 		})
 	})
 }

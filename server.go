@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/wsgate/wsgate/internal/backend"
 	"github.com/wsgate/wsgate/internal/cache"
@@ -70,6 +71,8 @@ type Server struct {
 	limited limitCounters // what each limit refused
 
 	nodes *edge.Registry // this node and its live peers (edge.go)
+
+	started time.Time // New's moment: the clock of the sessions' message rates
 }
 
 // New returns a Server configured by cfg.
@@ -84,12 +87,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	logs := lograte.New(cfg.Logger.Handler(), lograte.Options{})
 	s := &Server{
-		cfg:    cfg,
-		log:    slog.New(logs),
-		logs:   logs,
-		broker: cfg.Broker,
-		codec:  codec,
-		routes: make(map[string]route),
+		cfg:     cfg,
+		started: time.Now(),
+		log:     slog.New(logs),
+		logs:    logs,
+		broker:  cfg.Broker,
+		codec:   codec,
+		routes:  make(map[string]route),
 	}
 	s.apiKeyHash = sha256.Sum256([]byte(cfg.APIKey))
 	s.gate = newConnGate(cfg.MaxConns, cfg.MaxConnsPerIP)

@@ -6,11 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/wsgate/wsgate/internal/cache"
 	"github.com/wsgate/wsgate/internal/engine"
@@ -29,38 +28,46 @@ import (
 // Server.calls. The hub alone records what the connection is subscribed
 // to.
 type session struct {
-	s     *Server
-	c     *engine.Conn
-	calls atomic.Int32 // calls running, at most Config.MaxCallsPerConn
+	s      *Server
+	c      *engine.Conn
+	calls  atomic.Int32 // calls running, at most Config.MaxCallsPerConn
+	closed atomic.Bool  // OnClose has run: the lane answers nothing more
 	// lane runs the sub, unsub and pub requests (lane.go); nil until the
 	// first. Only onLane, called from OnMessage, sets it; the goroutines
 	// it starts read it.
-	lane   *lane
-	closed atomic.Bool                  // OnClose has run: the lane answers nothing more
-	scope  atomic.Pointer[requestScope] // its requests' context; nil until the first (lane.go)
-	rate   *rate.Limiter                // Config.MaxMessagesPerSecond; nil: no limit
-	auth   *connAuth                    // nil without Config.Authenticate and AuthenticateHandshake (auth.go)
+	lane  *lane
+	scope atomic.Pointer[requestScope] // its requests' context; nil until the first (lane.go)
+	rate  messageRate                  // Config.MaxMessagesPerSecond
+	auth  *connAuth                    // nil without Config.Authenticate and AuthenticateHandshake (auth.go)
+	// key is the connection's place in Server.gate under a per-IP cap
+	// (connGate.admit); nil without one, which stands for the zero Addr.
+	key *netip.Addr
 }
 
-// newSession returns the session of a new connection; with
-// authentication on, id is who the handshake named, or nil.
-func newSession(s *Server, id *Identity) *session {
-	ss := &session{
-		s: s,
+// newSession returns the session of a new connection that holds its
+// place in the server's gate under key; with authentication on, id is
+// who the handshake named, or nil. A session counts its connection's
+// events in the server's metrics itself, as metrics.wrap does for other
+// handlers, so that a connection holds one object, not two.
+func newSession(s *Server, key netip.Addr, id *Identity) *session {
+	ss := &session{s: s}
+	if key.IsValid() {
+		ss.key = &key
 	}
 	if s.cfg.Authenticate != nil || s.cfg.AuthenticateHandshake != nil {
 		ss.auth = newConnAuth(id, s.cfg.AuthTimeout)
 	}
-	if n := s.cfg.MaxMessagesPerSecond; n > 0 {
-		ss.rate = rate.NewLimiter(rate.Limit(n), n)
-	}
 	return ss
 }
+
+// counters are the /ws endpoint's.
+func (ss *session) counters() *endpointCounters { return &ss.s.metrics.endpoint[endpointWS] }
 
 // OnOpen sets the connection's alarm for its authentication, and tells
 // a client whose handshake carried a token who it is.
 func (ss *session) OnOpen(c *engine.Conn) {
 	ss.c = c
+	ss.counters().countOpen()
 	if a := ss.auth; a != nil {
 		a.mu.Lock()
 		c.SetAlarm(a.alarmLocked())
@@ -72,6 +79,7 @@ func (ss *session) OnOpen(c *engine.Conn) {
 }
 
 func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
+	ss.counters().received.Add(1)
 	if ss.auth != nil && ss.auth.id.Load() == nil {
 		ss.beforeAuth(op, payload)
 		return
@@ -90,9 +98,9 @@ func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
 		ss.replyError(req.ID, CodeBadRequest, msg)
 		return
 	}
-	if ss.rate != nil && !ss.rate.Allow() {
+	if n := ss.s.cfg.MaxMessagesPerSecond; n > 0 && !ss.rate.allow(time.Since(ss.s.started), n) {
 		ss.s.limited.bite(limitMessageRate)
-		ss.replyError(req.ID, CodeRateLimited, fmt.Sprintf("more than %d messages a second on this connection", ss.s.cfg.MaxMessagesPerSecond))
+		ss.replyError(req.ID, CodeRateLimited, fmt.Sprintf("more than %d messages a second on this connection", n))
 		return
 	}
 	switch req.Kind {
@@ -112,6 +120,11 @@ func (ss *session) OnMessage(c *engine.Conn, op ws.Opcode, payload []byte) {
 // OnClose ends the connection's subscriptions. A subscribe running on the
 // lane meanwhile sees closed and undoes itself (subscribe).
 func (ss *session) OnClose(c *engine.Conn, err error) {
+	var key netip.Addr
+	if ss.key != nil {
+		key = *ss.key
+	}
+	ss.s.metrics.ended(ss.counters(), ss.s.gate, key, err)
 	ss.closed.Store(true)
 	ss.endRequests()
 	ss.s.hub.UnsubscribeAll(ss)
