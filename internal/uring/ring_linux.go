@@ -5,6 +5,7 @@ package uring
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -49,8 +50,10 @@ type Options struct {
 //
 // A Ring is used by one goroutine, the loop that owns it: GetSQE,
 // Submit, the completion methods, Wait, NewBufRing and Close must not be
-// called concurrently. The kernel is the only other party; the ring
-// indexes it shares are read and written with sync/atomic (sq_linux.go, cq_linux.go).
+// called concurrently. The one exception is Wake, which any goroutine
+// may call until Close starts. The kernel is the only other party; the
+// ring indexes it shares are read and written with sync/atomic
+// (sq_linux.go, cq_linux.go).
 type Ring struct {
 	fd       int
 	flags    uint32 // the setup flags the kernel took
@@ -61,6 +64,11 @@ type Ring struct {
 	sqeMem   []byte // mmap of the SQE array
 	waiter   *waiter
 	bufRings []*BufRing
+	// woken is set by Wake and cleared by the Wait it ends; wakeFD is
+	// the waiter's eventfd once Wait made it (-1 before), for Wake to
+	// signal from another goroutine.
+	woken  atomic.Bool
+	wakeFD atomic.Int64
 }
 
 // Setup creates a ring whose submission queue holds entries requests
@@ -100,6 +108,7 @@ func Setup(entries uint32, opts Options) (*Ring, error) {
 		return nil, fmt.Errorf("uring: io_uring_setup: %w", err)
 	}
 	r := &Ring{fd: fd, flags: p.flags}
+	r.wakeFD.Store(-1)
 	if err := r.mmap(&p); err != nil {
 		r.Close()
 		return nil, err
@@ -177,6 +186,7 @@ func (r *Ring) Close() error {
 	}
 	r.bufRings = nil
 	if r.waiter != nil {
+		r.wakeFD.Store(-1)
 		errs = append(errs, r.waiter.close())
 		r.waiter = nil
 	}

@@ -46,6 +46,7 @@ func (r *Ring) waiterFor() (*waiter, error) {
 		return nil, fmt.Errorf("uring: eventfd raw conn: %w", err)
 	}
 	r.waiter = &waiter{efd: efd, file: file, rc: rc}
+	r.wakeFD.Store(int64(efd))
 	return r.waiter, nil
 }
 
@@ -76,12 +77,15 @@ func (r *Ring) Wait(deadline time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if r.woken.Swap(false) {
+		return 0, nil
+	}
 	if err := w.file.SetReadDeadline(deadline); err != nil {
 		return 0, fmt.Errorf("uring: wait: %w", err)
 	}
 	var enterErr error
 	rerr := w.rc.Read(func(uintptr) bool {
-		if r.CQReady() != 0 {
+		if r.CQReady() != 0 || r.woken.Swap(false) {
 			return true
 		}
 		// Reset the counter before looking again, so a completion after
@@ -92,7 +96,7 @@ func (r *Ring) Wait(deadline time.Time) (int, error) {
 				return true
 			}
 		}
-		return r.CQReady() != 0
+		return r.CQReady() != 0 || r.woken.Swap(false)
 	})
 	if enterErr != nil {
 		return 0, enterErr
@@ -101,4 +105,22 @@ func (r *Ring) Wait(deadline time.Time) (int, error) {
 		return 0, fmt.Errorf("uring: wait: %w", rerr)
 	}
 	return int(r.CQReady()), nil
+}
+
+// Wake makes the Wait in progress return, or the next Wait return at
+// once, with whatever completions are ready (perhaps none). Unlike the
+// Ring's other methods it is safe to call from any goroutine, as long as
+// Close has not started: the caller orders the two (an event loop's
+// wake-ups and its exit take one lock).
+func (r *Ring) Wake() error {
+	r.woken.Store(true)
+	fd := r.wakeFD.Load()
+	if fd < 0 {
+		return nil // no Wait has run yet: the next one sees woken
+	}
+	one := [8]byte{1}
+	if _, err := unix.Write(int(fd), one[:]); err != nil && err != unix.EAGAIN {
+		return fmt.Errorf("uring: wake: %w", err)
+	}
+	return nil
 }

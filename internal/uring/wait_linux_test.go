@@ -70,3 +70,34 @@ func TestWaitDeadline(t *testing.T) {
 		}
 	})
 }
+
+// TestWakeEndsWait: Wake from another goroutine ends a parked Wait with
+// no completion, and a Wake before any Wait makes the next one return at
+// once.
+func TestWakeEndsWait(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts uring.Options) {
+		r := newRing(t, 8, opts)
+		if err := r.Wake(); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if n, err := r.Wait(time.Now().Add(5 * time.Second)); n != 0 || err != nil || time.Since(start) > time.Second {
+			t.Fatalf("Wait after Wake = %d, %v after %v", n, err, time.Since(start))
+		}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(30 * time.Millisecond)
+			if err := r.Wake(); err != nil {
+				t.Error(err)
+			}
+		}()
+		start = time.Now()
+		n, err := r.Wait(time.Now().Add(5 * time.Second))
+		wg.Wait()
+		if n != 0 || err != nil || time.Since(start) > 2*time.Second {
+			t.Fatalf("Wait woken = %d, %v after %v", n, err, time.Since(start))
+		}
+	})
+}
