@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"runtime"
 	"sync"
@@ -143,11 +142,13 @@ type task struct {
 	reason string
 }
 
-// loop is one epoll event loop and the connections it owns.
+// loop is one event loop and the connections it owns. What tells it
+// about its sockets is its io: epoll readiness (epollIO) or io_uring
+// completions (uringIO, Kind Uring); the rest is the same.
 type loop struct {
 	e     *Engine
 	g     *loops // the engine's loops, this one among them
-	poll  *netpoll.Poller
+	io    loopIO
 	sweep time.Duration // how often timeouts are checked
 
 	// Touched only by the loop goroutine.
@@ -257,7 +258,7 @@ func (g *loops) pickLoopLocked() (*loop, error) {
 			l, err := newLoop(g)
 			if err != nil {
 				for _, l := range list {
-					l.poll.Close()
+					l.io.close()
 				}
 				return nil, err
 			}
@@ -276,20 +277,17 @@ func (g *loops) pickLoopLocked() (*loop, error) {
 
 func newLoop(g *loops) (*loop, error) {
 	e := g.e
+	o := &e.opts
+	sweep := min(o.PingInterval, o.CloseTimeout, o.WriteTimeout) / 4
+	sweep = max(minSweep, min(sweep, maxSweep))
+	l := &loop{e: e, g: g, sweep: sweep}
 	p, err := netpoll.New()
 	if err != nil {
 		return nil, fmt.Errorf("engine: start epoll loop: %w", err)
 	}
-	o := &e.opts
-	sweep := min(o.PingInterval, o.CloseTimeout, o.WriteTimeout) / 4
-	sweep = max(minSweep, min(sweep, maxSweep))
-	return &loop{
-		e:     e,
-		g:     g,
-		poll:  p,
-		sweep: sweep,
-		buf:   make([]byte, max(loopBufferSize, o.ReadBufferSize)),
-	}, nil
+	l.io = &epollIO{l: l, poll: p, events: make([]netpoll.Event, maxEvents)}
+	l.buf = make([]byte, max(loopBufferSize, o.ReadBufferSize))
+	return l, nil
 }
 
 // post queues t for the loop and wakes it if it sleeps. Safe from any
@@ -309,7 +307,7 @@ func (l *loop) post(t task) {
 func (l *loop) wakeLocked() {
 	if l.sleeping && !l.woken {
 		l.woken = true
-		l.poll.Wake()
+		l.io.wake()
 	}
 }
 
@@ -347,7 +345,6 @@ func (l *loop) flushDeferred() {
 // run is the loop goroutine.
 func (l *loop) run() {
 	defer l.g.wg.Done()
-	events := make([]netpoll.Event, maxEvents)
 	var tasks []task
 	nextSweep := l.e.now() + int64(l.sweep)
 	for {
@@ -372,8 +369,7 @@ func (l *loop) run() {
 		l.sleeping = timeout != 0
 		l.mu.Unlock()
 
-		n, _, err := l.poll.Wait(events, timeout)
-		if err != nil {
+		if err := l.io.wait(timeout); err != nil {
 			panic(err) // EBADF, EFAULT or EINVAL: a bug here, not the peer's doing
 		}
 		l.mu.Lock()
@@ -385,10 +381,7 @@ func (l *loop) run() {
 		l.mu.Unlock()
 
 		l.now = l.e.now()
-		for _, ev := range events[:n] {
-			l.onEvent(ev)
-		}
-		l.readAgain()
+		l.io.handle()
 		l.resumePaused()
 		l.flushDeferred()
 		for i := range tasks {
@@ -414,7 +407,7 @@ func (l *loop) runTask(t *task) bool {
 		l.settle(t.c)
 	case taskResume:
 		if l.owns(t.c) {
-			l.read(t.c, true)
+			l.io.resume(t.c)
 			l.settle(t.c)
 		}
 	case taskCloseAll:
@@ -450,7 +443,7 @@ func (l *loop) exit() {
 	l.exited = true
 	l.tasks = nil
 	l.deferred = nil
-	l.poll.Close()
+	l.io.close()
 	l.mu.Unlock()
 }
 
@@ -473,111 +466,11 @@ func (l *loop) register(c *epollConn, early []byte) {
 		l.feed(c, early)
 	}
 	if l.slots[fd] == c {
-		if err := l.poll.Add(fd, c.tag); err != nil {
+		if err := l.io.add(c); err != nil {
 			c.abort(fmt.Errorf("engine: %w", err))
 		}
 	}
 	l.settle(c)
-}
-
-// onEvent handles one readiness event.
-func (l *loop) onEvent(ev netpoll.Event) {
-	fd := int(ev.FD)
-	if fd < 0 || fd >= len(l.slots) {
-		return
-	}
-	c := l.slots[fd]
-	if c == nil || c.tag != ev.Tag {
-		return // the connection ended; the number may be reused already
-	}
-	if ev.Events&netpoll.Writable != 0 {
-		c.mu.Lock()
-		if c.out != nil {
-			l.iov = c.flushLocked(l.iov, l.now)
-		}
-		c.mu.Unlock()
-	}
-	if ev.Events&(netpoll.Readable|netpoll.PeerHangUp|netpoll.HangUp|netpoll.Error) != 0 {
-		l.read(c, ev.Events&(netpoll.PeerHangUp|netpoll.HangUp|netpoll.Error) != 0)
-	}
-	l.settle(c)
-}
-
-// read reads c's socket until the kernel has nothing more (or the peer's
-// end of stream), feeding the bytes to the decoder. hangUp says the event
-// reported the peer's FIN or an error: then a short read is not taken to
-// mean that all was read, since no new edge will come for the FIN.
-//
-// What the Handler (or any goroutine) writes meanwhile is batched and
-// written with one writev once the reads are done, before the peer's end
-// of stream is acted on.
-func (l *loop) read(c *epollConn, hangUp bool) {
-	if c.rflags&rPaused != 0 {
-		return // it keeps its place in l.paused
-	}
-	writable := c.beginBatch()
-	end := l.readBatch(c, hangUp)
-	l.iov = c.endBatch(l.iov, writable, l.now)
-	if end != nil {
-		c.abort(end)
-	}
-}
-
-// readBatch is read's loop. It returns io.EOF when the peer ended its
-// stream; read errors abort c at once.
-func (l *loop) readBatch(c *epollConn, hangUp bool) (end error) {
-	for range maxReadsPerEvent {
-		if c.rflags&rDone != 0 {
-			return nil // the peer's Close arrived; what follows is ignored
-		}
-		if c.holdReading(l.now) {
-			return nil // taskResume reads on when the queue drains
-		}
-		buf := l.buf
-		if l.e.input.spent() {
-			if c.rd != nil && !c.takeLease() {
-				l.pause(c)
-				return nil
-			}
-			if c.rd == nil {
-				buf = buf[:spentReadSize]
-			}
-		}
-		n, err := netpoll.Read(int(c.fd), buf)
-		switch {
-		case n > 0:
-			c.onRead(l.now)
-			l.feed(c, buf[:n])
-			if n < len(buf) && !hangUp || c.aborted() {
-				return nil
-			}
-		case err == nil:
-			return io.EOF
-		case netpoll.IsAgain(err):
-			return nil
-		default:
-			c.abort(fmt.Errorf("engine: read: %w", err))
-			return nil
-		}
-	}
-	l.again = append(l.again, c)
-	return nil
-}
-
-// readAgain gives the connections that had more to read their next turn.
-func (l *loop) readAgain() {
-	if len(l.again) == 0 {
-		return
-	}
-	again := l.again
-	l.again = nil
-	for _, c := range again {
-		if l.owns(c) {
-			l.read(c, true)
-			l.settle(c)
-		}
-	}
-	clear(again)
 }
 
 // pause leaves c, which holds a partial message, unread while the input
@@ -610,7 +503,7 @@ func (l *loop) resumePaused() {
 		c := paused[i]
 		c.rflags &^= rPaused
 		if l.owns(c) {
-			l.read(c, true)
+			l.io.resume(c)
 			l.settle(c)
 		}
 	}
@@ -718,6 +611,7 @@ func (l *loop) finish(c *epollConn) {
 	if l.owns(c) {
 		l.slots[fd] = nil
 	}
+	l.io.forget(c)
 	if unsent {
 		// The peer stopped reading (a slow consumer, or a Close it never
 		// took): reset the connection, so the kernel drops the bytes it
