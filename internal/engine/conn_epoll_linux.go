@@ -37,6 +37,9 @@ type epollConn struct {
 	peerIP   [16]byte
 	peerPort uint16
 	peerV4   bool
+	// uflags is what a Uring loop's requests for the socket are doing
+	// (uring_read_linux.go); only the loop touches it. Zero under Epoll.
+	uflags uringFlags
 }
 
 // setPeer records the peer's address.

@@ -96,8 +96,13 @@ type loopGroup interface {
 }
 
 // New returns an Engine whose connections follow opts. It panics when
-// opts.Kind is not Supported on this system.
+// opts.Kind is not Supported on this system, but for Uring where Epoll is
+// (see Options.Kind).
 func New(opts Options) *Engine {
+	if opts.Kind == Uring && !Uring.Supported() && Epoll.Supported() {
+		opts.Kind = Epoll
+		opts.withDefaults().Logger.Warn("engine: io_uring is not available here; using epoll")
+	}
 	if !opts.Kind.Supported() {
 		panic("engine: kind " + opts.Kind.String() + " is not supported on this system")
 	}
@@ -108,7 +113,7 @@ func New(opts Options) *Engine {
 		done:   make(chan struct{}),
 	}
 	e.input.limit = e.opts.MaxBufferedInput
-	if e.opts.Kind == Epoll {
+	if e.opts.Kind == Epoll || e.opts.Kind == Uring {
 		e.ep = newLoops(e)
 		e.input.wake = e.ep.resume
 	}

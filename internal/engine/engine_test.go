@@ -72,7 +72,7 @@ func serve(t *testing.T, e *engine.Engine, newHandler func() engine.Handler) str
 }
 
 // kinds are the engines every test runs on.
-var kinds = []engine.Kind{engine.Goroutine, engine.Epoll}
+var kinds = []engine.Kind{engine.Goroutine, engine.Epoll, engine.Uring}
 
 // eachKind runs test as a parallel subtest per engine kind, skipping the
 // kinds this system does not support.
@@ -81,7 +81,7 @@ func eachKind(t *testing.T, test func(t *testing.T, kind engine.Kind)) {
 	for _, k := range kinds {
 		t.Run(k.String(), func(t *testing.T) {
 			if !k.Supported() {
-				t.Skipf("%v is not supported here", k)
+				t.Skipf("%v is not supported here (Uring: the kernel refuses io_uring_setup)", k)
 			}
 			test(t, k)
 		})

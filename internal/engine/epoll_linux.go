@@ -57,7 +57,11 @@ const (
 // loops, started with the first epoll connection. list and next are
 // guarded by Engine.mu.
 type loops struct {
-	e          *Engine
+	e *Engine
+	// kind is Epoll, or Uring until the kernel refuses a loop's ring
+	// (then Epoll). Guarded by Engine.mu.
+	kind       Kind
+	faults     *uringFaults // nil but in tests (uring_faults_linux.go)
 	list       []*loop
 	next       int            // the loop that gets the next connection
 	wg         sync.WaitGroup // one per loop
@@ -68,7 +72,7 @@ type loops struct {
 // newLoops returns e's epoll part; its loops start with the first
 // connection.
 func newLoops(e *Engine) loopGroup {
-	return &loops{e: e, handshakes: make(chan struct{}, maxPendingHandshakes)}
+	return &loops{e: e, kind: e.opts.Kind, handshakes: make(chan struct{}, maxPendingHandshakes)}
 }
 
 // started returns the loops running so far.
@@ -252,22 +256,12 @@ func dupSocket(tc *net.TCPConn) (int, error) {
 // loops on first use. Engine.mu must be held.
 func (g *loops) pickLoopLocked() (*loop, error) {
 	if g.list == nil {
-		n := runtime.GOMAXPROCS(0)
-		list := make([]*loop, 0, n)
-		for range n {
-			l, err := newLoop(g)
-			if err != nil {
-				for _, l := range list {
-					l.io.close()
-				}
+		if g.kind == Uring {
+			if err := g.startUringLocked(); err != nil {
 				return nil, err
 			}
-			list = append(list, l)
-		}
-		g.list = list
-		for _, l := range list {
-			g.wg.Add(1)
-			go l.run()
+		} else if err := g.startEpollLocked(); err != nil {
+			return nil, err
 		}
 	}
 	l := g.list[g.next%len(g.list)]
@@ -275,19 +269,38 @@ func (g *loops) pickLoopLocked() (*loop, error) {
 	return l, nil
 }
 
-func newLoop(g *loops) (*loop, error) {
-	e := g.e
-	o := &e.opts
+// startEpollLocked starts GOMAXPROCS epoll loops. Engine.mu must be
+// held.
+func (g *loops) startEpollLocked() error {
+	n := runtime.GOMAXPROCS(0)
+	list := make([]*loop, 0, n)
+	for range n {
+		l := newLoop(g)
+		p, err := netpoll.New()
+		if err != nil {
+			for _, l := range list {
+				l.io.close()
+			}
+			return fmt.Errorf("engine: start epoll loop: %w", err)
+		}
+		l.io = &epollIO{l: l, poll: p, events: make([]netpoll.Event, maxEvents)}
+		l.buf = make([]byte, max(loopBufferSize, g.e.opts.ReadBufferSize))
+		list = append(list, l)
+	}
+	g.list = list
+	for _, l := range list {
+		g.wg.Add(1)
+		go l.run()
+	}
+	return nil
+}
+
+// newLoop returns a loop without its io.
+func newLoop(g *loops) *loop {
+	o := &g.e.opts
 	sweep := min(o.PingInterval, o.CloseTimeout, o.WriteTimeout) / 4
 	sweep = max(minSweep, min(sweep, maxSweep))
-	l := &loop{e: e, g: g, sweep: sweep}
-	p, err := netpoll.New()
-	if err != nil {
-		return nil, fmt.Errorf("engine: start epoll loop: %w", err)
-	}
-	l.io = &epollIO{l: l, poll: p, events: make([]netpoll.Event, maxEvents)}
-	l.buf = make([]byte, max(loopBufferSize, o.ReadBufferSize))
-	return l, nil
+	return &loop{e: g.e, g: g, sweep: sweep}
 }
 
 // post queues t for the loop and wakes it if it sleeps. Safe from any

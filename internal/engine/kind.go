@@ -17,9 +17,17 @@ const (
 	// only; connections that are not *net.TCPConn (TLS) still get the
 	// goroutine engine.
 	Epoll
+	// Uring is Epoll's loops driven by io_uring instead of epoll: each
+	// loop has a ring, receives with one multishot recv per connection
+	// into the loop's provided buffers (an idle connection still holds no
+	// buffer), and learns that a full socket drained from a multishot
+	// poll, so reading costs no system call of its own. Writes are
+	// Epoll's. Linux only, where the kernel allows io_uring; New falls
+	// back to Epoll, with one log line, where it does not.
+	Uring
 )
 
-// String returns "auto", "goroutine", "epoll" or "Kind(N)".
+// String returns "auto", "goroutine", "epoll", "uring" or "Kind(N)".
 func (k Kind) String() string {
 	switch k {
 	case Auto:
@@ -28,17 +36,22 @@ func (k Kind) String() string {
 		return "goroutine"
 	case Epoll:
 		return "epoll"
+	case Uring:
+		return "uring"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// Supported reports whether k can run on this system.
+// Supported reports whether k can run on this system. For Uring it sets
+// up a ring, once per process, and reports whether the kernel took it.
 func (k Kind) Supported() bool {
 	switch k {
 	case Auto, Goroutine:
 		return true
 	case Epoll:
 		return epollSupported
+	case Uring:
+		return uringSupported()
 	}
 	return false
 }

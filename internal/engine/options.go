@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/wsgate/wsgate/ws/wsflate"
@@ -19,9 +20,14 @@ const (
 // ready to use; each field documents its default.
 type Options struct {
 	// Kind selects the engine: Auto (the zero value) is Epoll on Linux
-	// and Goroutine elsewhere. New panics on a Kind that is not Supported;
-	// callers check first.
+	// and Goroutine elsewhere. New panics on a Kind that is not Supported,
+	// except Uring where Epoll is: that falls back to Epoll, as does a
+	// Uring engine whose first ring the kernel refuses, each with one
+	// line to Logger.
 	Kind Kind
+	// Logger receives the engine's rare notices (a fallback from Uring to
+	// Epoll). Nil means slog.Default().
+	Logger *slog.Logger
 	// MaxMessageSize limits one incoming message, in bytes; a larger one is
 	// closed with 1009. A compressed message is checked on the wire and
 	// again while it is inflated. Zero means 1 MiB; negative means no
@@ -74,6 +80,9 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	o.Kind = o.Kind.resolve()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	if o.MaxMessageSize == 0 {
 		o.MaxMessageSize = DefaultMaxMessageSize
 	}

@@ -1,0 +1,287 @@
+//go:build linux
+
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/wsgate/wsgate/internal/uring"
+)
+
+// This file is the io_uring loopIO (Kind Uring): the loops, their
+// connections, queueing, batching and sweep are the epoll engine's; what
+// differs is how a loop learns what its sockets did.
+//
+// Each loop goroutine is locked to its OS thread and owns one ring, set
+// up there with SINGLE_ISSUER and DEFER_TASKRUN: the kernel posts
+// completions only when the loop asks, in batches, and never interrupts
+// another thread for them. A connection has two requests armed for its
+// life: a multishot recv that takes a buffer from the loop's provided
+// buffer ring each time bytes arrive (uring_read_linux.go), and a
+// multishot poll for POLLOUT that completes when a socket that refused
+// bytes drains, as epoll's edge-triggered EPOLLOUT does. Requests the
+// turn prepares (arming, re-arming, cancelling) go to the kernel with
+// the io_uring_enter that ends the turn. The loop parks in Go's runtime
+// poller on the ring's eventfd (uring.Ring.Wait); another goroutine wakes
+// it with uring.Ring.Wake.
+//
+// Writes are the epoll engine's (conn_epoll_linux.go): writev from the
+// writing goroutine, or the loop's batch at the end of a read.
+
+// Sizes of a loop's ring and of its provided buffers.
+const (
+	ringEntries     = 256     // submission queue entries
+	ringCompletions = 8 << 10 // completion queue entries; more wait in the kernel (overflow)
+	recvBuffers     = 256     // provided buffers per loop: what may be received before the loop reaps
+	recvBufferSize  = 16 << 10
+	recvGroup       = 0 // the loop's buffer group id
+)
+
+// reqKind is what a request is for, in the top byte of its user data.
+type reqKind uint8
+
+const (
+	reqRecv    reqKind = 1 + iota // a connection's multishot recv
+	reqPollOut                    // a connection's multishot POLLOUT poll
+	reqCancel                     // the cancellation of one of those
+)
+
+// userData names request kind for c: the kind, c's tag (24 bits) and its
+// socket number, so that a completion for a socket closed since, whose
+// number may be reused already, is told apart.
+func userData(kind reqKind, c *epollConn) uint64 {
+	return uint64(kind)<<56 | uint64(c.tag&tagMask)<<32 | uint64(uint32(c.fd))
+}
+
+const tagMask = 1<<24 - 1
+
+// uringIO is the io_uring loopIO. Its ring and buffers belong to the
+// loop goroutine, on its locked thread; wake and close are called with
+// loop.mu held, close by the loop itself.
+type uringIO struct {
+	l      *loop
+	ring   *uring.Ring
+	bufs   *uring.BufRing
+	faults *uringFaults // nil but in tests
+	cqes   []uring.CQE  // completions copied out of the ring, being handled
+	spare  []uring.CQE
+	// rearm holds connections whose recv ended for want of buffers (or
+	// was stopped by the kernel): armed again once the turn has given
+	// its buffers back.
+	rearm []*epollConn
+	// stash holds, for connections not read at the moment (uStopped),
+	// the bytes that arrived anyway, in order.
+	stash map[*epollConn][]byte
+}
+
+// startUringLocked starts GOMAXPROCS io_uring loops. When the kernel
+// refuses the first ring it logs one line and starts epoll loops
+// instead. Engine.mu must be held.
+func (g *loops) startUringLocked() error {
+	n := runtime.GOMAXPROCS(0)
+	list := make([]*loop, 0, n)
+	for range n {
+		l := newLoop(g)
+		ready := make(chan error, 1)
+		g.wg.Add(1)
+		go l.runUring(ready)
+		if err := <-ready; err != nil {
+			for _, l := range list {
+				l.post(task{kind: taskExit})
+			}
+			g.wg.Wait()
+			if !errors.Is(err, uring.ErrUnsupported) {
+				return err
+			}
+			g.kind = Epoll
+			g.e.opts.Logger.Warn("engine: the kernel refused io_uring; using epoll", "err", err)
+			return g.startEpollLocked()
+		}
+		list = append(list, l)
+	}
+	g.list = list
+	return nil
+}
+
+// runUring is an io_uring loop goroutine: it sets up its ring on its own
+// thread, reports how that went on ready, and runs the loop.
+func (l *loop) runUring(ready chan<- error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	u, err := newUringIO(l, l.g.faults)
+	if err != nil {
+		l.g.wg.Done()
+		ready <- err
+		return
+	}
+	l.io = u
+	ready <- nil
+	l.run()
+}
+
+func newUringIO(l *loop, f *uringFaults) (*uringIO, error) {
+	sq, cq, nbuf, size := f.sizes()
+	r, err := f.setupRing(sq, uring.Options{CQEntries: cq, SingleIssuer: true})
+	if err != nil {
+		return nil, fmt.Errorf("engine: start io_uring loop: %w", err)
+	}
+	b, err := r.NewBufRing(recvGroup, nbuf, size)
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("engine: start io_uring loop: %w", err)
+	}
+	return &uringIO{l: l, ring: r, bufs: b, faults: f, stash: make(map[*epollConn][]byte)}, nil
+}
+
+func (u *uringIO) add(c *epollConn) error {
+	c.uflags = 0
+	u.armRecv(c)
+	u.armPollOut(c)
+	return nil
+}
+
+func (u *uringIO) armPollOut(c *epollConn) {
+	u.sqe().PrepPollAdd(int(c.fd), pollOut, true, userData(reqPollOut, c))
+	c.uflags |= uPollOut
+}
+
+// cancel prepares the cancellation of c's request of kind.
+func (u *uringIO) cancel(kind reqKind, c *epollConn) {
+	u.sqe().PrepCancel(userData(kind, c), false, userData(reqCancel, c))
+}
+
+// forget cancels c's requests, which hold its socket open in the kernel
+// until they end, and drops what c stashed. Completions that still come
+// for c find its slot empty, or taken by a newer tag, and are dropped.
+func (u *uringIO) forget(c *epollConn) {
+	if c.uflags&uRecv != 0 {
+		u.cancel(reqRecv, c)
+	}
+	if c.uflags&uPollOut != 0 {
+		u.cancel(reqPollOut, c)
+	}
+	c.uflags = 0
+	delete(u.stash, c)
+}
+
+// sqe returns a free submission entry, submitting what is prepared when
+// the queue is full.
+func (u *uringIO) sqe() *uring.SQE {
+	for {
+		if s := u.ring.GetSQE(); s != nil {
+			return s
+		}
+		if err := u.submit(false); err != nil {
+			panic(err) // the ring is broken: a bug here, not the peer's doing
+		}
+	}
+}
+
+// submit hands the prepared requests to the kernel with one
+// io_uring_enter (none when nothing is prepared, unless getEvents), and
+// with getEvents has it post the completions it deferred. A kernel that
+// refuses submissions while completions wait in its overflow list
+// (EBUSY) gets room: the ready ones are copied out for handle.
+func (u *uringIO) submit(getEvents bool) error {
+	for {
+		var err error
+		if getEvents {
+			_, err = u.ring.SubmitAndWait(0)
+		} else {
+			_, err = u.ring.Submit()
+		}
+		if err == nil || !errors.Is(err, errBusy) {
+			return err
+		}
+		u.collect()
+		getEvents = true
+	}
+}
+
+func (u *uringIO) wait(timeout int) error {
+	if timeout == 0 || u.ring.CQOverflowed() {
+		return u.submit(true)
+	}
+	if err := u.submit(false); err != nil {
+		return err
+	}
+	if len(u.cqes) > 0 {
+		return nil
+	}
+	_, err := u.ring.Wait(time.Now().Add(time.Duration(timeout) * time.Millisecond))
+	return err
+}
+
+// collect copies the ready completions into u.cqes and gives their
+// slots back to the kernel, so that handling them never holds up the
+// completion queue.
+func (u *uringIO) collect() {
+	for {
+		cqes := u.ring.Completions()
+		if len(cqes) == 0 {
+			return
+		}
+		u.cqes = append(u.cqes, cqes...)
+		u.ring.CQAdvance(uint32(len(cqes)))
+	}
+}
+
+func (u *uringIO) handle() {
+	u.collect()
+	for len(u.cqes) > 0 {
+		batch := u.cqes
+		u.cqes = u.spare[:0]
+		for i := range batch {
+			u.complete(&batch[i])
+		}
+		clear(batch)
+		u.spare = batch[:0]
+		u.collect()
+	}
+	u.rearmRecvs()
+}
+
+// complete handles one completion.
+func (u *uringIO) complete(cq *uring.CQE) {
+	u.faults.mangle(u, cq)
+	c := u.conn(cq.UserData)
+	switch reqKind(cq.UserData >> 56) {
+	case reqRecv:
+		u.onRecv(c, cq)
+	case reqPollOut:
+		if c == nil {
+			return
+		}
+		if !cq.More() {
+			c.uflags &^= uPollOut
+			u.armPollOut(c) // ended by the kernel (or a fault): the drain edge must keep coming
+		}
+		if cq.Res > 0 {
+			u.l.drained(c)
+			u.l.settle(c)
+		}
+	}
+}
+
+// conn returns the live connection a request's user data names, or nil.
+func (u *uringIO) conn(ud uint64) *epollConn {
+	fd, tag := int(int32(uint32(ud))), uint32(ud>>32)&tagMask
+	if fd < 0 || fd >= len(u.l.slots) {
+		return nil
+	}
+	c := u.l.slots[fd]
+	if c == nil || c.tag&tagMask != tag {
+		return nil
+	}
+	return c
+}
+
+func (u *uringIO) wake() { u.ring.Wake() }
+
+func (u *uringIO) close() {
+	u.ring.Close()
+	u.stash = nil
+}
