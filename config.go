@@ -30,9 +30,15 @@ const (
 	// idle connection holds no goroutine and no buffer (a few hundred
 	// bytes). Linux only. TLS connections still use the goroutine engine.
 	EngineEpoll
+	// EngineUring is EngineEpoll's event loops driven by io_uring: a
+	// connection's reads arrive as completions of one multishot receive
+	// into the loop's buffers, with no read system call of their own.
+	// Linux only; where the kernel refuses io_uring the server uses
+	// EngineEpoll and logs one line saying so.
+	EngineUring
 )
 
-// String returns "auto", "goroutine", "epoll" or "EngineKind(N)".
+// String returns "auto", "goroutine", "epoll", "uring" or "EngineKind(N)".
 func (k EngineKind) String() string {
 	switch k {
 	case EngineAuto:
@@ -41,6 +47,8 @@ func (k EngineKind) String() string {
 		return "goroutine"
 	case EngineEpoll:
 		return "epoll"
+	case EngineUring:
+		return "uring"
 	}
 	return "EngineKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -49,19 +57,20 @@ func (k EngineKind) String() string {
 // flag.TextVar and encoders.
 func (k EngineKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
-// UnmarshalText accepts "auto", "goroutine" or "epoll".
+// UnmarshalText accepts "auto", "goroutine", "epoll" or "uring".
 func (k *EngineKind) UnmarshalText(b []byte) error {
-	for _, c := range []EngineKind{EngineAuto, EngineGoroutine, EngineEpoll} {
+	for _, c := range []EngineKind{EngineAuto, EngineGoroutine, EngineEpoll, EngineUring} {
 		if string(b) == c.String() {
 			*k = c
 			return nil
 		}
 	}
-	return fmt.Errorf("wsgate: engine %q: want auto, goroutine or epoll", b)
+	return fmt.Errorf("wsgate: engine %q: want auto, goroutine, epoll or uring", b)
 }
 
 // Supported reports whether k can run on this system: EngineEpoll only
-// on Linux.
+// on Linux, EngineUring only where the kernel also allows io_uring (a
+// Server asked for it elsewhere on Linux runs EngineEpoll).
 func (k EngineKind) Supported() bool {
 	ek, ok := k.internal()
 	return ok && ek.Supported()
@@ -75,6 +84,8 @@ func (k EngineKind) internal() (engine.Kind, bool) {
 		return engine.Goroutine, true
 	case EngineEpoll:
 		return engine.Epoll, true
+	case EngineUring:
+		return engine.Uring, true
 	}
 	return 0, false
 }

@@ -1,6 +1,8 @@
 package wsgate_test
 
 import (
+	"io"
+	"log/slog"
 	"runtime"
 	"testing"
 
@@ -17,6 +19,7 @@ func TestEngineKindText(t *testing.T) {
 		{"auto", wsgate.EngineAuto, true},
 		{"goroutine", wsgate.EngineGoroutine, true},
 		{"epoll", wsgate.EngineEpoll, true},
+		{"uring", wsgate.EngineUring, true},
 		{"", 0, false},
 		{"Epoll", 0, false},
 		{"threads", 0, false},
@@ -60,5 +63,14 @@ func TestEngineKindSupported(t *testing.T) {
 		if srv != nil {
 			srv.Close()
 		}
+	}
+	// EngineUring is Supported where the kernel allows io_uring; on Linux
+	// New takes it either way (it falls back to epoll with a log line).
+	srv, err := wsgate.New(wsgate.Config{Engine: wsgate.EngineUring, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if (err == nil) != linux || !linux && wsgate.EngineUring.Supported() {
+		t.Errorf("New with engine uring: err = %v, Supported %v, on Linux %v", err, wsgate.EngineUring.Supported(), linux)
+	}
+	if srv != nil {
+		srv.Close()
 	}
 }

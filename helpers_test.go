@@ -15,7 +15,7 @@ import (
 )
 
 // engines are the connection engines every server test runs on.
-var engines = []wsgate.EngineKind{wsgate.EngineGoroutine, wsgate.EngineEpoll}
+var engines = []wsgate.EngineKind{wsgate.EngineGoroutine, wsgate.EngineEpoll, wsgate.EngineUring}
 
 // eachEngine runs test once per engine, as parallel subtests named after
 // the engine; an engine this system lacks is skipped.
@@ -25,7 +25,7 @@ func eachEngine(t *testing.T, test func(t *testing.T, eng wsgate.EngineKind)) {
 		t.Run(eng.String(), func(t *testing.T) {
 			t.Parallel()
 			if !eng.Supported() {
-				t.Skipf("engine %v is not supported on this system", eng)
+				t.Skipf("engine %v is not supported on this system (uring: the kernel refuses io_uring_setup)", eng)
 			}
 			test(t, eng)
 		})

@@ -113,7 +113,12 @@ func New(cfg Config) (*Server, error) {
 	s.wsUp = ws.Upgrader{Subprotocols: []string{Subprotocol}, CheckOrigin: checkOrigin}
 	s.echoUp = ws.Upgrader{CheckOrigin: checkOrigin}
 	kind, ok := cfg.Engine.internal()
-	if !ok || !kind.Supported() {
+	if kind == engine.Uring && !kind.Supported() && engine.Epoll.Supported() {
+		ok = true // engine.New falls back to epoll and logs it
+	} else if !kind.Supported() {
+		ok = false
+	}
+	if !ok {
 		return nil, fmt.Errorf("wsgate: engine %v is not supported on this system", cfg.Engine)
 	}
 	s.engine = engine.New(engine.Options{
@@ -126,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteTimeout:     cfg.WriteTimeout,
 		Codec:            codec,
+		Logger:           cfg.Logger,
 	})
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	if err := s.startCalls(); err != nil {

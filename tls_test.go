@@ -19,7 +19,7 @@ import (
 // goroutine engine, with the same behaviour (echo, close handshake).
 func TestTLSConnections(t *testing.T) {
 	t.Parallel()
-	for _, eng := range []wsgate.EngineKind{wsgate.EngineAuto, wsgate.EngineEpoll, wsgate.EngineGoroutine} {
+	for _, eng := range []wsgate.EngineKind{wsgate.EngineAuto, wsgate.EngineEpoll, wsgate.EngineUring, wsgate.EngineGoroutine} {
 		t.Run(eng.String(), func(t *testing.T) {
 			t.Parallel()
 			if !eng.Supported() {

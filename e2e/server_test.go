@@ -17,7 +17,7 @@ import (
 const maxMessageSize = 16 << 20
 
 // engines are the connection engines the interop matrix runs against.
-var engines = []wsgate.EngineKind{wsgate.EngineGoroutine, wsgate.EngineEpoll}
+var engines = []wsgate.EngineKind{wsgate.EngineGoroutine, wsgate.EngineEpoll, wsgate.EngineUring}
 
 // startServer starts a wsgate server with engine eng on a loopback port
 // for the rest of the test and returns its base URL, ws://127.0.0.1:PORT. Besides /echo

@@ -3,6 +3,8 @@
 package engine
 
 import (
+	"sync/atomic"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/wsgate/wsgate/internal/uring"
@@ -25,6 +27,11 @@ type uringFaults struct {
 	// canceledAs replaces the result of the -ECANCELED completions that
 	// end a recv (e.g. -EAGAIN); zero leaves them.
 	canceledAs int32
+
+	// What the loops saw, for the test to check that the fault it set
+	// up happened: recvs ended by -ENOBUFS, turns that found the
+	// completion queue overflowed.
+	noBufs, overflows atomic.Int64
 }
 
 func (f *uringFaults) sizes() (sq, cq uint32, nbuf, size int) {
@@ -59,6 +66,9 @@ func (f *uringFaults) mangle(u *uringIO, cq *uring.CQE) {
 	if f == nil || reqKind(cq.UserData>>56) != reqRecv {
 		return
 	}
+	if cq.Res == -int32(unix.ENOBUFS) {
+		f.noBufs.Add(1)
+	}
 	if f.cancelRecv && cq.More() && cq.Res > 0 {
 		if c := u.conn(cq.UserData); c != nil {
 			u.cancel(reqRecv, c)
@@ -66,5 +76,12 @@ func (f *uringFaults) mangle(u *uringIO, cq *uring.CQE) {
 	}
 	if f.canceledAs != 0 && !cq.More() && cq.Res == -int32(unix.ECANCELED) {
 		cq.Res = f.canceledAs
+	}
+}
+
+// sawOverflow counts a turn that found the completion queue overflowed.
+func (f *uringFaults) sawOverflow() {
+	if f != nil {
+		f.overflows.Add(1)
 	}
 }

@@ -129,6 +129,9 @@ func newUringIO(l *loop, f *uringFaults) (*uringIO, error) {
 		return nil, fmt.Errorf("engine: start io_uring loop: %w", err)
 	}
 	b, err := r.NewBufRing(recvGroup, nbuf, size)
+	if err == nil {
+		err = r.PrepareWait()
+	}
 	if err != nil {
 		r.Close()
 		return nil, fmt.Errorf("engine: start io_uring loop: %w", err)
@@ -202,7 +205,11 @@ func (u *uringIO) submit(getEvents bool) error {
 }
 
 func (u *uringIO) wait(timeout int) error {
-	if timeout == 0 || u.ring.CQOverflowed() {
+	if u.ring.CQOverflowed() {
+		u.faults.sawOverflow()
+		return u.submit(true)
+	}
+	if timeout == 0 {
 		return u.submit(true)
 	}
 	if err := u.submit(false); err != nil {

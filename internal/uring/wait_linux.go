@@ -124,3 +124,12 @@ func (r *Ring) Wake() error {
 	}
 	return nil
 }
+
+// PrepareWait sets up now what Wait would set up on its first call (an
+// eventfd registered with the ring), so that the ring's descriptors are
+// all open from here on: a caller that counts its descriptors sees them
+// steady.
+func (r *Ring) PrepareWait() error {
+	_, err := r.waiterFor()
+	return err
+}
