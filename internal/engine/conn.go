@@ -23,6 +23,7 @@ const (
 	stBatch                           // epoll: the loop is handling the peer's input; writes wait for its flush
 	stDeferred                        // epoll: c is on its loop's list of connections to flush (WriteFrame)
 	stFull                            // the reader stopped reading: the queue is over MaxQueuedBytes (backpressure.go)
+	stFlight                          // uring: a write from the queue is in the loop's ring; nobody else writes the socket (uring_write_linux.go)
 )
 
 // readFlags is the read side's bookkeeping; only the reader (the read

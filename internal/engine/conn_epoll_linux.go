@@ -208,7 +208,7 @@ func skip(bufs [][]byte, n int) [][]byte {
 // engine clock. Called by the loop when the socket reports it can take
 // bytes, and to flush a batch. c.mu must be held.
 func (c *epollConn) flushLocked(iov [][]byte, now int64) [][]byte {
-	for c.out != nil && c.state&stAborted == 0 {
+	for c.out != nil && c.state&(stAborted|stFlight) == 0 {
 		iov = c.out.gather(iov[:0], netpoll.MaxIovecs)
 		c.l.writes.Add(1)
 		n, err := netpoll.Writev(int(c.fd), iov)
@@ -333,20 +333,12 @@ func (c *epollConn) writeBatchLocked(iov [][]byte, now int64) [][]byte {
 }
 
 // endBatch ends what beginBatch started and, when the socket may take
-// bytes, writes what the batch queued. iov is the loop's scratch,
-// returned for reuse. Only the loop calls it.
-func (c *epollConn) endBatch(iov [][]byte, writable bool, now int64) [][]byte {
+// bytes, sends what the batch queued (loopIO.endBatchLocked). Only the
+// loop calls it.
+func (c *epollConn) endBatch(writable bool) {
 	c.mu.Lock()
-	if writable {
-		iov = c.writeBatchLocked(iov, now)
-	}
-	c.state &^= stBatch
-	c.l.batchOK = false
-	if writable && c.out != nil {
-		iov = c.flushBatchLocked(iov, now)
-	}
+	c.l.io.endBatchLocked(c, writable)
 	c.mu.Unlock()
-	return iov
 }
 
 // flushBatchLocked writes what waits in c.out and, when the socket

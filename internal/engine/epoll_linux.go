@@ -345,7 +345,7 @@ func (l *loop) flushDeferred() {
 		c.mu.Lock()
 		c.state &^= stDeferred
 		if c.out != nil {
-			l.iov = c.flushBatchLocked(l.iov, l.now)
+			l.io.flushLocked(c)
 		}
 		c.mu.Unlock()
 		l.settle(c)

@@ -34,6 +34,14 @@ type loopIO interface {
 	forget(c *epollConn)
 	// wake makes a wait in progress, or the next one, return.
 	wake()
+	// flushLocked sends what waits in c.out (the loop's turn for frames
+	// left to it, or a drained socket). c.mu must be held.
+	flushLocked(c *epollConn)
+	// endBatchLocked ends the batch of c's replies (stBatch) and, when
+	// writable (c's socket took all it was given so far), sends the
+	// loop's batch buffer and what waits in c.out behind it. c.mu must be
+	// held.
+	endBatchLocked(c *epollConn, writable bool)
 	// close releases the poller or ring.
 	close()
 }
@@ -70,6 +78,20 @@ func (p *epollIO) wake() { p.poll.Wake() }
 
 func (p *epollIO) close() { p.poll.Close() }
 
+func (p *epollIO) flushLocked(c *epollConn) { p.l.iov = c.flushBatchLocked(p.l.iov, p.l.now) }
+
+func (p *epollIO) endBatchLocked(c *epollConn, writable bool) {
+	l := p.l
+	if writable {
+		l.iov = c.writeBatchLocked(l.iov, l.now)
+	}
+	c.state &^= stBatch
+	l.batchOK = false
+	if writable && c.out != nil {
+		l.iov = c.flushBatchLocked(l.iov, l.now)
+	}
+}
+
 // onEvent handles one readiness event.
 func (l *loop) onEvent(ev netpoll.Event) {
 	fd := int(ev.FD)
@@ -93,7 +115,7 @@ func (l *loop) onEvent(ev netpoll.Event) {
 func (l *loop) drained(c *epollConn) {
 	c.mu.Lock()
 	if c.out != nil {
-		l.iov = c.flushLocked(l.iov, l.now)
+		l.io.flushLocked(c)
 	}
 	c.mu.Unlock()
 }
@@ -112,7 +134,7 @@ func (l *loop) read(c *epollConn, hangUp bool) {
 	}
 	writable := c.beginBatch()
 	end := l.readBatch(c, hangUp)
-	l.iov = c.endBatch(l.iov, writable, l.now)
+	c.endBatch(writable)
 	if end != nil {
 		c.abort(end)
 	}

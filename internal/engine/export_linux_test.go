@@ -11,6 +11,7 @@ type UringFaults struct {
 	BufCount, BufSize    int
 	CancelRecv           bool
 	CanceledAs           int32
+	MaxWrite             int
 }
 
 // UringSeen is what the loops of an engine with faults saw.
@@ -23,7 +24,7 @@ func SetUringFaults(e *Engine, f UringFaults) func() UringSeen {
 	uf := &uringFaults{
 		setup: f.Setup, sqEntries: f.SQEntries, cqEntries: f.CQEntries,
 		bufCount: f.BufCount, bufSize: f.BufSize,
-		cancelRecv: f.CancelRecv, canceledAs: f.CanceledAs,
+		cancelRecv: f.CancelRecv, canceledAs: f.CanceledAs, maxWrite: f.MaxWrite,
 	}
 	g.faults = uf
 	return func() UringSeen { return UringSeen{NoBufs: uf.noBufs.Load(), Overflows: uf.overflows.Load()} }

@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"math"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -27,6 +28,9 @@ type uringFaults struct {
 	// canceledAs replaces the result of the -ECANCELED completions that
 	// end a recv (e.g. -EAGAIN); zero leaves them.
 	canceledAs int32
+	// maxWrite caps the bytes a write request offers (short writes);
+	// zero: no cap.
+	maxWrite int
 
 	// What the loops saw, for the test to check that the fault it set
 	// up happened: recvs ended by -ENOBUFS, turns that found the
@@ -77,6 +81,14 @@ func (f *uringFaults) mangle(u *uringIO, cq *uring.CQE) {
 	if f.canceledAs != 0 && !cq.More() && cq.Res == -int32(unix.ECANCELED) {
 		cq.Res = f.canceledAs
 	}
+}
+
+// writeLimit is how many bytes a write request may offer.
+func (f *uringFaults) writeLimit() int {
+	if f == nil || f.maxWrite == 0 {
+		return math.MaxInt
+	}
+	return f.maxWrite
 }
 
 // sawOverflow counts a turn that found the completion queue overflowed.

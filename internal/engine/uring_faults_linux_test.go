@@ -22,11 +22,10 @@ import (
 
 // TestUringFaults runs echo traffic through io_uring loops whose I/O is
 // disturbed: recvs that end with -ECANCELED or -EAGAIN and must be armed
-// again, a buffer ring too small for what arrives (-ENOBUFS), and a
-// completion queue that overflows. Every message must come back whole
-// and in order, and the descriptors go back to where they started.
-// (Writes are the epoll engine's writev; short writes are covered by
-// TestSmallSocketBuffers and TestLargeWritesThroughSlowReader on uring.)
+// again, a buffer ring too small for what arrives (-ENOBUFS), a
+// completion queue that overflows, and write requests that send a few
+// bytes at a time (short writes). Every message must come back whole and
+// in order, and the descriptors go back to where they started.
 func TestUringFaults(t *testing.T) {
 	if !engine.Uring.Supported() {
 		t.Skip("the kernel refuses io_uring_setup")
@@ -46,6 +45,7 @@ func TestUringFaults(t *testing.T) {
 				}
 				return nil
 			}},
+		{name: "short writes", faults: engine.UringFaults{MaxWrite: 7}, conns: 4},
 		{name: "completion queue overflows", faults: engine.UringFaults{SQEntries: 2, CQEntries: 4, BufCount: 64, BufSize: 512}, conns: 64,
 			check: func(s engine.UringSeen) error {
 				if s.Overflows == 0 {

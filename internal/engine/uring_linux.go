@@ -46,6 +46,7 @@ type reqKind uint8
 const (
 	reqRecv    reqKind = 1 + iota // a connection's multishot recv
 	reqPollOut                    // a connection's multishot POLLOUT poll
+	reqWrite                      // a connection's sendmsg (uring_write_linux.go)
 	reqCancel                     // the cancellation of one of those
 )
 
@@ -75,6 +76,11 @@ type uringIO struct {
 	// stash holds, for connections not read at the moment (uStopped),
 	// the bytes that arrived anyway, in order.
 	stash map[*epollConn][]byte
+	// flights holds the writes in the ring by their user data, until
+	// their completion, even for connections that ended; free holds
+	// flights for reuse.
+	flights map[uint64]*flight
+	free    []*flight
 }
 
 // startUringLocked starts GOMAXPROCS io_uring loops. When the kernel
@@ -136,7 +142,10 @@ func newUringIO(l *loop, f *uringFaults) (*uringIO, error) {
 		r.Close()
 		return nil, fmt.Errorf("engine: start io_uring loop: %w", err)
 	}
-	return &uringIO{l: l, ring: r, bufs: b, faults: f, stash: make(map[*epollConn][]byte)}, nil
+	return &uringIO{
+		l: l, ring: r, bufs: b, faults: f,
+		stash: make(map[*epollConn][]byte), flights: make(map[uint64]*flight),
+	}, nil
 }
 
 func (u *uringIO) add(c *epollConn) error {
@@ -165,6 +174,9 @@ func (u *uringIO) forget(c *epollConn) {
 	}
 	if c.uflags&uPollOut != 0 {
 		u.cancel(reqPollOut, c)
+	}
+	if u.flights[userData(reqWrite, c)] != nil {
+		u.cancel(reqWrite, c)
 	}
 	c.uflags = 0
 	delete(u.stash, c)
@@ -258,6 +270,8 @@ func (u *uringIO) complete(cq *uring.CQE) {
 	switch reqKind(cq.UserData >> 56) {
 	case reqRecv:
 		u.onRecv(c, cq)
+	case reqWrite:
+		u.onWrite(cq)
 	case reqPollOut:
 		if c == nil {
 			return

@@ -112,7 +112,7 @@ func (l *loop) take(c *epollConn, b []byte) []byte {
 		if room == 0 {
 			break
 		}
-		k := min(len(b), room)
+		k := min(len(b), room, recvBufferSize) // a stash is fed a buffer's worth at a time, as it came
 		c.onRead(l.now)
 		l.feed(c, b[:k])
 		b = b[k:]
@@ -120,7 +120,7 @@ func (l *loop) take(c *epollConn, b []byte) []byte {
 			b = nil
 		}
 	}
-	l.iov = c.endBatch(l.iov, writable, l.now)
+	c.endBatch(writable)
 	if c.rflags&rDone != 0 {
 		return nil
 	}
