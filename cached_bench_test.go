@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -26,10 +27,11 @@ import (
 // the cached path; the call+auth+perms variants add Config.Permissions
 // of four call patterns, the method matching the last. Profile the
 // server with -cpuprofile and -focus
-// 'wsgate|engine|cache|envelope'.
+// 'wsgate|engine|cache|envelope'. WSGATE_BENCH_ENGINE=uring runs the
+// server on the io_uring engine instead.
 func BenchmarkCachedCall(b *testing.B) {
-	if !wsgate.EngineEpoll.Supported() {
-		b.Skip("no epoll here")
+	if eng := benchEngine(); !eng.Supported() {
+		b.Skipf("no %v here", eng)
 	}
 	for _, size := range []int{40, 1000} {
 		result := jsonArray(size)
@@ -62,10 +64,19 @@ const (
 	withPermissions           // withToken, and Config.Permissions to check
 )
 
+// benchEngine is the engine BenchmarkCachedCall's server runs on:
+// EngineEpoll, or EngineUring when WSGATE_BENCH_ENGINE is "uring".
+func benchEngine() wsgate.EngineKind {
+	if os.Getenv("WSGATE_BENCH_ENGINE") == "uring" {
+		return wsgate.EngineUring
+	}
+	return wsgate.EngineEpoll
+}
+
 // benchLoad runs the load; with auth, the server authenticates
 // connections and each presents a token in its handshake.
 func benchLoad(b *testing.B, result []byte, path string, auth benchAuth, msg func(id int) []byte) {
-	cfg := wsgate.Config{Engine: wsgate.EngineEpoll, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := wsgate.Config{Engine: benchEngine(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if auth == withPermissions {
 		cfg.Permissions = &wsgate.Permissions{Call: []string{"market.*", "user.{user}.>", "admin.>", "big"}}
 	}

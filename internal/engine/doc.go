@@ -28,6 +28,21 @@
 //     Handler's replies) wait and leave together in one writev once the
 //     read is done. One sweep per loop applies every timeout. The loops
 //     are the Engine's loopGroup, made by New for Kind Epoll.
+//   - Uring (uring_linux.go, uring_read_linux.go, uring_write_linux.go;
+//     Linux only): the same loops, connections and queues, but a loop
+//     learns what its sockets did from an io_uring ring instead of epoll
+//     (loopIO, epollio_linux.go, is the seam between the two). Each
+//     connection has a multishot recv into the loop's provided buffers
+//     (an idle connection still holds none) and a multishot POLLOUT
+//     poll; what the loop writes (the batched replies, WriteFrame's
+//     frames, a drained socket's queue) becomes sendmsg requests that
+//     leave with the one io_uring_enter ending the turn, so a fan-out to
+//     thousands is a few system calls. Other goroutines still write a
+//     socket directly with writev when nothing waits for it. Each loop
+//     goroutine is locked to its thread, which owns the ring
+//     (SINGLE_ISSUER, DEFER_TASKRUN), and parks in Go's runtime poller
+//     on the ring's eventfd. Where the kernel refuses io_uring, New (or
+//     the first loop) falls back to Epoll and logs one line.
 //
 // Alarms (alarm.go): a Handler that is an AlarmHandler may set one
 // deadline per connection (Conn.SetAlarm, from any goroutine); OnAlarm
@@ -42,7 +57,7 @@
 // waiting, as RFC 6455 section 5.5.3 allows), so a peer that sends pings
 // without reading cannot grow the queue.
 //
-// Off Linux only the goroutine engine is built: Epoll is not Supported
+// Off Linux only the goroutine engine is built: Epoll and Uring are not Supported
 // and kind_other.go declares that there are no loops.
 //
 // Compression (upgrade.go, deflate.go, parts.go, stream.go): Upgrade runs

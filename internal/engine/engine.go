@@ -71,8 +71,8 @@ type Engine struct {
 	farewell []byte
 
 	wg sync.WaitGroup // goroutine conns: one per goroutine; epoll conns: one each
-	// ep is the epoll engine's event loops (epoll_linux.go); nil when
-	// Kind is Goroutine. Set by New, then read-only.
+	// ep is the event loops of Kind Epoll or Uring (epoll_linux.go);
+	// nil when Kind is Goroutine. Set by New, then read-only.
 	ep loopGroup
 }
 
@@ -170,8 +170,9 @@ type Stats struct {
 	FramesDeflated uint64 // text and binary frames sent compressed (RSV1 set)
 	FramesPlain    uint64 // text and binary frames sent uncompressed
 	// Writes counts the write and writev system calls made on epoll
-	// sockets; frames sent per write show how well writes are batched.
-	// Always zero under the goroutine engine.
+	// and io_uring sockets, and the write requests io_uring loops put in
+	// their rings; frames sent per write show how well writes are
+	// batched. Always zero under the goroutine engine.
 	Writes uint64
 	// InputHeld is the input budget's level now, in bytes: what the
 	// connections' decoders hold of partial messages plus what

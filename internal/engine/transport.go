@@ -11,10 +11,11 @@ import "net"
 //
 //   - goConn (goroutine.go): a net.Conn, a goroutine that reads it and a
 //     writer goroutine that sends what the Conn queues. Every system.
-//   - epollConn (conn_epoll_linux.go): a socket owned by an event loop.
-//     Writes go to the socket from the writing goroutine, into the loop's
-//     batch while the loop handles the connection's input, or to the
-//     loop's next turn. Linux only.
+//   - epollConn (conn_epoll_linux.go): a socket owned by an event loop
+//     (epoll or io_uring). Writes go to the socket from the writing
+//     goroutine, into the loop's batch while the loop handles the
+//     connection's input, or to the loop's next turn (under io_uring, a
+//     request in the loop's ring). Linux only.
 //
 // Methods whose names end in Locked need Conn.mu held; the others are
 // called without it. No method name is also one of Conn's, so that a

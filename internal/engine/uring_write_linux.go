@@ -3,7 +3,6 @@
 package engine
 
 import (
-	"bytes"
 	"fmt"
 	"syscall"
 
@@ -42,6 +41,9 @@ type flight struct {
 	kinds []frameKind
 	iov   []unix.Iovec
 	msg   unix.Msghdr
+	// own is the loop's batch buffer the flight took over (the loop
+	// took the flight's old one in exchange), kept for reuse.
+	own []byte
 }
 
 func (f *flight) add(b []byte, kind frameKind) {
@@ -101,30 +103,30 @@ func moveList(f *flight, list [][]byte, kind frameKind, max int) [][]byte {
 	return list[k:]
 }
 
-func (u *uringIO) flushLocked(c *epollConn) { u.sendLocked(c, nil) }
+func (u *uringIO) flushLocked(c *epollConn) { u.sendLocked(c, false) }
 
 func (u *uringIO) endBatchLocked(c *epollConn, writable bool) {
 	l := u.l
 	c.state &^= stBatch
 	l.batchOK = false
-	if writable {
-		u.sendLocked(c, l.batch)
-	}
+	u.sendLocked(c, writable)
 	l.batch = l.batch[:0]
 }
 
-// sendLocked starts a write of batch (the loop's batch buffer, copied:
-// data frames not yet counted in c.queued) followed by what waits in
-// c.out, unless a write is in the ring already: its completion sends
-// what waits. c.mu must be held.
-func (u *uringIO) sendLocked(c *epollConn, batch []byte) {
+// sendLocked starts a write of what waits in c.out, preceded, with
+// batch, by the loop's batch buffer (data frames not yet counted in
+// c.queued), unless a write is in the ring already: its completion sends
+// what waits. The flight takes the batch buffer over and gives the loop
+// its old one, so that the bytes are not copied. c.mu must be held.
+func (u *uringIO) sendLocked(c *epollConn, batch bool) {
 	if c.state&(stFlight|stAborted) != 0 {
 		return
 	}
 	f := u.newFlight()
-	if len(batch) > 0 {
-		f.add(bytes.Clone(batch), kindData)
-		c.queued += len(batch)
+	if l := u.l; batch && len(l.batch) > 0 {
+		f.own, l.batch = l.batch, f.own[:0]
+		f.add(f.own, kindData)
+		c.queued += len(f.own)
 	}
 	if c.out != nil {
 		c.out.moveTo(f, netpoll.MaxIovecs)
@@ -198,7 +200,7 @@ func (u *uringIO) onWrite(cq *uring.CQE) {
 	} else {
 		u.endFlight(cq.UserData, f)
 		c.state &^= stFlight
-		u.sendLocked(c, nil)
+		u.sendLocked(c, false)
 	}
 	c.mu.Unlock()
 	u.l.settle(c)
@@ -219,10 +221,17 @@ func (u *uringIO) endFlight(ud uint64, f *flight) {
 	clear(f.bufs)
 	clear(f.iov)
 	f.bufs, f.kinds, f.iov, f.msg = f.bufs[:0], f.kinds[:0], f.iov[:0], unix.Msghdr{}
+	if cap(f.own) > maxKeptBatch {
+		f.own = nil
+	}
 	if len(u.free) < maxFreeFlights {
 		u.free = append(u.free, f)
 	}
 }
 
-// maxFreeFlights bounds a loop's flights kept for reuse.
-const maxFreeFlights = 1024
+// Bounds of what a loop keeps for reuse: flights, and the batch copy each
+// holds (bytes).
+const (
+	maxFreeFlights = 1024
+	maxKeptBatch   = maxBatchBytes
+)
