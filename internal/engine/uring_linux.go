@@ -33,9 +33,9 @@ import (
 
 // Sizes of a loop's ring and of its provided buffers.
 const (
-	ringEntries     = 256     // submission queue entries
-	ringCompletions = 8 << 10 // completion queue entries; more wait in the kernel (overflow)
-	recvBuffers     = 256     // provided buffers per loop: what may be received before the loop reaps
+	ringEntries     = maxFlushesPerRound // submission queue entries: a turn's fan-out writes leave in one io_uring_enter
+	ringCompletions = 8 << 10            // completion queue entries; more wait in the kernel (overflow)
+	recvBuffers     = 256                // provided buffers per loop: what may be received before the loop reaps
 	recvBufferSize  = 16 << 10
 	recvGroup       = 0 // the loop's buffer group id
 )
