@@ -57,7 +57,8 @@ type Options struct {
 	WriteTimeout time.Duration
 	// ReadBufferSize is the size in bytes of the buffer each connection
 	// reads into under the Goroutine engine. Zero means 4 KiB. Epoll loops
-	// read into one buffer per loop of at least 64 KiB.
+	// read into one buffer per loop of at least 64 KiB; Uring loops
+	// receive into 256 buffers of 16 KiB per loop, shared with the kernel.
 	ReadBufferSize int
 	// MaxBufferedInput is the Engine's budget, in bytes, for input held
 	// on behalf of clients: what its connections' decoders hold of
