@@ -204,7 +204,7 @@ func (u *uringIO) submit(getEvents bool) error {
 	for {
 		var err error
 		if getEvents {
-			_, err = u.ring.SubmitAndWait(0)
+			_, err = u.ring.SubmitAndRun()
 		} else {
 			_, err = u.ring.Submit()
 		}
@@ -221,14 +221,10 @@ func (u *uringIO) wait(timeout int) error {
 		u.faults.sawOverflow()
 		return u.submit(true)
 	}
-	if timeout == 0 {
-		return u.submit(true)
-	}
-	if err := u.submit(false); err != nil {
+	// Submit, and have the kernel post all it deferred, before parking
+	// (uring.Ring.SubmitAndRun says why).
+	if err := u.submit(true); err != nil || timeout == 0 || len(u.cqes) > 0 || u.ring.CQReady() > 0 {
 		return err
-	}
-	if len(u.cqes) > 0 {
-		return nil
 	}
 	_, err := u.ring.Wait(time.Now().Add(time.Duration(timeout) * time.Millisecond))
 	return err

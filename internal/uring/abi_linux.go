@@ -25,6 +25,7 @@ const (
 	sqFlagCQOverflow   = 1 << 1 // io_sqring flags: completions wait in the kernel's overflow list
 	sqFlagTaskrun      = 1 << 2 // io_sqring flags: completions wait for io_uring_enter(GETEVENTS)
 	enterGetEvents     = 1 << 0
+	enterExtArg        = 1 << 3
 	offSQRing          = 0
 	offCQRing          = 0x8000000
 	offSQEs            = 0x10000000

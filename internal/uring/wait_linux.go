@@ -91,7 +91,16 @@ func (r *Ring) Wait(deadline time.Time) (int, error) {
 		// Reset the counter before looking again, so a completion after
 		// this look signals the eventfd anew and the park returns.
 		w.drain()
-		if atomic.LoadUint32(r.sq.flags)&(sqFlagTaskrun|sqFlagCQOverflow) != 0 {
+		switch {
+		case r.SingleIssuer():
+			// After the drain, run all the deferred work: what is added
+			// from now on finds the kernel's list empty and signals the
+			// eventfd again. The TASKRUN flag does not tell: the kernel
+			// clears it when it runs part of the list (see SubmitAndRun).
+			if _, enterErr = r.enterRun(0); enterErr != nil {
+				return true
+			}
+		case atomic.LoadUint32(r.sq.flags)&(sqFlagTaskrun|sqFlagCQOverflow) != 0:
 			if _, enterErr = r.enter(0, 0, enterGetEvents); enterErr != nil {
 				return true
 			}

@@ -101,3 +101,39 @@ func TestWakeEndsWait(t *testing.T) {
 		}
 	})
 }
+
+// TestSubmitAndRunPostsEverything: SubmitAndRun submits what is
+// prepared, returns at once while nothing completed, and posts the
+// completions of many sockets, deferred ones included (SingleIssuer).
+func TestSubmitAndRunPostsEverything(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts uring.Options) {
+		r := newRing(t, 256, opts)
+		const n = 100
+		var pairs [n][2]int
+		bufs := make([][]byte, n)
+		for i := range n {
+			a, b := pair(t)
+			pairs[i] = [2]int{a, b}
+			bufs[i] = heap(8)
+			sqe(t, r).PrepRecv(b, bufs[i], 0, uint64(i))
+		}
+		if got, err := r.SubmitAndRun(); err != nil || got != n {
+			t.Fatalf("SubmitAndRun = %d, %v; want %d", got, err, n)
+		}
+		for i := range n {
+			unix.Write(pairs[i][0], []byte("x"))
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for r.CQReady() < n && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+			if _, err := r.SubmitAndRun(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := r.CQReady(); got != n {
+			t.Fatalf("%d completions ready, want %d", got, n)
+		}
+		r.CQAdvance(n)
+		runtime.KeepAlive(bufs)
+	})
+}
