@@ -32,9 +32,10 @@ const (
 	EngineEpoll
 	// EngineUring is EngineEpoll's event loops driven by io_uring: a
 	// connection's reads arrive as completions of one multishot receive
-	// into the loop's buffers, with no read system call of their own.
-	// Linux only; where the kernel refuses io_uring the server uses
-	// EngineEpoll and logs one line saying so.
+	// into the loop's buffers, and what a loop writes in a turn (replies,
+	// a publication's fan-out) leaves in one system call. Linux only;
+	// where the kernel refuses io_uring the server uses EngineEpoll and
+	// logs one line saying so.
 	EngineUring
 )
 

@@ -20,10 +20,11 @@ const (
 	// Uring is Epoll's loops driven by io_uring instead of epoll: each
 	// loop has a ring, receives with one multishot recv per connection
 	// into the loop's provided buffers (an idle connection still holds no
-	// buffer), and learns that a full socket drained from a multishot
-	// poll, so reading costs no system call of its own. Writes are
-	// Epoll's. Linux only, where the kernel allows io_uring; New falls
-	// back to Epoll, with one log line, where it does not.
+	// buffer), and sends what the loop writes (replies, WriteFrame's
+	// fan-out) as requests that leave together, one io_uring_enter per
+	// loop turn. Other goroutines' writes go to the socket directly, as
+	// under Epoll. Linux only, where the kernel allows io_uring; New
+	// falls back to Epoll, with one log line, where it does not.
 	Uring
 )
 

@@ -28,8 +28,9 @@ import (
 // poller on the ring's eventfd (uring.Ring.Wait); another goroutine wakes
 // it with uring.Ring.Wake.
 //
-// Writes are the epoll engine's (conn_epoll_linux.go): writev from the
-// writing goroutine, or the loop's batch at the end of a read.
+// Writes the loop makes are requests in the ring (uring_write_linux.go);
+// other goroutines write the socket directly with writev when nothing
+// waits for it, as under epoll (conn_epoll_linux.go).
 
 // Sizes of a loop's ring and of its provided buffers.
 const (

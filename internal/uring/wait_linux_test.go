@@ -135,5 +135,10 @@ func TestSubmitAndRunPostsEverything(t *testing.T) {
 		}
 		r.CQAdvance(n)
 		runtime.KeepAlive(bufs)
+		// Closed here, on the issuer's thread: the cleanup may run on
+		// another.
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
