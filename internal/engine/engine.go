@@ -93,6 +93,9 @@ type loopGroup interface {
 	// resume has every loop read again the connections it paused for
 	// the input budget, now that bytes were freed.
 	resume()
+	// kindLocked is the loops' kind: Epoll once a Uring engine fell
+	// back. Engine.mu must be held.
+	kindLocked() Kind
 }
 
 // New returns an Engine whose connections follow opts. It panics when
@@ -120,8 +123,16 @@ func New(opts Options) *Engine {
 	return e
 }
 
-// Kind is the engine's kind, Auto resolved.
-func (e *Engine) Kind() Kind { return e.opts.Kind }
+// Kind is the engine's kind, Auto resolved: Epoll for a Uring engine
+// whose loops fell back to epoll when the kernel refused their ring.
+func (e *Engine) Kind() Kind {
+	if e.ep == nil {
+		return e.opts.Kind
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.ep.kindLocked()
+}
 
 // Serve takes ownership of nc, a connection whose opening handshake is
 // complete, and runs it with h. br holds any bytes the peer sent right

@@ -69,6 +69,8 @@ type loops struct {
 	handshakes chan struct{} // one token per connection on its way to a loop
 }
 
+func (g *loops) kindLocked() Kind { return g.kind }
+
 // newLoops returns e's epoll part; its loops start with the first
 // connection.
 func newLoops(e *Engine) loopGroup {

@@ -29,10 +29,3 @@ func SetUringFaults(e *Engine, f UringFaults) func() UringSeen {
 	g.faults = uf
 	return func() UringSeen { return UringSeen{NoBufs: uf.noBufs.Load(), Overflows: uf.overflows.Load()} }
 }
-
-// LoopKind is the kind of loops e runs: Uring, or Epoll after a fallback.
-func LoopKind(e *Engine) Kind {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.ep.(*loops).kind
-}

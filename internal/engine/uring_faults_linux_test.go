@@ -135,8 +135,8 @@ func TestUringRefusedFallsBack(t *testing.T) {
 	}})
 	url := serve(t, e, echo)
 	echoAll(t, url, 4)
-	if k := engine.LoopKind(e); k != engine.Epoll {
-		t.Errorf("loops are %v, want epoll", k)
+	if k := e.Kind(); k != engine.Epoll {
+		t.Errorf("Kind() is %v after the fallback, want epoll", k)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -26,6 +26,14 @@ import (
 // the loop's stash, the recv is cancelled, and what arrives before the
 // cancellation lands joins the stash. resume feeds the stash and arms a
 // new recv.
+//
+// A stash holds at most what the connection received in the turn that
+// stopped it (the completions the kernel had posted; the cancellation
+// leaves with that turn's io_uring_enter, and a loop's buffer ring holds
+// 4 MiB in all), where epoll leaves the same bytes in the socket. It is
+// not charged to the input budget: a connection stopped for a spent
+// budget waits for bytes to be freed, and bytes it held itself would
+// never be.
 
 // uringFlags is what a Uring loop's requests for a connection are
 // doing. Only the loop touches them.
