@@ -81,7 +81,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (op
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.backend, "backend", "", "HTTP backend for calls: a call of method M is POST URL/M with the args as body (default: the built-in demo backend)")
 	fs.Int64Var(&o.cacheSize, "cache-size", cache.DefaultMaxBytes, "response cache bound in bytes; results are kept as the backend's Cache-Control says (negative: no cache)")
-	fs.Var((*engineFlag)(&o.engine), "engine", "connection engine: auto (epoll on Linux, goroutines elsewhere; TLS always uses goroutines), epoll or goroutine")
+	fs.Var((*engineFlag)(&o.engine), "engine", "connection engine: auto (epoll on Linux, goroutines elsewhere; TLS always uses goroutines), epoll, uring (epoll's loops on io_uring; epoll where the kernel refuses it) or goroutine")
 	fs.BoolVar(&o.compression, "compression", true, "accept permessage-deflate (RFC 7692) from clients that offer it")
 	fs.IntVar(&o.compLevel, "compression-level", 1, "DEFLATE level: 1 (fastest) to 9 (smallest), or -2 for Huffman-only")
 	fs.IntVar(&o.compThreshold, "compression-threshold", 256, "smallest message in bytes that is sent compressed")
@@ -182,7 +182,7 @@ func (e *engineFlag) String() string { return wsgate.EngineKind(*e).String() }
 
 func (e *engineFlag) Set(s string) error {
 	if err := (*wsgate.EngineKind)(e).UnmarshalText([]byte(s)); err != nil {
-		return errors.New("want auto, epoll or goroutine")
+		return errors.New("want auto, epoll, uring or goroutine")
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func TestErrorMessages(t *testing.T) {
 		{"unknown flag", []string{"--nope"},
 			"wsgate: unknown flag --nope\nrun wsgate --help for the flags\n", 2},
 		{"bad engine", []string{"--engine", "fast"},
-			"wsgate: invalid value \"fast\" for flag -engine: want auto, epoll or goroutine\nrun wsgate --help for the flags\n", 2},
+			"wsgate: invalid value \"fast\" for flag -engine: want auto, epoll, uring or goroutine\nrun wsgate --help for the flags\n", 2},
 		{"stray argument", []string{"serve"},
 			"wsgate: unexpected argument \"serve\"\nrun wsgate --help for the flags\n", 2},
 		{"log level", []string{"--log-level", "loud"},
