@@ -82,6 +82,7 @@ type uringIO struct {
 	// flights for reuse.
 	flights map[uint64]*flight
 	free    []*flight
+	queues  []*outQueue // empty queues for reuse (newQueue)
 }
 
 // startUringLocked starts GOMAXPROCS io_uring loops. When the kernel

@@ -67,9 +67,12 @@ func (f *flight) advance(n int) (dataBytes int, closeDone bool) {
 		}
 		closeDone = closeDone || f.kinds[i] == kindClose
 	}
-	clear(f.bufs[:i])
-	f.bufs = f.bufs[i:]
-	f.kinds = f.kinds[i:]
+	// Move what is left to the front rather than reslice, so that the
+	// flight's slices keep their room for the next write.
+	k := copy(f.bufs, f.bufs[i:])
+	copy(f.kinds, f.kinds[i:])
+	clear(f.bufs[k:])
+	f.bufs, f.kinds = f.bufs[:k], f.kinds[:k]
 	return dataBytes, closeDone
 }
 
@@ -134,12 +137,13 @@ func (u *uringIO) sendLocked(c *epollConn, batch bool) {
 	if len(f.bufs) == 0 {
 		u.free = append(u.free, f)
 		if c.out != nil && c.out.empty() {
+			u.keepQueue(c.out)
 			c.out, c.stallAt = nil, 0
 		}
 		return
 	}
 	if c.out == nil {
-		c.out = &outQueue{} // others queue behind the flight
+		c.out = u.newQueue() // others queue behind the flight
 	}
 	c.state |= stFlight
 	if c.stallAt == 0 {
@@ -206,6 +210,27 @@ func (u *uringIO) onWrite(cq *uring.CQE) {
 	u.l.settle(c)
 }
 
+// newQueue returns an empty outQueue, one the loop kept if it can: a
+// flight per reply would otherwise make one per reply.
+func (u *uringIO) newQueue() *outQueue {
+	if k := len(u.queues); k > 0 {
+		q := u.queues[k-1]
+		u.queues[k-1] = nil
+		u.queues = u.queues[:k-1]
+		return q
+	}
+	return &outQueue{}
+}
+
+// keepQueue keeps q, empty and no longer any connection's c.out, for
+// newQueue.
+func (u *uringIO) keepQueue(q *outQueue) {
+	if len(u.queues) < maxFreeFlights {
+		*q = outQueue{}
+		u.queues = append(u.queues, q)
+	}
+}
+
 func (u *uringIO) newFlight() *flight {
 	if k := len(u.free); k > 0 {
 		f := u.free[k-1]
@@ -229,8 +254,8 @@ func (u *uringIO) endFlight(ud uint64, f *flight) {
 	}
 }
 
-// Bounds of what a loop keeps for reuse: flights, and the batch copy each
-// holds (bytes).
+// Bounds of what a loop keeps for reuse: flights (and as many empty
+// outQueues), and the batch copy each flight holds (bytes).
 const (
 	maxFreeFlights = 1024
 	maxKeptBatch   = maxBatchBytes
