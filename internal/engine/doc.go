@@ -40,8 +40,10 @@
 //     thousands is a few system calls. Other goroutines still write a
 //     socket directly with writev when nothing waits for it. Each loop
 //     goroutine is locked to its thread, which owns the ring
-//     (SINGLE_ISSUER, DEFER_TASKRUN), and parks in Go's runtime poller
-//     on the ring's eventfd. Where the kernel refuses io_uring, New (or
+//     (SINGLE_ISSUER, DEFER_TASKRUN), and sleeps in io_uring_enter
+//     waiting for a completion (uring.Ring.Block), not in Go's runtime
+//     poller, whose wake-up of a locked goroutine came up to 13 ms late
+//     under load. Where the kernel refuses io_uring, New (or
 //     the first loop) falls back to Epoll and logs one line.
 //
 // Alarms (alarm.go): a Handler that is an AlarmHandler may set one
