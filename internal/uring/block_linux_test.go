@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/wsgate/wsgate/internal/uring"
 )
 
@@ -44,13 +42,7 @@ func TestBlockUntilCompletion(t *testing.T) {
 		sqe(t, r).PrepRecv(b, in, 0, 1)
 
 		const delay = 50 * time.Millisecond
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			time.Sleep(delay)
-			unix.Write(a, []byte("wake"))
-		}()
+		written := writeLater(a, []byte("wake"), delay)
 		start := time.Now()
 		var got []uring.CQE
 		for len(got) == 0 && time.Since(start) < 5*time.Second {
@@ -60,7 +52,7 @@ func TestBlockUntilCompletion(t *testing.T) {
 			got = skipWakes(r)
 		}
 		waited := time.Since(start)
-		wg.Wait()
+		written()
 		if len(got) != 1 || got[0].UserData != 1 || got[0].Res != 4 || string(in[:4]) != "wake" {
 			t.Fatalf("completions %+v after %v, data %q", got, waited, in[:4])
 		}

@@ -5,6 +5,7 @@ package uring_test
 import (
 	"errors"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,4 +147,15 @@ func byUserData(t testing.TB, cqes []uring.CQE) map[uint64]uring.CQE {
 		m[c.UserData] = c
 	}
 	return m
+}
+
+// writeLater writes b to fd after delay, on a goroutine of its own; the
+// function it returns waits for the write.
+func writeLater(fd int, b []byte, delay time.Duration) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		time.Sleep(delay)
+		unix.Write(fd, b)
+	})
+	return wg.Wait
 }

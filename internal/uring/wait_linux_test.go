@@ -25,17 +25,11 @@ func TestWaitParksUntilCompletion(t *testing.T) {
 		submit(t, r, 1)
 
 		const delay = 50 * time.Millisecond
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			time.Sleep(delay)
-			unix.Write(a, []byte("wake"))
-		}()
+		written := writeLater(a, []byte("wake"), delay)
 		start := time.Now()
 		n, err := r.Wait(time.Now().Add(5 * time.Second))
 		waited := time.Since(start)
-		wg.Wait()
+		written()
 		if err != nil || n != 1 {
 			t.Fatalf("Wait = %d, %v after %v; want 1", n, err, waited)
 		}
