@@ -318,12 +318,7 @@ func TestCallTimeout(t *testing.T) {
 
 func TestCallBackendDown(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := refusingAddr(t)
 	logs := &logBuffer{}
 	c, err := New(Config{URL: "http://" + addr, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
@@ -435,4 +430,16 @@ func TestNewInvalidURL(t *testing.T) {
 			t.Errorf("New(%q): %v, want ErrInvalidURL", u, err)
 		}
 	}
+}
+
+// refusingAddr is a loopback address nobody listens on: a listener's,
+// closed.
+func refusingAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -216,12 +215,7 @@ func TestConnectRequest(t *testing.T) {
 
 func TestConnectRefused(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := refusingAddr(t)
 	c, err := New(Config{URL: "http://" + addr, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
