@@ -34,7 +34,6 @@ type lane struct {
 	waiting []laneEntry // not started yet, oldest first; guarded by mu
 	pubs    []string    // channels of the pubs running; guarded by mu
 	alone   bool        // a sub or unsub runs; guarded by mu
-	n       int         // requests queued or running; guarded by mu
 	bytes   int         // their pub data, in bytes; guarded by mu
 }
 
@@ -72,7 +71,7 @@ func (ss *session) onLane(id []byte, size int, channel string, do laneRequest) {
 		ss.lane = l
 	}
 	l.mu.Lock()
-	if l.n >= maxLaneRequests || l.n > 0 && l.bytes+size > maxLaneBytes {
+	if n := l.requestsLocked(); n >= maxLaneRequests || n > 0 && l.bytes+size > maxLaneBytes {
 		l.mu.Unlock()
 		ss.s.engine.ReleaseInput(int64(size))
 		ss.s.limited.bite(limitLane)
@@ -80,12 +79,21 @@ func (ss *session) onLane(id []byte, size int, channel string, do laneRequest) {
 		return
 	}
 	l.waiting = append(l.waiting, laneEntry{do: do, id: id, size: size, channel: channel})
-	l.n++
 	l.bytes += size
 	var start [4]laneEntry
 	next := l.startableLocked(start[:0])
 	l.mu.Unlock()
 	ss.startLane(next)
+}
+
+// requestsLocked counts the requests queued or running. l.mu must be
+// held.
+func (l *lane) requestsLocked() int {
+	n := len(l.waiting) + len(l.pubs)
+	if l.alone {
+		n++
+	}
+	return n
 }
 
 // crowded reports whether requests besides a running pub are running or
@@ -175,7 +183,6 @@ func (ss *session) endLane(e laneEntry, dst []laneEntry) []laneEntry {
 		l.pubs[i] = l.pubs[len(l.pubs)-1]
 		l.pubs = l.pubs[:len(l.pubs)-1]
 	}
-	l.n--
 	l.bytes -= e.size
 	next := l.startableLocked(dst)
 	l.mu.Unlock()
