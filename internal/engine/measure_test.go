@@ -22,7 +22,7 @@ import (
 //	WSGATE_MEASURE=1 go test -run 'TestMeasure/epoll/19000' -v ./internal/engine
 func TestMeasure(t *testing.T) {
 	measuretest.Require(t)
-	for _, server := range []string{"goroutine", "epoll", "gorilla"} {
+	for _, server := range []string{"goroutine", "epoll", "uring", "gorilla"} {
 		t.Run(server, func(t *testing.T) {
 			for _, n := range []int{1000, 10000, 19000} {
 				t.Run(strconv.Itoa(n), func(t *testing.T) { measure(t, server, n) })

@@ -110,7 +110,7 @@ func StartCPUProfile(t testing.TB) (stop func()) {
 	}
 }
 
-// Server starts the named echo server on /echo: "goroutine" or "epoll"
+// Server starts the named echo server on /echo: "goroutine", "epoll" or "uring"
 // (wsgate's /echo on that engine) or "gorilla" (a gorilla/websocket echo
 // server, one goroutine per connection, the usual Go server). It returns
 // the WebSocket URL, a count of open connections and a stop function.
@@ -119,10 +119,13 @@ func Server(t testing.TB, server string) (url string, conns func() int, stop fun
 	var h http.Handler
 	stopServer := func() {}
 	switch server {
-	case "goroutine", "epoll":
+	case "goroutine", "epoll", "uring":
 		var k wsgate.EngineKind
 		if err := k.UnmarshalText([]byte(server)); err != nil {
 			t.Fatal(err)
+		}
+		if !k.Supported() {
+			t.Skipf("engine %s is not supported here", server)
 		}
 		srv, err := wsgate.New(wsgate.Config{Engine: k, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
