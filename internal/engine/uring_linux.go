@@ -44,7 +44,8 @@ const (
 	ringCompletions = 8 << 10            // completion queue entries; more wait in the kernel (overflow)
 	recvBuffers     = 256                // provided buffers per loop: what may be received before the loop reaps
 	recvBufferSize  = 16 << 10
-	recvGroup       = 0 // the loop's buffer group id
+	recvGroup       = 0   // the loop's buffer group id
+	cqeBatch        = 512 // completions copied out of the ring at a time
 )
 
 // reqKind is what a request is for, in the top byte of its user data.
@@ -219,7 +220,7 @@ func (u *uringIO) submit(getEvents bool) error {
 		if err == nil || !errors.Is(err, errBusy) {
 			return err
 		}
-		u.collect()
+		u.collect(len(u.cqes) + int(u.ring.CQReady()))
 		getEvents = true
 	}
 }
@@ -238,22 +239,26 @@ func (u *uringIO) wait(timeout int) error {
 	return err
 }
 
-// collect copies the ready completions into u.cqes and gives their
-// slots back to the kernel, so that handling them never holds up the
-// completion queue.
-func (u *uringIO) collect() {
-	for {
+// collect copies ready completions into u.cqes, until it holds limit,
+// and gives their slots back to the kernel, so that handling them never
+// holds up the completion queue.
+func (u *uringIO) collect(limit int) {
+	for len(u.cqes) < limit {
 		cqes := u.ring.Completions()
 		if len(cqes) == 0 {
 			return
 		}
+		cqes = cqes[:min(len(cqes), limit-len(u.cqes))]
 		u.cqes = append(u.cqes, cqes...)
 		u.ring.CQAdvance(uint32(len(cqes)))
 	}
 }
 
+// handle handles the ready completions, at most cqeBatch copied out at a
+// time, so that the copies, which stay in the heap, stay small however
+// many come at once (a storm of new connections posts one each).
 func (u *uringIO) handle() {
-	u.collect()
+	u.collect(cqeBatch)
 	for len(u.cqes) > 0 {
 		batch := u.cqes
 		u.cqes = u.spare[:0]
@@ -261,8 +266,11 @@ func (u *uringIO) handle() {
 			u.complete(&batch[i])
 		}
 		clear(batch)
+		if cap(batch) > cqeBatch {
+			batch = nil // grown while the kernel refused submissions (submit): not kept
+		}
 		u.spare = batch[:0]
-		u.collect()
+		u.collect(cqeBatch)
 	}
 	u.rearmRecvs()
 }
