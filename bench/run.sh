@@ -22,7 +22,7 @@
 #          and --inflight 8, compressed both ways (--deflate), against the
 #          servers that compress: wsgate (on by default), gws -deflate
 #          and gorilla -deflate; nbio and coder sit this one out
-#   fanout  wsgate's own pub/sub (wsgate, wsgate-alt and wsgate-base only;
+#   fanout  wsgate's own pub/sub (the wsgate servers only;
 #          the peers have none): 10,000 subscribers (quick: 1,000) of one
 #          channel on /ws, 20 publications of 1 KB a second through a pub
 #          on /ws: deliveries/s, p99 delivery latency, server CPU per
@@ -35,6 +35,9 @@
 # Environment:
 #   WSGATE_FLAGS      extra flags for wsgate, e.g. "--engine epoll"
 #   WSGATE_ALT_FLAGS  when set, a second wsgate ("wsgate-alt") with these flags
+#   WSGATE_ALT2_FLAGS when set, a third ("wsgate-alt2"), e.g. the three engines:
+#                     WSGATE_FLAGS="--engine epoll" WSGATE_ALT_FLAGS="--engine
+#                     uring" WSGATE_ALT2_FLAGS="--engine goroutine"
 #   BASE              a git revision (hash, tag, branch): builds wsgate as it
 #                     was there (git archive into $OUT/base-src) into
 #                     $BIN/wsgate-base and adds it, with WSGATE_FLAGS, to every
@@ -82,6 +85,9 @@ for sc in $SCENARIOS; do
 done
 if [ -n "${WSGATE_ALT_FLAGS:-}" ]; then
 	SERVERS="$SERVERS wsgate-alt"
+fi
+if [ -n "${WSGATE_ALT2_FLAGS:-}" ]; then
+	SERVERS="$SERVERS wsgate-alt2"
 fi
 if [ -n "${BASE:-}" ]; then
 	SERVERS="$SERVERS wsgate-base"
@@ -135,6 +141,7 @@ port_of() {
 	coder) i=5 ;;
 	wsgate-alt) i=6 ;;
 	wsgate-base) i=7 ;;
+	wsgate-alt2) i=8 ;;
 	*)
 		echo "unknown server $1" >&2
 		exit 2
@@ -154,7 +161,7 @@ wants() {
 # is_wsgate NAME: whether the server is a wsgate (it has pub/sub).
 is_wsgate() {
 	case $1 in
-	wsgate | wsgate-alt | wsgate-base) return 0 ;;
+	wsgate | wsgate-alt | wsgate-alt2 | wsgate-base) return 0 ;;
 	esac
 	return 1
 }
@@ -162,7 +169,7 @@ is_wsgate() {
 # can_deflate NAME: whether the server takes part in the deflate scenario.
 can_deflate() {
 	case $1 in
-	wsgate | wsgate-alt | wsgate-base | gws | gorilla) return 0 ;;
+	wsgate | wsgate-alt | wsgate-alt2 | wsgate-base | gws | gorilla) return 0 ;;
 	esac
 	return 1
 }
@@ -182,6 +189,10 @@ start_server() {
 	wsgate-alt)
 		# shellcheck disable=SC2086
 		taskset -c "$SERVER_CPU" "$BIN/wsgate" --listen "127.0.0.1:$PORT" --log-level warn --shutdown-grace 2s $WSGATE_ALT_FLAGS >>"$log" 2>&1 &
+		;;
+	wsgate-alt2)
+		# shellcheck disable=SC2086
+		taskset -c "$SERVER_CPU" "$BIN/wsgate" --listen "127.0.0.1:$PORT" --log-level warn --shutdown-grace 2s $WSGATE_ALT2_FLAGS >>"$log" 2>&1 &
 		;;
 	wsgate-base)
 		# shellcheck disable=SC2086
@@ -262,7 +273,7 @@ END=$(date +%s)
 {
 	echo "wsgate vs peers on $(uname -srm), $(go version | cut -d' ' -f3), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 	echo "wsgate $("$BIN/wsgate" version | cut -d' ' -f2)${BASE_REV:+, wsgate-base $BASE_REV (BASE=$BASE)}"
-	echo "server on core $SERVER_CPU, load on core $CLIENT_CPU; $REPS rounds$([ "$QUICK" = 1 ] && echo ", quick (idle and deflate once)"); SCENARIOS='$SCENARIOS'; WSGATE_FLAGS='$WSGATE_FLAGS'${WSGATE_ALT_FLAGS:+, WSGATE_ALT_FLAGS='$WSGATE_ALT_FLAGS'}; $((END - START)) s"
+	echo "server on core $SERVER_CPU, load on core $CLIENT_CPU; $REPS rounds$([ "$QUICK" = 1 ] && echo ", quick (idle and deflate once)"); SCENARIOS='$SCENARIOS'; WSGATE_FLAGS='$WSGATE_FLAGS'${WSGATE_ALT_FLAGS:+, WSGATE_ALT_FLAGS='$WSGATE_ALT_FLAGS'}${WSGATE_ALT2_FLAGS:+, WSGATE_ALT2_FLAGS='$WSGATE_ALT2_FLAGS'}; $((END - START)) s"
 	echo
 	"$BIN/report" "$RESULTS"
 } | tee "$OUT/table.md"
