@@ -22,6 +22,7 @@ type cell struct {
 	rssPerConn float64
 	errs       []string
 	plain      int // --deflate runs in which the server compressed nothing
+	saturated  int // runs in which the load generator used 90 % or more of its cores
 }
 
 // summarize takes the medians of the successful runs in recs.
@@ -40,6 +41,9 @@ func summarize(recs []record) cell {
 		res := r.Result
 		if d := res.deflate(); d != nil && d.Received == 0 {
 			c.plain++
+		}
+		if res.ClientCores > 0 && res.DurationS > 0 && res.ClientCPUS >= 0.9*res.DurationS*float64(res.ClientCores) {
+			c.saturated++
 		}
 		if r.Kind == "idle" {
 			rate = append(rate, res.Storm.PerS)
@@ -100,6 +104,7 @@ func writeTable(w io.Writer, recs []record) error {
 	b.WriteString("| scenario | server | msgs/s (idle: handshakes/s) | p99 | server CPU per msg | msgs per server CPU-s | idle RSS per conn | vs wsgate |\n")
 	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|\n")
 	var notes []string
+	saturated := false
 	for _, sc := range scenarios {
 		base := summarize(groups[[2]string{sc, baseline}])
 		for _, srv := range servers {
@@ -118,6 +123,11 @@ func writeTable(w io.Writer, recs []record) error {
 			if c.plain > 0 {
 				notes = append(notes, fmt.Sprintf("not compressed: %s, %s: the server sent no compressed message in %d of %d runs", sc, srv, c.plain, c.ok))
 			}
+			p99 := dur(c.p99US)
+			if c.saturated > 0 && !math.IsNaN(c.p99US) {
+				p99 += " †"
+				saturated = true
+			}
 			ratio := "–"
 			if kinds[sc] == "idle" {
 				ratio = times(c.rssPerConn / base.rssPerConn)
@@ -125,10 +135,13 @@ func writeTable(w io.Writer, recs []record) error {
 				ratio = times(c.msgsPerCPU / base.msgsPerCPU)
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", sc, name,
-				count(c.msgsPerS), dur(c.p99US), micros(c.cpuUSPer), count(c.msgsPerCPU), bytesPer(c.rssPerConn), ratio)
+				count(c.msgsPerS), p99, micros(c.cpuUSPer), count(c.msgsPerCPU), bytesPer(c.rssPerConn), ratio)
 		}
 	}
 	b.WriteString("\nvs wsgate: echo and fan-out rows divide the server's messages (fan-out: deliveries) per CPU-second by wsgate's (above 1: more efficient than wsgate); idle rows divide RSS growth per connection by wsgate's (above 1: more memory than wsgate). Medians of the runs.\n")
+	if saturated {
+		b.WriteString("\n† The load generator used 90 % or more of its cores in at least one of the runs: replies waited in its sockets for it to read them, so that p99 measures its queue as much as the server's. The CPU columns still compare the servers.\n")
+	}
 	for _, n := range notes {
 		b.WriteString("\n- " + n)
 	}

@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-const sample = `{"server":"gorilla","scenario":"echo 64 B","kind":"echo","rep":1,"error":"","result":{"msgs_per_s":900,"latency_us":{"p99":1500},"server":{"cpu_us_per_msg":20,"msgs_per_cpu_s":50000}}}
+const sample = `{"server":"gorilla","scenario":"echo 64 B","kind":"echo","rep":1,"error":"","result":{"msgs_per_s":900,"latency_us":{"p99":1500},"server":{"cpu_us_per_msg":20,"msgs_per_cpu_s":50000},"client_cpu_s":1.7,"client_cores":1,"duration_s":2}}
 {"server":"wsgate","scenario":"echo 64 B","kind":"echo","rep":1,"error":"","result":{"msgs_per_s":1000,"latency_us":{"p99":900},"server":{"cpu_us_per_msg":10,"msgs_per_cpu_s":100000}}}
 {"server":"wsgate","scenario":"echo 64 B","kind":"echo","rep":2,"error":"","result":{"msgs_per_s":3000,"latency_us":{"p99":700},"server":{"cpu_us_per_msg":12,"msgs_per_cpu_s":80000}}}
-{"server":"wsgate","scenario":"echo 64 B","kind":"echo","rep":3,"error":"","result":{"msgs_per_s":2000,"latency_us":{"p99":800},"server":{"cpu_us_per_msg":11,"msgs_per_cpu_s":90000}}}
+{"server":"wsgate","scenario":"echo 64 B","kind":"echo","rep":3,"error":"","result":{"msgs_per_s":2000,"latency_us":{"p99":800},"server":{"cpu_us_per_msg":11,"msgs_per_cpu_s":90000},"client_cpu_s":1.9,"client_cores":1,"duration_s":2}}
 
 {"server":"wsgate","scenario":"idle 1k","kind":"idle","rep":1,"error":"","result":{"storm":{"opened":1000,"per_s":4000},"server":{"rss_per_conn_bytes":16000}}}
 {"server":"gorilla","scenario":"idle 1k","kind":"idle","rep":1,"error":"","result":{"storm":{"opened":1000,"per_s":3000},"server":{"rss_per_conn_bytes":24000}}}
@@ -34,7 +34,8 @@ func TestTable(t *testing.T) {
 	}
 	got := b.String()
 	for _, want := range []string{
-		"| echo 64 B | wsgate | 2,000 | 800 µs | 11.00 µs | 90,000 | – | 1.00× |",
+		"| echo 64 B | wsgate | 2,000 | 800 µs † | 11.00 µs | 90,000 | – | 1.00× |",
+		"† The load generator used 90 % or more of its cores",
 		"| echo 64 B | gorilla | 900 | 1.50 ms | 20.00 µs | 50,000 | – | 0.56× |",
 		"| idle 1k | wsgate | 4,000 | – | – | – | 15.6 KiB | 1.00× |",
 		"| idle 1k | gorilla (1/2 ok) | 3,000 | – | – | – | 23.4 KiB | 1.50× |",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -54,8 +55,9 @@ type Result struct {
 	// of the last drop.
 	Drop *DropResult `json:"drop,omitempty"`
 
-	ClientCPUS float64       `json:"client_cpu_s"`     // this process's user+sys seconds in the window
-	Server     *ServerResult `json:"server,omitempty"` // with --server-pid: the first
+	ClientCPUS  float64       `json:"client_cpu_s"`     // this process's user+sys seconds in the window
+	ClientCores int           `json:"client_cores"`     // the cores this process could use (GOMAXPROCS)
+	Server      *ServerResult `json:"server,omitempty"` // with --server-pid: the first
 	// Servers are all of them, when --server-pid names one per target;
 	// each one's messages are its share of the connections.
 	Servers []ServerResult `json:"servers,omitempty"`
@@ -149,18 +151,19 @@ type ServerResult struct {
 func (r *runner) result(st storm, w window, msgs Summary) *Result {
 	o := r.o
 	res := &Result{
-		Command:    o.Cmd.String(),
-		URL:        o.URL,
-		Conns:      o.Conns,
-		WriteEach:  o.WriteEach,
-		WarmupS:    w.WarmupElapsed.Seconds(),
-		DurationS:  w.Elapsed.Seconds(),
-		Msgs:       msgs.Count,
-		MsgsPerS:   perSecond(msgs.Count, w.Elapsed),
-		Latency:    latencyUS(msgs),
-		Storm:      StormResult{Opened: st.Opened, Seconds: st.Elapsed.Seconds(), PerS: st.PerSecond(), HandshakeL: latencyUS(st.Handshake)},
-		ClientCPUS: w.ClientCPU.Seconds(),
-		WholeRun:   WholeRun{Seconds: (w.WarmupElapsed + w.Elapsed).Seconds()},
+		Command:     o.Cmd.String(),
+		URL:         o.URL,
+		Conns:       o.Conns,
+		WriteEach:   o.WriteEach,
+		WarmupS:     w.WarmupElapsed.Seconds(),
+		DurationS:   w.Elapsed.Seconds(),
+		Msgs:        msgs.Count,
+		MsgsPerS:    perSecond(msgs.Count, w.Elapsed),
+		Latency:     latencyUS(msgs),
+		Storm:       StormResult{Opened: st.Opened, Seconds: st.Elapsed.Seconds(), PerS: st.PerSecond(), HandshakeL: latencyUS(st.Handshake)},
+		ClientCPUS:  w.ClientCPU.Seconds(),
+		ClientCores: runtime.GOMAXPROCS(0),
+		WholeRun:    WholeRun{Seconds: (w.WarmupElapsed + w.Elapsed).Seconds()},
 	}
 	for i, s := range w.Servers {
 		cpu := s.User + s.Sys
@@ -278,7 +281,7 @@ func (res *Result) writeText(w io.Writer) error {
 		}
 		row("server", "%s", line)
 	}
-	row("client CPU", "%.2fs", res.ClientCPUS)
+	row("client CPU", "%.2fs%s", res.ClientCPUS, saturatedNote(res))
 
 	fmt.Fprintf(&b, "  whole run %.1fs, warm-up included:\n", res.WholeRun.Seconds)
 	indent = "    "
@@ -340,4 +343,24 @@ func fmtBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// saturatedNote says when the load generator used 90 % or more of the
+// cores it had in the window: then replies wait in its own sockets for
+// it to read them, and the latency measures its queue as much as the
+// server's.
+func saturatedNote(res *Result) string {
+	if !res.ClientSaturated() {
+		return ""
+	}
+	return fmt.Sprintf(" (saturated: 90 %% or more of its %d core(s); replies waited for this client to read them, so the latency includes its own queue: add cores or lower the load)", res.ClientCores)
+}
+
+// ClientSaturated reports whether the load generator used 90 % or more
+// of the cores it had in the measured window.
+func (res *Result) ClientSaturated() bool {
+	if res.ClientCores <= 0 || res.DurationS <= 0 {
+		return false
+	}
+	return res.ClientCPUS >= 0.9*res.DurationS*float64(res.ClientCores)
 }
