@@ -26,13 +26,18 @@ import (
 // turn prepares (arming, re-arming, cancelling) go to the kernel with
 // the io_uring_enter that ends the turn. The loop sleeps in
 // io_uring_enter until a completion comes (uring.Ring.Block): the kernel
-// wakes the thread itself. Parking in Go's runtime poller on the ring's
-// eventfd instead (uring.Ring.Wait), where the wake of a goroutine
-// locked to its thread goes through another thread, a loop under load
-// sometimes slept 7-13 ms with work waiting (the p99.9 tail at C=100).
-// Another goroutine wakes
-// the loop with uring.Ring.Wake, whose completions (uring.WakeUserData)
-// carry nothing.
+// wakes the thread itself. It cannot park in Go's runtime poller on the
+// ring's eventfd (uring.Ring.Wait) as the epoll loop parks on its epoll
+// descriptor: with DEFER_TASKRUN, while the issuer waits anywhere but in
+// io_uring_enter, the eventfd and the ring's descriptor became readable
+// 15.5-16 ms after a peer's bytes arrived (kernel 6.18, measured with the
+// thread blocked in poll(2) on both), so an idle loop answered one
+// message every 16 ms. The price of sleeping in the kernel is that the
+// thread keeps its P until Go's sysmon takes it back (20 µs to 10 ms):
+// goroutines the turn started (calls answered on goroutines) wait that
+// long, and the runtime starts more threads meanwhile. Another goroutine
+// wakes the loop with uring.Ring.Wake, whose completions
+// (uring.WakeUserData) carry nothing.
 //
 // Writes the loop makes are requests in the ring (uring_write_linux.go);
 // other goroutines write the socket directly with writev when nothing
