@@ -26,8 +26,8 @@ type AlarmHandler interface {
 // (a quarter of the shortest of PingInterval, CloseTimeout and
 // WriteTimeout, at most 1 s); the goroutine engine wakes its reader at t
 // (its read deadline), or at the latest by its next keep-alive check
-// while it is not reading for backpressure. It costs the connection 8
-// bytes, no timer.
+// while it is not reading for backpressure. It costs no timer: a
+// connection that sets one holds a few words more (connMore).
 func (c *Conn) SetAlarm(t time.Time) {
 	e := c.engine()
 	var at int64
@@ -35,7 +35,9 @@ func (c *Conn) SetAlarm(t time.Time) {
 		at = max(int64(t.Sub(e.epoch)), 1) // 0 means none
 	}
 	c.mu.Lock()
-	c.alarm = at
+	if at != 0 || c.more != nil {
+		c.moreLocked().alarm = at
+	}
 	c.tr.alarmSetLocked()
 	c.mu.Unlock()
 }
@@ -45,9 +47,10 @@ func (c *Conn) SetAlarm(t time.Time) {
 // or the epoll loop) calls it, from keepAlive.
 func (c *Conn) ringAlarm(now int64) {
 	c.mu.Lock()
-	due := c.alarm != 0 && now >= c.alarm && c.state&(stCloseSent|stAborted) == 0
+	at := c.alarmLocked()
+	due := at != 0 && now >= at && c.state&(stCloseSent|stAborted) == 0
 	if due {
-		c.alarm = 0
+		c.more.alarm = 0
 	}
 	c.mu.Unlock()
 	if !due {

@@ -67,7 +67,7 @@ type Conn struct {
 	h  Handler
 	tr transport // the engine's part: the goConn or epollConn holding this Conn
 
-	mu     sync.Mutex // guards state and the fields from out to z
+	mu     sync.Mutex // guards state and the fields from out to more
 	state  connState
 	rflags readFlags      // only the reader (read goroutine or epoll loop) touches it
 	pmd    wsflate.Params // permessage-deflate as negotiated; zero: none. Set by Serve, then read-only
@@ -76,10 +76,7 @@ type Conn struct {
 	queued  int       // bytes of data frames queued or in a writer's hands
 	fullAt  int64     // when stFull: the engine clock when the reader stopped reading
 	closeBy int64     // when stCloseSent: the engine clock by which the peer must answer
-	cause   error     // why the connection is ending, for OnClose
-	ctx     *connContext
-	z       *ctxStream // context takeover: made on the first compressed write (stream.go)
-	alarm   int64      // engine clock: when OnAlarm is due (alarm.go); 0: never
+	more    *connMore // what few connections use, or use only as they end; nil until then
 
 	lastRead int64 // engine clock: when the peer last sent a byte; only the reader touches it
 	// inputHeld is what the decoder holds of a partial message, in bytes,
@@ -87,11 +84,40 @@ type Conn struct {
 	inputHeld int64
 }
 
-// connContext is made on the first call to Conn.Context, so connections
-// that never ask for one do not pay for it.
-type connContext struct {
-	ctx    context.Context
+// connMore holds what a connection needs only for some features, or only
+// as it ends: made on first use (Conn.moreLocked), so that an idle
+// connection does not pay for it. Guarded by Conn.mu, like the pointer.
+type connMore struct {
+	ctx    context.Context // made by the first call to Conn.Context
 	cancel context.CancelFunc
+	z      *ctxStream // context takeover: made on the first compressed write (stream.go)
+	alarm  int64      // engine clock: when OnAlarm is due (alarm.go); 0: never
+	cause  error      // why the connection is ending, for OnClose
+}
+
+// moreLocked returns c.more, made if need be. c.mu must be held.
+func (c *Conn) moreLocked() *connMore {
+	if c.more == nil {
+		c.more = new(connMore)
+	}
+	return c.more
+}
+
+// alarmLocked is when OnAlarm is due (engine clock); 0: never. c.mu must
+// be held.
+func (c *Conn) alarmLocked() int64 {
+	if c.more == nil {
+		return 0
+	}
+	return c.more.alarm
+}
+
+// causeLocked is why the connection ends, once known. c.mu must be held.
+func (c *Conn) causeLocked() error {
+	if c.more == nil {
+		return nil
+	}
+	return c.more.cause
 }
 
 // engine returns the Engine that runs c.
@@ -102,14 +128,14 @@ func (c *Conn) engine() *Engine { return c.tr.servedBy() }
 func (c *Conn) Context() context.Context {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ctx == nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		c.ctx = &connContext{ctx: ctx, cancel: cancel}
+	m := c.moreLocked()
+	if m.ctx == nil {
+		m.ctx, m.cancel = context.WithCancel(context.Background())
 		if c.state&stAborted != 0 {
-			cancel()
+			m.cancel()
 		}
 	}
-	return c.ctx.ctx
+	return m.ctx
 }
 
 // RemoteAddr is the peer's network address.
@@ -319,8 +345,8 @@ func (c *Conn) closeWrittenLocked() {
 // setCauseLocked records why the connection ends, keeping the first
 // reason. c.mu must be held.
 func (c *Conn) setCauseLocked(err error) {
-	if c.cause == nil {
-		c.cause = err
+	if m := c.moreLocked(); m.cause == nil {
+		m.cause = err
 	}
 }
 
@@ -355,8 +381,8 @@ func (c *Conn) markAbortedLocked(err error) bool {
 		return false
 	}
 	c.state |= stAborted
-	if c.ctx != nil {
-		c.ctx.cancel()
+	if c.more != nil && c.more.cancel != nil {
+		c.more.cancel()
 	}
 	return true
 }

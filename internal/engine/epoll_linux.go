@@ -618,7 +618,7 @@ func (l *loop) finish(c *epollConn) {
 	}
 	c.markAbortedLocked(ErrClosed)
 	c.state |= stEnded
-	cause := c.cause
+	cause := c.causeLocked()
 	unsent := c.out != nil
 	c.out, c.queued, c.stallAt = nil, 0, 0
 	c.mu.Unlock()

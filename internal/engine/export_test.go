@@ -4,7 +4,10 @@ package engine
 // that could keep a compressor (tests check it is gone after OnClose).
 func HoldsCompressor(c *Conn) bool {
 	c.mu.Lock()
-	z := c.z
+	var z *ctxStream
+	if c.more != nil {
+		z = c.more.z
+	}
 	c.mu.Unlock()
 	if z == nil {
 		return false

@@ -86,8 +86,8 @@ func (g *goConn) stalledLocked(int64) bool { return false }
 // deadline is the closing handshake's. It may run on any goroutine, so it
 // touches none of the reader's own fields.
 func (g *goConn) alarmSetLocked() {
-	if g.state&stCloseSent == 0 && g.alarm != 0 && g.alarm < g.readBy {
-		g.readBy = g.alarm
+	if at := g.alarmLocked(); g.state&stCloseSent == 0 && at != 0 && at < g.readBy {
+		g.readBy = at
 		g.nc.SetReadDeadline(g.e.clock(g.readBy))
 	}
 }
@@ -316,8 +316,8 @@ func (g *goConn) nextCheckLocked() int64 {
 	if g.rflags&rPinged != 0 {
 		next = g.lastRead + int64(g.e.opts.IdleTimeout)
 	}
-	if g.alarm != 0 {
-		next = min(next, g.alarm)
+	if at := g.alarmLocked(); at != 0 {
+		next = min(next, at)
 	}
 	return next
 }
@@ -355,7 +355,7 @@ func (g *goConn) finish(flushWrites bool) {
 	g.dropContext()
 	g.e.removeGoroutine(&g.Conn)
 	g.mu.Lock()
-	cause := g.cause
+	cause := g.causeLocked()
 	g.mu.Unlock()
 	g.h.OnClose(&g.Conn, cause)
 }

@@ -49,10 +49,11 @@ func (c *Conn) keepsContext() bool {
 func (c *Conn) stream() *ctxStream {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.z == nil {
-		c.z = &ctxStream{s: c.engine().opts.Codec.NewStream(c.pmd)}
+	m := c.moreLocked()
+	if m.z == nil {
+		m.z = &ctxStream{s: c.engine().opts.Codec.NewStream(c.pmd)}
 	}
-	return c.z
+	return m.z
 }
 
 // writeContext sends payload compressed through c's Stream when that is
@@ -92,9 +93,10 @@ func (c *Conn) dropContext() {
 		return
 	}
 	c.mu.Lock()
-	z := c.z
+	m := c.moreLocked()
+	z := m.z
 	if z == nil {
-		c.z = &ctxStream{done: true}
+		m.z = &ctxStream{done: true}
 	}
 	c.mu.Unlock()
 	if z == nil {
