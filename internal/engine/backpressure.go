@@ -33,7 +33,7 @@ func (c *Conn) holdReading(now int64) bool {
 	first := hold && c.state&stFull == 0
 	if first {
 		c.state |= stFull
-		c.fullAt = now
+		c.moreLocked().fullAt = now
 	}
 	c.mu.Unlock()
 	if first {
@@ -69,10 +69,10 @@ func (c *Conn) fullTooLongLocked(now int64) bool {
 	return c.state&stFull != 0 && now >= c.fullUntilLocked()
 }
 
-// fullUntilLocked is when a queue over its limit since c.fullAt makes c a
-// slow consumer (engine clock). c.mu must be held.
+// fullUntilLocked is when a queue over its limit since connMore.fullAt
+// makes c a slow consumer (engine clock). c.mu must be held, c stFull.
 func (c *Conn) fullUntilLocked() int64 {
-	return c.fullAt + int64(c.engine().opts.WriteTimeout)/2
+	return c.moreLocked().fullAt + int64(c.engine().opts.WriteTimeout)/2
 }
 
 // slowConsumerLocked gives up on a peer that does not keep up: what is

@@ -72,11 +72,9 @@ type Conn struct {
 	rflags readFlags      // only the reader (read goroutine or epoll loop) touches it
 	pmd    wsflate.Params // permessage-deflate as negotiated; zero: none. Set by Serve, then read-only
 
-	out     *outQueue // what waits to be written; nil under epoll when nothing waits
-	queued  int       // bytes of data frames queued or in a writer's hands
-	fullAt  int64     // when stFull: the engine clock when the reader stopped reading
-	closeBy int64     // when stCloseSent: the engine clock by which the peer must answer
-	more    *connMore // what few connections use, or use only as they end; nil until then
+	out    *outQueue // what waits to be written; nil under epoll when nothing waits
+	queued int       // bytes of data frames queued or in a writer's hands
+	more   *connMore // what few connections use, or use only as they end; nil until then
 
 	lastRead int64 // engine clock: when the peer last sent a byte; only the reader touches it
 	// inputHeld is what the decoder holds of a partial message, in bytes,
@@ -93,6 +91,10 @@ type connMore struct {
 	z      *ctxStream // context takeover: made on the first compressed write (stream.go)
 	alarm  int64      // engine clock: when OnAlarm is due (alarm.go); 0: never
 	cause  error      // why the connection is ending, for OnClose
+	// fullAt is, when stFull, the engine clock when the reader stopped
+	// reading; closeBy, when stCloseSent, the engine clock by which the
+	// peer must answer our Close.
+	fullAt, closeBy int64
 }
 
 // moreLocked returns c.more, made if need be. c.mu must be held.
@@ -323,7 +325,7 @@ func (c *Conn) startCloseLocked(code ws.StatusCode, reason string) {
 	c.resumeReadingLocked() // the peer's Close must be read
 	e := c.engine()
 	wire := closeWire(code, reason)
-	c.closeBy = e.now() + int64(e.opts.CloseTimeout)
+	c.moreLocked().closeBy = e.now() + int64(e.opts.CloseTimeout)
 	if !c.tr.sendLocked(oneBuf(wire), kindClose, true) {
 		c.queueLocked().closeFrame = wire
 	}

@@ -69,7 +69,7 @@ func (g *goConn) signal() {
 
 // closeStartedLocked bounds the wait for the peer's Close: the reader's
 // next read times out at closeBy.
-func (g *goConn) closeStartedLocked() { g.nc.SetReadDeadline(g.e.clock(g.closeBy)) }
+func (g *goConn) closeStartedLocked() { g.nc.SetReadDeadline(g.e.clock(g.more.closeBy)) }
 
 func (g *goConn) finLocked() {
 	if cw, ok := g.nc.(interface{ CloseWrite() error }); ok {
@@ -303,7 +303,7 @@ func (g *goConn) nextTimeout() int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.state&stCloseSent != 0 {
-		return g.closeBy
+		return g.more.closeBy // set with stCloseSent
 	}
 	return g.nextCheckLocked()
 }

@@ -100,7 +100,7 @@ func (c *Conn) keepAlive(now int64) (drop bool) {
 		c.mu.Unlock()
 		return true
 	case c.state&stCloseSent != 0:
-		drop = now >= c.closeBy
+		drop = now >= c.more.closeBy // set with stCloseSent
 		c.mu.Unlock()
 		return drop
 	case c.tr.stalledLocked(now):

@@ -56,7 +56,7 @@ type transport interface {
 	signal()
 
 	// closeStartedLocked is called once our Close frame is queued or
-	// written and Conn.closeBy is set: the goroutine engine's reader
+	// written and connMore.closeBy is set: the goroutine engine's reader
 	// waits for the peer's Close until then.
 	closeStartedLocked()
 	// finLocked sends FIN after our Close frame, when we failed the
@@ -67,7 +67,7 @@ type transport interface {
 	// Always false under the goroutine engine, whose writes carry their
 	// own deadline.
 	stalledLocked(now int64) bool
-	// alarmSetLocked is called when Conn.alarm changed: the goroutine
+	// alarmSetLocked is called when the alarm changed: the goroutine
 	// engine moves its read deadline; under epoll the sweep sees it.
 	alarmSetLocked()
 	// abortedLocked is called once, when the connection is marked
