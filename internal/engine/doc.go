@@ -39,11 +39,11 @@
 //     leave with the one io_uring_enter ending the turn, so a fan-out to
 //     thousands is a few system calls. Other goroutines still write a
 //     socket directly with writev when nothing waits for it. Each loop
-//     goroutine is locked to its thread, which owns the ring
-//     (SINGLE_ISSUER, DEFER_TASKRUN), and sleeps in io_uring_enter
-//     waiting for a completion (uring.Ring.Block), not in Go's runtime
-//     poller, whose wake-up of a locked goroutine came up to 13 ms late
-//     under load. Where the kernel refuses io_uring, New (or
+//     owns a ring set up with COOP_TASKRUN and parks in Go's runtime
+//     poller on the ring's eventfd (uring.Ring.Wait), as the epoll loop
+//     does on its epoll descriptor, so a waiting loop holds no P
+//     (uring_linux.go says why not SINGLE_ISSUER and DEFER_TASKRUN).
+//     Where the kernel refuses io_uring, New (or
 //     the first loop) falls back to Epoll and logs one line.
 //
 // Alarms (alarm.go): a Handler that is an AlarmHandler may set one

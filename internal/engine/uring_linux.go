@@ -15,29 +15,31 @@ import (
 // connections, queueing, batching and sweep are the epoll engine's; what
 // differs is how a loop learns what its sockets did.
 //
-// Each loop goroutine is locked to its OS thread and owns one ring, set
-// up there with SINGLE_ISSUER and DEFER_TASKRUN: the kernel posts
-// completions only when the loop asks, in batches, and never interrupts
-// another thread for them. A connection has two requests armed for its
-// life: a multishot recv that takes a buffer from the loop's provided
-// buffer ring each time bytes arrive (uring_read_linux.go), and a
-// multishot poll for POLLOUT that completes when a socket that refused
-// bytes drains, as epoll's edge-triggered EPOLLOUT does. Requests the
-// turn prepares (arming, re-arming, cancelling) go to the kernel with
-// the io_uring_enter that ends the turn. The loop sleeps in
-// io_uring_enter until a completion comes (uring.Ring.Block): the kernel
-// wakes the thread itself. It cannot park in Go's runtime poller on the
-// ring's eventfd (uring.Ring.Wait) as the epoll loop parks on its epoll
-// descriptor: with DEFER_TASKRUN, while the issuer waits anywhere but in
-// io_uring_enter, the eventfd and the ring's descriptor became readable
-// 15.5-16 ms after a peer's bytes arrived (kernel 6.18, measured with the
-// thread blocked in poll(2) on both), so an idle loop answered one
-// message every 16 ms. The price of sleeping in the kernel is that the
-// thread keeps its P until Go's sysmon takes it back (20 µs to 10 ms):
-// goroutines the turn started (calls answered on goroutines) wait that
-// long, and the runtime starts more threads meanwhile. Another goroutine
-// wakes the loop with uring.Ring.Wake, whose completions
-// (uring.WakeUserData) carry nothing.
+// Each loop owns one ring, set up with COOP_TASKRUN: the work that
+// turns a socket's readiness into a completion runs on the thread that
+// submitted the request when it next enters the kernel (a sleeping
+// thread is woken for it, a running one is not interrupted), and the
+// loop runs its own with the io_uring_enter that ends a turn. A
+// connection has two requests armed for its life: a multishot recv that
+// takes a buffer from the loop's provided buffer ring each time bytes
+// arrive (uring_read_linux.go), and a multishot poll for POLLOUT that
+// completes when a socket that refused bytes drains, as epoll's
+// edge-triggered EPOLLOUT does. Requests the turn prepares (arming,
+// re-arming, cancelling) go to the kernel with the io_uring_enter that
+// ends the turn. The loop parks in Go's runtime poller on the ring's
+// eventfd (uring.Ring.Wait), as the epoll loop parks on its epoll
+// descriptor, so it holds no P while it waits and goroutines it started
+// (calls answered on goroutines) run at once; another goroutine wakes it
+// with uring.Ring.Wake.
+//
+// Not SINGLE_ISSUER with DEFER_TASKRUN, although they batch completions
+// better: they need the loop locked to its thread, which then cannot
+// park in the poller (the kernel made the eventfd readable 15.5-16 ms
+// after a peer's bytes came while the issuer waited outside
+// io_uring_enter, kernel 6.18), and sleeping in io_uring_enter instead
+// keeps the thread's P until Go's sysmon takes it back: calls answered
+// on goroutines waited 3-4 times as long as under epoll, and the
+// runtime started ten more threads in a storm of handshakes.
 //
 // Writes the loop makes are requests in the ring (uring_write_linux.go);
 // other goroutines write the socket directly with writev when nothing
@@ -73,7 +75,7 @@ func userData(kind reqKind, c *epollConn) uint64 {
 const tagMask = 1<<24 - 1
 
 // uringIO is the io_uring loopIO. Its ring and buffers belong to the
-// loop goroutine, on its locked thread; wake and close are called with
+// loop goroutine; wake and close are called with
 // loop.mu held, close by the loop itself.
 type uringIO struct {
 	l      *loop
@@ -126,11 +128,9 @@ func (g *loops) startUringLocked() error {
 	return nil
 }
 
-// runUring is an io_uring loop goroutine: it sets up its ring on its own
-// thread, reports how that went on ready, and runs the loop.
+// runUring is an io_uring loop goroutine: it sets up its ring, reports
+// how that went on ready, and runs the loop.
 func (l *loop) runUring(ready chan<- error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	u, err := newUringIO(l, l.g.faults)
 	if err != nil {
 		l.g.wg.Done()
@@ -144,13 +144,13 @@ func (l *loop) runUring(ready chan<- error) {
 
 func newUringIO(l *loop, f *uringFaults) (*uringIO, error) {
 	sq, cq, nbuf, size := f.sizes()
-	r, err := f.setupRing(sq, uring.Options{CQEntries: cq, SingleIssuer: true})
+	r, err := f.setupRing(sq, uring.Options{CQEntries: cq})
 	if err != nil {
 		return nil, fmt.Errorf("engine: start io_uring loop: %w", err)
 	}
 	b, err := r.NewBufRing(recvGroup, nbuf, size)
 	if err == nil {
-		err = r.PrepareBlock()
+		err = r.PrepareWait()
 	}
 	if err != nil {
 		r.Close()
@@ -211,7 +211,8 @@ func (u *uringIO) sqe() *uring.SQE {
 
 // submit hands the prepared requests to the kernel with one
 // io_uring_enter (none when nothing is prepared, unless getEvents), and
-// with getEvents has it post the completions it deferred. A kernel that
+// with getEvents has it post what waits: the completions of this
+// thread's task work and those in its overflow list. A kernel that
 // refuses submissions while completions wait in its overflow list
 // (EBUSY) gets room: the ready ones are copied out for handle.
 func (u *uringIO) submit(getEvents bool) error {
@@ -235,12 +236,10 @@ func (u *uringIO) wait(timeout int) error {
 		u.faults.sawOverflow()
 		return u.submit(true)
 	}
-	// Submit, and have the kernel post all it deferred, before parking
-	// (uring.Ring.SubmitAndRun says why).
-	if err := u.submit(true); err != nil || timeout == 0 || len(u.cqes) > 0 || u.ring.CQReady() > 0 {
+	if err := u.submit(false); err != nil || timeout == 0 || len(u.cqes) > 0 || u.ring.CQReady() > 0 {
 		return err
 	}
-	_, err := u.ring.Block(time.Now().Add(time.Duration(timeout) * time.Millisecond))
+	_, err := u.ring.Wait(time.Now().Add(time.Duration(timeout) * time.Millisecond))
 	return err
 }
 
@@ -282,14 +281,6 @@ func (u *uringIO) handle() {
 
 // complete handles one completion.
 func (u *uringIO) complete(cq *uring.CQE) {
-	if cq.UserData == uring.WakeUserData {
-		if !cq.More() {
-			if err := u.ring.RearmWake(); err != nil {
-				panic(err) // the ring is broken: a bug here, not the peer's doing
-			}
-		}
-		return
-	}
 	u.faults.mangle(u, cq)
 	c := u.conn(cq.UserData)
 	switch reqKind(cq.UserData >> 56) {

@@ -2,9 +2,8 @@
 // up a ring, prepares and submits the requests a network event loop needs
 // (read, recv, multishot recv into provided buffers, writev, send, poll,
 // cancel), reaps their completions from shared memory without a system
-// call, and waits for completions: parked in Go's runtime poller (Wait)
-// or, for a goroutine that owns its thread, asleep in io_uring_enter
-// (Block). It holds no policy and starts no goroutines; it is the ground
+// call, and waits for completions parked in Go's runtime poller (Wait).
+// It holds no policy and starts no goroutines; it is the ground
 // for an io_uring engine beside internal/netpoll's epoll.
 //
 // Concurrency: a Ring and the BufRings registered on it belong to one

@@ -63,7 +63,6 @@ type Ring struct {
 	cqRing   []byte // mmap of the CQ ring, nil with featSingleMmap
 	sqeMem   []byte // mmap of the SQE array
 	waiter   *waiter
-	blocker  *blocker // set by PrepareBlock
 	bufRings []*BufRing
 	// woken is set by Wake and cleared by the Wait it ends; wakeFD is
 	// the waiter's eventfd once Wait made it (-1 before), for Wake to
@@ -190,11 +189,6 @@ func (r *Ring) Close() error {
 		r.wakeFD.Store(-1)
 		errs = append(errs, r.waiter.close())
 		r.waiter = nil
-	}
-	if r.blocker != nil {
-		r.wakeFD.Store(-1)
-		errs = append(errs, unix.Close(r.blocker.efd))
-		r.blocker = nil
 	}
 	for _, m := range [][]byte{r.sqeMem, r.cqRing, r.sqRing} {
 		if m != nil {

@@ -67,9 +67,9 @@ func (w *waiter) close() error {
 // (Options.SingleIssuer): Go's runtime poller watches an eventfd the
 // Ring registers on first use, as netpoll's Poller watches its epoll
 // descriptor. With Options.SingleIssuer, Wait also posts the completions
-// the kernel deferred, but it wakes late: the kernel makes the eventfd
-// readable for deferred work only some 16 ms after it comes (kernel
-// 6.18), so a loop on such a ring parks in Block instead.
+// the kernel deferred, but it wakes late: the kernel made the eventfd
+// readable for deferred work only some 16 ms after it came (kernel
+// 6.18), so a loop that parks here wants a ring without it.
 func (r *Ring) Wait(deadline time.Time) (int, error) {
 	if n := r.CQReady(); n != 0 {
 		return int(n), nil
