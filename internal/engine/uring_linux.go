@@ -219,7 +219,7 @@ func (u *uringIO) submit(getEvents bool) error {
 	for {
 		var err error
 		if getEvents {
-			_, err = u.ring.SubmitAndRun()
+			_, err = u.ring.SubmitAndWait(0)
 		} else {
 			_, err = u.ring.Submit()
 		}

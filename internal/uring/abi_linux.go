@@ -19,13 +19,10 @@ const (
 	setupSubmitAll     = 1 << 7
 	setupCoopTaskrun   = 1 << 8
 	setupTaskrunFlag   = 1 << 9
-	setupSingleIssuer  = 1 << 12
-	setupDeferTaskrun  = 1 << 13
 	featSingleMmap     = 1 << 0
 	sqFlagCQOverflow   = 1 << 1 // io_sqring flags: completions wait in the kernel's overflow list
 	sqFlagTaskrun      = 1 << 2 // io_sqring flags: completions wait for io_uring_enter(GETEVENTS)
 	enterGetEvents     = 1 << 0
-	enterExtArg        = 1 << 3
 	offSQRing          = 0
 	offCQRing          = 0x8000000
 	offSQEs            = 0x10000000

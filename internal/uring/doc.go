@@ -7,9 +7,8 @@
 // for an io_uring engine beside internal/netpoll's epoll.
 //
 // Concurrency: a Ring and the BufRings registered on it belong to one
-// goroutine, the loop that owns them; no method may be called from
-// another goroutine. A Ring set up with Options.SingleIssuer belongs to
-// one OS thread as well (runtime.LockOSThread before Setup).
+// goroutine, the loop that owns them; no method but Wake may be called
+// from another goroutine.
 //
 // Memory: buffers handed to a prepared request are read or written by the
 // kernel until the request's completion is reaped. The Ring does not keep

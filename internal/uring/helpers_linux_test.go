@@ -4,7 +4,6 @@ package uring_test
 
 import (
 	"errors"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -31,26 +30,6 @@ func newRing(tb testing.TB, entries uint32, opts uring.Options) *uring.Ring {
 		}
 	})
 	return r
-}
-
-// eachMode runs f in parallel subtests, once for a ring set up with the
-// zero Options and once with SingleIssuer, on a goroutine locked to its
-// thread as that mode requires.
-func eachMode(t *testing.T, f func(t *testing.T, opts uring.Options)) {
-	for _, single := range []bool{false, true} {
-		name := "coop"
-		if single {
-			name = "single-issuer"
-		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if single {
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-			}
-			f(t, uring.Options{SingleIssuer: single})
-		})
-	}
 }
 
 // pair returns a connected non-blocking stream socket pair, as the

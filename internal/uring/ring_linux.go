@@ -18,31 +18,12 @@ import (
 // package asks for (EINVAL). The caller falls back to epoll.
 var ErrUnsupported = errors.New("uring: io_uring not supported here")
 
-// ErrNotIssuer is returned by a Ring set up with Options.SingleIssuer when
-// it is driven from another OS thread than the one that set it up (the
-// kernel's EEXIST): the goroutine was not locked to its thread.
-var ErrNotIssuer = errors.New("uring: ring used from a thread other than its issuer")
-
 // Options configures Setup. The zero value is ready to use.
 type Options struct {
 	// CQEntries is the size of the completion queue, rounded up to a
 	// power of two; it must be at least the submission queue's size.
 	// Zero means twice the submission queue, the kernel's default.
 	CQEntries uint32
-
-	// SingleIssuer says the caller has locked its goroutine to its OS
-	// thread (runtime.LockOSThread) before Setup and will make every call
-	// on the Ring from it. The ring is then set up with SINGLE_ISSUER and
-	// DEFER_TASKRUN: completions are posted only when the owner asks
-	// (SubmitAndWait, Wait), in batches, and never interrupt another
-	// thread. A call from another thread fails with ErrNotIssuer.
-	//
-	// False means COOP_TASKRUN: socket completions are posted by the
-	// thread that submitted the request, at its next entry into the
-	// kernel, which any goroutine may be running by then. A kernel that
-	// refuses SINGLE_ISSUER or DEFER_TASKRUN gets this ring too;
-	// Ring.SingleIssuer tells which one Setup made.
-	SingleIssuer bool
 }
 
 // Ring is one io_uring instance: a submission queue, a completion queue
@@ -72,10 +53,13 @@ type Ring struct {
 }
 
 // Setup creates a ring whose submission queue holds entries requests
-// (rounded up to a power of two, at most 32768). It asks for the flags
-// described at Options and, if the kernel refuses them (EINVAL), for
-// fewer; it fails wrapping ErrUnsupported when the kernel refuses
-// io_uring itself. The ring's descriptor is close-on-exec.
+// (rounded up to a power of two, at most 32768). It asks for
+// COOP_TASKRUN (with TASKRUN_FLAG and SUBMIT_ALL): the work that turns a
+// socket's readiness into a completion runs on the thread that submitted
+// the request, at its next entry into the kernel (a sleeping thread is
+// woken for it, a running one is not interrupted). If the kernel refuses
+// those (EINVAL) it asks for none; it fails wrapping ErrUnsupported when
+// the kernel refuses io_uring itself. The ring's descriptor is close-on-exec.
 func Setup(entries uint32, opts Options) (*Ring, error) {
 	// The kernel says EINVAL for these too; caught here, they are not
 	// taken for an old kernel.
@@ -86,11 +70,7 @@ func Setup(entries uint32, opts Options) (*Ring, error) {
 	if opts.CQEntries != 0 {
 		base |= setupCQSize
 	}
-	var tries []uint32
-	if opts.SingleIssuer {
-		tries = append(tries, base|setupSubmitAll|setupSingleIssuer|setupDeferTaskrun|setupTaskrunFlag)
-	}
-	tries = append(tries, base|setupSubmitAll|setupCoopTaskrun|setupTaskrunFlag, base)
+	tries := []uint32{base | setupSubmitAll | setupCoopTaskrun | setupTaskrunFlag, base}
 	var p params
 	var fd int
 	var err error
@@ -167,10 +147,6 @@ func at[T any](m []byte, off uint32) *T {
 // FD returns the ring's descriptor, for logs and tests.
 func (r *Ring) FD() int { return r.fd }
 
-// SingleIssuer reports whether the kernel took SINGLE_ISSUER and
-// DEFER_TASKRUN (Options.SingleIssuer).
-func (r *Ring) SingleIssuer() bool { return r.flags&setupDeferTaskrun != 0 }
-
 // Close cancels the requests in flight and waits until none is running
 // (at most a second), so that their buffers, and the BufRings, are free
 // when it returns; it then unregisters and unmaps the BufRings, closes
@@ -237,8 +213,6 @@ func (r *Ring) enter(toSubmit, minComplete, flags uint32) (int, error) {
 			return int(n), nil
 		case unix.EINTR:
 			continue
-		case unix.EEXIST:
-			return 0, ErrNotIssuer
 		}
 		return 0, fmt.Errorf("uring: io_uring_enter: %w", errno)
 	}

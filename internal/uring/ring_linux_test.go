@@ -5,7 +5,6 @@ package uring_test
 import (
 	"errors"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -14,22 +13,18 @@ import (
 )
 
 func TestNopRoundTrip(t *testing.T) {
-	eachMode(t, func(t *testing.T, opts uring.Options) {
-		r := newRing(t, 8, opts)
-		if r.SingleIssuer() != opts.SingleIssuer {
-			t.Logf("SingleIssuer asked %v, kernel took %v", opts.SingleIssuer, r.SingleIssuer())
-		}
-		sqe(t, r).PrepNop(42)
-		sqe(t, r).PrepNop(43)
-		submit(t, r, 2)
-		got := reap(t, r, 2)
-		if got[0].UserData != 42 || got[1].UserData != 43 || got[0].Res != 0 || got[1].Res != 0 {
-			t.Fatalf("completions %+v; want 42 and 43 with Res 0", got)
-		}
-		if n := r.CQReady(); n != 0 {
-			t.Fatalf("%d completions left after reaping", n)
-		}
-	})
+	t.Parallel()
+	r := newRing(t, 8, uring.Options{})
+	sqe(t, r).PrepNop(42)
+	sqe(t, r).PrepNop(43)
+	submit(t, r, 2)
+	got := reap(t, r, 2)
+	if got[0].UserData != 42 || got[1].UserData != 43 || got[0].Res != 0 || got[1].Res != 0 {
+		t.Fatalf("completions %+v; want 42 and 43 with Res 0", got)
+	}
+	if n := r.CQReady(); n != 0 {
+		t.Fatalf("%d completions left after reaping", n)
+	}
 }
 
 func TestSubmitNothingMakesNoCall(t *testing.T) {
@@ -41,68 +36,65 @@ func TestSubmitNothingMakesNoCall(t *testing.T) {
 }
 
 func TestFullSubmissionQueue(t *testing.T) {
-	eachMode(t, func(t *testing.T, opts uring.Options) {
-		r := newRing(t, 4, opts)
-		if n := r.SQSpace(); n != 4 {
-			t.Fatalf("SQSpace = %d, want 4", n)
-		}
-		for i := range 4 {
-			sqe(t, r).PrepNop(uint64(i))
-		}
-		if s := r.GetSQE(); s != nil {
-			t.Fatal("GetSQE on a full queue returned an entry")
-		}
-		submit(t, r, 4)
-		if s := r.GetSQE(); s == nil {
-			t.Fatal("GetSQE after Submit returned nil")
-		} else {
-			s.PrepNop(4)
-		}
-		submit(t, r, 1)
-		reap(t, r, 5)
-	})
+	t.Parallel()
+	r := newRing(t, 4, uring.Options{})
+	if n := r.SQSpace(); n != 4 {
+		t.Fatalf("SQSpace = %d, want 4", n)
+	}
+	for i := range 4 {
+		sqe(t, r).PrepNop(uint64(i))
+	}
+	if s := r.GetSQE(); s != nil {
+		t.Fatal("GetSQE on a full queue returned an entry")
+	}
+	submit(t, r, 4)
+	if s := r.GetSQE(); s == nil {
+		t.Fatal("GetSQE after Submit returned nil")
+	} else {
+		s.PrepNop(4)
+	}
+	submit(t, r, 1)
+	reap(t, r, 5)
 }
 
 // TestCompletionQueueOverflow: completions past a full queue wait in the
 // kernel (IORING_FEAT_NODROP) and arrive, in order, once entries are
 // reaped and the ring is entered again; none is lost.
 func TestCompletionQueueOverflow(t *testing.T) {
-	eachMode(t, func(t *testing.T, opts uring.Options) {
-		opts.CQEntries = 4
-		r := newRing(t, 4, opts)
-		for round := range 2 {
-			for i := range 4 {
-				sqe(t, r).PrepNop(uint64(round*4 + i))
-			}
-			submit(t, r, 4)
+	t.Parallel()
+	r := newRing(t, 4, uring.Options{CQEntries: 4})
+	for round := range 2 {
+		for i := range 4 {
+			sqe(t, r).PrepNop(uint64(round*4 + i))
 		}
-		if n := r.CQReady(); n != 4 {
-			t.Fatalf("CQReady = %d with a queue of 4, want 4", n)
+		submit(t, r, 4)
+	}
+	if n := r.CQReady(); n != 4 {
+		t.Fatalf("CQReady = %d with a queue of 4, want 4", n)
+	}
+	if !r.CQOverflowed() {
+		t.Fatal("CQOverflowed is false with 4 completions waiting in the kernel")
+	}
+	var got []uring.CQE
+	for len(got) < 8 {
+		c := r.Completions()
+		got = append(got, c...)
+		r.CQAdvance(uint32(len(c)))
+		if _, err := r.SubmitAndWait(0); err != nil { // moves the overflow in
+			t.Fatal(err)
 		}
-		if !r.CQOverflowed() {
-			t.Fatal("CQOverflowed is false with 4 completions waiting in the kernel")
+		if len(c) == 0 && r.CQReady() == 0 {
+			t.Fatalf("completions lost: got %+v", got)
 		}
-		var got []uring.CQE
-		for len(got) < 8 {
-			c := r.Completions()
-			got = append(got, c...)
-			r.CQAdvance(uint32(len(c)))
-			if _, err := r.SubmitAndWait(0); err != nil { // moves the overflow in
-				t.Fatal(err)
-			}
-			if len(c) == 0 && r.CQReady() == 0 {
-				t.Fatalf("completions lost: got %+v", got)
-			}
+	}
+	for i, c := range got {
+		if c.UserData != uint64(i) {
+			t.Fatalf("completion %d has user data %d: %+v", i, c.UserData, got)
 		}
-		for i, c := range got {
-			if c.UserData != uint64(i) {
-				t.Fatalf("completion %d has user data %d: %+v", i, c.UserData, got)
-			}
-		}
-		if r.CQOverflowed() || r.CQLost() != 0 {
-			t.Fatalf("after reaping: overflowed %v, lost %d", r.CQOverflowed(), r.CQLost())
-		}
-	})
+	}
+	if r.CQOverflowed() || r.CQLost() != 0 {
+		t.Fatalf("after reaping: overflowed %v, lost %d", r.CQOverflowed(), r.CQLost())
+	}
 }
 
 // TestSetupRejectsBadSizes: sizes the kernel would refuse are reported
@@ -117,50 +109,6 @@ func TestSetupRejectsBadSizes(t *testing.T) {
 		} else if errors.Is(err, uring.ErrUnsupported) {
 			t.Errorf("Setup(%d, CQEntries %d): %v, which claims io_uring is unsupported", c.entries, c.cq, err)
 		}
-	}
-}
-
-// TestNotIssuer: a SingleIssuer ring driven from another thread fails
-// with ErrNotIssuer instead of silently misbehaving.
-func TestNotIssuer(t *testing.T) {
-	t.Parallel()
-	rings := make(chan *uring.Ring)
-	done := make(chan error)
-	go func() {
-		runtime.LockOSThread() // held while the other goroutine runs: it gets another thread
-		defer runtime.UnlockOSThread()
-		r, err := uring.Setup(4, uring.Options{SingleIssuer: true})
-		if err != nil {
-			rings <- nil
-			done <- err
-			return
-		}
-		rings <- r
-		err = <-done
-		r.Close()
-		done <- err
-	}()
-	r := <-rings
-	if r == nil {
-		err := <-done
-		if errors.Is(err, uring.ErrUnsupported) {
-			t.Skipf("skipped: the kernel refuses io_uring: %v", err)
-		}
-		t.Fatal(err)
-	}
-	if !r.SingleIssuer() {
-		done <- nil
-		<-done
-		t.Skip("skipped: the kernel did not take SINGLE_ISSUER")
-	}
-	runtime.LockOSThread()
-	r.GetSQE().PrepNop(1)
-	_, err := r.Submit()
-	runtime.UnlockOSThread()
-	done <- nil
-	<-done
-	if !errors.Is(err, uring.ErrNotIssuer) {
-		t.Fatalf("Submit from another thread: %v, want ErrNotIssuer", err)
 	}
 }
 

@@ -3,12 +3,8 @@
 package uring
 
 import (
-	"fmt"
-	"runtime"
 	"sync/atomic"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // subQueue is the submission side. The kernel reads tail and the SQEs
@@ -76,9 +72,9 @@ func (q *subQueue) flush() uint32 {
 }
 
 // Submit hands the prepared entries to the kernel with one io_uring_enter
-// and returns how many it consumed. It does not wait for completions;
-// with Options.SingleIssuer it does not post them either (see
-// SubmitAndWait and Wait). With nothing prepared it makes no system call.
+// and returns how many it consumed. It does not wait for completions
+// (see SubmitAndWait and Wait). With nothing prepared it makes no system
+// call.
 func (r *Ring) Submit() (int, error) {
 	n := r.sq.flush()
 	if n == 0 {
@@ -90,53 +86,8 @@ func (r *Ring) Submit() (int, error) {
 // SubmitAndWait submits the prepared entries and blocks the thread (not
 // only the goroutine: prefer Wait in a loop) until at least n completions
 // are ready to reap; n == 0 only posts the completions that are waiting
-// (with Options.SingleIssuer, those the kernel deferred) without
+// (this thread's task work, the kernel's overflow list) without
 // blocking. It returns how many entries the kernel consumed.
 func (r *Ring) SubmitAndWait(n uint32) (int, error) {
 	return r.enter(r.sq.flush(), n, enterGetEvents)
-}
-
-// getEventsArg is struct io_uring_getevents_arg, for IORING_ENTER_EXT_ARG.
-type getEventsArg struct {
-	sigmask   uint64
-	sigmaskSz uint32
-	minWait   uint32
-	ts        uint64 // *unix.Timespec
-}
-
-// SubmitAndRun submits the prepared entries and has the kernel post
-// every completion it deferred (Options.SingleIssuer), without waiting
-// for more. SubmitAndWait(0) is not enough before parking: the kernel
-// runs a few dozen deferred items per call and keeps the rest without
-// signalling Wait's eventfd again (it signals only when its list of
-// deferred work goes from empty to not empty), so a loop that parked
-// after it could wait for the next new work to hear of the rest. It
-// returns how many entries the kernel consumed.
-func (r *Ring) SubmitAndRun() (int, error) {
-	return r.enterRun(r.sq.flush())
-}
-
-// enterRun calls io_uring_enter with GETEVENTS, asking for as many
-// completions as the queue holds but with a zero timeout: the kernel
-// runs deferred work until none is left or the queue could be full, and
-// returns at once (ETIME when fewer completions came).
-func (r *Ring) enterRun(toSubmit uint32) (int, error) {
-	var ts unix.Timespec
-	arg := getEventsArg{ts: uint64(uintptr(unsafe.Pointer(&ts)))}
-	for {
-		n, _, errno := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit), uintptr(len(r.cq.cqes)),
-			enterGetEvents|enterExtArg, uintptr(unsafe.Pointer(&arg)), unsafe.Sizeof(arg))
-		runtime.KeepAlive(&ts)
-		switch errno {
-		case 0:
-			return int(n), nil
-		case unix.ETIME:
-			return int(toSubmit), nil // the submission went through before the wait timed out
-		case unix.EINTR:
-			continue
-		case unix.EEXIST:
-			return 0, ErrNotIssuer
-		}
-		return 0, fmt.Errorf("uring: io_uring_enter: %w", errno)
-	}
 }

@@ -16,9 +16,7 @@ import (
 
 // waiter is the eventfd a Ring registers (IORING_REGISTER_EVENTFD) so
 // that Go's runtime poller can watch it: the kernel signals it when it
-// posts completions and, with Options.SingleIssuer, when it defers work
-// that will post some. The ring's own descriptor is pollable too, but
-// with deferred work the kernel does not wake its pollers.
+// posts completions.
 type waiter struct {
 	efd  int
 	file *os.File        // efd, as Go's runtime poller watches it; closing it closes efd
@@ -63,13 +61,9 @@ func (w *waiter) close() error {
 // Wait returns how many completions are ready to reap, parking the
 // goroutine until there is at least one or deadline passes (zero: no
 // limit); it returns 0 and a nil error at the deadline. A parked Wait
-// holds no P, and no thread unless the goroutine is locked to one
-// (Options.SingleIssuer): Go's runtime poller watches an eventfd the
+// holds no P and no thread: Go's runtime poller watches an eventfd the
 // Ring registers on first use, as netpoll's Poller watches its epoll
-// descriptor. With Options.SingleIssuer, Wait also posts the completions
-// the kernel deferred, but it wakes late: the kernel made the eventfd
-// readable for deferred work only some 16 ms after it came (kernel
-// 6.18), so a loop that parks here wants a ring without it.
+// descriptor.
 func (r *Ring) Wait(deadline time.Time) (int, error) {
 	if n := r.CQReady(); n != 0 {
 		return int(n), nil
@@ -92,16 +86,7 @@ func (r *Ring) Wait(deadline time.Time) (int, error) {
 		// Reset the counter before looking again, so a completion after
 		// this look signals the eventfd anew and the park returns.
 		w.drain()
-		switch {
-		case r.SingleIssuer():
-			// After the drain, run all the deferred work: what is added
-			// from now on finds the kernel's list empty and signals the
-			// eventfd again. The TASKRUN flag does not tell: the kernel
-			// clears it when it runs part of the list (see SubmitAndRun).
-			if _, enterErr = r.enterRun(0); enterErr != nil {
-				return true
-			}
-		case atomic.LoadUint32(r.sq.flags)&(sqFlagTaskrun|sqFlagCQOverflow) != 0:
+		if atomic.LoadUint32(r.sq.flags)&(sqFlagTaskrun|sqFlagCQOverflow) != 0 {
 			if _, enterErr = r.enter(0, 0, enterGetEvents); enterErr != nil {
 				return true
 			}
