@@ -69,10 +69,10 @@ type result struct {
 		HandshakesPerS  float64 `json:"handshakes_per_s"`
 		RSSPerConnBytes float64 `json:"rss_per_conn_bytes"`
 	} `json:"steps"`
-	ClientCPUS  float64 `json:"client_cpu_s"`
-	ClientCores int     `json:"client_cores"`
-	DurationS   float64 `json:"duration_s"`
-	Server      *struct {
+	ClientCPUS      float64 `json:"client_cpu_s"`
+	ClientSaturated bool    `json:"client_saturated"` // wsgate bench's judgement
+	DurationS       float64 `json:"duration_s"`
+	Server          *struct {
 		CPUUSPerMsg     float64 `json:"cpu_us_per_msg"`
 		MsgsPerCPUS     float64 `json:"msgs_per_cpu_s"`
 		RSSPerConnBytes float64 `json:"rss_per_conn_bytes"`

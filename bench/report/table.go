@@ -42,7 +42,7 @@ func summarize(recs []record) cell {
 		if d := res.deflate(); d != nil && d.Received == 0 {
 			c.plain++
 		}
-		if res.ClientCores > 0 && res.DurationS > 0 && res.ClientCPUS >= 0.9*res.DurationS*float64(res.ClientCores) {
+		if res.ClientSaturated {
 			c.saturated++
 		}
 		if r.Kind == "idle" {

@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-const sample = `{"server":"gorilla","scenario":"echo 64 B","kind":"echo","rep":1,"error":"","result":{"msgs_per_s":900,"latency_us":{"p99":1500},"server":{"cpu_us_per_msg":20,"msgs_per_cpu_s":50000},"client_cpu_s":1.7,"client_cores":1,"duration_s":2}}
+const sample = `{"server":"gorilla","scenario":"echo 64 B","kind":"echo","rep":1,"error":"","result":{"msgs_per_s":900,"latency_us":{"p99":1500},"server":{"cpu_us_per_msg":20,"msgs_per_cpu_s":50000},"client_cpu_s":1.7,"duration_s":2}}
 {"server":"wsgate","scenario":"echo 64 B","kind":"echo","rep":1,"error":"","result":{"msgs_per_s":1000,"latency_us":{"p99":900},"server":{"cpu_us_per_msg":10,"msgs_per_cpu_s":100000}}}
 {"server":"wsgate","scenario":"echo 64 B","kind":"echo","rep":2,"error":"","result":{"msgs_per_s":3000,"latency_us":{"p99":700},"server":{"cpu_us_per_msg":12,"msgs_per_cpu_s":80000}}}
-{"server":"wsgate","scenario":"echo 64 B","kind":"echo","rep":3,"error":"","result":{"msgs_per_s":2000,"latency_us":{"p99":800},"server":{"cpu_us_per_msg":11,"msgs_per_cpu_s":90000},"client_cpu_s":1.9,"client_cores":1,"duration_s":2}}
+{"server":"wsgate","scenario":"echo 64 B","kind":"echo","rep":3,"error":"","result":{"msgs_per_s":2000,"latency_us":{"p99":800},"server":{"cpu_us_per_msg":11,"msgs_per_cpu_s":90000},"client_cpu_s":1.9,"client_saturated":true,"duration_s":2}}
 
 {"server":"wsgate","scenario":"idle 1k","kind":"idle","rep":1,"error":"","result":{"storm":{"opened":1000,"per_s":4000},"server":{"rss_per_conn_bytes":16000}}}
 {"server":"gorilla","scenario":"idle 1k","kind":"idle","rep":1,"error":"","result":{"storm":{"opened":1000,"per_s":3000},"server":{"rss_per_conn_bytes":24000}}}

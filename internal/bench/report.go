@@ -55,9 +55,13 @@ type Result struct {
 	// of the last drop.
 	Drop *DropResult `json:"drop,omitempty"`
 
-	ClientCPUS  float64       `json:"client_cpu_s"`     // this process's user+sys seconds in the window
-	ClientCores int           `json:"client_cores"`     // the cores this process could use (GOMAXPROCS)
-	Server      *ServerResult `json:"server,omitempty"` // with --server-pid: the first
+	ClientCPUS  float64 `json:"client_cpu_s"` // this process's user+sys seconds in the window
+	ClientCores int     `json:"client_cores"` // the cores this process could use (GOMAXPROCS)
+	// ClientSaturated says this process used 90 % or more of its cores
+	// in the window (clientSaturated): replies then wait for it to read
+	// them, and the latency includes its own queue.
+	ClientSaturated bool          `json:"client_saturated,omitempty"`
+	Server          *ServerResult `json:"server,omitempty"` // with --server-pid: the first
 	// Servers are all of them, when --server-pid names one per target;
 	// each one's messages are its share of the connections.
 	Servers []ServerResult `json:"servers,omitempty"`
@@ -165,6 +169,7 @@ func (r *runner) result(st storm, w window, msgs Summary) *Result {
 		ClientCores: runtime.GOMAXPROCS(0),
 		WholeRun:    WholeRun{Seconds: (w.WarmupElapsed + w.Elapsed).Seconds()},
 	}
+	res.ClientSaturated = clientSaturated(res.ClientCPUS, res.DurationS, res.ClientCores)
 	for i, s := range w.Servers {
 		cpu := s.User + s.Sys
 		sr := ServerResult{PID: s.PID, CPUS: cpu.Seconds(), UserS: s.User.Seconds(), SysS: s.Sys.Seconds(), RSSBytes: s.RSS}
@@ -350,17 +355,17 @@ func fmtBytes(n int64) string {
 // it to read them, and the latency measures its queue as much as the
 // server's.
 func saturatedNote(res *Result) string {
-	if !res.ClientSaturated() {
+	if !res.ClientSaturated {
 		return ""
 	}
 	return fmt.Sprintf(" (saturated: 90 %% or more of its %d core(s); replies waited for this client to read them, so the latency includes its own queue: add cores or lower the load)", res.ClientCores)
 }
 
-// ClientSaturated reports whether the load generator used 90 % or more
-// of the cores it had in the measured window.
-func (res *Result) ClientSaturated() bool {
-	if res.ClientCores <= 0 || res.DurationS <= 0 {
+// clientSaturated reports whether cpuS seconds of CPU in a window of
+// windowS seconds are 90 % or more of cores cores.
+func clientSaturated(cpuS, windowS float64, cores int) bool {
+	if cores <= 0 || windowS <= 0 {
 		return false
 	}
-	return res.ClientCPUS >= 0.9*res.DurationS*float64(res.ClientCores)
+	return cpuS >= 0.9*windowS*float64(cores)
 }

@@ -21,10 +21,11 @@ func TestClientSaturated(t *testing.T) {
 		{"no window", 1.0, 0, 1, false},
 		{"cores unknown (an older result)", 6.0, 6.0, 0, false},
 	} {
-		res := &Result{ClientCPUS: tc.cpu, DurationS: tc.window, ClientCores: tc.cores}
-		if got := res.ClientSaturated(); got != tc.want {
+		got := clientSaturated(tc.cpu, tc.window, tc.cores)
+		if got != tc.want {
 			t.Errorf("%s: saturated %v, want %v", tc.name, got, tc.want)
 		}
+		res := &Result{ClientCores: tc.cores, ClientSaturated: got}
 		if note := saturatedNote(res); (note != "") != tc.want || tc.want && !strings.Contains(note, "saturated") {
 			t.Errorf("%s: note %q", tc.name, note)
 		}
