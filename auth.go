@@ -286,9 +286,9 @@ func (ss *session) checkToken(req envelope.Request) {
 func (ss *session) runCheckToken(reqID []byte, token string) {
 	defer ss.s.calls.Done()
 	a := ss.auth
-	ctx, cancel := ss.requestContext()
+	ctx, lease := ss.requestContext()
 	id, err := ss.s.authenticate(ctx, token)
-	cancel()
+	lease.Release()
 	var code ws.StatusCode
 	var reason string
 	a.mu.Lock()

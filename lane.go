@@ -2,8 +2,9 @@ package wsgate
 
 import (
 	"context"
-	"slices"
 	"sync"
+
+	"github.com/wsgate/wsgate/internal/deadline"
 )
 
 // lane runs one connection's broker requests (sub, unsub and pub) in the
@@ -31,10 +32,10 @@ import (
 // (Config.CallTimeout, the connection's end, the server's shutdown).
 type lane struct {
 	mu      sync.Mutex
-	waiting []laneEntry // not started yet, oldest first; guarded by mu
-	pubs    []string    // channels of the pubs running; guarded by mu
-	alone   bool        // a sub or unsub runs; guarded by mu
-	bytes   int         // their pub data, in bytes; guarded by mu
+	waiting []laneEntry         // not started yet, oldest first; guarded by mu
+	pubs    map[string]struct{} // channels of the pubs running; guarded by mu
+	alone   bool                // a sub or unsub runs; guarded by mu
+	bytes   int                 // their pub data, in bytes; guarded by mu
 }
 
 // Bounds of one connection's lane. A client may subscribe to many
@@ -115,10 +116,13 @@ func (l *lane) startableLocked(dst []laneEntry) []laneEntry {
 			}
 			l.alone = true
 		} else {
-			if len(l.pubs) >= maxLanePubs || slices.Contains(l.pubs, e.channel) {
+			if _, running := l.pubs[e.channel]; running || len(l.pubs) >= maxLanePubs {
 				break
 			}
-			l.pubs = append(l.pubs, e.channel)
+			if l.pubs == nil {
+				l.pubs = make(map[string]struct{})
+			}
+			l.pubs[e.channel] = struct{}{}
 		}
 		l.waiting[0] = laneEntry{}
 		l.waiting = l.waiting[1:]
@@ -154,9 +158,9 @@ func (ss *session) runLane(e laneEntry) {
 	var start [4]laneEntry
 	for {
 		if !ss.closed.Load() { // else nobody to answer: the connection has ended
-			ctx, cancel := ss.requestContext()
+			ctx, lease := ss.requestContext()
 			e.do(ctx)
-			cancel()
+			lease.Release()
 		}
 		next := ss.endLane(e, start[:0])
 		if len(next) == 0 {
@@ -179,9 +183,8 @@ func (ss *session) endLane(e laneEntry, dst []laneEntry) []laneEntry {
 	l.mu.Lock()
 	if e.channel == "" {
 		l.alone = false
-	} else if i := slices.Index(l.pubs, e.channel); i >= 0 {
-		l.pubs[i] = l.pubs[len(l.pubs)-1]
-		l.pubs = l.pubs[:len(l.pubs)-1]
+	} else {
+		delete(l.pubs, e.channel)
 	}
 	l.bytes -= e.size
 	next := l.startableLocked(dst)
@@ -191,45 +194,55 @@ func (ss *session) endLane(e laneEntry, dst []laneEntry) []laneEntry {
 }
 
 // requestContext bounds a call or broker request made for the
-// connection: it ends after Config.CallTimeout, when the connection ends,
-// or when the server stops. It carries the connection's Identity, when
-// it has one (IdentityFromContext).
-func (ss *session) requestContext() (context.Context, context.CancelFunc) {
-	ctx := ss.requestParent()
+// connection: it ends after Config.CallTimeout (up to a hundredth of it
+// later, as the requests that start together share one deadline), when
+// the connection ends, or when the server stops. It carries the
+// connection's Identity, when it has one (IdentityFromContext). The
+// caller releases the lease when the request ends.
+func (ss *session) requestContext() (context.Context, *deadline.Lease) {
+	lease := ss.ensureScope().deadlines.Acquire()
+	ctx := lease.Context()
 	if a := ss.auth; a != nil {
 		if id := a.id.Load(); id != nil {
 			ctx = context.WithValue(ctx, identityKey{}, id)
 		}
 	}
-	return context.WithTimeout(ctx, ss.s.cfg.CallTimeout)
+	return ctx, lease
 }
 
-// requestScope is the context every request of one connection derives
-// from: it ends when the connection ends or the server stops.
+// requestScope is what every request of one connection derives from:
+// a context that ends when the connection ends or the server stops, and
+// the deadlines its requests share.
 type requestScope struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	stop   func() bool // ends the watch on the server's stop
+	ctx       context.Context
+	cancel    context.CancelFunc
+	stop      func() bool // ends the watch on the server's stop
+	deadlines *deadline.Shared
 }
 
-// requestParent returns the connection's requestScope's context, made by
-// its first request, so that a connection that never asks anything
-// holds none and one that asks many does not watch the server's stop
-// once per request. OnClose ends it (endRequests).
-func (ss *session) requestParent() context.Context {
+// ensureScope returns the connection's requestScope, made by its first
+// request, so that a connection that never asks anything holds none and
+// one that asks many does not watch the server's stop once per request.
+// OnClose ends it (endRequests).
+func (ss *session) ensureScope() *requestScope {
 	if sc := ss.scope.Load(); sc != nil {
-		return sc.ctx
+		return sc
 	}
 	ctx, cancel := context.WithCancel(ss.c.Context())
-	sc := &requestScope{ctx: ctx, cancel: cancel, stop: context.AfterFunc(ss.s.baseCtx, cancel)}
+	sc := &requestScope{
+		ctx:       ctx,
+		cancel:    cancel,
+		stop:      context.AfterFunc(ss.s.baseCtx, cancel),
+		deadlines: deadline.New(ctx, ss.s.cfg.CallTimeout),
+	}
 	if !ss.scope.CompareAndSwap(nil, sc) {
 		sc.end()
-		return ss.scope.Load().ctx
+		return ss.scope.Load()
 	}
 	if ss.closed.Load() { // OnClose ran and may have missed sc
 		sc.end()
 	}
-	return ctx
+	return sc
 }
 
 // end cancels the scope's context and stops watching the server.

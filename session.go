@@ -242,8 +242,8 @@ func (ss *session) runCall(method string, id, args json.RawMessage) {
 		ss.calls.Add(-1)
 		ss.s.calls.Done()
 	}()
-	ctx, cancel := ss.requestContext()
-	defer cancel()
+	ctx, lease := ss.requestContext()
+	defer lease.Release()
 
 	start := time.Now()
 	result, err := ss.s.call(ctx, method, args)
