@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wsgate/wsgate/internal/deadline"
 )
 
 // acks matches the stream's acknowledgements to the publications that
@@ -31,16 +33,9 @@ type acks struct {
 	next    uint64
 	waiting map[uint64]chan ackResult // guarded by mu
 
-	waiters sync.Pool // of *ackWaiter, idle
-	out     outbox    // sends the publications
-}
-
-// ackWaiter is what one publication waits with; reused, since a node
-// publishes many. A waiter back in the pool has an empty ch and a
-// stopped timer.
-type ackWaiter struct {
-	ch    chan ackResult // room for one
-	timer *time.Timer
+	waiters   sync.Pool        // of chan ackResult with room for one, empty
+	deadlines *deadline.Shared // of the publications waiting, Options.RequestTimeout
+	out       outbox           // sends the publications
 }
 
 // ackResult is what an acknowledgement said: the stream sequence that
@@ -50,8 +45,10 @@ type ackResult struct {
 	err error
 }
 
-// start subscribes to the acknowledgements on nc.
-func (a *acks) start(nc *nats.Conn) error {
+// start subscribes to the acknowledgements on nc; a publication waits
+// for its acknowledgement for timeout.
+func (a *acks) start(nc *nats.Conn, timeout time.Duration) error {
+	a.deadlines = deadline.New(context.Background(), timeout)
 	a.prefix = nats.NewInbox() + "."
 	a.waiting = make(map[uint64]chan ackResult)
 	sub, err := nc.Subscribe(a.prefix+"*", a.receive)
@@ -89,41 +86,40 @@ func (a *acks) resolve(id uint64, r ackResult) {
 }
 
 // publish sends g through the outbox, asking for its acknowledgement,
-// and waits for it: until ctx ends, timeout passes, link ends (the
-// connection was lost) or the Broker closes (closed).
-func (a *acks) publish(ctx context.Context, g outgoing, timeout time.Duration, link, closed <-chan struct{}) (uint64, error) {
-	w, _ := a.waiters.Get().(*ackWaiter)
-	if w == nil {
-		w = &ackWaiter{ch: make(chan ackResult, 1), timer: time.NewTimer(timeout)}
-	} else {
-		w.timer.Reset(timeout)
+// and waits for it: until ctx ends, the acknowledgement timeout passes,
+// link ends (the connection was lost) or the Broker closes (closed).
+func (a *acks) publish(ctx context.Context, g outgoing, link, closed <-chan struct{}) (uint64, error) {
+	ch, _ := a.waiters.Get().(chan ackResult)
+	if ch == nil {
+		ch = make(chan ackResult, 1)
 	}
+	lease := a.deadlines.Acquire()
 	a.mu.Lock()
 	a.next++
 	id := a.next
-	a.waiting[id] = w.ch
+	a.waiting[id] = ch
 	a.mu.Unlock()
 	answered := false
 	defer func() {
-		w.timer.Stop()
+		lease.Release()
 		a.mu.Lock()
 		_, unclaimed := a.waiting[id]
 		delete(a.waiting, id)
 		a.mu.Unlock()
 		if !answered && !unclaimed {
-			<-w.ch // receive took the waiter from the map: its send is on the way
+			<-ch // receive took the waiter from the map: its send is on the way
 		}
-		a.waiters.Put(w)
+		a.waiters.Put(ch)
 	}()
 	g.id = id
 	a.out.add(g)
 	select {
-	case r := <-w.ch:
+	case r := <-ch:
 		answered = true
 		return r.seq, r.err
 	case <-ctx.Done():
 		return 0, ctx.Err()
-	case <-w.timer.C:
+	case <-lease.Context().Done():
 		return 0, context.DeadlineExceeded
 	case <-closed:
 		return 0, ErrClosed

@@ -253,7 +253,7 @@ func New(opts Options) (*Broker, error) {
 		return nil, err
 	}
 	if b.js != nil {
-		if err := b.acks.start(nc); err != nil {
+		if err := b.acks.start(nc, b.opts.RequestTimeout); err != nil {
 			b.cancel()
 			nc.Close()
 			return nil, err

@@ -121,7 +121,7 @@ func (b *Broker) Publish(ctx context.Context, channel string, data json.RawMessa
 			expect:  strconv.FormatUint(st.streamSeq, 10),
 			data:    data,
 		}
-		streamSeq, err := b.acks.publish(ctx, g, b.opts.RequestTimeout, b.currentLink().Done(), b.ctx.Done())
+		streamSeq, err := b.acks.publish(ctx, g, b.currentLink().Done(), b.ctx.Done())
 		if err == nil {
 			st.seq, st.streamSeq = p.Seq, streamSeq
 			b.stats.published.Add(1)
