@@ -19,12 +19,16 @@ import (
 // layer, republish-only, is the republish without the headers and the
 // check: a layout that numbers publications by their stream sequence and
 // lets each name its predecessor on the channel (the republish's
-// Nats-Last-Sequence header) would cost that.
+// Nats-Last-Sequence header) would cost that. A sixth, live, is the
+// check with a plain publication of each message to its live subject in
+// place of the republish: a layout whose publishing node sends the live
+// copy itself, and whose subscribing nodes put copies from different
+// nodes back in order by their numbers, would cost that.
 //
 //	go test -run '^$' -bench 'JetStreamLayers|RawJetStream/subjects=100000' -benchtime 40000x ./natsbroker
 func BenchmarkJetStreamLayers(b *testing.B) {
 	const subjects = 100_000
-	for _, layer := range []string{"raw", "headers", "check", "republish", "republish-only"} {
+	for _, layer := range []string{"raw", "headers", "check", "republish", "republish-only", "live"} {
 		b.Run(layer, func(b *testing.B) {
 			cfg := rawStreamConfig()
 			cfg.AllowDirect = true
@@ -49,6 +53,7 @@ func BenchmarkJetStreamLayers(b *testing.B) {
 			b.ResetTimer()
 			defer reportCPU(b, processCPU())
 			m := &nats.Msg{Header: nats.Header{}}
+			live := &nats.Msg{}
 			seq, published := uint64(0), 0
 			for i := 0; b.Loop(); i++ {
 				k := i % subjects
@@ -58,7 +63,7 @@ func BenchmarkJetStreamLayers(b *testing.B) {
 					m.Header[hdrSeq] = []string{strconv.FormatUint(seq, 10)}
 					m.Header[hdrEpoch] = []string{"0123456789abcdef"}
 				}
-				if layer == "check" || layer == "republish" {
+				if layer == "check" || layer == "republish" || layer == "live" {
 					m.Header[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.Itoa(i + 1)}
 				}
 				f, err := js.PublishMsgAsync(m)
@@ -66,6 +71,12 @@ func BenchmarkJetStreamLayers(b *testing.B) {
 					b.Fatal(err)
 				}
 				_ = f
+				if layer == "live" {
+					live.Subject, live.Header, live.Data = "live."+names[k][len("raw."):], m.Header, data
+					if err := js.Conn().PublishMsg(live); err != nil {
+						b.Fatal(err)
+					}
+				}
 				published++
 			}
 			select {
