@@ -158,7 +158,7 @@ type Config struct {
 	MaxSubscriptionsPerConn int
 	// CallTimeout bounds one call; the client gets a timeout error after
 	// it. Zero means 10s. The requests of a connection that start within a
-	// hundredth of it (10 ms at most) share one deadline, so a request may
+	// hundredth of it (100 ms at most) share one deadline, so a request may
 	// get up to that much longer.
 	CallTimeout time.Duration
 	// PingInterval is how long a connection may be silent before the

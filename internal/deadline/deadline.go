@@ -16,11 +16,11 @@ import (
 )
 
 // maxGrain bounds the grain: how late a shared deadline may be.
-const maxGrain = 10 * time.Millisecond
+const maxGrain = 100 * time.Millisecond
 
 // Shared gives out Leases on contexts that end no sooner than timeout
 // after the request that took one started, no later than one grain after
-// that, or when parent ends. The grain is timeout/100, at most 10 ms.
+// that, or when parent ends. The grain is timeout/100, at most 100 ms.
 //
 // Safe for concurrent use. A Lease is handed out to the requests that
 // start within its grain; the last of them to release it, after the

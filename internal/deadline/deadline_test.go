@@ -10,7 +10,7 @@ import (
 
 func TestAcquireSharesWithinGrain(t *testing.T) {
 	t.Parallel()
-	s := New(context.Background(), time.Hour) // grain 10 ms
+	s := New(context.Background(), time.Hour) // grain 100 ms
 	a := s.Acquire()
 	b := s.Acquire()
 	if a != b {
